@@ -1,0 +1,68 @@
+/*
+ * kernel/printk.ts - the kernel log.
+ *
+ * Mirrors kernel/printk/printk.c in miniature: messages carry a KERN_* level
+ * and go to a bounded log buffer (read back by tests and tools, like dmesg).
+ * Messages at or below console_loglevel are also written to stderr; tests
+ * and benchmarks lower it to keep quiet. pr_debug() is the `debug` package,
+ * one namespace per subsystem ("mm:vmalloc"), enabled with DEBUG=mm:*.
+ */
+import createDebug from 'debug';
+import { vsprintf } from '../lib/vsprintf.ts';
+
+export const KERN_EMERG = 0;
+export const KERN_ALERT = 1;
+export const KERN_CRIT = 2;
+export const KERN_ERR = 3;
+export const KERN_WARNING = 4;
+export const KERN_NOTICE = 5;
+export const KERN_INFO = 6;
+export const KERN_DEBUG = 7;
+
+const LOG_BUF_LEN = 4096; // messages kept; Linux sizes in bytes (CONFIG_LOG_BUF_SHIFT)
+
+export interface LogRecord { level: number; text: string }
+
+export const printk_state = {
+  /** Default 4 (warnings and worse), as CONSOLE_LOGLEVEL_DEFAULT's "quiet" boots. */
+  console_loglevel: 4,
+  log: [] as LogRecord[],
+  /** Console sink; tools may redirect it. */
+  console: (line: string): void => { process.stderr.write(line + '\n'); },
+};
+
+export function printk(level: number, text: string): void {
+  const log = printk_state.log;
+  if (log.length >= LOG_BUF_LEN) log.shift();
+  log.push({ level, text });
+  if (level <= printk_state.console_loglevel) printk_state.console(text);
+}
+
+export function pr_err(fmt: string, ...args: unknown[]): void { printk(KERN_ERR, vsprintf(fmt, args)); }
+export function pr_warn(fmt: string, ...args: unknown[]): void { printk(KERN_WARNING, vsprintf(fmt, args)); }
+export function pr_notice(fmt: string, ...args: unknown[]): void { printk(KERN_NOTICE, vsprintf(fmt, args)); }
+export function pr_info(fmt: string, ...args: unknown[]): void { printk(KERN_INFO, vsprintf(fmt, args)); }
+
+/** dmesg: the log as text. */
+export function dmesg(): string {
+  return printk_state.log.map((r) => r.text).join('\n');
+}
+
+export function printk_init(): void {
+  printk_state.log = [];
+}
+
+const debuggers = new Map<string, createDebug.Debugger>();
+
+/**
+ * pr_debug for subsystem `ns` ("mm:vmalloc"). Returns the `debug` instance so
+ * hot paths can test `.enabled` before formatting anything.
+ */
+export function pr_debug_ns(ns: string): createDebug.Debugger {
+  let d = debuggers.get(ns);
+  if (!d) {
+    d = createDebug(ns);
+    debuggers.set(ns, d);
+  }
+  return d;
+}
