@@ -1,0 +1,185 @@
+/*
+ * arch/x86/hw/mmu.ts - the 4-level page walker and the permission check.
+ *
+ * Hardware, no Linux counterpart (Intel SDM vol. 3A, 4.5 and 4.6). The walk
+ * reads 64-bit entries as two u32 halves from physical memory:
+ *
+ *   47..39 PGD | 38..30 PUD | 29..21 PMD | 20..12 PTE | 11..0 offset
+ *
+ * A PUD or PMD entry with PS (bit 7) is a 1 GiB or 2 MiB leaf; PS in a PGD
+ * entry is reserved. A present entry with a reserved bit set (address bits
+ * at or above MAXPHYADDR, the low bits of a large leaf's address) stops the
+ * walk with X86_PF_RSVD. Permissions combine across levels: writable only
+ * if every level has RW, user only if every level has U/S, no-execute if
+ * any level has NX. Accessed bits are set on every entry of a successful
+ * walk, the dirty bit on the leaf of a write, as the hardware does (with a
+ * locked read-modify-write; here a plain store).
+ */
+import type { PhysMem } from './physmem.ts';
+import {
+  _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_NX_HI, _PAGE_PRESENT, _PAGE_PSE, _PAGE_RW, _PAGE_USER,
+  _PAGE_GLOBAL, PTE_RSVD_MASK_HI, PMD_LEAF_RSVD_LO, PUD_LEAF_RSVD_LO, PTE_PFN_MASK_HI,
+} from '../include/asm/pgtable_types.ts';
+import { X86_PF_PROT, X86_PF_RSVD, X86_PF_WRITE, X86_PF_USER, X86_PF_INSTR } from '../include/asm/trap_pf.ts';
+import { TLB_DIRTY, TLB_GLOBAL, TLB_NX, TLB_RW, TLB_US, TLB_SIZE_1G, TLB_SIZE_2M, TLB_SIZE_4K } from './tlb.ts';
+
+export const ACC_READ = 0;
+export const ACC_WRITE = 1;
+export const ACC_EXEC = 2;
+export type Access = 0 | 1 | 2;
+
+const TWO20 = 1048576;
+
+/** The outcome of one walk; one instance per CPU, reused. */
+export class WalkResult {
+  /** 0 on success, else the #PF error code bits the walk itself found (P and RSVD). */
+  err = 0;
+  /** Not-present (err without X86_PF_PROT) or reserved-bit fault. */
+  faulted = false;
+  /** Paging-structure reads made. */
+  steps = 0;
+  /** First 4 KiB frame of the leaf page. */
+  pfn = 0;
+  shift = TLB_SIZE_4K;
+  /** Combined TLB_* flags. */
+  flags = 0;
+  /** Physical address of the leaf entry (to set D). */
+  leaf_pa = 0;
+  leaf_lo = 0;
+  /** Level at which the walk ended: 4 PGD, 3 PUD, 2 PMD, 1 PTE. */
+  level = 0;
+}
+
+/** The frame number in an entry, from its two halves (bits 51..12). */
+export function entry_pfn(lo: number, hi: number): number {
+  return (hi & PTE_PFN_MASK_HI) * TWO20 + (lo >>> 12);
+}
+
+/** The table index of `va` at `level` (4 PGD .. 1 PTE). */
+export function level_index(va: number, level: number): number {
+  switch (level) {
+    case 1: return (va >>> 12) & 511;
+    case 2: return (va >>> 21) & 511;
+    case 3: return ((va / 1073741824) | 0) & 511;
+    default: return ((va / 549755813888) | 0) & 511;
+  }
+}
+
+function set_accessed(mem: PhysMem, ea: number): void {
+  if (ea < 0) return;
+  const v = mem.read32(ea);
+  if (!(v & _PAGE_ACCESSED)) mem.write32(ea, (v | _PAGE_ACCESSED) >>> 0);
+}
+
+/*
+ * Walk `va` from the PGD at physical `pgd_pa`. Fills `r`; sets A bits only
+ * when the walk reaches a leaf without a reserved-bit error. `pge` says
+ * whether CR4.PGE makes the leaf's G bit count.
+ */
+export function walk(mem: PhysMem, pgd_pa: number, va: number, pge: boolean, r: WalkResult): void {
+  r.err = 0;
+  r.faulted = false;
+  r.steps = 0;
+  let table = pgd_pa;
+  let rw = TLB_RW;
+  let us = TLB_US;
+  let nx = 0;
+  // entry addresses of the walk so far, to set A bits once it succeeds
+  let a4 = -1, a3 = -1, a2 = -1, a1 = -1;
+  let lo = 0, hi = 0;
+  let level = 4;
+  for (;;) {
+    const ea = table + level_index(va, level) * 8;
+    lo = mem.read32(ea);
+    hi = mem.read32(ea + 4);
+    r.steps++;
+    if (!(lo & _PAGE_PRESENT)) {
+      r.err = 0;
+      r.faulted = true;
+      r.level = level;
+      return;
+    }
+    let rsvd = (hi & PTE_RSVD_MASK_HI) !== 0;
+    const leaf = level === 1 || (level < 4 && (lo & _PAGE_PSE) !== 0);
+    if (level === 4 && (lo & _PAGE_PSE)) rsvd = true;
+    else if (leaf && level === 2 && (lo & PMD_LEAF_RSVD_LO)) rsvd = true;
+    else if (leaf && level === 3 && (lo & PUD_LEAF_RSVD_LO)) rsvd = true;
+    if (rsvd) {
+      r.err = X86_PF_PROT | X86_PF_RSVD;
+      r.faulted = true;
+      r.level = level;
+      return;
+    }
+    if (!(lo & _PAGE_RW)) rw = 0;
+    if (!(lo & _PAGE_USER)) us = 0;
+    if (hi & _PAGE_NX_HI) nx = TLB_NX;
+    if (level === 4) a4 = ea; else if (level === 3) a3 = ea; else if (level === 2) a2 = ea; else a1 = ea;
+    if (leaf) break;
+    table = entry_pfn(lo & 0xfffff000, hi) * 4096;
+    level--;
+  }
+  // Success: set accessed bits top-down, as the walk used the entries.
+  set_accessed(mem, a4);
+  set_accessed(mem, a3);
+  set_accessed(mem, a2);
+  set_accessed(mem, a1);
+  const pfn = entry_pfn(lo, hi);
+  r.level = level;
+  r.leaf_pa = level === 4 ? a4 : level === 3 ? a3 : level === 2 ? a2 : a1;
+  r.leaf_lo = (lo | _PAGE_ACCESSED) >>> 0;
+  if (level === 3) {
+    r.shift = TLB_SIZE_1G;
+    r.pfn = pfn - (pfn % 262144); // bits 29..12 of a 1G leaf are PAT/reserved, already checked
+  } else if (level === 2) {
+    r.shift = TLB_SIZE_2M;
+    r.pfn = pfn - (pfn % 512); // bit 12 is PAT_LARGE, not address
+  } else {
+    r.shift = TLB_SIZE_4K;
+    r.pfn = pfn;
+  }
+  r.flags = rw | us | nx | (lo & _PAGE_DIRTY ? TLB_DIRTY : 0) | (pge && (lo & _PAGE_GLOBAL) ? TLB_GLOBAL : 0);
+}
+
+/** Set the leaf's dirty bit after a successful write walk. */
+export function set_dirty(mem: PhysMem, r: WalkResult): void {
+  if (!(r.leaf_lo & _PAGE_DIRTY)) {
+    r.leaf_lo = (r.leaf_lo | _PAGE_DIRTY) >>> 0;
+    mem.write32(r.leaf_pa, r.leaf_lo);
+    r.flags |= TLB_DIRTY;
+  }
+}
+
+/*
+ * Intel SDM 4.6: may an access of kind `acc` go through a translation with
+ * combined `flags`? `user` is CPL 3; `wp`, `smep`, `smap` are CR0.WP,
+ * CR4.SMEP, CR4.SMAP; `ac` is EFLAGS.AC. Returns 0 or the #PF error code
+ * (with X86_PF_PROT).
+ */
+export function access_error(flags: number, acc: Access, user: boolean, wp: boolean, smep: boolean,
+  smap: boolean, ac: boolean): number {
+  const ucode = user ? X86_PF_USER : 0;
+  const user_page = (flags & TLB_US) !== 0;
+  if (acc === ACC_EXEC) {
+    const bad = (flags & TLB_NX) !== 0 || (user ? !user_page : user_page && smep);
+    return bad ? X86_PF_PROT | X86_PF_INSTR | ucode : 0;
+  }
+  const wcode = acc === ACC_WRITE ? X86_PF_WRITE : 0;
+  if (user) {
+    if (!user_page) return X86_PF_PROT | wcode | ucode;
+    if (acc === ACC_WRITE && !(flags & TLB_RW)) return X86_PF_PROT | wcode | ucode;
+    return 0;
+  }
+  // Supervisor data access.
+  if (user_page && smap && !ac) return X86_PF_PROT | wcode;
+  if (acc === ACC_WRITE && !(flags & TLB_RW) && wp) return X86_PF_PROT | wcode;
+  return 0;
+}
+
+/** Error code for a walk that stopped early: add the access kind and mode. */
+export function walk_error(r: WalkResult, acc: Access, user: boolean, nx_enabled: boolean): number {
+  let e = r.err;
+  if (acc === ACC_WRITE) e |= X86_PF_WRITE;
+  if (acc === ACC_EXEC && nx_enabled) e |= X86_PF_INSTR;
+  if (user) e |= X86_PF_USER;
+  return e;
+}

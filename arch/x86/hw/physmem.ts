@@ -1,0 +1,178 @@
+/*
+ * arch/x86/hw/physmem.ts - physical RAM.
+ *
+ * Hardware, no Linux counterpart. RAM of a configured size is backed sparsely
+ * by fixed 64 KiB chunks allocated on first write, so a mem=64G machine costs
+ * the host only what is touched (plus one 8-byte slot per chunk: 8 MiB for
+ * 64 GiB). Reading an untouched chunk yields zeros without allocating, as
+ * DRAM that firmware cleared. An access beyond the end of RAM is a machine
+ * check: tskernel stops with the reason instead of returning garbage.
+ */
+
+export const CHUNK_SHIFT = 16;
+export const CHUNK_SIZE = 1 << CHUNK_SHIFT;
+const CHUNK_MASK = CHUNK_SIZE - 1;
+/** The largest RAM the machine supports: 64 GiB (a 36-bit physical space in use). */
+export const MAX_RAM_BYTES = 64 * 2 ** 30;
+
+/** A hardware error no handler can fix: bad physical address, bad machine setup. */
+export class MachineCheck extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MachineCheck';
+  }
+}
+
+export class PhysMem {
+  readonly size: number;
+  readonly nr_pages: number;
+  /** chunk index -> bytes; undefined until first written. */
+  private readonly c8: (Uint8Array | undefined)[];
+  private readonly c32: (Uint32Array | undefined)[];
+  /** Chunks allocated so far: host memory grows only with these. */
+  chunks_allocated = 0;
+
+  constructor(size: number) {
+    if (!Number.isInteger(size) || size <= 0 || size % CHUNK_SIZE !== 0)
+      throw new MachineCheck(`physmem: size ${size} must be a positive multiple of ${CHUNK_SIZE}`);
+    if (size > MAX_RAM_BYTES)
+      throw new MachineCheck(`physmem: ${size} bytes exceeds the machine's maximum of 64 GiB`);
+    this.size = size;
+    this.nr_pages = size / 4096;
+    const n = size / CHUNK_SIZE;
+    this.c8 = new Array<Uint8Array | undefined>(n).fill(undefined);
+    this.c32 = new Array<Uint32Array | undefined>(n).fill(undefined);
+  }
+
+  /** Host bytes backing RAM right now. */
+  get host_bytes(): number {
+    return this.chunks_allocated * CHUNK_SIZE;
+  }
+
+  private bad(pa: number, len: number): never {
+    throw new MachineCheck(
+      `physmem: access to physical 0x${pa.toString(16)}+${len} beyond RAM (0x${this.size.toString(16)})`);
+  }
+
+  private alloc(ci: number): Uint32Array {
+    const buf = new ArrayBuffer(CHUNK_SIZE);
+    const w = new Uint32Array(buf);
+    this.c8[ci] = new Uint8Array(buf);
+    this.c32[ci] = w;
+    this.chunks_allocated++;
+    return w;
+  }
+
+  /** Aligned 32-bit read. `pa` must be 4-byte aligned (PTE halves, words). */
+  read32(pa: number): number {
+    if (pa < 0 || pa + 4 > this.size || pa % 4 !== 0) this.bad(pa, 4);
+    const w = this.c32[(pa / CHUNK_SIZE) | 0];
+    return w === undefined ? 0 : w[(pa & CHUNK_MASK) >>> 2];
+  }
+
+  write32(pa: number, v: number): void {
+    if (pa < 0 || pa + 4 > this.size || pa % 4 !== 0) this.bad(pa, 4);
+    const ci = (pa / CHUNK_SIZE) | 0;
+    const w = this.c32[ci] ?? this.alloc(ci);
+    w[(pa & CHUNK_MASK) >>> 2] = v;
+  }
+
+  read8(pa: number): number {
+    if (pa < 0 || pa >= this.size) this.bad(pa, 1);
+    const b = this.c8[(pa / CHUNK_SIZE) | 0];
+    return b === undefined ? 0 : b[pa & CHUNK_MASK];
+  }
+
+  write8(pa: number, v: number): void {
+    if (pa < 0 || pa >= this.size) this.bad(pa, 1);
+    const ci = (pa / CHUNK_SIZE) | 0;
+    if (this.c8[ci] === undefined) this.alloc(ci);
+    (this.c8[ci] as Uint8Array)[pa & CHUNK_MASK] = v;
+  }
+
+  /** The chunk holding `pa` for writing, allocating it. */
+  private wchunk(pa: number): Uint8Array {
+    const ci = (pa / CHUNK_SIZE) | 0;
+    if (this.c8[ci] === undefined) this.alloc(ci);
+    return this.c8[ci] as Uint8Array;
+  }
+
+  /** Copy `len` bytes between physical ranges (memmove semantics). */
+  copy(dst: number, src: number, len: number): void {
+    if (len <= 0) return;
+    if (src < 0 || src + len > this.size) this.bad(src, len);
+    if (dst < 0 || dst + len > this.size) this.bad(dst, len);
+    if (dst > src && dst < src + len) {
+      // overlapping forward copy: go through a temporary
+      const tmp = new Uint8Array(len);
+      this.read_into(src, tmp);
+      this.write_from(dst, tmp);
+      return;
+    }
+    while (len > 0) {
+      const so = src & CHUNK_MASK;
+      const d = dst & CHUNK_MASK;
+      const n = Math.min(len, CHUNK_SIZE - so, CHUNK_SIZE - d);
+      const sb = this.c8[(src / CHUNK_SIZE) | 0];
+      if (sb === undefined) {
+        const db = this.c8[(dst / CHUNK_SIZE) | 0];
+        if (db !== undefined) db.fill(0, d, d + n); // zeros from untouched RAM
+      } else {
+        const db = this.wchunk(dst);
+        if (db === sb) db.copyWithin(d, so, so + n);
+        else db.set(sb.subarray(so, so + n), d);
+      }
+      src += n;
+      dst += n;
+      len -= n;
+    }
+  }
+
+  /** Fill `len` bytes at `pa` with `byte`. Filling untouched RAM with 0 allocates nothing. */
+  fill(pa: number, byte: number, len: number): void {
+    if (len <= 0) return;
+    if (pa < 0 || pa + len > this.size) this.bad(pa, len);
+    while (len > 0) {
+      const o = pa & CHUNK_MASK;
+      const n = Math.min(len, CHUNK_SIZE - o);
+      const ci = (pa / CHUNK_SIZE) | 0;
+      const b = this.c8[ci];
+      if (b !== undefined) b.fill(byte, o, o + n);
+      else if (byte !== 0) this.wchunk(pa).fill(byte, o, o + n);
+      pa += n;
+      len -= n;
+    }
+  }
+
+  /** Read physical bytes into a host buffer (device-style access; no MMU). */
+  read_into(pa: number, out: Uint8Array): void {
+    let len = out.length;
+    if (pa < 0 || pa + len > this.size) this.bad(pa, len);
+    let off = 0;
+    while (len > 0) {
+      const o = pa & CHUNK_MASK;
+      const n = Math.min(len, CHUNK_SIZE - o);
+      const b = this.c8[(pa / CHUNK_SIZE) | 0];
+      if (b === undefined) out.fill(0, off, off + n);
+      else out.set(b.subarray(o, o + n), off);
+      pa += n;
+      off += n;
+      len -= n;
+    }
+  }
+
+  /** Write a host buffer to physical memory (device-style access; no MMU). */
+  write_from(pa: number, src: Uint8Array): void {
+    let len = src.length;
+    if (pa < 0 || pa + len > this.size) this.bad(pa, len);
+    let off = 0;
+    while (len > 0) {
+      const o = pa & CHUNK_MASK;
+      const n = Math.min(len, CHUNK_SIZE - o);
+      this.wchunk(pa).set(src.subarray(off, off + n), o);
+      pa += n;
+      off += n;
+      len -= n;
+    }
+  }
+}

@@ -1,0 +1,95 @@
+/*
+ * arch/x86/hw/smp.ts - the machine: RAM, N CPUs, the trap table, IPIs.
+ *
+ * Hardware, no Linux counterpart. All CPUs run in one host thread; the
+ * kernel's run loop says which CPU is executing (`current`). An IPI charges
+ * the sender per target and the receiver for taking the interrupt, then
+ * runs the handler on the receiver at once with `current` switched to it,
+ * so code in the handler that asks "which CPU am I" gets the receiver.
+ */
+import { PhysMem } from './physmem.ts';
+import { Cpu, type CpuFeatures, ALL_FEATURES, type FaultResult } from './cpu.ts';
+import { type CostProfile, cost_profile, DEFAULT_COST_PROFILE } from './costs.ts';
+import type { TlbConfig } from './tlb.ts';
+import { HW_IPI_RECEIVED, HW_IPI_SENT } from './events.ts';
+
+/**
+ * A trap handler: `error_code` and `cr2` for #PF, `reason` for #GP/#UD.
+ * Returns FAULT_RETRY to restart the access or FAULT_FIXUP to abandon it.
+ */
+export type TrapHandler = (cpu: Cpu, error_code: number, cr2: number, reason: string) => FaultResult;
+
+export interface MachineConfig {
+  mem_bytes: number;
+  nr_cpus: number;
+  costs?: CostProfile;
+  features?: Partial<CpuFeatures>;
+  tlb?: Partial<TlbConfig>;
+}
+
+export const MAX_CPUS = 64;
+
+export class Machine {
+  readonly mem: PhysMem;
+  readonly cpus: Cpu[];
+  readonly costs: CostProfile;
+  readonly features: CpuFeatures;
+  /** IDT: vector -> handler (X86_TRAP_PF, X86_TRAP_GP, X86_TRAP_UD). */
+  readonly trap_table: (TrapHandler | undefined)[] = new Array<TrapHandler | undefined>(32).fill(undefined);
+  /** The CPU executing now. */
+  current = 0;
+
+  constructor(cfg: MachineConfig) {
+    if (!Number.isInteger(cfg.nr_cpus) || cfg.nr_cpus < 1 || cfg.nr_cpus > MAX_CPUS)
+      throw new RangeError(`machine: ${cfg.nr_cpus} CPUs (1..${MAX_CPUS})`);
+    this.mem = new PhysMem(cfg.mem_bytes);
+    this.costs = cfg.costs ?? cost_profile(DEFAULT_COST_PROFILE);
+    this.features = { ...ALL_FEATURES, ...cfg.features };
+    this.cpus = [];
+    for (let i = 0; i < cfg.nr_cpus; i++)
+      this.cpus.push(new Cpu(i, this, this.mem, this.costs, this.features, cfg.tlb));
+  }
+
+  get nr_cpus(): number {
+    return this.cpus.length;
+  }
+
+  this_cpu(): Cpu {
+    return this.cpus[this.current];
+  }
+
+  /** set_intr_gate(): install a handler for a vector. */
+  set_intr_gate(vector: number, handler: TrapHandler): void {
+    this.trap_table[vector] = handler;
+  }
+
+  /**
+   * Send an IPI from `from` to each CPU in `targets` and run `handler` there.
+   * With `wait`, the sender also waits until every receiver is done, so its
+   * clock moves to the latest receiver's finish (smp_call_function_many with
+   * wait=1).
+   */
+  send_ipi(from: Cpu, targets: readonly number[], handler: (cpu: Cpu) => void, wait = true): void {
+    const saved = this.current;
+    let latest = from.clock;
+    for (const t of targets) {
+      const to = this.cpus[t];
+      from.clock += this.costs.ipi_send;
+      from.ev[HW_IPI_SENT]++;
+      // The interrupt arrives no earlier than it was sent.
+      if (to.clock < from.clock) to.clock = from.clock;
+      to.clock += this.costs.ipi_receive;
+      to.ev[HW_IPI_RECEIVED]++;
+      this.current = t;
+      to.in_ipi++;
+      try {
+        handler(to);
+      } finally {
+        to.in_ipi--;
+        this.current = saved;
+      }
+      if (to.clock > latest) latest = to.clock;
+    }
+    if (wait && latest > from.clock) from.clock = latest;
+  }
+}
