@@ -77,7 +77,7 @@ export const MAX_PHYSMEM = 64 * 2 ** 30;
  */
 export const MIN_PHYSMEM = 16 * 2 ** 20;
 /** Estimated host bytes of per-page metadata (the struct-of-arrays mem_map) per 4 KiB page. */
-export const MEM_MAP_BYTES_PER_PAGE = 16;
+export const MEM_MAP_BYTES_PER_PAGE = 32; // mm/mm_types.ts's typed arrays: ~25 bytes measured, rounded up
 /** mem_map may take at most 1/HOST_MEM_MAP_FRACTION of the host's memory. */
 export const HOST_MEM_MAP_FRACTION = 4;
 

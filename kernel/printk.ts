@@ -26,6 +26,11 @@ export interface LogRecord { level: number; text: string }
 export const printk_state = {
   /** Default 4 (warnings and worse), as CONSOLE_LOGLEVEL_DEFAULT's "quiet" boots. */
   console_loglevel: 4,
+  /**
+   * No Linux counterpart: the most verbose console a boot may set. Tests
+   * cap it at 0 so boots stay quiet whatever loglevel= says.
+   */
+  console_loglevel_cap: 15,
   log: [] as LogRecord[],
   /** Console sink; tools may redirect it. */
   console: (line: string): void => { process.stderr.write(line + '\n'); },

@@ -140,13 +140,13 @@ describe('kernel_params', () => {
     });
 
     it('refuses what the host cannot hold the mem_map for, before allocating anything', () => {
-      // 16 bytes per page in a quarter of the host: 1 GiB holds 64 GiB of mem_map exactly.
-      expect(host_mem_map_limit(G)).toBe(64 * G);
-      expect(host_mem_map_limit(512 * M)).toBe(32 * G);
-      expect(parse('mem=64G', { host_totalmem: G }).mem).toBe(64 * G);
-      expect(parse('mem=32G', { host_totalmem: 512 * M }).mem).toBe(32 * G);
+      // 32 bytes per page in a quarter of the host: 1 GiB holds 32 GiB of mem_map exactly.
+      expect(host_mem_map_limit(G)).toBe(32 * G);
+      expect(host_mem_map_limit(512 * M)).toBe(16 * G);
+      expect(parse('mem=32G', { host_totalmem: G }).mem).toBe(32 * G);
+      expect(parse('mem=16G', { host_totalmem: 512 * M }).mem).toBe(16 * G);
       expect(refusal('mem=64G', { host_totalmem: 512 * M })).toBe(
-        'mem=: 64G needs ~256M of mem_map on the host, more than 1/4 of its 512M');
+        'mem=: 64G needs ~512M of mem_map on the host, more than 1/4 of its 512M');
     });
 
     it('the last mem= wins', () => {

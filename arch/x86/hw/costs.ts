@@ -49,6 +49,22 @@ export interface CostProfile {
   sysret: number;
   /** An ordinary load or store of up to 8 bytes (L1 hit). */
   mem_access: number;
+  /*
+   * Modelled kernel steps (software, not instructions). They are charged by
+   * kernel code, so a change in a path shows up as a change in cycles.
+   */
+  /** entry_SYSCALL_64's stub and do_syscall_64's dispatch, excluding SYSCALL/SYSRET. */
+  syscall_work: number;
+  /** context_switch() + __switch_to(): registers, FPU, stack, bookkeeping. */
+  context_switch: number;
+  /** pick_next_task and runqueue bookkeeping in schedule(). */
+  schedule: number;
+  /** handle_mm_fault() software path for an anonymous page, excluding the clear. */
+  fault_work: number;
+  /** One page-table entry update in kernel code (set_pte and its bookkeeping). */
+  pte_update: number;
+  /** Buddy allocator fast path (pcp list hit) per call. */
+  page_alloc: number;
 }
 
 export type CostKey = keyof CostProfile;
@@ -85,6 +101,17 @@ const sapphire_rapids: CostProfile = {
   syscall: 87, // [M] costs.md 5: 210-cycle round trip on i7-9700 x0.83, halved per direction
   sysret: 87, // [M] as above
   mem_access: 1, // [I] L1 hit, nominal
+  // [M] costs.md 5: getpid round trip 210 cycles (i7-9700) x0.83 = 174, and
+  // SYSCALL + SYSRET already take 174: the remaining dispatch is small. [I] 40.
+  syscall_work: 40,
+  context_switch: 500, // [I] no sourced figure; Luto's ~100 ns PCID saving (costs.md 4) bounds the CR3 part
+  schedule: 150, // [I]
+  // [I] between lmbench lat_pagefault's 0.111 us on a Xeon 8575C (anchors 4.3,
+  // ~310 cycles, a file-backed minor fault) and the [L] 1.85 us anon write fault
+  // in a VM guest (costs.md 5, inflated by EPT and cold memory).
+  fault_work: 1500,
+  pte_update: 10, // [I]
+  page_alloc: 120, // [I] pcp fast path, tens of ns
 };
 
 /** A pre-ASI-era part for comparison runs: same model, older figures. */

@@ -62,6 +62,11 @@ export class GeneralProtection extends Error {
 }
 
 const VA_LIMIT = 2 ** 48;
+/* Hot-path constants as module locals (imported bindings are getters under the TS loaders). */
+const E_TLB_HIT = ev.HW_TLB_HIT, E_TLB_MISS = ev.HW_TLB_MISS, E_WALK = ev.HW_WALK, E_WALK_STEP = ev.HW_WALK_STEP;
+const U_MASK = Tlb.U_ENTRIES - 1;
+const A_WRITE = ACC_WRITE;
+const T_DIRTY = TLB_DIRTY;
 
 /*
  * PERM_OK[mode << 7 | flags << 2 | acc]: access_error() precomputed for every
@@ -375,11 +380,11 @@ export class Cpu {
    */
   translate(va: number, acc: Access = ACC_READ): number {
     // Fast path: the front cache, then one permission-table load.
-    const u = (va >>> 12) & (Tlb.U_ENTRIES - 1);
+    const u = (va >>> 12) & U_MASK;
     const off = va & 0xfff;
     if (this.u_key[u] === va - off + this.tlb.ugen && PERM_OK[this.mode_base | (this.u_flags[u] << 2) | acc] === 1) {
       this.clock += this.c_tlb_hit;
-      this.ev[ev.HW_TLB_HIT]++;
+      this.ev[E_TLB_HIT]++;
       return this.u_pa[u] + off;
     }
     return this.translate_slow(va, acc);
@@ -400,9 +405,9 @@ export class Cpu {
       if (i >= 0) {
         const f = tlb.flags[i];
         code = this.perm(f, acc, user);
-        if (code === 0 && (acc !== ACC_WRITE || (f & TLB_DIRTY))) {
+        if (code === 0 && (acc !== A_WRITE || (f & T_DIRTY))) {
           this.clock += this.costs.tlb_hit;
-          this.ev[ev.HW_TLB_HIT]++;
+          this.ev[E_TLB_HIT]++;
           const pa = tlb.pa_of(i, va);
           tlb.ufill(va, pa, f);
           return pa;
@@ -412,20 +417,22 @@ export class Cpu {
         if (code !== 0) tlb.kill(i);
       }
       if (i < 0 || code === 0) {
-        this.ev[ev.HW_TLB_MISS]++;
+        this.ev[E_TLB_MISS]++;
         const r = this.wr;
         walk(this.mem, this.pgd_pa, va, (this.cr4 & X86_CR4_PGE) !== 0, r);
-        this.ev[ev.HW_WALK]++;
-        this.ev[ev.HW_WALK_STEP] += r.steps;
+        this.ev[E_WALK]++;
+        this.ev[E_WALK_STEP] += r.steps;
         this.clock += r.steps * this.costs.walk_step;
         if (r.faulted) {
           code = walk_error(r, acc, user, true);
         } else {
           code = this.perm(r.flags, acc, user);
           if (code === 0) {
-            if (acc === ACC_WRITE) set_dirty(this.mem, r);
-            tlb.insert(va - (va % 2 ** r.shift), this.cur_pcid, r.shift, r.pfn, r.flags);
-            const pa = r.pfn * 4096 + (va % 2 ** r.shift);
+            if (acc === A_WRITE) set_dirty(this.mem, r);
+            const size = r.shift === 12 ? 4096 : r.shift === 21 ? 2097152 : 1073741824;
+            const off = va % size;
+            tlb.insert(va - off, this.cur_pcid, r.shift, r.pfn, r.flags);
+            const pa = r.pfn * 4096 + off;
             tlb.ufill(va, pa, r.flags);
             return pa;
           }
@@ -459,7 +466,7 @@ export class Cpu {
   }
 
   store8(va: number, v: number): boolean {
-    const pa = this.translate(va, ACC_WRITE);
+    const pa = this.translate(va, A_WRITE);
     if (pa < 0) return false;
     this.clock += this.costs.mem_access;
     this.mem.write8(pa, v & 0xff);
@@ -485,14 +492,14 @@ export class Cpu {
 
   store32(va: number, v: number): boolean {
     if ((va & 0xfff) <= 0xffc && (va & 3) === 0) {
-      const pa = this.translate(va, ACC_WRITE);
+      const pa = this.translate(va, A_WRITE);
       if (pa < 0) return false;
       this.clock += this.costs.mem_access;
       this.mem.write32(pa, v >>> 0);
       return true;
     }
     // Probe both pages for write first so a fault stores nothing.
-    if (this.translate(va, ACC_WRITE) < 0 || this.translate(va + 3, ACC_WRITE) < 0) return false;
+    if (this.translate(va, A_WRITE) < 0 || this.translate(va + 3, A_WRITE) < 0) return false;
     for (let k = 0; k < 4; k++) this.store8(va + k, (v >>> (8 * k)) & 0xff);
     return true;
   }
@@ -516,7 +523,7 @@ export class Cpu {
       const n = Math.min(len - done, 4096 - (s % 4096), 4096 - (d % 4096));
       const ps = this.translate(s, ACC_READ);
       if (ps < 0) break;
-      const pd = this.translate(d, ACC_WRITE);
+      const pd = this.translate(d, A_WRITE);
       if (pd < 0) break;
       this.mem.copy(pd, ps, n);
       done += n;
@@ -533,7 +540,7 @@ export class Cpu {
     while (done < len) {
       const d = dst + done;
       const n = Math.min(len - done, 4096 - (d % 4096));
-      const pd = this.translate(d, ACC_WRITE);
+      const pd = this.translate(d, A_WRITE);
       if (pd < 0) break;
       this.mem.fill(pd, byte, n);
       done += n;
@@ -564,7 +571,7 @@ export class Cpu {
     const len = src.length;
     while (done < len) {
       const n = Math.min(len - done, 4096 - ((va + done) % 4096));
-      const pa = this.translate(va + done, ACC_WRITE);
+      const pa = this.translate(va + done, A_WRITE);
       if (pa < 0) break;
       this.mem.write_from(pa, src.subarray(done, done + n));
       done += n;
@@ -574,4 +581,4 @@ export class Cpu {
   }
 }
 
-export { ACC_READ, ACC_WRITE, ACC_EXEC, TLB_GLOBAL };
+export { ACC_READ, A_WRITE, ACC_EXEC, TLB_GLOBAL };

@@ -23,6 +23,17 @@ import {
 import { X86_PF_PROT, X86_PF_RSVD, X86_PF_WRITE, X86_PF_USER, X86_PF_INSTR } from '../include/asm/trap_pf.ts';
 import { TLB_DIRTY, TLB_GLOBAL, TLB_NX, TLB_RW, TLB_US, TLB_SIZE_1G, TLB_SIZE_2M, TLB_SIZE_4K } from './tlb.ts';
 
+/*
+ * Imported constants copied into module locals: module-namespace bindings
+ * compile to getter calls under the TS loaders, and this is the hottest path.
+ */
+const P = _PAGE_PRESENT, RW = _PAGE_RW, US = _PAGE_USER, A = _PAGE_ACCESSED, D = _PAGE_DIRTY, PSE = _PAGE_PSE;
+const G = _PAGE_GLOBAL, NX_HI = _PAGE_NX_HI, RSVD_HI = PTE_RSVD_MASK_HI, PMD_RSVD = PMD_LEAF_RSVD_LO;
+const PUD_RSVD = PUD_LEAF_RSVD_LO, PFN_HI = PTE_PFN_MASK_HI;
+const T_RW = TLB_RW, T_US = TLB_US, T_NX = TLB_NX, T_DIRTY = TLB_DIRTY, T_GLOBAL = TLB_GLOBAL;
+const S_4K = TLB_SIZE_4K, S_2M = TLB_SIZE_2M, S_1G = TLB_SIZE_1G;
+const PF_PROT = X86_PF_PROT, PF_RSVD = X86_PF_RSVD, PF_WRITE = X86_PF_WRITE, PF_USER = X86_PF_USER, PF_INSTR = X86_PF_INSTR;
+
 export const ACC_READ = 0;
 export const ACC_WRITE = 1;
 export const ACC_EXEC = 2;
@@ -34,13 +45,13 @@ const TWO20 = 1048576;
 export class WalkResult {
   /** 0 on success, else the #PF error code bits the walk itself found (P and RSVD). */
   err = 0;
-  /** Not-present (err without X86_PF_PROT) or reserved-bit fault. */
+  /** Not-present (err without PF_PROT) or reserved-bit fault. */
   faulted = false;
   /** Paging-structure reads made. */
   steps = 0;
   /** First 4 KiB frame of the leaf page. */
   pfn = 0;
-  shift = TLB_SIZE_4K;
+  shift = S_4K;
   /** Combined TLB_* flags. */
   flags = 0;
   /** Physical address of the leaf entry (to set D). */
@@ -52,7 +63,7 @@ export class WalkResult {
 
 /** The frame number in an entry, from its two halves (bits 51..12). */
 export function entry_pfn(lo: number, hi: number): number {
-  return (hi & PTE_PFN_MASK_HI) * TWO20 + (lo >>> 12);
+  return (hi & PFN_HI) * TWO20 + (lo >>> 12);
 }
 
 /** The table index of `va` at `level` (4 PGD .. 1 PTE). */
@@ -68,7 +79,7 @@ export function level_index(va: number, level: number): number {
 function set_accessed(mem: PhysMem, ea: number): void {
   if (ea < 0) return;
   const v = mem.read32(ea);
-  if (!(v & _PAGE_ACCESSED)) mem.write32(ea, (v | _PAGE_ACCESSED) >>> 0);
+  if (!(v & A)) mem.write32(ea, (v | A) >>> 0);
 }
 
 /*
@@ -81,8 +92,8 @@ export function walk(mem: PhysMem, pgd_pa: number, va: number, pge: boolean, r: 
   r.faulted = false;
   r.steps = 0;
   let table = pgd_pa;
-  let rw = TLB_RW;
-  let us = TLB_US;
+  let rw = T_RW;
+  let us = T_US;
   let nx = 0;
   // entry addresses of the walk so far, to set A bits once it succeeds
   let a4 = -1, a3 = -1, a2 = -1, a1 = -1;
@@ -93,26 +104,26 @@ export function walk(mem: PhysMem, pgd_pa: number, va: number, pge: boolean, r: 
     lo = mem.read32(ea);
     hi = mem.read32(ea + 4);
     r.steps++;
-    if (!(lo & _PAGE_PRESENT)) {
+    if (!(lo & P)) {
       r.err = 0;
       r.faulted = true;
       r.level = level;
       return;
     }
-    let rsvd = (hi & PTE_RSVD_MASK_HI) !== 0;
-    const leaf = level === 1 || (level < 4 && (lo & _PAGE_PSE) !== 0);
-    if (level === 4 && (lo & _PAGE_PSE)) rsvd = true;
-    else if (leaf && level === 2 && (lo & PMD_LEAF_RSVD_LO)) rsvd = true;
-    else if (leaf && level === 3 && (lo & PUD_LEAF_RSVD_LO)) rsvd = true;
+    let rsvd = (hi & RSVD_HI) !== 0;
+    const leaf = level === 1 || (level < 4 && (lo & PSE) !== 0);
+    if (level === 4 && (lo & PSE)) rsvd = true;
+    else if (leaf && level === 2 && (lo & PMD_RSVD)) rsvd = true;
+    else if (leaf && level === 3 && (lo & PUD_RSVD)) rsvd = true;
     if (rsvd) {
-      r.err = X86_PF_PROT | X86_PF_RSVD;
+      r.err = PF_PROT | PF_RSVD;
       r.faulted = true;
       r.level = level;
       return;
     }
-    if (!(lo & _PAGE_RW)) rw = 0;
-    if (!(lo & _PAGE_USER)) us = 0;
-    if (hi & _PAGE_NX_HI) nx = TLB_NX;
+    if (!(lo & RW)) rw = 0;
+    if (!(lo & US)) us = 0;
+    if (hi & NX_HI) nx = T_NX;
     if (level === 4) a4 = ea; else if (level === 3) a3 = ea; else if (level === 2) a2 = ea; else a1 = ea;
     if (leaf) break;
     table = entry_pfn(lo & 0xfffff000, hi) * 4096;
@@ -126,26 +137,26 @@ export function walk(mem: PhysMem, pgd_pa: number, va: number, pge: boolean, r: 
   const pfn = entry_pfn(lo, hi);
   r.level = level;
   r.leaf_pa = level === 4 ? a4 : level === 3 ? a3 : level === 2 ? a2 : a1;
-  r.leaf_lo = (lo | _PAGE_ACCESSED) >>> 0;
+  r.leaf_lo = (lo | A) >>> 0;
   if (level === 3) {
-    r.shift = TLB_SIZE_1G;
+    r.shift = S_1G;
     r.pfn = pfn - (pfn % 262144); // bits 29..12 of a 1G leaf are PAT/reserved, already checked
   } else if (level === 2) {
-    r.shift = TLB_SIZE_2M;
+    r.shift = S_2M;
     r.pfn = pfn - (pfn % 512); // bit 12 is PAT_LARGE, not address
   } else {
-    r.shift = TLB_SIZE_4K;
+    r.shift = S_4K;
     r.pfn = pfn;
   }
-  r.flags = rw | us | nx | (lo & _PAGE_DIRTY ? TLB_DIRTY : 0) | (pge && (lo & _PAGE_GLOBAL) ? TLB_GLOBAL : 0);
+  r.flags = rw | us | nx | (lo & D ? T_DIRTY : 0) | (pge && (lo & G) ? T_GLOBAL : 0);
 }
 
 /** Set the leaf's dirty bit after a successful write walk. */
 export function set_dirty(mem: PhysMem, r: WalkResult): void {
-  if (!(r.leaf_lo & _PAGE_DIRTY)) {
-    r.leaf_lo = (r.leaf_lo | _PAGE_DIRTY) >>> 0;
+  if (!(r.leaf_lo & D)) {
+    r.leaf_lo = (r.leaf_lo | D) >>> 0;
     mem.write32(r.leaf_pa, r.leaf_lo);
-    r.flags |= TLB_DIRTY;
+    r.flags |= T_DIRTY;
   }
 }
 
@@ -153,33 +164,33 @@ export function set_dirty(mem: PhysMem, r: WalkResult): void {
  * Intel SDM 4.6: may an access of kind `acc` go through a translation with
  * combined `flags`? `user` is CPL 3; `wp`, `smep`, `smap` are CR0.WP,
  * CR4.SMEP, CR4.SMAP; `ac` is EFLAGS.AC. Returns 0 or the #PF error code
- * (with X86_PF_PROT).
+ * (with PF_PROT).
  */
 export function access_error(flags: number, acc: Access, user: boolean, wp: boolean, smep: boolean,
   smap: boolean, ac: boolean): number {
-  const ucode = user ? X86_PF_USER : 0;
-  const user_page = (flags & TLB_US) !== 0;
+  const ucode = user ? PF_USER : 0;
+  const user_page = (flags & T_US) !== 0;
   if (acc === ACC_EXEC) {
-    const bad = (flags & TLB_NX) !== 0 || (user ? !user_page : user_page && smep);
-    return bad ? X86_PF_PROT | X86_PF_INSTR | ucode : 0;
+    const bad = (flags & T_NX) !== 0 || (user ? !user_page : user_page && smep);
+    return bad ? PF_PROT | PF_INSTR | ucode : 0;
   }
-  const wcode = acc === ACC_WRITE ? X86_PF_WRITE : 0;
+  const wcode = acc === ACC_WRITE ? PF_WRITE : 0;
   if (user) {
-    if (!user_page) return X86_PF_PROT | wcode | ucode;
-    if (acc === ACC_WRITE && !(flags & TLB_RW)) return X86_PF_PROT | wcode | ucode;
+    if (!user_page) return PF_PROT | wcode | ucode;
+    if (acc === ACC_WRITE && !(flags & T_RW)) return PF_PROT | wcode | ucode;
     return 0;
   }
   // Supervisor data access.
-  if (user_page && smap && !ac) return X86_PF_PROT | wcode;
-  if (acc === ACC_WRITE && !(flags & TLB_RW) && wp) return X86_PF_PROT | wcode;
+  if (user_page && smap && !ac) return PF_PROT | wcode;
+  if (acc === ACC_WRITE && !(flags & T_RW) && wp) return PF_PROT | wcode;
   return 0;
 }
 
 /** Error code for a walk that stopped early: add the access kind and mode. */
 export function walk_error(r: WalkResult, acc: Access, user: boolean, nx_enabled: boolean): number {
   let e = r.err;
-  if (acc === ACC_WRITE) e |= X86_PF_WRITE;
-  if (acc === ACC_EXEC && nx_enabled) e |= X86_PF_INSTR;
-  if (user) e |= X86_PF_USER;
+  if (acc === ACC_WRITE) e |= PF_WRITE;
+  if (acc === ACC_EXEC && nx_enabled) e |= PF_INSTR;
+  if (user) e |= PF_USER;
   return e;
 }

@@ -65,13 +65,13 @@ export class PhysMem {
 
   /** Aligned 32-bit read. `pa` must be 4-byte aligned (PTE halves, words). */
   read32(pa: number): number {
-    if (pa < 0 || pa + 4 > this.size || pa % 4 !== 0) this.bad(pa, 4);
+    if (pa < 0 || pa + 4 > this.size || (pa & 3) !== 0) this.bad(pa, 4);
     const w = this.c32[(pa / CHUNK_SIZE) | 0];
     return w === undefined ? 0 : w[(pa & CHUNK_MASK) >>> 2];
   }
 
   write32(pa: number, v: number): void {
-    if (pa < 0 || pa + 4 > this.size || pa % 4 !== 0) this.bad(pa, 4);
+    if (pa < 0 || pa + 4 > this.size || (pa & 3) !== 0) this.bad(pa, 4);
     const ci = (pa / CHUNK_SIZE) | 0;
     const w = this.c32[ci] ?? this.alloc(ci);
     w[(pa & CHUNK_MASK) >>> 2] = v;

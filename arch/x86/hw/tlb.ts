@@ -80,6 +80,8 @@ export interface TlbEntryView {
 
 interface SizeClass {
   shift: number;
+  /** 2 ** shift, precomputed: `**` with a variable exponent is a Math.pow call. */
+  size: number;
   setbits: number;
   sets: number;
   ways: number;
@@ -137,7 +139,7 @@ export class Tlb {
       const setbits = log2(sets);
       if (shift === TLB_SIZE_4K && setbits < 5)
         throw new RangeError('tlb: the 4 KiB class needs at least 32 sets');
-      return { shift, setbits, sets, ways, base };
+      return { shift, size: 2 ** shift, setbits, sets, ways, base };
     };
     const c4 = mk(TLB_SIZE_4K, c.entries_4k, c.ways_4k, 0);
     const c2 = mk(TLB_SIZE_2M, c.entries_2m, c.ways_2m, c.entries_4k);
@@ -169,12 +171,12 @@ export class Tlb {
    */
   private set_of(k: SizeClass, va: number): number {
     if (k.shift === TLB_SIZE_4K) return ((va >>> 0) >>> TLB_SIZE_4K) & (k.sets - 1);
-    return ((va / 2 ** k.shift) | 0) & (k.sets - 1);
+    return ((va / k.size) | 0) & (k.sets - 1);
   }
   private tag_of(k: SizeClass, va: number): number {
     if (k.shift === TLB_SIZE_4K)
       return (((va / TWO32) | 0) << this.t4) | (((va >>> 0) >>> TLB_SIZE_4K) >>> k.setbits);
-    return ((va / 2 ** k.shift) | 0) >>> k.setbits;
+    return ((va / k.size) | 0) >>> k.setbits;
   }
 
   private live(i: number, pcid: number): boolean {

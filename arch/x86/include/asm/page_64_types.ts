@@ -19,8 +19,17 @@ export const DIRECT_MAP_SIZE = 2 ** MAX_PHYSMEM_BITS;
 export const __START_KERNEL_map = 0xffff80000000;
 /** Without KASLR (CONFIG_RANDOMIZE_BASE=n) the image is 512 MiB. */
 export const KERNEL_IMAGE_SIZE = 512 * 1024 * 1024;
-/** __PHYSICAL_START with CONFIG_PHYSICAL_START=0x1000000 (16 MiB). */
-export const __PHYSICAL_START = 0x1000000;
+/**
+ * __PHYSICAL_START: CONFIG_PHYSICAL_START=0x200000 (2 MiB, one
+ * CONFIG_PHYSICAL_ALIGN), a legal setting that lets a 16 MiB machine boot;
+ * the distribution default is 16 MiB.
+ */
+export const __PHYSICAL_START = 0x200000;
+/**
+ * Bytes of the kernel image (text, data, bss) reserved at __PHYSICAL_START.
+ * No Linux constant: an estimate of a small configuration's _end - _text.
+ */
+export const KERNEL_IMAGE_BYTES = 4 * 2 ** 20;
 export const __START_KERNEL = __START_KERNEL_map + __PHYSICAL_START;
 
 /** TASK_SIZE_MAX: (1 << 47) - PAGE_SIZE, the last user page is a guard. */

@@ -1,0 +1,108 @@
+/*
+ * arch/x86/entry/common.ts - entry_SYSCALL_64, do_syscall_64 and the way back.
+ *
+ * Mirrors arch/x86/entry/entry_64.S and entry/common.c (syscall_64.c's
+ * x64_sys_call): SYSCALL enters CPL 0, SWITCH_TO_KERNEL_CR3 under PTI,
+ * the stub and dispatch are charged, do_syscall_64() calls the table entry
+ * (-ENOSYS for an empty slot). On the way out, syscall_exit_to_user_mode()
+ * reschedules when the slice is used up or a yield asked for it; the task
+ * then returns to user with SWITCH_TO_USER_CR3 and SYSRET when it next
+ * runs (exit_to_user_mode()).
+ * A syscall that must sleep sets the task's state and a `resume`
+ * continuation and returns -ERESTARTSYS: the task schedules away and, when
+ * woken, re-runs the continuation in kernel mode before returning (Linux
+ * restarts such syscalls the same way, through -ERESTARTSYS).
+ * Simplified: no signals delivery, no audit/seccomp/ptrace work.
+ */
+import { this_cpu, machine } from '../../../kernel/smp.ts';
+import { switch_to_kernel_cr3, switch_to_user_cr3 } from '../mm/tlb.ts';
+import { ENOSYS } from '../../../include/uapi/asm-generic/errno.ts';
+import { schedule, this_rq, slice_expired } from '../../../kernel/sched/core.ts';
+import { TASK_RUNNING, type TaskStruct, type SyscallRequest } from '../../../kernel/sched/task.ts';
+import { DEFINE_EVENT } from '../../../kernel/trace/index.ts';
+import { vsprintf } from '../../../lib/vsprintf.ts';
+import { SYSCALL_NAMES } from './syscall_64.ts';
+
+/** -ERESTARTSYS: the syscall blocked and will be resumed (never seen by user space). */
+export const ERESTARTSYS = 512;
+
+export type SyscallFn = (args: readonly number[]) => number;
+
+export const entry_state = {
+  sys_call_table: new Map<number, SyscallFn>(),
+};
+
+export const trace_sys_enter = DEFINE_EVENT<{ nr: number; args: readonly number[] }>('raw_syscalls', 'sys_enter',
+  (f) => vsprintf('NR %d (%s)', [f.nr, f.args.map((a) => a.toString(16)).join(', ')]));
+export const trace_sys_exit = DEFINE_EVENT<{ nr: number; ret: number }>('raw_syscalls', 'sys_exit',
+  (f) => vsprintf('NR %d = %d', [f.nr, f.ret]));
+
+/** Install a syscall (the table is rebuilt each boot by the subsystems' init). */
+export function register_syscall(nr: number, fn: SyscallFn): void {
+  entry_state.sys_call_table.set(nr, fn);
+}
+
+export function entry_init(): void {
+  entry_state.sys_call_table = new Map();
+}
+
+export function syscall_name(nr: number): string {
+  return SYSCALL_NAMES[nr] ?? `syscall_${nr}`;
+}
+
+/** do_syscall_64(): dispatch on the x86-64 number. */
+export function do_syscall_64(nr: number, args: readonly number[]): number {
+  const fn = entry_state.sys_call_table.get(nr);
+  if (!fn) return -ENOSYS;
+  return fn(args);
+}
+
+/** entry_SYSCALL_64: the task `p` on this CPU issues `req`. */
+export function entry_SYSCALL_64(p: TaskStruct, req: SyscallRequest): void {
+  const cpu = this_cpu();
+  cpu.syscall();
+  switch_to_kernel_cr3();
+  cpu.charge(machine().costs.syscall_work);
+  p.in_syscall = true;
+  const nr = Number.isInteger(req.nr) ? req.nr : -1;
+  const args = Array.isArray(req.args) ? req.args.map((a) => (typeof a === 'number' && Number.isFinite(a) ? a : -1)) : [];
+  if (trace_sys_enter.enabled) trace_sys_enter.emit({ nr, args });
+  const ret = do_syscall_64(nr, args);
+  syscall_exit_to_user_mode(p, ret, nr);
+}
+
+/** syscall_exit_to_user_mode(): record the result, sleep or reschedule if due. */
+export function syscall_exit_to_user_mode(p: TaskStruct, ret: number, nr: number): void {
+  if (p.exit_state) return; // exit() never returns
+  if (ret === -ERESTARTSYS && p.state !== TASK_RUNNING) {
+    schedule();
+    return;
+  }
+  if (trace_sys_exit.enabled) trace_sys_exit.emit({ nr, ret });
+  p.pending_ret = ret;
+  const rq = this_rq();
+  if (rq.need_resched || slice_expired(rq)) schedule();
+}
+
+/**
+ * exit_to_user_mode(): `p` is current and about to run user code. Finish a
+ * restarted syscall, then leave the kernel. Returns false if the task went
+ * back to sleep.
+ */
+export function exit_to_user_mode(p: TaskStruct): boolean {
+  if (p.resume) {
+    const r = p.resume();
+    if (r === null || (r === -ERESTARTSYS && p.state !== TASK_RUNNING)) {
+      schedule();
+      return false;
+    }
+    p.resume = null;
+    p.pending_ret = r;
+  }
+  if (p.in_syscall) {
+    switch_to_user_cr3();
+    this_cpu().sysret();
+    p.in_syscall = false;
+  }
+  return true;
+}

@@ -1,0 +1,150 @@
+/*
+ * arch/x86/mm/fault.ts - the #PF handler.
+ *
+ * Mirrors arch/x86/mm/fault.c: exc_page_fault() reads CR2 and the error
+ * code, handle_page_fault() splits kernel-space from user-space addresses.
+ * For a kernel address, do_kern_addr_fault() first asks
+ * spurious_kernel_fault(): a write or instruction fetch refused by a stale,
+ * less permissive TLB entry, when the page tables now allow it, is simply
+ * retried (the fault already dropped the entry). Otherwise an exception
+ * fixup is taken if the access has one; else it is an oops, reported as
+ * Linux reports it, and the run stops (BUG).
+ * User-space addresses (and any access from user mode) go to
+ * do_user_addr_fault(), below.
+ * Simplified: no kprobes/kmmio/vmalloc-fault paths (x86-64 pre-allocates
+ * the vmalloc PUDs, so none is needed), no SIGBUS, no OOM path here.
+ */
+import type { Cpu, FaultResult } from '../hw/cpu.ts';
+import { FAULT_FIXUP, FAULT_RETRY } from '../hw/cpu.ts';
+import { X86_PF_INSTR, X86_PF_PROT, X86_PF_WRITE, X86_PF_USER, X86_PF_RSVD, pf_error_string } from '../include/asm/trap_pf.ts';
+import { TASK_SIZE_MAX } from '../include/asm/page_64_types.ts';
+import { _PAGE_RW, _PAGE_NX_HI, _PAGE_PRESENT } from '../include/asm/pgtable_types.ts';
+import { format_va } from '../include/asm/page.ts';
+import { fixup_exception } from './extable.ts';
+import { switch_to_kernel_cr3, switch_to_user_cr3 } from './tlb.ts';
+import { lookup_address_in_pgd, ptep_get, pgtable_state } from './pgtable.ts';
+import { BUG } from '../../../kernel/panic.ts';
+import { vm_event_item, count_vm_event } from '../../../mm/vmstat.ts';
+import { current } from '../../../kernel/sched/core.ts';
+import { vma_lookup, VM_WRITE, VM_EXEC, VM_READ } from '../../../mm/mmap.ts';
+import { handle_mm_fault, VM_FAULT_OOM, VM_FAULT_SIGSEGV } from '../../../mm/memory.ts';
+import { force_sig, SIGSEGV, SIGKILL } from '../../../kernel/signal.ts';
+import { pr_info, pr_err } from '../../../kernel/printk.ts';
+import { vsprintf } from '../../../lib/vsprintf.ts';
+import { X86_CR4_SMAP } from '../include/asm/processor-flags.ts';
+import { cr3_addr } from '../include/asm/processor-flags.ts';
+import { __va } from '../include/asm/page_64_types.ts';
+
+/** No Linux counter: spurious kernel faults retried. */
+export const SPURIOUS_KERNEL_FAULT = vm_event_item('spurious_kernel_fault');
+
+export const fault_state = {
+  /** Hooks that may claim a kernel fault first (ASI's restricted-mode handler). */
+  kernel_fault_hooks: [] as ((cpu: Cpu, error_code: number, address: number) => boolean)[],
+};
+
+export function fault_in_kernel_space(address: number): boolean {
+  return address >= TASK_SIZE_MAX;
+}
+
+/*
+ * spurious_kernel_fault(): only a write to a read-only entry or a fetch
+ * from an NX one can come from a stale TLB entry after a permission
+ * upgrade; check the live page tables of the faulting CR3.
+ */
+function spurious_kernel_fault(cpu: Cpu, error_code: number, address: number): boolean {
+  if (error_code !== (X86_PF_WRITE | X86_PF_PROT) && error_code !== (X86_PF_INSTR | X86_PF_PROT)) return false;
+  if (pgtable_state.early) return false;
+  const pgd = __va(cr3_addr(cpu.read_cr3()));
+  const r = lookup_address_in_pgd(pgd, address);
+  if (!r.present) return false;
+  const v = ptep_get(r.ptep);
+  if (!(v.lo & _PAGE_PRESENT)) return false;
+  if (error_code & X86_PF_WRITE) return (v.lo & _PAGE_RW) !== 0;
+  return (v.hi & _PAGE_NX_HI) === 0;
+}
+
+function oops(cpu: Cpu, error_code: number, address: number): never {
+  const kind = error_code & X86_PF_USER ? 'user' : 'kernel';
+  BUG('unable to handle page fault for address: %s\n#PF: %s in %s mode\nCR2: %s CR3: %s',
+    format_va(address), pf_error_string(error_code), kind, format_va(address), cpu.read_cr3().toString(16));
+}
+
+function do_kern_addr_fault(cpu: Cpu, error_code: number, address: number): FaultResult {
+  if (!(error_code & (X86_PF_USER | X86_PF_RSVD)) && spurious_kernel_fault(cpu, error_code, address)) {
+    count_vm_event(SPURIOUS_KERNEL_FAULT);
+    return FAULT_RETRY;
+  }
+  if (fixup_exception(cpu.id)) return FAULT_FIXUP;
+  oops(cpu, error_code, address);
+}
+
+/**
+ * exc_page_fault(): the IDT entry for vector 14. From user mode the entry
+ * code switches to kernel mode and, under PTI, to the kernel CR3 first, and
+ * back before returning (idtentry's SWITCH_TO_KERNEL_CR3 and the return
+ * path); a fatal signal leaves the task in the kernel to die.
+ */
+export function exc_page_fault(cpu: Cpu, error_code: number, address: number): FaultResult {
+  if (cpu.cpl !== 3) return handle_page_fault(cpu, error_code, address);
+  cpu.cpl = 0;
+  switch_to_kernel_cr3();
+  const r = handle_page_fault(cpu, error_code, address);
+  switch_to_user_cr3();
+  cpu.cpl = 3;
+  return r;
+}
+
+function handle_page_fault(cpu: Cpu, error_code: number, address: number): FaultResult {
+  for (const hook of fault_state.kernel_fault_hooks)
+    if (hook(cpu, error_code, address)) return FAULT_RETRY;
+  if (fault_in_kernel_space(address) && !(error_code & X86_PF_USER)) return do_kern_addr_fault(cpu, error_code, address);
+  return do_user_addr_fault(cpu, error_code, address);
+}
+
+/*
+ * do_user_addr_fault(): a fault on a user address, from user mode or from
+ * the kernel inside uaccess. Find the VMA, check the access against its
+ * flags (access_error), let handle_mm_fault() resolve it, and retry. A bad
+ * access from user mode is a SIGSEGV (the task dies with status 139); from
+ * the kernel it takes the uaccess fixup (-EFAULT), else oopses.
+ */
+export function do_user_addr_fault(cpu: Cpu, error_code: number, address: number): FaultResult {
+  const user = (error_code & X86_PF_USER) !== 0;
+  const p = current();
+  const bad_area = (why: string): FaultResult => {
+    if (user) {
+      const report = vsprintf('%s[%d]: segfault at %x ip %px sp %px error %x %s', [p.comm, p.pid, address, 0, 0, error_code, why]);
+      pr_info('%s', report);
+      force_sig(SIGSEGV, report);
+    }
+    if (fixup_exception(cpu.id)) return FAULT_FIXUP;
+    oops(cpu, error_code, address);
+  };
+  if (error_code & X86_PF_RSVD) oops(cpu, error_code, address); // pgtable_bad()
+  // SMAP: the kernel touched user memory outside a uaccess section.
+  if (!user && (cpu.read_cr4() & X86_CR4_SMAP) && !cpu.ac && (error_code & X86_PF_PROT)) return bad_area('(SMAP)');
+  const mm = p.mm;
+  if (!mm || address >= TASK_SIZE_MAX) return bad_area('(no mm)');
+  const vma = vma_lookup(mm, address);
+  if (!vma) return bad_area('(no vma)');
+  if (error_code & X86_PF_WRITE) {
+    if (!(vma.vm_flags & VM_WRITE)) return bad_area('(write to a read-only mapping)');
+  } else if (error_code & X86_PF_INSTR) {
+    if (!(vma.vm_flags & VM_EXEC)) return bad_area('(exec from a no-exec mapping)');
+  } else if (!(vma.vm_flags & (VM_READ | VM_WRITE | VM_EXEC))) {
+    return bad_area('(PROT_NONE)');
+  }
+  const r = handle_mm_fault(mm, vma, address, (error_code & X86_PF_WRITE) !== 0);
+  if (r & VM_FAULT_SIGSEGV) return bad_area('(access error)');
+  if (r & VM_FAULT_OOM) {
+    if (user) {
+      const report = vsprintf('Out of memory: Killed process %d (%s)', [p.pid, p.comm]);
+      pr_err('%s', report);
+      force_sig(SIGKILL, report);
+    }
+    if (fixup_exception(cpu.id)) return FAULT_FIXUP;
+    oops(cpu, error_code, address);
+  }
+  return FAULT_RETRY;
+}

@@ -1,0 +1,132 @@
+/*
+ * arch/x86/mm/pat/set_memory.ts - change page attributes (CPA) of the direct map.
+ *
+ * Mirrors arch/x86/mm/pat/set_memory.c: split_large_page() turns a 1 GiB
+ * leaf into 512 2 MiB leaves, or a 2 MiB leaf into 512 4 KiB PTEs with
+ * the same translations (PAT moving from bit 12 to bit 7), so one page's
+ * mapping can change; __change_page_attr() then sets and clears bits on the
+ * 4 KiB PTE. set_direct_map_invalid_noflush / _default_noflush are the
+ * entry points secretmem uses and ASI's direct-map management needs;
+ * set_memory_np / _p flush with cpa_flush's rule (range up to the ceiling,
+ * else everything).
+ * Simplified: changes are always applied at 4 KiB (Linux keeps a large page
+ * when the whole of it changes: should_split_large_page), no cpa_array /
+ * pages-array variants, no alias processing (the kernel image alias of the
+ * direct map is not kept in step), no cache-mode changes.
+ */
+import { init_mm } from '../../../../mm/mm_struct.ts';
+import { BUG } from '../../../../kernel/panic.ts';
+import { __pa } from '../../include/asm/page_64_types.ts';
+import { _KERNPG_TABLE, _PAGE_PRESENT, _PAGE_PSE, __PAGE_KERNEL, pgprot_large_2_4k, Pgprot } from '../../include/asm/pgtable_types.ts';
+import { page_address } from '../../../../mm/mm_types.ts';
+import {
+  lookup_address_in_pgd, ptep_get, set_pte, pfn_pte, mk_table_entry, pud_pfn, pmd_pfn, pte_pgprot,
+  Pteval, PG_LEVEL_1G, PG_LEVEL_2M, PG_LEVEL_4K,
+} from '../pgtable.ts';
+import { pgtable_alloc_page } from '../pgalloc.ts';
+import { update_page_count, kernel_pgprot } from '../init_64.ts';
+import { flush_tlb_all, flush_tlb_kernel_range } from '../tlb.ts';
+
+export const cpa_state = {
+  /** Splits performed (Linux counts them in cpa_stats under CONFIG_CPA_STATISTICS). */
+  nr_split_1g: 0,
+  nr_split_2m: 0,
+};
+
+/*
+ * split_large_page(): replace the leaf at `kpte` (level 1G or 2M) by a table
+ * of 512 smaller leaves mapping the same range with the same protections.
+ * Returns false on -ENOMEM. Flushes all TLBs afterwards, as
+ * __split_large_page() does, so no CPU mixes large and small entries.
+ */
+export function split_large_page(kpte: number, level: number): boolean {
+  const old = ptep_get(kpte);
+  const table = pgtable_alloc_page();
+  if (!table) return false;
+  const prot = pte_pgprot(old);
+  if (level === PG_LEVEL_1G) {
+    const base = pud_pfn(old);
+    for (let i = 0; i < 512; i++) set_pte(table + i * 8, pfn_pte(base + i * 512, prot));
+    update_page_count(PG_LEVEL_1G, -1);
+    update_page_count(PG_LEVEL_2M, 512);
+    cpa_state.nr_split_1g++;
+  } else if (level === PG_LEVEL_2M) {
+    const base = pmd_pfn(old);
+    const small = pgprot_large_2_4k(prot);
+    for (let i = 0; i < 512; i++) set_pte(table + i * 8, pfn_pte(base + i, small));
+    update_page_count(PG_LEVEL_2M, -1);
+    update_page_count(PG_LEVEL_4K, 512);
+    cpa_state.nr_split_2m++;
+  } else {
+    BUG('split_large_page at level %d', level);
+  }
+  set_pte(kpte, mk_table_entry(__pa(table) / 4096, _KERNPG_TABLE));
+  flush_tlb_all();
+  return true;
+}
+
+/**
+ * The 4 KiB PTE mapping `addr` in init_mm, splitting large leaves on the
+ * way; 0 if there is no mapping at all (or on -ENOMEM while splitting).
+ */
+export function kernel_pte_split(addr: number): number {
+  for (;;) {
+    const r = lookup_address_in_pgd(init_mm().pgd, addr);
+    if (r.level === PG_LEVEL_4K) return r.ptep;
+    if (!r.present) return 0;
+    if (r.level !== PG_LEVEL_1G && r.level !== PG_LEVEL_2M) return 0;
+    if (!split_large_page(r.ptep, r.level)) return 0;
+  }
+}
+
+/** __change_page_attr for one 4 KiB page: new = (old & ~clr) | set. Returns 0 or -errno. */
+function change_page_attr(addr: number, set: Pgprot, clr: Pgprot): number {
+  const ptep = kernel_pte_split(addr);
+  if (!ptep) return -12; // -ENOMEM or unmapped
+  const old = ptep_get(ptep);
+  const lo = ((old.lo & ~clr.lo) | set.lo) >>> 0;
+  const hi = ((old.hi & ~clr.hi) | set.hi) >>> 0;
+  if ((old.lo & _PAGE_PSE) !== 0) BUG('CPA found a large leaf at 4K level, %px', addr);
+  if (lo !== old.lo || hi !== old.hi) set_pte(ptep, new Pteval(lo, hi));
+  return 0;
+}
+
+const NO_BITS = new Pgprot(0, 0);
+
+/** set_direct_map_invalid_noflush(): unmap one page from the direct map, no TLB flush. */
+export function set_direct_map_invalid_noflush(pfn: number): number {
+  return change_page_attr(page_address(pfn), NO_BITS, new Pgprot(_PAGE_PRESENT, 0));
+}
+
+/** set_direct_map_default_noflush(): map it again with PAGE_KERNEL, no TLB flush. */
+export function set_direct_map_default_noflush(pfn: number): number {
+  const ptep = kernel_pte_split(page_address(pfn));
+  if (!ptep) return -12;
+  set_pte(ptep, pfn_pte(pfn, kernel_pgprot(__PAGE_KERNEL)));
+  return 0;
+}
+
+/** cpa_flush(): the changed range on every CPU, or everything past the ceiling. */
+function cpa_flush(addr: number, numpages: number): void {
+  flush_tlb_kernel_range(addr, addr + numpages * 4096);
+}
+
+/** set_memory_np(): make [addr, addr + numpages pages) not present, and flush. */
+export function set_memory_np(addr: number, numpages: number): number {
+  for (let i = 0; i < numpages; i++) {
+    const r = change_page_attr(addr + i * 4096, NO_BITS, new Pgprot(_PAGE_PRESENT, 0));
+    if (r) return r;
+  }
+  cpa_flush(addr, numpages);
+  return 0;
+}
+
+/** set_memory_p(): present again. */
+export function set_memory_p(addr: number, numpages: number): number {
+  for (let i = 0; i < numpages; i++) {
+    const r = change_page_attr(addr + i * 4096, new Pgprot(_PAGE_PRESENT, 0), NO_BITS);
+    if (r) return r;
+  }
+  cpa_flush(addr, numpages);
+  return 0;
+}

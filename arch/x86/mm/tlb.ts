@@ -1,0 +1,451 @@
+/*
+ * arch/x86/mm/tlb.ts - ASIDs, switch_mm and TLB flushing.
+ *
+ * Mirrors arch/x86/mm/tlb.c and asm/tlbflush.h.
+ *  - cpu_tlbstate per CPU: loaded_mm, loaded_mm_asid, next_asid,
+ *    invalidate_other, user_pcid_flush_mask and ctxs[TLB_NR_DYN_ASIDS] of
+ *    {ctx_id, tlb_gen}; cpu_tlbstate_shared.is_lazy.
+ *  - choose_new_asid() / load_new_mm_cr3() / switch_mm_irqs_off() with the
+ *    same-mm, lazy and round-robin ASID rules; kern_pcid(asid) = asid + 1.
+ *  - The tlb_gen protocol: flush_tlb_mm_range() bumps mm->context.tlb_gen
+ *    and IPIs the CPUs in mm_cpumask (lazy ones skipped unless page tables
+ *    are freed); flush_tlb_func() flushes partially only when it is exactly
+ *    one generation behind, else fully, and records the generation.
+ *  - PTI: invalidate_user_asid() defers the user PCID's flush to the next
+ *    return to user through user_pcid_flush_mask; flush_tlb_one_user()
+ *    uses INVPCID type 0 on the user PCID when it can.
+ *  - Kernel ranges: flush_tlb_one_kernel() (this CPU), flush_tlb_kernel_range()
+ *    (all CPUs; above tlb_single_page_flush_ceiling a full flush),
+ *    __flush_tlb_all(), flush_tlb_all().
+ * Counted with /proc/vmstat names: nr_tlb_local_flush_one,
+ * nr_tlb_local_flush_all, nr_tlb_remote_flush (per round of IPIs sent),
+ * nr_tlb_remote_flush_received (per CPU that took one); tskernel also counts
+ * kernel-range flushes, which Linux leaves uncounted, so their cost shows.
+ * Simplified: no global ASIDs / INVLPGB (AMD), no LAM; cpumask trimming
+ * runs once per simulated second per mm as in Linux; cond_mitigation's IBPB is
+ * off unless asked for (spectre_v2_user=on has no parameter yet).
+ */
+import { this_cpu, on_each_cpu, on_each_cpu_mask, nr_cpu_ids, smp_processor_id, machine } from '../../../kernel/smp.ts';
+import { cycles_to_ns } from '../hw/costs.ts';
+import { vm_event_item, count_vm_event, count_vm_events_cpu } from '../../../mm/vmstat.ts';
+import {
+  trace_tlb_flush, TLB_LOCAL_SHOOTDOWN, TLB_REMOTE_SHOOTDOWN, TLB_FLUSH_ON_TASK_SWITCH, TLB_LOCAL_MM_SHOOTDOWN,
+} from '../../../kernel/trace/events/tlb.ts';
+import { X86_CR4_PGE, X86_CR4_PCIDE } from '../include/asm/processor-flags.ts';
+import { INVPCID_TYPE_ALL_INCL_GLOBAL, INVPCID_TYPE_INDIV_ADDR } from '../hw/cpu.ts';
+import { PAGE_SIZE, PAGE_SHIFT } from '../include/asm/page_types.ts';
+import { __pa } from '../include/asm/page_64_types.ts';
+import { init_mm, mm_cpumask_cpus, type MmStruct } from '../../../mm/mm_struct.ts';
+import { BUG_ON } from '../../../kernel/panic.ts';
+
+export const NR_TLB_LOCAL_FLUSH_ONE = vm_event_item('nr_tlb_local_flush_one');
+export const NR_TLB_LOCAL_FLUSH_ALL = vm_event_item('nr_tlb_local_flush_all');
+export const NR_TLB_REMOTE_FLUSH = vm_event_item('nr_tlb_remote_flush');
+export const NR_TLB_REMOTE_FLUSH_RECEIVED = vm_event_item('nr_tlb_remote_flush_received');
+/* No Linux counters: ASID reuse on switch, as the processes issue asks. */
+export const NR_ASID_HIT = vm_event_item('nr_asid_hit');
+export const NR_ASID_MISS = vm_event_item('nr_asid_miss');
+
+export const TLB_FLUSH_ALL = -1;
+export const TLB_NR_DYN_ASIDS = 6;
+export const TLB_GENERATION_INVALID = 0;
+const PTI_USER_PCID_BIT = 1 << 11;
+const PTI_USER_PGTABLE_MASK = 1 << PAGE_SHIFT;
+
+export class TlbContext {
+  ctx_id = 0;
+  tlb_gen = 0;
+}
+
+/** struct tlb_state + tlb_state_shared for one CPU. */
+export class TlbState {
+  /** What CR3 points at; null is LOADED_MM_SWITCHING. */
+  loaded_mm: MmStruct | null = null;
+  loaded_mm_asid = 0;
+  next_asid = 1;
+  invalidate_other = false;
+  user_pcid_flush_mask = 0;
+  readonly ctxs: TlbContext[] = Array.from({ length: TLB_NR_DYN_ASIDS }, () => new TlbContext());
+  /** cpu_tlbstate_shared.is_lazy. */
+  is_lazy = false;
+  /** last_user_mm, for cond_mitigation. */
+  last_user_mm: MmStruct | null = null;
+}
+
+export const tlb_state = {
+  /** tlb_single_page_flush_ceiling: above this many pages, flush everything. */
+  tlb_single_page_flush_ceiling: 33,
+  /** X86_FEATURE_PCID as the kernel uses it (off with nopcid). */
+  pcid: true,
+  /** X86_FEATURE_PTI. */
+  pti: false,
+  /** spectre_v2_user=on: IBPB on every switch to another user mm. */
+  switch_mm_always_ibpb: false,
+  cpu_tlbstate: [] as TlbState[],
+  /** Test hook (no Linux counterpart): drop the shootdown IPIs to show what they prevent. */
+  suppress_flush_ipis: false,
+};
+
+export function tlb_init(nr_cpus: number, pcid: boolean, pti: boolean): void {
+  tlb_state.pcid = pcid;
+  tlb_state.pti = pti;
+  tlb_state.suppress_flush_ipis = false;
+  tlb_state.cpu_tlbstate = [];
+  for (let c = 0; c < nr_cpus; c++) {
+    const s = new TlbState();
+    s.loaded_mm = init_mm();
+    s.ctxs[0].ctx_id = init_mm().context.ctx_id; // initialize_tlbstate_and_flush()
+    init_mm().cpumask[c] = 1;
+    tlb_state.cpu_tlbstate.push(s);
+  }
+}
+
+export function this_tlbstate(): TlbState {
+  return tlb_state.cpu_tlbstate[smp_processor_id()];
+}
+
+/* ---- CR3 ---- */
+
+export function kern_pcid(asid: number): number {
+  return asid + 1;
+}
+
+export function user_pcid(asid: number): number {
+  return kern_pcid(asid) | PTI_USER_PCID_BIT;
+}
+
+/** build_cr3(): PGD physical address | kern_pcid(asid) (0 without PCID). */
+export function build_cr3(pgd: number, asid: number): number {
+  if (!tlb_state.pcid) {
+    BUG_ON(asid !== 0, 'build_cr3 without PCID needs asid 0');
+    return __pa(pgd);
+  }
+  return __pa(pgd) + kern_pcid(asid);
+}
+
+/** invalidate_user_asid(): the user PCID must be flushed on the next return to user. */
+export function invalidate_user_asid(asid: number): void {
+  if (!tlb_state.pti || !tlb_state.pcid) return;
+  this_tlbstate().user_pcid_flush_mask |= 1 << kern_pcid(asid);
+}
+
+/** load_new_mm_cr3(): a flushing CR3 write, or build_cr3_noflush(). */
+export function load_new_mm_cr3(pgd: number, asid: number, need_flush: boolean): void {
+  const cpu = this_cpu();
+  if (need_flush) {
+    invalidate_user_asid(asid);
+    cpu.write_cr3(build_cr3(pgd, asid));
+  } else {
+    cpu.write_cr3(build_cr3(pgd, asid), true);
+  }
+}
+
+/* clear_asid_other(): forget every other ASID's contents (PTI after a kernel flush). */
+function clear_asid_other(s: TlbState): void {
+  for (let a = 0; a < TLB_NR_DYN_ASIDS; a++) {
+    if (a === s.loaded_mm_asid) continue;
+    s.ctxs[a].ctx_id = 0;
+  }
+  s.invalidate_other = false;
+}
+
+/** choose_new_asid(): reuse this mm's slot if it has one, else round-robin. */
+export function choose_new_asid(next: MmStruct, next_tlb_gen: number): { asid: number; need_flush: boolean } {
+  if (!tlb_state.pcid) return { asid: 0, need_flush: true };
+  const s = this_tlbstate();
+  if (s.invalidate_other) clear_asid_other(s);
+  for (let a = 0; a < TLB_NR_DYN_ASIDS; a++) {
+    if (s.ctxs[a].ctx_id !== next.context.ctx_id) continue;
+    count_vm_event(NR_ASID_HIT);
+    return { asid: a, need_flush: s.ctxs[a].tlb_gen < next_tlb_gen };
+  }
+  count_vm_event(NR_ASID_MISS);
+  let asid = s.next_asid++;
+  if (asid >= TLB_NR_DYN_ASIDS) {
+    asid = 0;
+    s.next_asid = 1;
+  }
+  return { asid, need_flush: true };
+}
+
+/* cond_mitigation(): IBPB when switching to a different user mm, if enabled. */
+function cond_mitigation(next: MmStruct): void {
+  const s = this_tlbstate();
+  if (next === init_mm()) return;
+  if (tlb_state.switch_mm_always_ibpb && s.last_user_mm !== next) this_cpu().ibpb();
+  s.last_user_mm = next;
+}
+
+/**
+ * switch_mm_irqs_off(): load `next` on this CPU. `prev` is what CR3 really
+ * holds (cpu_tlbstate.loaded_mm), whatever the scheduler thinks.
+ */
+export function switch_mm_irqs_off(next: MmStruct): void {
+  const s = this_tlbstate();
+  const cpu = smp_processor_id();
+  const prev = s.loaded_mm;
+  const prev_asid = s.loaded_mm_asid;
+  const was_lazy = s.is_lazy;
+  if (was_lazy) s.is_lazy = false;
+
+  let asid: number;
+  let need_flush: boolean;
+  let next_tlb_gen: number;
+  if (prev === next) {
+    if (!was_lazy) return; // a thread switch within one process
+    next_tlb_gen = next.context.tlb_gen;
+    if (s.ctxs[prev_asid].tlb_gen === next_tlb_gen) return;
+    asid = prev_asid;
+    need_flush = true;
+  } else {
+    cond_mitigation(next);
+    s.loaded_mm = null; // LOADED_MM_SWITCHING
+    if (next !== init_mm()) next.cpumask[cpu] = 1;
+    next_tlb_gen = next.context.tlb_gen;
+    ({ asid, need_flush } = choose_new_asid(next, next_tlb_gen));
+  }
+  if (need_flush) {
+    s.ctxs[asid].ctx_id = next.context.ctx_id;
+    s.ctxs[asid].tlb_gen = next_tlb_gen;
+    load_new_mm_cr3(next.pgd, asid, true);
+    if (trace_tlb_flush.enabled) trace_tlb_flush.emit({ reason: TLB_FLUSH_ON_TASK_SWITCH, pages: TLB_FLUSH_ALL });
+  } else {
+    load_new_mm_cr3(next.pgd, asid, false);
+  }
+  s.loaded_mm = next;
+  s.loaded_mm_asid = asid;
+}
+
+/** enter_lazy_tlb(): a kernel thread (idle) keeps the old mm loaded, lazily. */
+export function enter_lazy_tlb(): void {
+  const s = this_tlbstate();
+  if (s.loaded_mm === init_mm()) return;
+  s.is_lazy = true;
+}
+
+/** leave_mm(): stop borrowing a user mm; switch to init_mm. */
+export function leave_mm(): void {
+  const s = this_tlbstate();
+  if (s.loaded_mm === init_mm()) return;
+  switch_mm_irqs_off(init_mm());
+}
+
+/* ---- local flush primitives ---- */
+
+/** native_flush_tlb_one_user(): INVLPG here, and the user PCID's copy under PTI. */
+export function flush_tlb_one_user(addr: number): void {
+  const cpu = this_cpu();
+  cpu.invlpg(addr);
+  count_vm_event(NR_TLB_LOCAL_FLUSH_ONE);
+  if (!tlb_state.pti) return;
+  const asid = this_tlbstate().loaded_mm_asid;
+  if (cpu.features.invpcid && (cpu.read_cr4() & X86_CR4_PCIDE)) cpu.invpcid(INVPCID_TYPE_INDIV_ADDR, user_pcid(asid), addr);
+  else invalidate_user_asid(asid);
+}
+
+/** native_flush_tlb_local(): rewrite CR3, flushing the current PCID's non-global entries. */
+export function flush_tlb_local(): void {
+  invalidate_user_asid(this_tlbstate().loaded_mm_asid);
+  const cpu = this_cpu();
+  cpu.write_cr3(cpu.read_cr3());
+  count_vm_event(NR_TLB_LOCAL_FLUSH_ALL);
+}
+
+/** native_flush_tlb_global(): everything, globals included. */
+function native_flush_tlb_global(): void {
+  const cpu = this_cpu();
+  if (cpu.features.invpcid) {
+    cpu.invpcid(INVPCID_TYPE_ALL_INCL_GLOBAL, 0);
+  } else {
+    const cr4 = cpu.read_cr4();
+    cpu.write_cr4(cr4 ^ X86_CR4_PGE);
+    cpu.write_cr4(cr4);
+  }
+  invalidate_user_asid(this_tlbstate().loaded_mm_asid);
+}
+
+/** __flush_tlb_all(): this CPU, everything ("!PGE implies !PCID"). */
+export function __flush_tlb_all(): void {
+  const cpu = this_cpu();
+  if (cpu.read_cr4() & X86_CR4_PGE) native_flush_tlb_global();
+  else cpu.write_cr3(cpu.read_cr3());
+  count_vm_event(NR_TLB_LOCAL_FLUSH_ALL);
+}
+
+/* ---- mm flushes: the tlb_gen protocol ---- */
+
+export interface FlushTlbInfo {
+  mm: MmStruct | null;
+  start: number;
+  end: number; // TLB_FLUSH_ALL for everything
+  new_tlb_gen: number;
+  initiating_cpu: number;
+  stride_shift: number;
+  freed_tables: boolean;
+}
+
+/** inc_mm_tlb_gen(): after changing PTEs, before flushing. */
+export function inc_mm_tlb_gen(mm: MmStruct): number {
+  return ++mm.context.tlb_gen;
+}
+
+/** flush_tlb_func(): bring this CPU's TLB for info.mm up to date. */
+export function flush_tlb_func(f: FlushTlbInfo): void {
+  const cpu = smp_processor_id();
+  const s = this_tlbstate();
+  const loaded = s.loaded_mm;
+  const local = cpu === f.initiating_cpu;
+  if (!local) count_vm_events_cpu(cpu, NR_TLB_REMOTE_FLUSH_RECEIVED);
+  if (f.mm !== null && f.mm !== loaded) {
+    f.mm.cpumask[cpu] = 0; // stale bit: trim it
+    return;
+  }
+  if (loaded === init_mm() || loaded === null) return;
+  if (s.is_lazy) {
+    switch_mm_irqs_off(init_mm()); // a lazy CPU drops the mm instead of flushing
+    return;
+  }
+  const asid = s.loaded_mm_asid;
+  const local_gen = s.ctxs[asid].tlb_gen;
+  if (f.new_tlb_gen !== TLB_GENERATION_INVALID && f.new_tlb_gen <= local_gen) return;
+  const mm_gen = loaded.context.tlb_gen;
+  if (mm_gen === local_gen) return;
+  const reason = local ? (f.mm ? TLB_LOCAL_MM_SHOOTDOWN : TLB_LOCAL_SHOOTDOWN) : TLB_REMOTE_SHOOTDOWN;
+  if (f.end !== TLB_FLUSH_ALL && f.new_tlb_gen === local_gen + 1 && f.new_tlb_gen === mm_gen) {
+    const step = 2 ** f.stride_shift;
+    for (let addr = f.start; addr < f.end; addr += step) flush_tlb_one_user(addr);
+    if (trace_tlb_flush.enabled) trace_tlb_flush.emit({ reason, pages: Math.ceil((f.end - f.start) / step) });
+  } else {
+    flush_tlb_local();
+    if (trace_tlb_flush.enabled) trace_tlb_flush.emit({ reason, pages: TLB_FLUSH_ALL });
+  }
+  s.ctxs[asid].tlb_gen = mm_gen;
+}
+
+/** should_flush_tlb(): which CPUs of the mask get the IPI. */
+function should_flush_tlb(cpu: number, f: FlushTlbInfo, trim_cpumask: boolean): boolean {
+  const s = tlb_state.cpu_tlbstate[cpu];
+  if (s.is_lazy && !f.freed_tables) return false;
+  if (!f.mm) return true;
+  if (s.loaded_mm === null || s.loaded_mm === f.mm) return true;
+  return trim_cpumask; // a wrong-mm IPI clears the stale bit
+}
+
+/** should_trim_cpumask(): at most once per simulated second (jiffies + HZ) per mm. */
+function should_trim_cpumask(mm: MmStruct): boolean {
+  const m = machine();
+  const now = cycles_to_ns(m.costs, m.cpus[m.current].clock);
+  if (now < mm.next_trim_cpumask_ns) return false;
+  mm.next_trim_cpumask_ns = now + 1e9;
+  return true;
+}
+
+/**
+ * flush_tlb_mm_range(): the caller changed `mm`'s PTEs in [start, end);
+ * no CPU may translate them afterwards. `freed_tables` means page-table
+ * pages were freed, so even lazy CPUs must let go.
+ */
+export function flush_tlb_mm_range(mm: MmStruct, start: number, end: number, stride_shift = PAGE_SHIFT, freed_tables = false): void {
+  const self = smp_processor_id();
+  const new_tlb_gen = inc_mm_tlb_gen(mm);
+  const f: FlushTlbInfo = { mm, start, end, new_tlb_gen, initiating_cpu: self, stride_shift, freed_tables };
+  if (end === TLB_FLUSH_ALL || (end - start) / 2 ** stride_shift > tlb_state.tlb_single_page_flush_ceiling) {
+    f.start = 0;
+    f.end = TLB_FLUSH_ALL;
+  }
+  const others = mm_cpumask_cpus(mm, nr_cpu_ids()).filter((c) => c !== self);
+  if (others.length) {
+    const trim = should_trim_cpumask(mm);
+    const targets = others.filter((c) => should_flush_tlb(c, f, trim));
+    count_vm_event(NR_TLB_REMOTE_FLUSH);
+    if (!tlb_state.suppress_flush_ipis) on_each_cpu_mask(targets, () => flush_tlb_func(f));
+  }
+  if (this_tlbstate().loaded_mm === mm) flush_tlb_func(f);
+}
+
+export function flush_tlb_mm(mm: MmStruct): void {
+  flush_tlb_mm_range(mm, 0, TLB_FLUSH_ALL, PAGE_SHIFT, true);
+}
+
+export function flush_tlb_page(mm: MmStruct, addr: number): void {
+  flush_tlb_mm_range(mm, addr, addr + PAGE_SIZE, PAGE_SHIFT, false);
+}
+
+/* ---- kernel flushes ---- */
+
+/**
+ * flush_tlb_one_kernel(): this CPU only. Under PTI kernel mappings are not
+ * global, so every other ASID may cache them too: invalidate_other makes
+ * the next switch flush them.
+ */
+export function flush_tlb_one_kernel(addr: number): void {
+  flush_tlb_one_user(addr);
+  if (tlb_state.pti && tlb_state.cpu_tlbstate.length) this_tlbstate().invalidate_other = true;
+}
+
+function trace_kernel_flush(self: number, cpu: number, pages: number): void {
+  if (trace_tlb_flush.enabled)
+    trace_tlb_flush.emit({ reason: cpu === self ? TLB_LOCAL_SHOOTDOWN : TLB_REMOTE_SHOOTDOWN, pages });
+}
+
+function kernel_flush_everywhere(pages: number, fn: () => void): void {
+  const self = smp_processor_id();
+  if (nr_cpu_ids() > 1) count_vm_event(NR_TLB_REMOTE_FLUSH);
+  on_each_cpu((cpu) => {
+    if (cpu !== self) count_vm_events_cpu(cpu, NR_TLB_REMOTE_FLUSH_RECEIVED);
+    trace_kernel_flush(self, cpu, pages);
+    fn();
+  });
+}
+
+/** flush_tlb_all(): __flush_tlb_all on every CPU. */
+export function flush_tlb_all(): void {
+  kernel_flush_everywhere(TLB_FLUSH_ALL, __flush_tlb_all);
+}
+
+/** flush_tlb_kernel_range(): page by page up to the ceiling, else everything, on every CPU. */
+export function flush_tlb_kernel_range(start: number, end: number): void {
+  const pages = Math.ceil((end - start) / PAGE_SIZE);
+  if (pages <= 0) return;
+  if (pages > tlb_state.tlb_single_page_flush_ceiling) {
+    flush_tlb_all();
+    return;
+  }
+  kernel_flush_everywhere(pages, () => {
+    for (let addr = start - (start % PAGE_SIZE); addr < end; addr += PAGE_SIZE) flush_tlb_one_kernel(addr);
+  });
+}
+
+/* ---- PTI's CR3 switches (arch/x86/entry/calling.h) ---- */
+
+/** SWITCH_TO_KERNEL_CR3: kernel PGD and PCID; never flushes. */
+export function switch_to_kernel_cr3(): void {
+  if (!tlb_state.pti) return;
+  const cpu = this_cpu();
+  const cr3 = cpu.read_cr3();
+  const pcid = (cpu.read_cr4() & X86_CR4_PCIDE) !== 0;
+  const low = cr3 % 8192;
+  cpu.write_cr3(cr3 - low + (low & ~(PTI_USER_PCID_BIT | PTI_USER_PGTABLE_MASK)), pcid);
+}
+
+/**
+ * SWITCH_TO_USER_CR3: user PGD and user PCID; flush the user PCID only if
+ * its bit in user_pcid_flush_mask is set (and clear the bit).
+ */
+export function switch_to_user_cr3(): void {
+  if (!tlb_state.pti) return;
+  const cpu = this_cpu();
+  const cr3 = cpu.read_cr3();
+  const pcid = (cpu.read_cr4() & X86_CR4_PCIDE) !== 0;
+  let noflush = false;
+  let v = cr3;
+  if (pcid) {
+    const s = this_tlbstate();
+    const kpcid = cr3 % 2048;
+    if (s.user_pcid_flush_mask & (1 << kpcid)) s.user_pcid_flush_mask &= ~(1 << kpcid);
+    else noflush = true;
+    if (!(v & PTI_USER_PCID_BIT)) v += PTI_USER_PCID_BIT;
+  }
+  if (!(v % 8192 >= 4096)) v += PTI_USER_PGTABLE_MASK;
+  cpu.write_cr3(v, noflush);
+}

@@ -1,0 +1,193 @@
+/*
+ * fs/file.ts - struct file, per-process fd tables, and the console.
+ *
+ * Mirrors fs/file.c (alloc_fd, close_fd, fdget/fdput) and
+ * fs/file_table.c (struct file, fput): a task's files_struct maps small
+ * integers to open files; threads created with CLONE_FILES share it.
+ * Every process starts with fds 0, 1, 2 on the console, a character device
+ * whose output the kernel keeps (the emulator's serial console).
+ * A file on a filesystem carries its path (a dentry reference, dropped by
+ * __fput) and inode; its f_op reaches the page cache through read_iter /
+ * write_iter, the console's through read / write.
+ * Simplified: no close-on-exec, no dup, a fixed NR_OPEN_DEFAULT limit of
+ * 1024 (RLIMIT_NOFILE), no file locking.
+ */
+import type { TaskStruct } from '../kernel/sched/task.ts';
+import { EBADF, EMFILE, EFAULT } from '../include/uapi/asm-generic/errno.ts';
+import { this_cpu } from '../kernel/smp.ts';
+import { copy_from_user } from '../arch/x86/lib/usercopy_64.ts';
+import type { Inode, Kiocb } from '../include/linux/fs.ts';
+import type { AddressSpace } from '../include/linux/pagemap.ts';
+import type { IovIter } from '../lib/iov_iter.ts';
+import { type Path, path_put } from './mount.ts';
+
+export const O_ACCMODE = 0o3;
+export const O_RDONLY = 0o0;
+export const O_WRONLY = 0o1;
+export const O_RDWR = 0o2;
+export const O_CREAT = 0o100;
+export const O_EXCL = 0o200;
+export const O_TRUNC = 0o1000;
+export const O_APPEND = 0o2000;
+export const O_DIRECTORY = 0o200000;
+
+export const O_NOFOLLOW = 0o400000;
+export const O_CLOEXEC = 0o2000000;
+
+export const FMODE_READ = 0x1;
+export const FMODE_WRITE = 0x2;
+export const FMODE_LSEEK = 0x4;
+export const FMODE_PREAD = 0x8;
+export const FMODE_PWRITE = 0x10;
+
+/** struct file_operations: what read(2)/write(2) reach, with the file position handled by the caller. */
+export interface FileOperations {
+  /** Copy up to count bytes to user `buf` from position pos; returns bytes or -errno. */
+  read?(file: File, buf: number, count: number, pos: number): number;
+  write?(file: File, buf: number, count: number, pos: number): number;
+  /** read_iter: copy from ki_pos into `to`, advancing ki_pos; bytes or -errno. */
+  read_iter?(iocb: Kiocb, to: IovIter): number;
+  write_iter?(iocb: Kiocb, from: IovIter): number;
+  /** llseek: the new position or -errno; absent means ESPIPE. */
+  llseek?(file: File, offset: number, whence: number): number;
+  release?(file: File): void;
+}
+
+/** struct file. */
+export class File {
+  f_pos = 0;
+  f_count = 1;
+  /** f_path: where it was opened (holds a dentry reference); null for the console. */
+  f_path: Path | null = null;
+  f_inode: Inode | null = null;
+  f_mapping: AddressSpace | null = null;
+  constructor(readonly f_op: FileOperations, readonly f_flags: number, readonly f_mode: number, readonly private_data: unknown = null) {}
+}
+
+/** struct files_struct. */
+export class FilesStruct {
+  readonly fd: (File | null)[] = [];
+  count = 1;
+}
+
+export const NR_OPEN_DEFAULT = 1024;
+const FILES_KEY = 'files';
+
+export function task_files(p: TaskStruct): FilesStruct | null {
+  return (p.ext.get(FILES_KEY) as FilesStruct | undefined) ?? null;
+}
+
+export function set_task_files(p: TaskStruct, f: FilesStruct | null): void {
+  if (f) p.ext.set(FILES_KEY, f);
+  else p.ext.delete(FILES_KEY);
+}
+
+/** alloc_fd() + fd_install(): the lowest free fd. */
+export function fd_install_new(files: FilesStruct, file: File): number {
+  let fd = files.fd.indexOf(null);
+  if (fd < 0) fd = files.fd.length;
+  if (fd >= NR_OPEN_DEFAULT) return -EMFILE;
+  files.fd[fd] = file;
+  return fd;
+}
+
+/** fdget(): the open file behind fd, or null. */
+export function fdget(files: FilesStruct | null, fd: number): File | null {
+  if (!files || !Number.isInteger(fd) || fd < 0 || fd >= files.fd.length) return null;
+  return files.fd[fd];
+}
+
+/** fput(): the last reference runs __fput(): ->release, then the path goes (dput, iput). */
+export function fput(file: File): void {
+  if (--file.f_count !== 0) return;
+  file.f_op.release?.(file);
+  if (file.f_path) {
+    const p = file.f_path;
+    file.f_path = null;
+    file.f_inode = null;
+    path_put(p);
+  }
+}
+
+/** close_fd(). */
+export function close_fd(files: FilesStruct | null, fd: number): number {
+  const f = fdget(files, fd);
+  if (!f || !files) return -EBADF;
+  files.fd[fd] = null;
+  fput(f);
+  return 0;
+}
+
+/** put_files_struct(): the last user closes everything. */
+export function put_files_struct(files: FilesStruct): void {
+  if (--files.count > 0) return;
+  for (let fd = 0; fd < files.fd.length; fd++) {
+    const f = files.fd[fd];
+    if (f) {
+      files.fd[fd] = null;
+      fput(f);
+    }
+  }
+}
+
+/* ---- the console: fds 0..2 ---- */
+
+export const console_state = {
+  /** Everything written to the console, in order. */
+  output: '',
+  /** Also echo to the host's stdout (npm start does). */
+  echo: false,
+  /** Kernel address of the bounce page. */
+  bounce: 0,
+};
+
+/*
+ * Console writes copy from the user buffer into a kernel bounce page with
+ * copy_from_user() (the bytes cross the MMU as in any write), then the
+ * "device" reads the bounce page.
+ */
+const BOUNCE = 4096;
+
+export function console_init(bounce_kva: number): void {
+  console_state.output = '';
+  console_state.bounce = bounce_kva;
+}
+
+const console_fops: FileOperations = {
+  read: () => 0, // EOF: no input
+  write: (_f, buf, count) => {
+    let done = 0;
+    const host = new Uint8Array(BOUNCE);
+    while (done < count) {
+      const n = Math.min(count - done, BOUNCE);
+      const left = copy_from_user(console_state.bounce, buf + done, n);
+      const ok = n - left;
+      this_cpu().read_bytes(console_state.bounce, host.subarray(0, ok));
+      let s = '';
+      for (let i = 0; i < ok; i++) s += String.fromCharCode(host[i]);
+      console_state.output += s;
+      if (console_state.echo) process.stdout.write(s);
+      done += ok;
+      if (left) return done ? done : -EFAULT;
+    }
+    return done;
+  },
+};
+
+export function console_files(): FilesStruct {
+  const files = new FilesStruct();
+  files.fd.push(new File(console_fops, O_RDONLY, FMODE_READ));
+  files.fd.push(new File(console_fops, O_WRONLY, FMODE_WRITE));
+  files.fd.push(new File(console_fops, O_WRONLY, FMODE_WRITE));
+  return files;
+}
+
+/** dup_fd(): a copy of the table, each open file shared (f_count++). */
+export function dup_fd(old: FilesStruct): FilesStruct {
+  const files = new FilesStruct();
+  for (const f of old.fd) {
+    if (f) f.f_count++;
+    files.fd.push(f);
+  }
+  return files;
+}

@@ -1,0 +1,68 @@
+/*
+ * fs/open.ts - struct file for a path, and truncation.
+ *
+ * Mirrors fs/open.c: vfs_open() / do_dentry_open() build the struct file
+ * (f_op from the inode, f_mode from the access mode plus FMODE_LSEEK,
+ * FMODE_PREAD and FMODE_PWRITE, a reference on the path); do_truncate()
+ * goes through notify_change() to ->setattr; ftruncate(2) is
+ * do_sys_ftruncate() (-EINVAL for a negative length, a non-regular file or
+ * one not open for writing). open(2) itself is do_sys_openat2() in
+ * fs/namei.ts (see there); close(2) is registered by fs/read_write.ts.
+ */
+import { register_syscall } from '../arch/x86/entry/common.ts';
+import { __NR_ftruncate } from '../arch/x86/entry/syscall_64.ts';
+import { S_ISREG, ATTR_SIZE, ATTR_MTIME, ATTR_CTIME, type Iattr } from '../include/linux/fs.ts';
+import type { Dentry } from './dcache.ts';
+import { type Path, path_get } from './mount.ts';
+import { File, FMODE_READ, FMODE_WRITE, FMODE_LSEEK, FMODE_PREAD, FMODE_PWRITE, O_ACCMODE, type FileOperations } from './file.ts';
+import { file_of } from './read_write.ts';
+import { BUG } from '../kernel/panic.ts';
+import { EBADF, EINVAL, EPERM } from '../include/uapi/asm-generic/errno.ts';
+
+const empty_fops: FileOperations = {};
+
+/** OPEN_FMODE(): O_RDONLY -> FMODE_READ, O_WRONLY -> FMODE_WRITE, O_RDWR -> both, 3 -> neither. */
+export function OPEN_FMODE(flags: number): number {
+  return ((flags & O_ACCMODE) + 1) & (FMODE_READ | FMODE_WRITE);
+}
+
+/** vfs_open() + do_dentry_open(): a new file on `path`, holding a reference to it. */
+export function vfs_open(path: Path, flags: number): File {
+  const inode = path.dentry.d_inode;
+  if (!inode) BUG('vfs_open of a negative dentry %s', path.dentry.d_name);
+  const f_mode = OPEN_FMODE(flags) | FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE;
+  const file = new File(inode.i_fop ?? empty_fops, flags, f_mode);
+  path_get(path);
+  file.f_path = { mnt: path.mnt, dentry: path.dentry };
+  file.f_inode = inode;
+  file.f_mapping = inode.i_mapping;
+  return file;
+}
+
+/** notify_change(): hand the change to ->setattr. */
+export function notify_change(dentry: Dentry, attr: Iattr): number {
+  const inode = dentry.d_inode;
+  if (!inode) return -EINVAL;
+  if (!inode.i_op.setattr) return -EPERM;
+  return inode.i_op.setattr(dentry, attr);
+}
+
+/** do_truncate(): set the size to `length` (and the times). */
+export function do_truncate(dentry: Dentry, length: number, time_attrs: number): number {
+  if (length < 0) return -EINVAL;
+  return notify_change(dentry, { ia_valid: ATTR_SIZE | time_attrs, ia_size: length });
+}
+
+/** do_sys_ftruncate(). */
+export function do_sys_ftruncate(fd: number, length: number): number {
+  if (!Number.isInteger(length) || length < 0) return -EINVAL;
+  const f = file_of(fd);
+  if (!f) return -EBADF;
+  const inode = f.f_inode;
+  if (!inode || !f.f_path || !S_ISREG(inode.i_mode) || !(f.f_mode & FMODE_WRITE)) return -EINVAL;
+  return do_truncate(f.f_path.dentry, length, ATTR_MTIME | ATTR_CTIME);
+}
+
+export function open_syscalls_init(): void {
+  register_syscall(__NR_ftruncate, (a) => do_sys_ftruncate(a[0], a[1]));
+}

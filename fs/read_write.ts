@@ -1,0 +1,270 @@
+/*
+ * fs/read_write.ts - read, write, pread64, pwrite64, readv, writev, lseek and close.
+ *
+ * Mirrors fs/read_write.c: ksys_read/ksys_write use and update the file
+ * position, the p* variants take one (-EINVAL if negative, -ESPIPE without
+ * FMODE_PREAD), the *v variants import an iovec array (lib/iov_iter.ts).
+ * vfs_read/vfs_write check the mode, the buffer (access_ok) and the range
+ * (rw_verify_area), then call ->read_iter/->write_iter with a kiocb and an
+ * iov_iter (new_sync_read / do_iter_readv_writev) or, for files with only
+ * ->read/->write (the console), the plain method (do_loop_readv_writev for
+ * vectors). generic_file_llseek handles SEEK_SET/CUR/END.
+ * close is fs/open.c's, registered here with the rest of the fd calls.
+ * Simplified: no f_pos_lock (a syscall runs to completion on its CPU), no
+ * fsnotify, no SEEK_DATA/SEEK_HOLE, no RWF_* flags (preadv2).
+ */
+import { register_syscall } from '../arch/x86/entry/common.ts';
+import {
+  __NR_read, __NR_write, __NR_close, __NR_lseek, __NR_pread64, __NR_pwrite64, __NR_readv, __NR_writev,
+} from '../arch/x86/entry/syscall_64.ts';
+import { current } from '../kernel/sched/core.ts';
+import { fdget, close_fd, task_files, FMODE_READ, FMODE_WRITE, FMODE_PREAD, FMODE_PWRITE, O_APPEND, type File } from './file.ts';
+import { Kiocb, IOCB_APPEND, file_inode } from '../include/linux/fs.ts';
+import {
+  IovIter, ITER_DEST, ITER_SOURCE, MAX_RW_COUNT, iov_iter_ubuf, import_iovec, iov_iter_count, iov_iter_advance,
+} from '../lib/iov_iter.ts';
+import { access_ok } from '../arch/x86/lib/usercopy_64.ts';
+import { EBADF, EINVAL, ESPIPE, EFAULT } from '../include/uapi/asm-generic/errno.ts';
+
+export { MAX_RW_COUNT };
+
+/* include/uapi/linux/fs.h */
+export const SEEK_SET = 0;
+export const SEEK_CUR = 1;
+export const SEEK_END = 2;
+export const SEEK_DATA = 3;
+export const SEEK_HOLE = 4;
+export const SEEK_MAX = SEEK_HOLE;
+
+/** loff_t *ppos: a position a callee may move. */
+export class Loff {
+  constructor(public v: number) {}
+}
+
+export function file_of(fd: number): File | null {
+  return fdget(task_files(current()), fd);
+}
+
+/* ---- lseek ---- */
+
+/** vfs_setpos(): set f_pos, -EINVAL if negative or beyond maxsize. */
+export function vfs_setpos(file: File, offset: number, maxsize: number): number {
+  if (offset < 0 || offset > maxsize) return -EINVAL;
+  file.f_pos = offset;
+  return offset;
+}
+
+/** generic_file_llseek_size(): SEEK_END is relative to `eof`. */
+export function generic_file_llseek_size(file: File, offset: number, whence: number, maxsize: number, eof: number): number {
+  if (!Number.isInteger(offset)) return -EINVAL;
+  switch (whence) {
+    case SEEK_END:
+      offset += eof;
+      break;
+    case SEEK_CUR:
+      if (offset === 0) return file.f_pos;
+      offset += file.f_pos;
+      break;
+    case SEEK_SET:
+      break;
+    default:
+      return -EINVAL;
+  }
+  return vfs_setpos(file, offset, maxsize);
+}
+
+/** generic_file_llseek(). */
+export function generic_file_llseek(file: File, offset: number, whence: number): number {
+  const inode = file_inode(file);
+  return generic_file_llseek_size(file, offset, whence, inode.i_sb.s_maxbytes, inode.i_size);
+}
+
+export function ksys_lseek(fd: number, offset: number, whence: number): number {
+  const f = file_of(fd);
+  if (!f) return -EBADF;
+  if (!Number.isInteger(whence) || whence < 0 || whence > SEEK_MAX) return -EINVAL;
+  if (!f.f_op.llseek) return -ESPIPE;
+  return f.f_op.llseek(f, offset, whence);
+}
+
+/* ---- read and write ---- */
+
+/** rw_verify_area(): a negative position or one that overflows with count is -EINVAL. */
+export function rw_verify_area(pos: number, count: number): number {
+  if (!Number.isInteger(pos) || pos < 0) return -EINVAL;
+  if (pos + count > Number.MAX_SAFE_INTEGER) return -EINVAL;
+  return 0;
+}
+
+/** iocb_flags() + init_sync_kiocb(). */
+export function init_sync_kiocb(file: File, pos: number): Kiocb {
+  const kiocb = new Kiocb(file);
+  if (file.f_flags & O_APPEND) kiocb.ki_flags |= IOCB_APPEND;
+  kiocb.ki_pos = pos;
+  return kiocb;
+}
+
+function new_sync_read(file: File, buf: number, len: number, ppos: Loff): number {
+  const read_iter = file.f_op.read_iter;
+  if (!read_iter) return -EINVAL;
+  const kiocb = init_sync_kiocb(file, ppos.v);
+  const iter = new IovIter();
+  iov_iter_ubuf(iter, ITER_DEST, buf, len);
+  const ret = read_iter(kiocb, iter);
+  ppos.v = kiocb.ki_pos;
+  return ret;
+}
+
+function new_sync_write(file: File, buf: number, len: number, ppos: Loff): number {
+  const write_iter = file.f_op.write_iter;
+  if (!write_iter) return -EINVAL;
+  const kiocb = init_sync_kiocb(file, ppos.v);
+  const iter = new IovIter();
+  iov_iter_ubuf(iter, ITER_SOURCE, buf, len);
+  const ret = write_iter(kiocb, iter);
+  if (ret > 0) ppos.v = kiocb.ki_pos;
+  return ret;
+}
+
+/** vfs_read(). */
+export function vfs_read(file: File, buf: number, count: number, ppos: Loff): number {
+  if (!(file.f_mode & FMODE_READ)) return -EBADF;
+  if (!file.f_op.read && !file.f_op.read_iter) return -EINVAL; // !FMODE_CAN_READ
+  if (!access_ok(buf, count)) return -EFAULT;
+  const err = rw_verify_area(ppos.v, count);
+  if (err) return err;
+  if (count > MAX_RW_COUNT) count = MAX_RW_COUNT;
+  if (file.f_op.read) {
+    const r = file.f_op.read(file, buf, count, ppos.v);
+    if (r > 0) ppos.v += r;
+    return r;
+  }
+  return new_sync_read(file, buf, count, ppos);
+}
+
+/** vfs_write(). */
+export function vfs_write(file: File, buf: number, count: number, ppos: Loff): number {
+  if (!(file.f_mode & FMODE_WRITE)) return -EBADF;
+  if (!file.f_op.write && !file.f_op.write_iter) return -EINVAL; // !FMODE_CAN_WRITE
+  if (!access_ok(buf, count)) return -EFAULT;
+  const err = rw_verify_area(ppos.v, count);
+  if (err) return err;
+  if (count > MAX_RW_COUNT) count = MAX_RW_COUNT;
+  if (file.f_op.write) {
+    const r = file.f_op.write(file, buf, count, ppos.v);
+    if (r > 0) ppos.v += r;
+    return r;
+  }
+  return new_sync_write(file, buf, count, ppos);
+}
+
+export function ksys_read(fd: number, buf: number, count: number): number {
+  const f = file_of(fd);
+  if (!f) return -EBADF;
+  const pos = new Loff(f.f_pos);
+  const ret = vfs_read(f, buf, count, pos);
+  if (ret >= 0) f.f_pos = pos.v;
+  return ret;
+}
+
+export function ksys_write(fd: number, buf: number, count: number): number {
+  const f = file_of(fd);
+  if (!f) return -EBADF;
+  const pos = new Loff(f.f_pos);
+  const ret = vfs_write(f, buf, count, pos);
+  if (ret >= 0) f.f_pos = pos.v;
+  return ret;
+}
+
+export function ksys_pread64(fd: number, buf: number, count: number, pos: number): number {
+  if (!Number.isInteger(pos) || pos < 0) return -EINVAL;
+  const f = file_of(fd);
+  if (!f) return -EBADF;
+  if (!(f.f_mode & FMODE_PREAD)) return -ESPIPE;
+  return vfs_read(f, buf, count, new Loff(pos));
+}
+
+export function ksys_pwrite64(fd: number, buf: number, count: number, pos: number): number {
+  if (!Number.isInteger(pos) || pos < 0) return -EINVAL;
+  const f = file_of(fd);
+  if (!f) return -EBADF;
+  if (!(f.f_mode & FMODE_PWRITE)) return -ESPIPE;
+  return vfs_write(f, buf, count, new Loff(pos));
+}
+
+/* ---- vectors ---- */
+
+/** do_loop_readv_writev(): a file with only ->read/->write, one segment at a time. */
+function do_loop_readv_writev(file: File, iter: IovIter, ppos: Loff, write: boolean): number {
+  let ret = 0;
+  while (iov_iter_count(iter)) {
+    const seg = iter.__iov[iter.seg];
+    const base = seg.iov_base + iter.iov_offset;
+    const len = Math.min(seg.iov_len - iter.iov_offset, iter.count);
+    const fn = write ? file.f_op.write : file.f_op.read;
+    if (!fn) return -EINVAL;
+    const nr = fn(file, base, len, ppos.v);
+    if (nr < 0) {
+      if (!ret) ret = nr;
+      break;
+    }
+    ppos.v += nr;
+    ret += nr;
+    if (nr !== len) break;
+    iov_iter_advance(iter, nr);
+  }
+  return ret;
+}
+
+/** do_iter_readv_writev(): ->read_iter / ->write_iter with the imported vector. */
+function do_iter_readv_writev(file: File, iter: IovIter, ppos: Loff, write: boolean): number {
+  const kiocb = init_sync_kiocb(file, ppos.v);
+  const fn = write ? file.f_op.write_iter : file.f_op.read_iter;
+  if (!fn) return -EINVAL;
+  const ret = fn(kiocb, iter);
+  if (ret > 0) ppos.v = kiocb.ki_pos;
+  return ret;
+}
+
+function vfs_iov(file: File, vec: number, vlen: number, ppos: Loff, write: boolean): number {
+  if (!(file.f_mode & (write ? FMODE_WRITE : FMODE_READ))) return -EBADF;
+  const op = write ? file.f_op.write ?? file.f_op.write_iter : file.f_op.read ?? file.f_op.read_iter;
+  if (!op) return -EINVAL;
+  const iter = new IovIter();
+  const r = import_iovec(write ? ITER_SOURCE : ITER_DEST, vec, vlen, iter);
+  if (r < 0) return r;
+  const tot_len = iov_iter_count(iter);
+  if (!tot_len) return 0;
+  const err = rw_verify_area(ppos.v, tot_len);
+  if (err) return err;
+  const iter_op = write ? file.f_op.write_iter : file.f_op.read_iter;
+  return iter_op ? do_iter_readv_writev(file, iter, ppos, write) : do_loop_readv_writev(file, iter, ppos, write);
+}
+
+/** vfs_readv() / vfs_writev(). */
+export function vfs_readv(file: File, vec: number, vlen: number, ppos: Loff): number {
+  return vfs_iov(file, vec, vlen, ppos, false);
+}
+export function vfs_writev(file: File, vec: number, vlen: number, ppos: Loff): number {
+  return vfs_iov(file, vec, vlen, ppos, true);
+}
+
+function do_readv_writev(fd: number, vec: number, vlen: number, write: boolean): number {
+  const f = file_of(fd);
+  if (!f) return -EBADF;
+  const pos = new Loff(f.f_pos);
+  const ret = write ? vfs_writev(f, vec, vlen, pos) : vfs_readv(f, vec, vlen, pos);
+  if (ret >= 0) f.f_pos = pos.v;
+  return ret;
+}
+
+export function read_write_init(): void {
+  register_syscall(__NR_read, (a) => ksys_read(a[0], a[1], a[2]));
+  register_syscall(__NR_write, (a) => ksys_write(a[0], a[1], a[2]));
+  register_syscall(__NR_pread64, (a) => ksys_pread64(a[0], a[1], a[2], a[3]));
+  register_syscall(__NR_pwrite64, (a) => ksys_pwrite64(a[0], a[1], a[2], a[3]));
+  register_syscall(__NR_readv, (a) => do_readv_writev(a[0], a[1], a[2], false));
+  register_syscall(__NR_writev, (a) => do_readv_writev(a[0], a[1], a[2], true));
+  register_syscall(__NR_lseek, (a) => ksys_lseek(a[0], a[1], a[2]));
+  register_syscall(__NR_close, (a) => close_fd(task_files(current()), a[0]));
+}

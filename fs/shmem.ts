@@ -1,0 +1,558 @@
+/*
+ * fs/shmem.ts - tmpfs: files whose only home is the page cache.
+ *
+ * Mirrors mm/shmem.c (kept beside the VFS, DESIGN.md section 3):
+ *  - shmem_get_folio() with enum sgp_type: SGP_READ never allocates (a hole
+ *    reads as zeros: the caller copies ZERO_PAGE), SGP_WRITE allocates a
+ *    !uptodate folio that write_end zeroes around the copy;
+ *  - page-cache folios come from the buddy allocator with the mapping's
+ *    gfp (GFP_HIGHUSER_MOVABLE: the ASI work marks them sensitive);
+ *  - huge=always (or within_size) mounts cache 2 MiB folios (order 9,
+ *    HPAGE_PMD_ORDER) when the aligned extent is free, else fall back to
+ *    order 0 (thp_file_fallback); reads still copy them a page at a time
+ *    (copy_folio_to_iter), as Linux does;
+ *  - shmem_file_read_iter() / shmem_file_write_iter() with
+ *    shmem_write_begin / shmem_write_end;
+ *  - size= (max_blocks, default half of RAM) and nr_inodes= limits give
+ *    -ENOSPC, an allocator failure -ENOMEM; a failed write changes nothing;
+ *  - truncation (shmem_setattr -> shmem_truncate_range) and eviction free
+ *    pages and their block accounting (shmem_recalc_inode).
+ * Simplified: no swap (swapped stays 0), no seals, no fallocate, no mmap
+ * faults, no quotas or memcg, no shrinker for huge folios beyond EOF.
+ */
+import {
+  Inode, type SuperBlock, type Kiocb, type Iattr, type Kstat, type AddressSpaceOperations,
+  type FileSystemType, type InodeOperations, S_IFDIR, S_IFREG, S_IFMT, S_ISDIR, S_ISREG, S_IALLUGO, MAX_LFS_FILESIZE,
+  ATTR_SIZE, ATTR_MTIME, i_size_read, i_size_write, file_inode,
+} from '../include/linux/fs.ts';
+import {
+  type AddressSpace, type Folio, MAX_PAGECACHE_ORDER, folio_test_uptodate, folio_mark_uptodate, folio_mark_dirty,
+  folio_mark_accessed, folio_put, folio_size, folio_file_page, filemap_alloc_folio, mapping_gfp_mask,
+  mapping_set_large_folios, mapping_writably_mapped, xa_range_empty, __folio_set_swapbacked, offset_in_folio,
+} from '../include/linux/pagemap.ts';
+import { type IovIter, iov_iter_count, user_backed_iter, copy_folio_to_iter, copy_page_to_iter, iov_iter_zero } from '../lib/iov_iter.ts';
+import { filemap_get_entry, __filemap_add_folio, filemap_remove_folio, generic_write_checks, generic_perform_write, file_update_time } from './filemap.ts';
+import { truncate_inode_pages_range } from './truncate.ts';
+import { new_inode, inode_init_owner, simple_inode_init_ts, inc_nlink, drop_nlink, inode_newsize_ok, inode_touch_mtime } from './inode.ts';
+import { type Dentry, d_make_root, d_instantiate, d_rehash, dget } from './dcache.ts';
+import { alloc_super, kill_litter_super, register_filesystem } from './super.ts';
+import { simple_lookup, simple_unlink, simple_empty, simple_dir_operations, generic_fillattr } from './libfs.ts';
+import { generic_file_llseek_size } from './read_write.ts';
+import type { File, FileOperations } from './file.ts';
+import { folio_zero_segments } from '../mm/highmem.ts';
+import { GFP_KERNEL, GFP_TRANSHUGE_LIGHT, __GFP_ZERO } from '../mm/gfp.ts';
+import { alloc_pages, __free_pages, totalram_pages } from '../mm/page_alloc.ts';
+import { PageHWPoison } from '../mm/page_flags.ts';
+import { vm_event_item, count_vm_event } from '../mm/vmstat.ts';
+import { memparse } from '../lib/cmdline.ts';
+import { register_param, param_error, type KernelParams } from '../kernel/params.ts';
+import { BUG } from '../kernel/panic.ts';
+import { EEXIST, EFAULT, EFBIG, EINVAL, EIO, ENOENT, ENOMEM, ENOSPC, ENOTEMPTY } from '../include/uapi/asm-generic/errno.ts';
+
+/* enum sgp_type */
+export const SGP_READ = 0;
+export const SGP_NOALLOC = 1;
+export const SGP_CACHE = 2;
+export const SGP_WRITE = 3;
+export const SGP_FALLOC = 4;
+
+/* huge= (SHMEM_HUGE_*) */
+export const SHMEM_HUGE_NEVER = 0;
+export const SHMEM_HUGE_ALWAYS = 1;
+export const SHMEM_HUGE_WITHIN_SIZE = 2;
+export const SHMEM_HUGE_ADVISE = 3;
+const HUGE_NAMES: Readonly<Record<string, number>> = { never: 0, always: 1, within_size: 2, advise: 3 };
+
+export const TMPFS_MAGIC = 0x01021994;
+/** BOGO_DIRENT_SIZE: what each entry adds to a directory's i_size. */
+export const BOGO_DIRENT_SIZE = 20;
+export const HPAGE_PMD_ORDER = MAX_PAGECACHE_ORDER;
+export const HPAGE_PMD_NR = 1 << HPAGE_PMD_ORDER;
+
+export const THP_FILE_ALLOC = vm_event_item('thp_file_alloc');
+export const THP_FILE_FALLBACK = vm_event_item('thp_file_fallback');
+
+/** struct shmem_sb_info. */
+export class ShmemSbInfo {
+  /** max_blocks: pages the mount may hold (size=); 0 = unlimited. */
+  max_blocks = 0;
+  used_blocks = 0;
+  max_inodes = 0;
+  free_inodes = 0;
+  huge = SHMEM_HUGE_NEVER;
+  mode = 0o1777;
+}
+
+/** struct shmem_inode_info with its embedded vfs_inode. */
+export class ShmemInodeInfo extends Inode {
+  /** alloced: data pages charged to this inode (blocks accounted in sbinfo). */
+  alloced = 0;
+  swapped = 0;
+  seals = 0;
+}
+
+export function SHMEM_I(inode: Inode): ShmemInodeInfo {
+  return inode as ShmemInodeInfo;
+}
+export function SHMEM_SB(sb: SuperBlock): ShmemSbInfo {
+  return sb.s_fs_info as ShmemSbInfo;
+}
+
+declare module '../kernel/params.ts' {
+  interface KernelParams {
+    /** transparent_hugepage_tmpfs=: the default huge= of tmpfs mounts (Linux 6.14). */
+    transparent_hugepage_tmpfs: number;
+  }
+}
+
+register_param({
+  name: 'transparent_hugepage_tmpfs', value: 'required',
+  help: 'transparent_hugepage_tmpfs=[always|within_size|advise|never] default huge= policy of tmpfs mounts, / included. [never]',
+  set_default: (out) => { out.transparent_hugepage_tmpfs = SHMEM_HUGE_NEVER; },
+  parse: (val, out) => {
+    const v = val !== null && Object.prototype.hasOwnProperty.call(HUGE_NAMES, val) ? HUGE_NAMES[val] : undefined;
+    if (v === undefined) throw param_error('transparent_hugepage_tmpfs', 'policy', val ?? '', 'always, within_size, advise or never');
+    out.transparent_hugepage_tmpfs = v;
+  },
+  format: (p) => {
+    const v = p.transparent_hugepage_tmpfs;
+    return v === SHMEM_HUGE_NEVER ? null : `transparent_hugepage_tmpfs=${Object.keys(HUGE_NAMES)[v]}`;
+  },
+});
+
+export const shmem_state = {
+  /** empty_zero_page: Linux's is in the kernel image's bss; tskernel allocates it in shmem_init(). */
+  zero_page: -1,
+  /** tmpfs_default_huge (the transparent_hugepage_tmpfs= value). */
+  tmpfs_default_huge: SHMEM_HUGE_NEVER,
+};
+
+/** ZERO_PAGE(0). */
+export function ZERO_PAGE(_vaddr: number): number {
+  if (shmem_state.zero_page < 0) BUG('ZERO_PAGE before shmem_init()');
+  return shmem_state.zero_page;
+}
+
+/* ---- block and inode accounting ---- */
+
+/** shmem_inode_acct_blocks(): charge `pages` to the mount; -ENOSPC beyond size=. */
+function shmem_inode_acct_blocks(inode: Inode, pages: number): number {
+  const sbinfo = SHMEM_SB(inode.i_sb);
+  if (sbinfo.max_blocks && sbinfo.used_blocks + pages > sbinfo.max_blocks) return -ENOSPC;
+  sbinfo.used_blocks += pages;
+  return 0;
+}
+
+function shmem_inode_unacct_blocks(inode: Inode, pages: number): void {
+  SHMEM_SB(inode.i_sb).used_blocks -= pages;
+}
+
+/** shmem_recalc_inode(): pages no longer cached are uncharged. */
+function shmem_recalc_inode(inode: Inode, alloced: number, swapped: number): void {
+  const info = SHMEM_I(inode);
+  info.alloced += alloced;
+  info.swapped += swapped;
+  const freed = info.alloced - info.swapped - inode.i_mapping.nrpages;
+  if (freed > 0) {
+    info.alloced -= freed;
+    shmem_inode_unacct_blocks(inode, freed);
+  }
+}
+
+/* ---- getting folios ---- */
+
+/** shmem_allowable_huge_orders() for the read/write path: order 9 or 0. */
+function shmem_huge_order(inode: Inode, index: number, write_end: number): number {
+  if (!S_ISREG(inode.i_mode) || inode.i_mapping.max_folio_order === 0) return 0;
+  switch (SHMEM_SB(inode.i_sb).huge) {
+    case SHMEM_HUGE_ALWAYS:
+      return HPAGE_PMD_ORDER;
+    case SHMEM_HUGE_WITHIN_SIZE: {
+      const end = Math.ceil(Math.max(write_end, i_size_read(inode)) / 4096);
+      return end >= Math.ceil((index + 1) / HPAGE_PMD_NR) * HPAGE_PMD_NR ? HPAGE_PMD_ORDER : 0;
+    }
+    default:
+      return 0; // never, advise (only for madvised mappings)
+  }
+}
+
+/**
+ * shmem_alloc_and_add_folio(): allocate a folio of `order` covering index,
+ * cache it and charge its blocks. Returns it (one reference for the
+ * caller) or -errno; on failure nothing is left behind.
+ */
+function shmem_alloc_and_add_folio(inode: Inode, index: number, order: number): Folio | number {
+  const mapping = inode.i_mapping;
+  const pages = 1 << order;
+  index -= index % pages;
+  const gfp = order ? GFP_TRANSHUGE_LIGHT : mapping_gfp_mask(mapping);
+  const folio = filemap_alloc_folio(gfp, order);
+  if (!folio) {
+    if (order === HPAGE_PMD_ORDER) count_vm_event(THP_FILE_FALLBACK);
+    return -ENOMEM;
+  }
+  __folio_set_swapbacked(folio);
+  let error = __filemap_add_folio(mapping, folio, index); // shmem_add_to_page_cache
+  if (!error) {
+    error = shmem_inode_acct_blocks(inode, pages);
+    if (error) filemap_remove_folio(folio);
+  }
+  if (error) {
+    folio_put(folio);
+    return error;
+  }
+  shmem_recalc_inode(inode, pages, 0);
+  if (order === HPAGE_PMD_ORDER) count_vm_event(THP_FILE_ALLOC);
+  return folio;
+}
+
+/**
+ * shmem_get_folio(): the folio caching `index`, with a reference, or 0 for
+ * a hole (SGP_READ), or -errno: -EINVAL at or beyond EOF for SGP_READ and
+ * SGP_CACHE, -ENOSPC / -ENOMEM when a new folio cannot be had.
+ */
+const MAX_LFS_INDEX = Math.floor(MAX_LFS_FILESIZE / 4096);
+
+export function shmem_get_folio(inode: Inode, index: number, write_end: number, sgp: number): Folio | number {
+  if (index > MAX_LFS_INDEX) return -EFBIG;
+  for (;;) {
+    if (sgp <= SGP_CACHE && index * 4096 >= i_size_read(inode)) return -EINVAL;
+    const found = filemap_get_entry(inode.i_mapping, index);
+    if (found) {
+      if (sgp === SGP_WRITE) folio_mark_accessed(found);
+      if (folio_test_uptodate(found) || sgp === SGP_WRITE) return found;
+      if (sgp !== SGP_READ) {
+        folio_zero_segments(found, 0, folio_size(found), 0, 0);
+        folio_mark_uptodate(found);
+        return found;
+      }
+      folio_put(found); // a !uptodate folio reads as a hole
+    }
+    if (sgp === SGP_READ) return 0;
+    if (sgp === SGP_NOALLOC) return -ENOENT;
+    let r: Folio | number = -ENOMEM;
+    const order = shmem_huge_order(inode, index, write_end);
+    if (order && xa_range_empty(inode.i_mapping, index - (index % (1 << order)), 1 << order))
+      r = shmem_alloc_and_add_folio(inode, index, order);
+    if (typeof r === 'number') r = shmem_alloc_and_add_folio(inode, index, 0);
+    if (r === -EEXIST) continue;
+    if (typeof r === 'number') return r;
+    if (sgp !== SGP_WRITE) {
+      folio_zero_segments(r, 0, folio_size(r), 0, 0);
+      folio_mark_uptodate(r);
+    }
+    return r;
+  }
+}
+
+/* ---- read and write ---- */
+
+/**
+ * shmem_file_read_iter(): for each folio (or hole) under ki_pos, copy the
+ * part within i_size to `to`: cached data through copy_folio_to_iter(), a
+ * hole from ZERO_PAGE for user buffers. A short copy ends the read with
+ * the bytes so far, or -EFAULT if none.
+ */
+export function shmem_file_read_iter(iocb: Kiocb, to: IovIter): number {
+  const inode = file_inode(iocb.ki_filp);
+  const mapping = inode.i_mapping;
+  let retval = 0;
+  let error = 0;
+  for (;;) {
+    if (iocb.ki_pos >= i_size_read(inode)) break;
+    const index = Math.floor(iocb.ki_pos / 4096);
+    const r = shmem_get_folio(inode, index, 0, SGP_READ);
+    if (typeof r === 'number' && r < 0) {
+      if (r !== -EINVAL) error = r;
+      break;
+    }
+    const folio = typeof r === 'number' ? null : r;
+    if (folio && PageHWPoison(folio_file_page(folio, index))) {
+      folio_put(folio);
+      error = -EIO;
+      break;
+    }
+    // Reads do not hold i_rwsem: look at i_size again.
+    const i_size = i_size_read(inode);
+    if (iocb.ki_pos >= i_size) {
+      if (folio) folio_put(folio);
+      break;
+    }
+    const end_offset = Math.min(i_size, iocb.ki_pos + to.count);
+    const fsize = folio ? folio_size(folio) : 4096;
+    const offset = iocb.ki_pos % fsize;
+    const nr = Math.min(end_offset - iocb.ki_pos, fsize - offset);
+    let ret: number;
+    if (folio) {
+      void mapping_writably_mapped(mapping); // flush_dcache_folio(): nothing on x86
+      if (!offset) folio_mark_accessed(folio);
+      ret = copy_folio_to_iter(folio, offset, nr, to);
+      folio_put(folio);
+    } else if (user_backed_iter(to)) {
+      // Copying the zero page is faster than clear_user().
+      ret = copy_page_to_iter(ZERO_PAGE(0), offset, nr, to);
+    } else {
+      ret = iov_iter_zero(nr, to);
+    }
+    retval += ret;
+    iocb.ki_pos += ret;
+    if (!iov_iter_count(to)) break;
+    if (ret < nr) {
+      error = -EFAULT;
+      break;
+    }
+  }
+  // file_accessed(): noatime.
+  return retval ? retval : error;
+}
+
+/** shmem_write_begin(): the folio for pos (SGP_WRITE: allocated if needed, may be !uptodate). */
+function shmem_write_begin(_iocb: Kiocb, mapping: AddressSpace, pos: number, len: number): Folio | number {
+  const inode = mapping.host;
+  const r = shmem_get_folio(inode, Math.floor(pos / 4096), pos + len, SGP_WRITE);
+  if (typeof r === 'number') return r === 0 ? -ENOMEM : r;
+  if (PageHWPoison(folio_file_page(r, Math.floor(pos / 4096)))) {
+    folio_put(r);
+    return -EIO;
+  }
+  return r;
+}
+
+/**
+ * shmem_write_end(): extend i_size, zero what the copy did not fill in a
+ * new folio and mark it uptodate, mark it dirty, drop the reference.
+ */
+function shmem_write_end(_iocb: Kiocb, mapping: AddressSpace, pos: number, _len: number, copied: number, folio: Folio): number {
+  const inode = mapping.host;
+  if (pos + copied > inode.i_size) i_size_write(inode, pos + copied);
+  if (!folio_test_uptodate(folio)) {
+    if (copied < folio_size(folio)) {
+      const from = offset_in_folio(folio, pos);
+      folio_zero_segments(folio, 0, from, from + copied, folio_size(folio));
+    }
+    folio_mark_uptodate(folio);
+  }
+  folio_mark_dirty(folio);
+  folio_put(folio);
+  return copied;
+}
+
+/** shmem_file_write_iter(). */
+export function shmem_file_write_iter(iocb: Kiocb, from: IovIter): number {
+  const ret = generic_write_checks(iocb, from);
+  if (ret <= 0) return ret;
+  file_update_time(iocb.ki_filp); // after file_remove_privs(): nothing to remove
+  return generic_perform_write(iocb, from);
+}
+
+/** shmem_file_llseek(): generic, bounded by MAX_LFS_FILESIZE (no SEEK_DATA/SEEK_HOLE). */
+function shmem_file_llseek(file: File, offset: number, whence: number): number {
+  const inode = file_inode(file);
+  return generic_file_llseek_size(file, offset, whence, MAX_LFS_FILESIZE, i_size_read(inode));
+}
+
+export const shmem_aops: AddressSpaceOperations = {
+  write_begin: shmem_write_begin,
+  write_end: shmem_write_end,
+};
+
+export const shmem_file_operations: FileOperations = {
+  llseek: shmem_file_llseek,
+  read_iter: shmem_file_read_iter,
+  write_iter: shmem_file_write_iter,
+};
+
+/* ---- truncation and eviction ---- */
+
+/** shmem_truncate_range(): drop [lstart, lend] from the cache, then uncharge. */
+export function shmem_truncate_range(inode: Inode, lstart: number, lend: number): void {
+  truncate_inode_pages_range(inode.i_mapping, lstart, lend);
+  shmem_recalc_inode(inode, 0, 0);
+}
+
+function shmem_setattr(dentry: Dentry, attr: Iattr): number {
+  const inode = dentry.d_inode;
+  if (!inode) return -EINVAL;
+  if (attr.ia_valid & ATTR_SIZE && S_ISREG(inode.i_mode)) {
+    const oldsize = inode.i_size;
+    const newsize = attr.ia_size;
+    const err = inode_newsize_ok(inode, newsize);
+    if (err) return err;
+    if (newsize !== oldsize) {
+      i_size_write(inode, newsize);
+      inode_touch_mtime(inode);
+    }
+    if (newsize <= oldsize && SHMEM_I(inode).alloced) shmem_truncate_range(inode, newsize, -1);
+  } else if (attr.ia_valid & ATTR_MTIME) {
+    inode_touch_mtime(inode);
+  }
+  return 0;
+}
+
+function shmem_evict_inode(inode: Inode): void {
+  if (S_ISREG(inode.i_mode)) {
+    inode.i_size = 0;
+    shmem_truncate_range(inode, 0, -1);
+  }
+  const sbinfo = SHMEM_SB(inode.i_sb);
+  if (sbinfo.max_inodes) sbinfo.free_inodes++; // shmem_free_inode()
+}
+
+/* ---- inodes and directories ---- */
+
+/** shmem_get_inode(): a new inode; -ENOSPC beyond nr_inodes. */
+function shmem_get_inode(sb: SuperBlock, dir: Inode | null, mode: number): Inode | number {
+  const sbinfo = SHMEM_SB(sb);
+  if (sbinfo.max_inodes) {
+    if (!sbinfo.free_inodes) return -ENOSPC;
+    sbinfo.free_inodes--;
+  }
+  const inode = new_inode(sb, (s) => new ShmemInodeInfo(s));
+  inode_init_owner(inode, dir, mode);
+  simple_inode_init_ts(inode);
+  inode.i_mapping.a_ops = shmem_aops;
+  if (S_ISREG(mode)) {
+    inode.i_op = shmem_inode_operations;
+    inode.i_fop = shmem_file_operations;
+    if (sbinfo.huge !== SHMEM_HUGE_NEVER) mapping_set_large_folios(inode.i_mapping);
+  } else if (S_ISDIR(mode)) {
+    inc_nlink(inode);
+    inode.i_size = 2 * BOGO_DIRENT_SIZE;
+    inode.i_op = shmem_dir_inode_operations;
+    inode.i_fop = simple_dir_operations;
+  }
+  return inode;
+}
+
+/** shmem_mknod(): create, instantiate, and pin the dentry (an extra reference while it is linked). */
+function shmem_mknod(dir: Inode, dentry: Dentry, mode: number): number {
+  const inode = shmem_get_inode(dir.i_sb, dir, mode);
+  if (typeof inode === 'number') return inode;
+  dir.i_size += BOGO_DIRENT_SIZE;
+  inode_touch_mtime(dir);
+  d_instantiate(dentry, inode);
+  d_rehash(dentry);
+  dget(dentry);
+  return 0;
+}
+
+function shmem_create(dir: Inode, dentry: Dentry, mode: number, _excl: boolean): number {
+  return shmem_mknod(dir, dentry, (mode & S_IALLUGO) | S_IFREG);
+}
+
+function shmem_mkdir(dir: Inode, dentry: Dentry, mode: number): number {
+  const err = shmem_mknod(dir, dentry, (mode & S_IALLUGO) | S_IFDIR);
+  if (!err) inc_nlink(dir);
+  return err;
+}
+
+function shmem_unlink(dir: Inode, dentry: Dentry): number {
+  dir.i_size -= BOGO_DIRENT_SIZE;
+  return simple_unlink(dir, dentry);
+}
+
+function shmem_rmdir(dir: Inode, dentry: Dentry): number {
+  if (!simple_empty(dentry)) return -ENOTEMPTY;
+  const inode = dentry.d_inode;
+  if (inode) drop_nlink(inode);
+  drop_nlink(dir);
+  return shmem_unlink(dir, dentry);
+}
+
+function shmem_getattr(dentry: Dentry, stat: Kstat): number {
+  const inode = dentry.d_inode;
+  if (!inode) return -EINVAL;
+  generic_fillattr(inode, stat);
+  stat.blocks = SHMEM_I(inode).alloced * 8;
+  return 0;
+}
+
+const shmem_inode_operations: InodeOperations = { setattr: shmem_setattr, getattr: shmem_getattr };
+const shmem_dir_inode_operations: InodeOperations = {
+  lookup: simple_lookup, create: shmem_create, mkdir: shmem_mkdir, unlink: shmem_unlink, rmdir: shmem_rmdir,
+  setattr: shmem_setattr, getattr: shmem_getattr,
+};
+
+/* ---- the filesystem ---- */
+
+/**
+ * shmem_parse_options(): size=<bytes>[kmg]|<n>%, nr_blocks=, nr_inodes=,
+ * huge=never|always|within_size|advise, mode=<octal>. -EINVAL if malformed.
+ */
+export function shmem_parse_options(sbinfo: ShmemSbInfo, options: string): number {
+  for (const opt of options.split(',')) {
+    if (opt === '') continue;
+    const eq = opt.indexOf('=');
+    const key = eq < 0 ? opt : opt.slice(0, eq);
+    const val = eq < 0 ? '' : opt.slice(eq + 1);
+    if (key === 'size' || key === 'nr_blocks') {
+      let bytes: number;
+      if (key === 'size' && /^[0-9]+%$/.test(val)) {
+        bytes = Math.floor((totalram_pages() * 4096 * Number(val.slice(0, -1))) / 100);
+      } else {
+        const m = memparse(val);
+        if (!/^[0-9]/.test(val) || m.rest !== '') return -EINVAL;
+        bytes = key === 'size' ? m.value : m.value * 4096;
+      }
+      sbinfo.max_blocks = Math.ceil(bytes / 4096);
+    } else if (key === 'nr_inodes') {
+      const m = memparse(val);
+      if (!/^[0-9]/.test(val) || m.rest !== '') return -EINVAL;
+      sbinfo.max_inodes = m.value;
+      sbinfo.free_inodes = m.value;
+    } else if (key === 'huge') {
+      if (!Object.prototype.hasOwnProperty.call(HUGE_NAMES, val)) return -EINVAL;
+      sbinfo.huge = HUGE_NAMES[val];
+    } else if (key === 'mode') {
+      if (!/^[0-7]+$/.test(val)) return -EINVAL;
+      sbinfo.mode = parseInt(val, 8) & S_IALLUGO;
+    } else {
+      return -EINVAL;
+    }
+  }
+  return 0;
+}
+
+/** shmem_fill_super() behind get_tree_nodev(): defaults of half of RAM in blocks and in inodes. */
+function shmem_mount(options: string): SuperBlock | number {
+  const sbinfo = new ShmemSbInfo();
+  sbinfo.max_blocks = Math.floor(totalram_pages() / 2); // shmem_default_max_blocks()
+  sbinfo.max_inodes = Math.floor(totalram_pages() / 2); // shmem_default_max_inodes()
+  sbinfo.free_inodes = sbinfo.max_inodes;
+  sbinfo.huge = shmem_state.tmpfs_default_huge;
+  const err = shmem_parse_options(sbinfo, options);
+  if (err) return err;
+  const sb = alloc_super(shmem_fs_type);
+  sb.s_fs_info = sbinfo;
+  sb.s_magic = TMPFS_MAGIC;
+  sb.s_maxbytes = MAX_LFS_FILESIZE;
+  sb.s_op = { evict_inode: shmem_evict_inode };
+  const root = shmem_get_inode(sb, null, S_IFDIR | sbinfo.mode);
+  if (typeof root === 'number') {
+    kill_litter_super(sb);
+    return root;
+  }
+  sb.s_root = d_make_root(root);
+  return sb;
+}
+
+export const shmem_fs_type: FileSystemType = {
+  name: 'tmpfs',
+  mount: shmem_mount,
+  kill_sb: kill_litter_super,
+};
+
+/** shmem_init(): register tmpfs, set the default huge policy, make the zero page. */
+export function shmem_init(params: KernelParams): void {
+  shmem_state.tmpfs_default_huge = params.transparent_hugepage_tmpfs;
+  const pfn = alloc_pages(GFP_KERNEL | __GFP_ZERO, 0);
+  if (pfn === null) BUG('shmem_init: no memory for the zero page');
+  shmem_state.zero_page = pfn;
+  register_filesystem(shmem_fs_type);
+}
+
+/** shmem_exit() (no Linux counterpart): give the zero page back at shutdown. */
+export function shmem_exit(): void {
+  if (shmem_state.zero_page >= 0) __free_pages(shmem_state.zero_page, 0);
+  shmem_state.zero_page = -1;
+}

@@ -1,0 +1,229 @@
+/*
+ * include/linux/pagemap.ts - struct folio, struct address_space and the page cache index.
+ *
+ * Mirrors the page-cache half of include/linux/mm_types.h (struct folio),
+ * include/linux/pagemap.h (address_space helpers, folio_pos, mapping gfp and
+ * large-folio flags), include/linux/mm.h's folio accessors and
+ * include/linux/pagevec.h (struct folio_batch).
+ *
+ * A folio is 2^order physically contiguous pages; its head page is a pfn
+ * (`folio.page`, Linux's &folio->page) and its flags and refcount are that
+ * pfn's entries in mem_map (PG_uptodate, PG_dirty, _refcount), reached
+ * through the mm/ accessors. The Folio object carries what mem_map leaves
+ * out: mapping and index. It exists while the folio is in a page cache.
+ *
+ * mapping->i_pages is an xarray in Linux; here a Map from page index to
+ * folio, with a large folio stored under every index it covers, as a
+ * multi-index xarray entry answers a lookup of any of them.
+ * References follow Linux: the page cache holds folio_nr_pages() references
+ * (folio_ref_add in __filemap_add_folio), a lookup takes one more.
+ * Simplified: no folio lock (syscalls run to completion on their CPU), no
+ * LRU lists, no shadow/swap value entries, no memcg.
+ */
+import type { Inode, AddressSpaceOperations } from './fs.ts';
+import { alloc_pages, put_page } from '../../mm/page_alloc.ts';
+import { GFP_HIGHUSER_MOVABLE, __GFP_COMP, type gfp_t } from '../../mm/gfp.ts';
+import { page_ref_count, page_ref_inc, set_page_count } from '../../mm/mm_types.ts';
+import { PageUptodate, SetPageUptodate, PageDirty, SetPageDirty, ClearPageDirty, SetPageFlag, PG_referenced, PG_swapbacked } from '../../mm/page_flags.ts';
+import { BUG } from '../../kernel/panic.ts';
+
+/** MAX_PAGECACHE_ORDER: HPAGE_PMD_ORDER (9) on x86-64 with THP; the ephmap's per-CPU slot is sized by it. */
+export const MAX_PAGECACHE_ORDER = 9;
+/** PAGEVEC_SIZE: folios in a folio_batch. */
+export const PAGEVEC_SIZE = 31;
+
+/** struct folio: the page-cache view of a (possibly large) page. */
+export class Folio {
+  /** The address_space this folio is cached in; null once removed. */
+  mapping: AddressSpace | null = null;
+  /** index: the file offset of the first page, in pages; a multiple of folio_nr_pages(). */
+  index = 0;
+  constructor(readonly page: number, readonly order: number) {}
+}
+
+export function folio_nr_pages(f: Folio): number {
+  return 1 << f.order;
+}
+export function folio_size(f: Folio): number {
+  return 4096 << f.order;
+}
+export function folio_test_large(f: Folio): boolean {
+  return f.order > 0;
+}
+/** folio_pos(): the file position of the folio's first byte. */
+export function folio_pos(f: Folio): number {
+  return f.index * 4096;
+}
+export function folio_next_index(f: Folio): number {
+  return f.index + (1 << f.order);
+}
+/** folio_page(folio, n): the n-th page (pfn). */
+export function folio_page(f: Folio, n: number): number {
+  return f.page + n;
+}
+/** folio_file_page(): the page of `index` within the folio. */
+export function folio_file_page(f: Folio, index: number): number {
+  return f.page + (index & ((1 << f.order) - 1));
+}
+/** offset_in_folio(). */
+export function offset_in_folio(f: Folio, pos: number): number {
+  return pos % (4096 << f.order);
+}
+
+/* ---- flags (PG_* of the head page) ---- */
+
+export function folio_test_uptodate(f: Folio): boolean {
+  return PageUptodate(f.page);
+}
+export function folio_mark_uptodate(f: Folio): void {
+  SetPageUptodate(f.page);
+}
+export function folio_test_dirty(f: Folio): boolean {
+  return PageDirty(f.page);
+}
+/** folio_mark_dirty() via ->dirty_folio; shmem and ramfs just set the flag (noop_dirty_folio / filemap_dirty_folio). */
+export function folio_mark_dirty(f: Folio): void {
+  SetPageDirty(f.page);
+}
+export function folio_clear_dirty(f: Folio): void {
+  ClearPageDirty(f.page);
+}
+/** folio_mark_accessed(): only PG_referenced here (no LRU to activate on). */
+export function folio_mark_accessed(f: Folio): void {
+  SetPageFlag(f.page, PG_referenced);
+}
+export function __folio_set_swapbacked(f: Folio): void {
+  SetPageFlag(f.page, PG_swapbacked);
+}
+
+/* ---- references ---- */
+
+export function folio_ref_count(f: Folio): number {
+  return page_ref_count(f.page);
+}
+export function folio_get(f: Folio): void {
+  page_ref_inc(f.page);
+}
+export function folio_ref_add(f: Folio, nr: number): void {
+  set_page_count(f.page, page_ref_count(f.page) + nr);
+}
+/** folio_put_refs(): drop `nr` references; the last frees the whole folio. */
+export function folio_put_refs(f: Folio, nr: number): void {
+  const c = page_ref_count(f.page);
+  if (c < nr) BUG('folio_put_refs: pfn %d has %d references, dropping %d', f.page, c, nr);
+  if (c > nr) {
+    set_page_count(f.page, c - nr);
+    return;
+  }
+  set_page_count(f.page, 1);
+  put_page(f.page); // the last reference: back to the allocator (compound order from page[1])
+}
+export function folio_put(f: Folio): void {
+  folio_put_refs(f, 1);
+}
+
+/**
+ * filemap_alloc_folio(): 2^order pages, compound if large, one reference.
+ * Null when the allocator has none.
+ */
+export function filemap_alloc_folio(gfp: gfp_t, order: number): Folio | null {
+  const pfn = alloc_pages(order ? gfp | __GFP_COMP : gfp, order);
+  return pfn === null ? null : new Folio(pfn, order);
+}
+
+/* ---- struct address_space ---- */
+
+/** AS_* flags in mapping->flags. */
+export const AS_UNEVICTABLE = 1 << 3;
+
+/** struct address_space: an inode's page cache. */
+export class AddressSpace {
+  /** i_pages: page index -> folio (see the file comment). */
+  readonly i_pages = new Map<number, Folio>();
+  /** nrpages: pages (not folios) cached. */
+  nrpages = 0;
+  a_ops: AddressSpaceOperations | null = null;
+  /** gfp_mask: how page-cache folios are allocated (mapping_gfp_mask). */
+  gfp_mask: gfp_t = GFP_HIGHUSER_MOVABLE;
+  flags = 0;
+  /** The largest folio order this mapping takes (mapping_set_large_folios: MAX_PAGECACHE_ORDER). */
+  max_folio_order = 0;
+  /** i_mmap_writable: shared writable mappings (none: files cannot be mmap'd yet). */
+  i_mmap_writable = 0;
+  constructor(readonly host: Inode) {}
+}
+
+export function mapping_gfp_mask(m: AddressSpace): gfp_t {
+  return m.gfp_mask;
+}
+export function mapping_set_gfp_mask(m: AddressSpace, gfp: gfp_t): void {
+  m.gfp_mask = gfp;
+}
+export function mapping_set_large_folios(m: AddressSpace): void {
+  m.max_folio_order = MAX_PAGECACHE_ORDER;
+}
+export function mapping_large_folio_support(m: AddressSpace): boolean {
+  return m.max_folio_order > 0;
+}
+/** mapping_max_folio_size(): the chunk generic_perform_write copies at once. */
+export function mapping_max_folio_size(m: AddressSpace): number {
+  return 4096 << m.max_folio_order;
+}
+export function mapping_set_unevictable(m: AddressSpace): void {
+  m.flags |= AS_UNEVICTABLE;
+}
+/** mapping_writably_mapped(): shared writable mmaps need flush_dcache_folio (a no-op on x86). */
+export function mapping_writably_mapped(m: AddressSpace): boolean {
+  return m.i_mmap_writable > 0;
+}
+
+/* ---- the index (xarray operations on i_pages) ---- */
+
+/** filemap_get_entry() without the reference: the folio caching `index`, or undefined. */
+export function xa_load(m: AddressSpace, index: number): Folio | undefined {
+  return m.i_pages.get(index);
+}
+
+/** True if no index in [start, start + nr) is occupied (xa_find in the range finds nothing). */
+export function xa_range_empty(m: AddressSpace, start: number, nr: number): boolean {
+  for (let i = start; i < start + nr; i++) if (m.i_pages.has(i)) return false;
+  return true;
+}
+
+/** The multi-index xas_store(&xas, folio) of __filemap_add_folio: every index the folio covers. */
+export function xa_store_folio(m: AddressSpace, f: Folio): void {
+  const nr = 1 << f.order;
+  for (let i = 0; i < nr; i++) m.i_pages.set(f.index + i, f);
+}
+
+/** xas_store(&xas, NULL) over the folio's range (page_cache_delete). */
+export function xa_erase_folio(m: AddressSpace, f: Folio): void {
+  const nr = 1 << f.order;
+  for (let i = 0; i < nr; i++) if (m.i_pages.get(f.index + i) === f) m.i_pages.delete(f.index + i);
+}
+
+/** The distinct folios with an index >= start, in index order (find_lock_entries' walk). */
+export function mapping_folios_from(m: AddressSpace, start: number): Folio[] {
+  const seen = new Set<Folio>();
+  for (const f of m.i_pages.values()) if (folio_next_index(f) > start) seen.add(f);
+  return [...seen].sort((a, b) => a.index - b.index);
+}
+
+/* ---- struct folio_batch ---- */
+
+export class FolioBatch {
+  nr = 0;
+  readonly folios: Folio[] = [];
+}
+export function folio_batch_init(b: FolioBatch): void {
+  b.nr = 0;
+  b.folios.length = 0;
+}
+export function folio_batch_count(b: FolioBatch): number {
+  return b.nr;
+}
+/** folio_batch_add(): the space left afterwards (0: full). */
+export function folio_batch_add(b: FolioBatch, f: Folio): number {
+  b.folios[b.nr++] = f;
+  return PAGEVEC_SIZE - b.nr;
+}

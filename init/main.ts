@@ -1,0 +1,207 @@
+/*
+ * init/main.ts - start_kernel(): boot tskernel from a command line.
+ *
+ * Mirrors init/main.c's start_kernel() in the order this kernel needs:
+ * parse the command line (parse_early_param + parse_args), build the
+ * machine it describes, then setup_arch() (memblock, the direct map and
+ * kernel image page tables from memblock, the BSP's CR4/CR3), mm_core_init()
+ * (mem_map, memblock_free_all into the buddy allocator), then bring up the
+ * other CPUs on init_mm. Returns the Kernel object of DESIGN.md section 8.
+ * One kernel runs at a time per host thread: every boot rebuilds each
+ * subsystem's globals from nothing.
+ */
+import { Machine } from '../arch/x86/hw/smp.ts';
+import { cost_profile, cycles_to_ns, type CostProfile } from '../arch/x86/hw/costs.ts';
+import { X86_TRAP_GP, X86_TRAP_PF, X86_TRAP_UD } from '../arch/x86/include/asm/trap_pf.ts';
+import { __PHYSICAL_START, KERNEL_IMAGE_BYTES } from '../arch/x86/include/asm/page_64_types.ts';
+import { parse_kernel_params, type KernelParams } from '../kernel/params.ts';
+import { printk_init, printk_state, pr_info, dmesg } from '../kernel/printk.ts';
+import { panic_init, set_panic_context, BUG } from '../kernel/panic.ts';
+import { smp_init_machine } from '../kernel/smp.ts';
+import { trace_init, trace_set_context, trace_read, trace_perfetto_json } from '../kernel/trace/index.ts';
+import { vmstat_init, all_vmstat } from '../mm/vmstat.ts';
+import { init_mm_init, init_mm } from '../mm/mm_struct.ts';
+import { pgtable_state } from '../arch/x86/mm/pgtable.ts';
+import { init_mem_mapping, direct_map_meminfo, free_kernel_pgtables } from '../arch/x86/mm/init_64.ts';
+import { extable_init } from '../arch/x86/mm/extable.ts';
+import { exc_page_fault, fault_state } from '../arch/x86/mm/fault.ts';
+import { tlb_state, tlb_init } from '../arch/x86/mm/tlb.ts';
+import { pti_init } from '../arch/x86/mm/pti.ts';
+import { sched_init, nr_context_switches, current } from '../kernel/sched/core.ts';
+import { sched_run, type RunOptions, type RunResult } from '../kernel/sched/run.ts';
+import { fork_init, kernel_clone } from '../kernel/fork.ts';
+import { exit_init } from '../kernel/exit.ts';
+import { entry_init } from '../arch/x86/entry/common.ts';
+import { sys_init } from '../kernel/sys.ts';
+import { mmap_syscalls_init } from '../mm/mmap.ts';
+import { Nolibc, type Program } from '../tools/include/nolibc.ts';
+import { files_init } from '../fs/files_init.ts';
+import { vfs_caches_init, vfs_caches_exit } from '../fs/namespace.ts';
+import { kmap_local_init, kmap_local_exit } from '../mm/highmem.ts';
+import { console_init, console_state } from '../fs/file.ts';
+import { cpu_init_paging, cpu_setup_from } from '../arch/x86/kernel/cpu/common.ts';
+import { cpa_state } from '../arch/x86/mm/pat/set_memory.ts';
+import { memblock_init, memblock_add, memblock_reserve } from '../mm/memblock.ts';
+import { mm_core_init, page_alloc_shutdown, meminfo, __get_free_pages, free_pages, type ShutdownReport } from '../mm/page_alloc.ts';
+import { GFP_KERNEL } from '../mm/gfp.ts';
+import { HW_EVENT_NAMES } from '../arch/x86/hw/events.ts';
+import { perf_stat_format } from '../kernel/trace/index.ts';
+
+export class Kernel {
+  private down = false;
+  constructor(readonly params: KernelParams, readonly machine: Machine, readonly costs: CostProfile) {}
+
+  /**
+   * Start a process running `program` on a fresh address space. Returns its
+   * pid; it runs when run() is called.
+   */
+  spawn(name: string, program: Program): number {
+    const p = kernel_clone(0, () => program(new Nolibc()), name, null);
+    if (typeof p === 'number') throw new Error(`spawn(${name}): ${p}`);
+    return p.pid;
+  }
+
+  /** Run until every task has exited (or opts.max_cycles). */
+  run(opts: RunOptions = {}): RunResult {
+    return sched_run(opts);
+  }
+
+  /** /proc/vmstat: page-state counters and VM events, by Linux's names. */
+  vmstat(): Record<string, number> {
+    return all_vmstat();
+  }
+
+  /** /proc/meminfo, in kB. */
+  meminfo(): Record<string, number> {
+    return { ...meminfo(), ...direct_map_meminfo() };
+  }
+
+  dmesg(): string {
+    return dmesg();
+  }
+
+  /** The ftrace `trace` file. */
+  trace(): string {
+    return trace_read();
+  }
+
+  /** Chrome/Perfetto trace JSON. */
+  trace_json(): string {
+    return trace_perfetto_json();
+  }
+
+  /** Machine counters per CPU in perf-stat layout. */
+  perf_stat(target = 'tskernel'): string {
+    const counters: Record<string, number[]> = {
+      cycles: this.machine.cpus.map((c) => c.clock),
+      'context-switches': nr_context_switches(),
+    };
+    HW_EVENT_NAMES.forEach((name, i) => {
+      const v = this.machine.cpus.map((c) => c.ev[i]);
+      if (v.some((x) => x !== 0)) counters[name] = v;
+    });
+    const elapsed = Math.max(...this.machine.cpus.map((c) => c.clock));
+    return perf_stat_format(counters, { target, per_cpu: true, elapsed_cycles: elapsed, cpu_ghz: this.costs.cpu_mhz / 1000 });
+  }
+
+  /**
+   * Give every page back. A page neither free nor reserved afterwards is a
+   * leak: reported, and an error.
+   */
+  shutdown(): ShutdownReport {
+    if (this.down) BUG('shutdown() called twice');
+    this.down = true;
+    this.machine.current = 0;
+    vfs_caches_exit();
+    kmap_local_exit();
+    free_pages(console_state.bounce, 0);
+    free_kernel_pgtables();
+    const report = page_alloc_shutdown();
+    if (report.leaked.length)
+      BUG('shutdown: %d page(s) leaked, first pfns: %s', report.leaked.length, report.leaked.slice(0, 8).join(' '));
+    return report;
+  }
+}
+
+/** start_kernel(cmdline): boot and return the kernel. Throws ParamError on a bad command line. */
+export function start_kernel(cmdline = ''): Kernel {
+  printk_init();
+  panic_init();
+  const params = parse_kernel_params(cmdline);
+  printk_state.console_loglevel = Math.min(params.loglevel, printk_state.console_loglevel_cap);
+  const costs = cost_profile(params.costs.profile, params.costs.overrides);
+  const m = new Machine({
+    mem_bytes: params.mem,
+    nr_cpus: params.cpus,
+    costs,
+    features: { invpcid: !params.noinvpcid },
+  });
+
+  smp_init_machine(m);
+  set_panic_context(() => ({ cpu: m.current, comm: `swapper/${m.current}`, pid: 0 }));
+  trace_init({ nr_cpus: m.nr_cpus, trace_event: params.trace_event.join(',') });
+  trace_set_context(() => {
+    const c = m.cpus[m.current];
+    return { cpu: c.id, comm: `swapper/${c.id}`, pid: 0, ts_ns: cycles_to_ns(costs, c.clock) };
+  });
+  vmstat_init();
+  extable_init();
+  init_mm_init();
+  fault_state.kernel_fault_hooks = [];
+  tlb_state.tlb_single_page_flush_ceiling = params.tlb_single_page_flush_ceiling;
+  pti_init(params.pti === 'on');
+  cpa_state.nr_split_1g = 0;
+  cpa_state.nr_split_2m = 0;
+  entry_init();
+  fork_init();
+  exit_init();
+  m.set_intr_gate(X86_TRAP_PF, exc_page_fault);
+  const die = (_c: unknown, _e: number, _a: number, reason: string): never => BUG('general protection fault: %s', reason);
+  m.set_intr_gate(X86_TRAP_GP, die);
+  m.set_intr_gate(X86_TRAP_UD, die);
+  pr_info('Command line: %s', params.saved_command_line);
+
+  // setup_arch(): memblock, then page tables from memblock.
+  memblock_init();
+  memblock_add(0, params.mem);
+  memblock_reserve(0, 0x100000); // the first 1 MiB: BIOS, real-mode trampoline
+  memblock_reserve(__PHYSICAL_START, KERNEL_IMAGE_BYTES);
+  pgtable_state.early = true;
+  init_mem_mapping(params.mem, !params.nogbpages, params.pti !== 'on');
+
+  // The BSP switches to init_mm: from here page tables are reached through the direct map.
+  const setup = cpu_setup_from(m.cpus[0], params.nopcid, params.nosmep, params.nosmap);
+  tlb_init(m.nr_cpus, setup.pcid, params.pti === 'on');
+  m.current = 0;
+  cpu_init_paging(m.cpus[0], setup, init_mm().pgd);
+  pgtable_state.early = false;
+
+  mm_core_init(params);
+
+  // smp_init(): the other CPUs come up on init_mm.
+  for (let i = 1; i < m.nr_cpus; i++) {
+    m.current = i;
+    cpu_init_paging(m.cpus[i], setup, init_mm().pgd);
+  }
+  m.current = 0;
+  pr_info('smp: Brought up 1 node, %d CPUs', m.nr_cpus);
+
+  // The scheduler and the syscall table.
+  sched_init(m.nr_cpus, Math.round(0.75e-3 * costs.cpu_mhz * 1e6)); // sysctl_sched_base_slice 0.75 ms
+  set_panic_context(() => {
+    const p = current();
+    return { cpu: m.current, comm: p.comm, pid: p.pid };
+  });
+  trace_set_context(() => {
+    const c = m.cpus[m.current];
+    const p = current();
+    return { cpu: c.id, comm: p.pid === 0 ? `swapper/${c.id}` : p.comm, pid: p.pid, ts_ns: cycles_to_ns(costs, c.clock) };
+  });
+  sys_init();
+  mmap_syscalls_init();
+  files_init();
+  kmap_local_init(params.kmap_local);
+  vfs_caches_init(params);
+  console_init(__get_free_pages(GFP_KERNEL, 0));
+  return new Kernel(params, m, costs);
+}

@@ -1,0 +1,142 @@
+/*
+ * kernel/exit.ts - ending tasks and reaping them.
+ *
+ * Mirrors kernel/exit.c: do_exit() drops the task's mm (exit_mm -> mmput,
+ * the last user tearing the address space down with exit_mmap() and
+ * freeing the PGD), turns it into a zombie and wakes a parent waiting in
+ * wait4(); do_group_exit() takes the other threads with it; wait4 reaps a
+ * zombie child and reports its status (exit code << 8, or the signal).
+ * Orphans (tasks spawned by the kernel API, or whose parent died) are
+ * reaped at once and their status kept for Kernel.run()'s report.
+ * Simplified: no reparenting to init, no ptrace, no rusage.
+ */
+import { TaskStruct, EXIT_ZOMBIE, EXIT_DEAD, TASK_DEAD, TASK_INTERRUPTIBLE } from './sched/task.ts';
+import { schedule, sched_state, wake_up_process, this_rq, current } from './sched/core.ts';
+import { init_mm, type MmStruct } from '../mm/mm_struct.ts';
+import { exit_mmap } from '../mm/mmap.ts';
+import { pgd_free } from '../arch/x86/mm/pgalloc.ts';
+import { pti_state } from '../arch/x86/mm/pti.ts';
+import { switch_mm_irqs_off, this_tlbstate } from '../arch/x86/mm/tlb.ts';
+import { ECHILD, EINVAL } from '../include/uapi/asm-generic/errno.ts';
+
+export interface ExitRecord {
+  pid: number;
+  comm: string;
+  /** Shell-style status: the exit code, or 128 + signal. */
+  status: number;
+  signal: number;
+}
+
+export const exit_state = {
+  /** Tasks reaped without a parent to report to, in exit order. */
+  orphans_exited: [] as ExitRecord[],
+  hooks: [] as ((p: TaskStruct) => void)[],
+};
+
+export function exit_init(): void {
+  exit_state.orphans_exited = [];
+  exit_state.hooks = [];
+}
+
+/** mmput(): drop a user; the last one tears the address space down. */
+export function mmput(mm: MmStruct): void {
+  if (--mm.mm_users > 0) return;
+  // This CPU stops using the mm before its page tables go.
+  if (this_tlbstate().loaded_mm === mm) switch_mm_irqs_off(init_mm());
+  exit_mmap(mm);
+  pgd_free(mm.pgd, pti_state.enabled);
+  mm.pgd = 0;
+}
+
+function exit_mm(p: TaskStruct): void {
+  const mm = p.mm;
+  if (!mm) return;
+  p.mm = null;
+  mmput(mm);
+}
+
+/* Wake the parent if it waits for this child (or any). */
+function notify_parent(p: TaskStruct): void {
+  const parent = p.parent;
+  if (!parent || parent.exit_state) {
+    release_task(p);
+    return;
+  }
+  if (parent.state === TASK_INTERRUPTIBLE && parent.wait.kind === 'child' && (parent.wait.pid === -1 || parent.wait.pid === p.pid))
+    wake_up_process(parent);
+}
+
+function release_task(p: TaskStruct): void {
+  p.exit_state = EXIT_DEAD;
+  sched_state.tasks.delete(p.pid);
+  if (p.parent) {
+    const i = p.parent.children.indexOf(p);
+    if (i >= 0) p.parent.children.splice(i, 1);
+  }
+  exit_state.orphans_exited.push({ pid: p.pid, comm: p.comm, status: p.exit_code, signal: p.exit_signal_nr });
+}
+
+/** Tear down one task's resources and make it a zombie (no schedule). */
+function exit_task(p: TaskStruct, status: number, signal: number): void {
+  p.exit_code = status;
+  p.exit_signal_nr = signal;
+  for (const h of exit_state.hooks) h(p);
+  exit_mm(p);
+  p.state = TASK_DEAD;
+  p.exit_state = EXIT_ZOMBIE;
+  p.gen = null;
+  for (const c of [...p.children]) {
+    c.parent = null;
+    if (c.exit_state === EXIT_ZOMBIE) release_task(c);
+  }
+  p.children.length = 0;
+  notify_parent(p);
+}
+
+/** do_exit(): the current task ends with `status` (shell style); switches away. */
+export function do_exit(status: number, signal = 0): void {
+  const p = current();
+  exit_task(p, status, signal);
+  schedule();
+}
+
+/** do_group_exit(): the other threads of the group die first. */
+export function do_group_exit(status: number, signal = 0): void {
+  const p = current();
+  for (const t of [...sched_state.tasks.values()]) {
+    if (t === p || t.tgid !== p.tgid || t.exit_state) continue;
+    for (const rq of sched_state.rqs) {
+      const i = rq.queue.indexOf(t);
+      if (i >= 0) rq.queue.splice(i, 1);
+    }
+    exit_task(t, status, signal);
+  }
+  do_exit(status, signal);
+}
+
+export const WNOHANG = 0x00000001;
+
+/** The wait status word: exit code << 8, or the terminating signal. */
+export function wait_status(p: TaskStruct): number {
+  return p.exit_signal_nr ? p.exit_signal_nr : (p.exit_code & 0xff) << 8;
+}
+
+/**
+ * wait4() core: a zombie child matching pid (-1: any) is reaped and
+ * returned; null if there are matching children but none has exited;
+ * -ECHILD if there are none.
+ */
+export function wait_task_zombie(parent: TaskStruct, pid: number, options: number): TaskStruct | null | number {
+  if (options & ~WNOHANG) return -EINVAL;
+  if (pid === 0 || pid < -1) return -EINVAL; // process groups are not modelled
+  const matching = parent.children.filter((c) => pid === -1 || c.pid === pid);
+  if (!matching.length) return -ECHILD;
+  const z = matching.find((c) => c.exit_state === EXIT_ZOMBIE);
+  if (!z) return null;
+  z.exit_state = EXIT_DEAD;
+  sched_state.tasks.delete(z.pid);
+  parent.children.splice(parent.children.indexOf(z), 1);
+  return z;
+}
+
+export { this_rq };

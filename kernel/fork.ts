@@ -1,0 +1,93 @@
+/*
+ * kernel/fork.ts - creating tasks and address spaces.
+ *
+ * Mirrors kernel/fork.c: mm_alloc() / mm_init() (a PGD from pgd_alloc()
+ * with init_mm's kernel half, a fresh context via init_new_context()),
+ * kernel_clone() / copy_process(). With CLONE_VM the child shares the
+ * parent's mm (a thread: mm_users++, same tgid). Without it, tskernel
+ * starts the child on a fresh address space running the given program:
+ * fork immediately followed by exec, since there is no copy-on-write.
+ * A "function pointer" passed to clone() is a handle from
+ * register_user_fn(), the user program's text address in this model.
+ */
+import { TaskStruct, type UserGenerator } from './sched/task.ts';
+import { alloc_pid, wake_up_new_task, current } from './sched/core.ts';
+import { MmStruct, init_mm, init_new_context } from '../mm/mm_struct.ts';
+import { MmLayout } from '../mm/mmap.ts';
+import { pgd_alloc } from '../arch/x86/mm/pgalloc.ts';
+import { pti_state } from '../arch/x86/mm/pti.ts';
+import { EINVAL, ENOMEM } from '../include/uapi/asm-generic/errno.ts';
+
+export const CLONE_VM = 0x00000100;
+export const CLONE_FS = 0x00000200;
+export const CLONE_FILES = 0x00000400;
+export const CLONE_SIGHAND = 0x00000800;
+export const CLONE_THREAD = 0x00010000;
+const CSIGNAL = 0x000000ff;
+const CLONE_SUPPORTED = CSIGNAL | CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD;
+
+/** A program's entry: called once, in the new task, to start its generator. */
+export type UserProgram = () => UserGenerator;
+
+export const fork_state = {
+  user_fns: [] as UserProgram[],
+  /** Hooks run by copy_process (fd tables ...): (parent or null, child, clone_flags). */
+  copy_hooks: [] as ((parent: TaskStruct | null, child: TaskStruct, flags: number) => number)[],
+};
+
+export function fork_init(): void {
+  fork_state.user_fns = [];
+  fork_state.copy_hooks = [];
+}
+
+/** The "address" of a user function, for clone(). */
+export function register_user_fn(fn: UserProgram): number {
+  fork_state.user_fns.push(fn);
+  return fork_state.user_fns.length; // never 0
+}
+
+/** mm_alloc(): a new, empty user address space, or null on -ENOMEM. */
+export function mm_alloc(name: string): MmStruct | null {
+  const mm = new MmStruct(name);
+  mm.pgd = pgd_alloc(init_mm().pgd, pti_state.enabled);
+  if (!mm.pgd) return null;
+  init_new_context(mm);
+  mm.layout = new MmLayout();
+  return mm;
+}
+
+/**
+ * kernel_clone(): a new task running `program`. Returns the child or an
+ * errno (negative number).
+ */
+export function kernel_clone(flags: number, program: UserProgram, comm: string, parent: TaskStruct | null): TaskStruct | number {
+  if (flags & ~CLONE_SUPPORTED) return -EINVAL;
+  if ((flags & CLONE_THREAD) && !(flags & CLONE_VM)) return -EINVAL;
+  let mm: MmStruct;
+  if (flags & CLONE_VM) {
+    if (!parent || !parent.mm) return -EINVAL;
+    mm = parent.mm;
+    mm.mm_users++;
+  } else {
+    const m = mm_alloc(comm);
+    if (!m) return -ENOMEM;
+    mm = m;
+  }
+  const p = new TaskStruct(alloc_pid(), comm, mm);
+  if (flags & CLONE_THREAD && parent) p.tgid = parent.tgid;
+  p.parent = parent;
+  if (parent) parent.children.push(p);
+  for (const h of fork_state.copy_hooks) {
+    const r = h(parent, p, flags);
+    if (r < 0) return r; // (a full kernel would unwind here; hooks fail before allocating)
+  }
+  p.gen = program();
+  p.in_syscall = true; // a new task leaves the kernel through ret_from_fork
+  wake_up_new_task(p);
+  return p;
+}
+
+/** The task calling, for syscalls. */
+export function current_task(): TaskStruct {
+  return current();
+}

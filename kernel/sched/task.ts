@@ -1,0 +1,81 @@
+/*
+ * kernel/sched/task.ts - struct task_struct and the program model.
+ *
+ * Mirrors the fields of include/linux/sched.h that this kernel uses. A
+ * task's user-space code is a generator (DESIGN.md section 7): it yields a
+ * syscall request {nr, args} and is resumed with the raw return value.
+ * Between yields it runs in user mode on its CPU, touching its memory
+ * through the MMU with user-mode accesses (tools/include/nolibc.ts).
+ */
+import type { MmStruct } from '../../mm/mm_struct.ts';
+
+export interface SyscallRequest {
+  nr: number;
+  args: readonly number[];
+}
+
+/** A user program: its generator's return value is the exit status. */
+export type UserGenerator = Generator<SyscallRequest, number | void, number>;
+
+/* Task states (include/linux/sched.h). */
+export const TASK_RUNNING = 0x0000;
+export const TASK_INTERRUPTIBLE = 0x0001;
+export const TASK_UNINTERRUPTIBLE = 0x0002;
+export const EXIT_DEAD = 0x0010;
+export const EXIT_ZOMBIE = 0x0020;
+export const TASK_DEAD = 0x0080;
+
+/** Why a sleeping task sleeps: tskernel's stand-in for wait queues. */
+export type WaitReason =
+  | { kind: 'none' }
+  | { kind: 'timer'; until_ns: number }
+  | { kind: 'child'; pid: number }
+  | { kind: 'event'; key: object };
+
+export class TaskStruct {
+  state = TASK_RUNNING;
+  /** exit_state: EXIT_ZOMBIE until the parent reaps it, then EXIT_DEAD. */
+  exit_state = 0;
+  /** Shell-style status: the exit code, or 128 + signal when killed. */
+  exit_code = 0;
+  /** The fatal signal, or 0 for a normal exit. */
+  exit_signal_nr = 0;
+  /** A blocked syscall's continuation: run when the task is scheduled again. */
+  resume: (() => number | null) | null = null;
+  /** The CPU whose runqueue holds this task. */
+  cpu = 0;
+  /** mm: the user address space (null for kernel threads); active_mm: what it runs on. */
+  mm: MmStruct | null;
+  active_mm: MmStruct | null;
+  /** migrate_disable() depth: the task may not change CPU while > 0. */
+  migration_disabled = 0;
+  /** The user program, null for kernel threads (idle). */
+  gen: UserGenerator | null = null;
+  /** Value to resume the generator with (the last syscall's return value). */
+  pending_ret = 0;
+  /** Cycle count on this CPU when the current slice began. */
+  slice_start = 0;
+  wait: WaitReason = { kind: 'none' };
+  parent: TaskStruct | null = null;
+  readonly children: TaskStruct[] = [];
+  /** Thread group leader's pid (getpid); pid is the thread id (gettid). */
+  tgid: number;
+  /** nvcsw + nivcsw: context switches away from this task. */
+  nvcsw = 0;
+  nivcsw = 0;
+  /** Set while a syscall is in progress (kernel mode). */
+  in_syscall = false;
+  /** Per-task data that subsystems attach (fd table, kmap_local slots, ...). */
+  readonly ext = new Map<string, unknown>();
+
+  constructor(readonly pid: number, public comm: string, mm: MmStruct | null) {
+    this.tgid = pid;
+    this.mm = mm;
+    this.active_mm = mm;
+  }
+
+  /** Kernel thread: no user mm (the idle task). */
+  get is_kthread(): boolean {
+    return this.gen === null;
+  }
+}

@@ -1,0 +1,246 @@
+/*
+ * mm/mmap.ts - VMAs: mmap, munmap, mprotect and the address-space layout.
+ *
+ * Mirrors mm/mmap.c, mm/vma.c and mm/mprotect.c for private anonymous
+ * memory: VMAs kept sorted by address (Linux's maple tree; here a sorted
+ * array with binary search, O(log n) lookup), a top-down
+ * get_unmapped_area() from mmap_base with hint addresses and MAP_FIXED,
+ * munmap() splitting VMAs and zapping pages, mprotect() splitting and
+ * changing the PTEs with one TLB flush.
+ * Simplified: no file or shared mappings (-ENODEV / -EINVAL), no VMA
+ * merging, no rlimits, no stack guard gap, no mlock.
+ */
+import type { MmStruct } from './mm_struct.ts';
+import { PAGE_SIZE, PAGE_ALIGN } from '../arch/x86/include/asm/page_types.ts';
+import { TASK_SIZE, DEFAULT_MAP_WINDOW } from '../arch/x86/include/asm/page_64_types.ts';
+import { EINVAL, ENOMEM, ENODEV } from '../include/uapi/asm-generic/errno.ts';
+import { zap_page_range, change_protection, free_pgtables, MmuGather, tlb_finish_mmu } from './memory.ts';
+import { flush_tlb_mm_range } from '../arch/x86/mm/tlb.ts';
+import { BUG } from '../kernel/panic.ts';
+import { register_syscall } from '../arch/x86/entry/common.ts';
+import { __NR_mmap, __NR_munmap, __NR_mprotect } from '../arch/x86/entry/syscall_64.ts';
+import { current } from '../kernel/sched/core.ts';
+
+/* <uapi/asm-generic/mman-common.h>, mman.h */
+export const PROT_NONE = 0x0;
+export const PROT_READ = 0x1;
+export const PROT_WRITE = 0x2;
+export const PROT_EXEC = 0x4;
+export const MAP_SHARED = 0x01;
+export const MAP_PRIVATE = 0x02;
+export const MAP_TYPE = 0x0f;
+export const MAP_FIXED = 0x10;
+export const MAP_ANONYMOUS = 0x20;
+export const MAP_POPULATE = 0x8000;
+export const MAP_FIXED_NOREPLACE = 0x100000;
+
+/* vm_flags (include/linux/mm.h) */
+export const VM_READ = 0x1;
+export const VM_WRITE = 0x2;
+export const VM_EXEC = 0x4;
+export const VM_SHARED = 0x8;
+export const VM_MAYREAD = 0x10;
+export const VM_MAYWRITE = 0x20;
+export const VM_MAYEXEC = 0x40;
+
+/** struct vm_area_struct. */
+export class VmAreaStruct {
+  constructor(public vm_start: number, public vm_end: number, public vm_flags: number) {}
+}
+
+/** The parts of struct mm_struct that describe a process address space. */
+export class MmLayout {
+  /** VMAs sorted by vm_start, never overlapping. */
+  readonly vmas: VmAreaStruct[] = [];
+  mmap_base = DEFAULT_MAP_WINDOW - 128 * 2 ** 20; // below a 128 MiB stack gap (mmap_base())
+  /** MM_ANONPAGES (get_mm_counter). */
+  anon_rss = 0;
+  /** Page-table pages this mm owns (mm_pgtables_bytes / PAGE_SIZE). */
+  nr_ptes = 0;
+  /** map_count. */
+  get map_count(): number {
+    return this.vmas.length;
+  }
+}
+
+export function mm_layout(mm: MmStruct): MmLayout {
+  const l = mm.layout;
+  if (!(l instanceof MmLayout)) BUG('mm %s has no layout', mm.name);
+  return l;
+}
+
+export function vm_flags_from_prot(prot: number): number {
+  let f = VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
+  if (prot & PROT_READ) f |= VM_READ;
+  if (prot & PROT_WRITE) f |= VM_WRITE | VM_READ; // x86 cannot map write-only
+  if (prot & PROT_EXEC) f |= VM_EXEC | VM_READ;
+  return f;
+}
+
+/** Index of the first VMA with vm_end > addr (find_vma), or vmas.length. */
+function vma_index(l: MmLayout, addr: number): number {
+  let lo = 0;
+  let hi = l.vmas.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (l.vmas[mid].vm_end > addr) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** find_vma(): the first VMA ending above addr (it may start above addr too). */
+export function find_vma(mm: MmStruct, addr: number): VmAreaStruct | null {
+  const l = mm_layout(mm);
+  const i = vma_index(l, addr);
+  return i < l.vmas.length ? l.vmas[i] : null;
+}
+
+/** vma_lookup(): the VMA containing addr, if any. */
+export function vma_lookup(mm: MmStruct, addr: number): VmAreaStruct | null {
+  const v = find_vma(mm, addr);
+  return v && v.vm_start <= addr ? v : null;
+}
+
+function range_free(l: MmLayout, start: number, end: number): boolean {
+  const v = l.vmas[vma_index(l, start)];
+  return !v || v.vm_start >= end;
+}
+
+/** mmap_min_addr: the lowest address mmap hands out (64 KiB). */
+const MMAP_MIN_ADDR = 65536;
+
+/** get_unmapped_area(): the hint if free, else top-down below mmap_base. 0 if none. */
+function get_unmapped_area(l: MmLayout, hint: number, len: number): number {
+  if (hint >= MMAP_MIN_ADDR && hint + len <= TASK_SIZE && range_free(l, hint, hint + len)) return hint;
+  let top = l.mmap_base;
+  for (let i = l.vmas.length - 1; i >= 0; i--) {
+    const v = l.vmas[i];
+    if (v.vm_start >= top) continue;
+    if (top >= Math.max(v.vm_end, MMAP_MIN_ADDR) + len) return top - len;
+    top = v.vm_start;
+  }
+  return top >= MMAP_MIN_ADDR + len ? top - len : 0;
+}
+
+/* Split the VMAs so that none straddles addr. */
+function split_at(l: MmLayout, addr: number): void {
+  const i = vma_index(l, addr);
+  const v = l.vmas[i];
+  if (!v || v.vm_start >= addr) return;
+  l.vmas.splice(i + 1, 0, new VmAreaStruct(addr, v.vm_end, v.vm_flags));
+  v.vm_end = addr;
+}
+
+/** do_vmi_munmap(): remove [start, end) from the VMAs, zap pages, flush. */
+function do_munmap(mm: MmStruct, start: number, end: number): void {
+  const l = mm_layout(mm);
+  split_at(l, start);
+  split_at(l, end);
+  const i = vma_index(l, start);
+  let j = i;
+  while (j < l.vmas.length && l.vmas[j].vm_start < end) j++;
+  if (j === i) return;
+  l.vmas.splice(i, j - i);
+  const tlb = new MmuGather(mm);
+  zap_page_range(tlb, start, end);
+  free_pgtables(tlb, start, end, l);
+  tlb_finish_mmu(tlb);
+}
+
+/** sys_mmap(addr, len, prot, flags, fd, off): the new mapping's address or -errno. */
+export function do_mmap(mm: MmStruct, addr: number, len: number, prot: number, flags: number, fd: number, off: number): number {
+  const l = mm_layout(mm);
+  if (!Number.isInteger(len) || len <= 0) return -EINVAL;
+  if (!Number.isInteger(addr) || addr < 0 || addr % PAGE_SIZE) {
+    if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) return -EINVAL;
+    addr = 0;
+  }
+  if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) return -EINVAL;
+  const type = flags & MAP_TYPE;
+  if (type !== MAP_PRIVATE && type !== MAP_SHARED) return -EINVAL;
+  if (flags & ~(MAP_TYPE | MAP_FIXED | MAP_ANONYMOUS | MAP_POPULATE | MAP_FIXED_NOREPLACE)) return -EINVAL;
+  if (!(flags & MAP_ANONYMOUS)) return -ENODEV; // no file mappings
+  if (type === MAP_SHARED) return -EINVAL; // shared anonymous memory is not modelled
+  if (off % PAGE_SIZE) return -EINVAL;
+  void fd;
+  len = PAGE_ALIGN(len);
+  if (len > TASK_SIZE) return -ENOMEM;
+  let start: number;
+  if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
+    if (addr + len > TASK_SIZE) return -ENOMEM;
+    if (!range_free(l, addr, addr + len)) {
+      if (flags & MAP_FIXED_NOREPLACE) return -17; // -EEXIST
+      do_munmap(mm, addr, addr + len);
+    }
+    start = addr;
+  } else {
+    start = get_unmapped_area(l, addr, len);
+    if (!start) return -ENOMEM;
+  }
+  const vma = new VmAreaStruct(start, start + len, vm_flags_from_prot(prot));
+  l.vmas.splice(vma_index(l, start), 0, vma);
+  return start;
+}
+
+/** sys_munmap(). */
+export function sys_munmap_mm(mm: MmStruct, addr: number, len: number): number {
+  if (!Number.isInteger(addr) || addr % PAGE_SIZE || !Number.isInteger(len) || len <= 0) return -EINVAL;
+  len = PAGE_ALIGN(len);
+  if (addr > TASK_SIZE || len > TASK_SIZE - addr) return -EINVAL;
+  do_munmap(mm, addr, addr + len);
+  return 0;
+}
+
+/** sys_mprotect(): every page in range must be mapped (else -ENOMEM). */
+export function do_mprotect(mm: MmStruct, addr: number, len: number, prot: number): number {
+  const l = mm_layout(mm);
+  if (!Number.isInteger(addr) || addr % PAGE_SIZE) return -EINVAL;
+  if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) return -EINVAL;
+  if (!Number.isInteger(len) || len < 0) return -EINVAL;
+  if (len === 0) return 0;
+  const end = addr + PAGE_ALIGN(len);
+  if (end > TASK_SIZE) return -ENOMEM;
+  // The range must be fully covered by VMAs.
+  let cur = addr;
+  for (let i = vma_index(l, addr); cur < end; i++) {
+    const v = l.vmas[i];
+    if (!v || v.vm_start > cur) return -ENOMEM;
+    cur = v.vm_end;
+  }
+  split_at(l, addr);
+  split_at(l, end);
+  const flags = vm_flags_from_prot(prot);
+  for (let i = vma_index(l, addr); i < l.vmas.length && l.vmas[i].vm_start < end; i++) l.vmas[i].vm_flags = flags;
+  if (change_protection(mm, addr, end, flags)) flush_tlb_mm_range(mm, addr, end, 12, false);
+  return 0;
+}
+
+/**
+ * exit_mmap(): tear down every mapping and the page tables. The flush has
+ * freed_tables set, so lazy CPUs still holding this mm drop it too.
+ */
+export function exit_mmap(mm: MmStruct): void {
+  const l = mm_layout(mm);
+  const tlb = new MmuGather(mm);
+  for (const v of l.vmas) zap_page_range(tlb, v.vm_start, v.vm_end);
+  l.vmas.length = 0;
+  free_pgtables(tlb, 0, TASK_SIZE, l);
+  tlb.start = 0;
+  tlb.end = TASK_SIZE;
+  tlb_finish_mmu(tlb);
+}
+
+/* ---- the syscalls ---- */
+
+function current_mm(): MmStruct {
+  const mm = current().mm;
+  if (!mm) BUG('mm syscall from a kernel thread');
+  return mm;
+}
+
+export function mmap_syscalls_init(): void {
+  register_syscall(__NR_mmap, (a) => do_mmap(current_mm(), a[0], a[1], a[2], a[3], a[4], a[5] ?? 0));
+  register_syscall(__NR_munmap, (a) => sys_munmap_mm(current_mm(), a[0], a[1]));
+  register_syscall(__NR_mprotect, (a) => do_mprotect(current_mm(), a[0], a[1], a[2]));
+}

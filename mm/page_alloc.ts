@@ -1,0 +1,335 @@
+/*
+ * mm/page_alloc.ts - the page allocator's API: alloc_pages, __free_pages.
+ *
+ * Mirrors mm/page_alloc.c for one zone: __alloc_pages (prepare_alloc_pages
+ * with should_fail_alloc_page, get_page_from_freelist, rmqueue,
+ * rmqueue_buddy, the slow path), prep_new_page / post_alloc_hook /
+ * prep_compound_page / kernel_init_pages, ___free_pages, free_reserved_page,
+ * adjust_managed_page_count, and put_page/get_page (include/linux/mm.h,
+ * mm/swap.c). Elsewhere: the buddy lists in mm/buddy.ts, the per-CPU lists
+ * in mm/pcp.ts, free_pages_prepare and __free_pages_core in
+ * mm/page_alloc_free.ts, warn_alloc, the checker and /proc/meminfo in
+ * mm/page_alloc_debug.ts, boot in mm/mm_init.ts (mm_core_init, re-exported
+ * here) and mm/memblock.ts, fault injection in mm/fail_page_alloc.ts.
+ *
+ * One zone, ZONE_NORMAL, spanning all RAM: ZONE_DMA, ZONE_DMA32,
+ * ZONE_HIGHMEM, ZONE_MOVABLE and NUMA are left out (no zonelists,
+ * nodemasks, cpusets, mempolicy). No watermark checks, kswapd, direct
+ * reclaim, compaction or OOM killer: an allocation fails when the free lists
+ * are empty. The one thing the slow path keeps is its drain: a caller that
+ * may block (__GFP_DIRECT_RECLAIM) drains every CPU's pcp lists and retries
+ * once, as Linux does after direct reclaim. A failed __GFP_NOFAIL
+ * allocation panics ("System is deadlocked on memory", as out_of_memory()
+ * does with nothing to kill); everything else returns null, never throws.
+ *
+ * Bad input is reported, never absorbed: order > MAX_PAGE_ORDER warns; a
+ * free of a pfn out of range, misaligned for its order, or of a
+ * non-page-aligned or non-direct-map address WARNs and frees nothing; a
+ * double free, a free of a reserved page, a free with the wrong order (from
+ * page_owner's record) or a corrupted compound page gets Linux's bad_page()
+ * report and the page is left out of circulation. free_pages_prepare checks
+ * every page of the block on every free (Linux does that under
+ * CONFIG_DEBUG_VM only).
+ *
+ * Cost model: each struct page touched by list and buddy operations is one
+ * mem_access on the current CPU (an estimate: there is no published figure
+ * per allocator step), __GFP_ZERO is a real rep stosb through the direct map.
+ *
+ * Where ASI's per-sensitivity free lists plug in (asi.md 4.8.3, "mm: ASI
+ * direct map management", Sep 2025):
+ *  - freetype: NR_SENSITIVITIES (mmzone.ts) becomes 2 and every free-list
+ *    index takes freetype = MIGRATE_TYPES * sensitive + migratetype where it
+ *    now takes a migratetype (free_list_index, buddy.ts): zone.free_list_head
+ *    /tail double; free_to_migratetype(ft) = ft % MIGRATE_TYPES and
+ *    freetype_sensitive(ft) = ft / MIGRATE_TYPES recover the parts.
+ *  - pcp: NR_PCP_LISTS = NR_PCP_LISTS_PER_SENSITIVITY * NR_SENSITIVITIES and
+ *    pindex = NR_PCP_LISTS_PER_SENSITIVITY * sensitive + order_to_pindex(mt,
+ *    order) (mmzone.ts, pcp.ts).
+ *  - pageblocks: PB_nonsensitive (mmzone.ts, bit 3, between PB_migrate_2 and
+ *    PB_compact_skip) stores "nonsensitive", so the zeroed bitmap of a fresh
+ *    boot means all sensitive; __get_pfnblock_freetype reads
+ *    MIGRATETYPE_MASK | NONSENSITIVE_MASK wherever get_pfnblock_migratetype
+ *    is called now (buddy.ts, pcp.ts, __free_frozen_pages below).
+ *  - allocation: gfp_freetype(gfp) (migratetype plus __GFP_SENSITIVE)
+ *    replaces gfp_migratetype() in __alloc_pages below.
+ *  - merging: can_merge_freetypes(a, b) refuses blocks of different
+ *    sensitivity in __free_one_page (buddy.ts), where migratetype_is_mergeable
+ *    is asked now; claim/steal never cross sensitivity.
+ *  - fallback: rmqueue_buddy below tries __rmqueue (own lists, claim, steal);
+ *    if that fails it calls __rmqueue_asi(zone, order, alloc_flags,
+ *    freetype): take max(order, pageblock_order) from the opposite
+ *    sensitivity's lists, zero it if it becomes nonsensitive,
+ *    set_direct_map_sensitive (a TLB shootdown when unmapping),
+ *    set_pageblock_sensitive, free the rest with __free_one_page(...,
+ *    FPI_SKIP_REPORT_NOTIFY). Not for ALLOC_NOBLOCK callers. The pcp path
+ *    reaches it too: rmqueue() falls through to rmqueue_buddy.
+ */
+import { mem_map, page_address, virt_to_page, virt_addr_valid, pfn_valid, init_page_count, compound_head,
+  set_compound_head } from './mm_types.ts';
+import { PageHead, __SetPageHead, PageReserved, ClearPageReserved } from './page_flags.ts';
+import { type Zone, MAX_PAGE_ORDER, PGALLOC_NORMAL, pcp_allowed_order, page_zone, contig_page_data,
+  ZONE_NORMAL } from './mmzone.ts';
+import { __GFP_NOWARN, __GFP_NOFAIL, __GFP_ZERO, __GFP_COMP, __GFP_HIGHMEM, __GFP_BITS_MASK, GFP_MOVABLE_MASK,
+  gfp_migratetype, gfpflags_allow_blocking, format_gfp, type gfp_t } from './gfp.ts';
+import { __rmqueue, FPI_NONE, RMQUEUE_NORMAL, type RmqueueMode } from './buddy.ts';
+import { rmqueue_pcplist, drain_all_pages } from './pcp.ts';
+import { __free_frozen_pages, compound_order, charge_touched } from './page_alloc_free.ts';
+import { should_fail_alloc_page } from './fail_page_alloc.ts';
+import { vm_debug, bad_page, check_new_pages } from './debug.ts';
+import { check_page_alloc_invariants, warn_alloc, page_alloc_teardown_report,
+  type PageAllocTeardownReport } from './page_alloc_debug.ts';
+import { count_vm_events } from './vmstat.ts';
+import { this_cpu } from '../kernel/smp.ts';
+import { BUG, WARN, WARN_ONCE } from '../kernel/panic.ts';
+import { PAGE_SIZE } from '../arch/x86/include/asm/page_types.ts';
+
+/* What the rest of the kernel reaches through this file, as through <linux/gfp.h> and <linux/mm.h>. */
+export { mm_core_init } from './mm_init.ts';
+export { meminfo, si_meminfo, nr_free_pages, totalram_pages, warn_alloc, show_free_areas,
+  check_page_alloc_invariants, type Sysinfo } from './page_alloc_debug.ts';
+export { compound_order, __free_pages_core, free_pages_prepare } from './page_alloc_free.ts';
+export { drain_local_pages, drain_all_pages } from './pcp.ts';
+
+/** The teardown report shutdown() returns: `leaked` are pfns neither free nor reserved. */
+export type ShutdownReport = PageAllocTeardownReport;
+
+/**
+ * page_alloc_shutdown (no Linux counterpart): drain every pcp list and
+ * report leaked pages and the free counts per order against boot's.
+ */
+export function page_alloc_shutdown(): ShutdownReport {
+  const r = page_alloc_teardown_report();
+  charge_touched();
+  return r;
+}
+
+/* ---- allocation ---- */
+
+/** prep_compound_page: mark head and tails, store the order in page[1] (folio_set_order). */
+function prep_compound_page(page: number, order: number): void {
+  const nr_pages = 1 << order;
+  __SetPageHead(page);
+  for (let i = 1; i < nr_pages; i++) set_compound_head(page + i, page);
+  mem_map.flags[page + 1] = (mem_map.flags[page + 1] & ~0xff) | order;
+}
+
+/** kernel_init_pages: clear the block through its direct-map address on this CPU. */
+function kernel_init_pages(page: number, numpages: number): void {
+  const left = this_cpu().fill(page_address(page), 0, numpages * PAGE_SIZE);
+  if (left) BUG('kernel_init_pages: %d bytes of pfn %d not cleared: no direct map?', left, page);
+}
+
+/** prep_new_page / post_alloc_hook: the block becomes one allocation with one reference. */
+function prep_new_page(page: number, order: number, gfp_flags: gfp_t): void {
+  mem_map.private[page] = 0;
+  init_page_count(page);                // set_page_refcounted
+  mem_map.owner_order[page] = order;    // set_page_owner
+  mem_map.touched++;
+  if (gfp_flags & __GFP_ZERO) kernel_init_pages(page, 1 << order);
+  if (order && gfp_flags & __GFP_COMP) prep_compound_page(page, order);
+}
+
+const buddy_mode: RmqueueMode = { mode: RMQUEUE_NORMAL };
+
+/** rmqueue_buddy: straight from the buddy lists (large orders, or the pcp came up empty). */
+function rmqueue_buddy(zone: Zone, order: number, migratetype: number): number {
+  for (;;) {
+    buddy_mode.mode = RMQUEUE_NORMAL;
+    const page = __rmqueue(zone, order, migratetype, buddy_mode);
+    // ASI: __rmqueue_asi(zone, order, alloc_flags, freetype) goes here when page === -1.
+    if (page === -1) return -1;
+    if (!vm_debug.debug_vm || !check_new_pages(page, order)) return page;
+    mem_map.owner_order[page] = order; // a bad block is leaked, as Linux does
+  }
+}
+
+/** rmqueue: the pcp lists for small orders, else (or if they are empty) the buddy lists. */
+function rmqueue(zone: Zone, order: number, migratetype: number): number {
+  let page = -1;
+  if (pcp_allowed_order(order)) page = rmqueue_pcplist(zone, order, migratetype);
+  if (page === -1) page = rmqueue_buddy(zone, order, migratetype);
+  if (page !== -1) count_vm_events(PGALLOC_NORMAL, 1 << order);
+  return page;
+}
+
+function get_page_from_freelist(gfp_mask: gfp_t, order: number, migratetype: number): number {
+  const page = rmqueue(contig_page_data.node_zones[ZONE_NORMAL], order, migratetype);
+  if (page !== -1) prep_new_page(page, order, gfp_mask);
+  return page;
+}
+
+function __alloc_pages_slowpath(gfp_mask: gfp_t, order: number, migratetype: number): number {
+  // No reclaim or compaction to try; what direct reclaim does at its end is
+  // drain the pcp lists (pages another CPU holds) and retry.
+  if (gfpflags_allow_blocking(gfp_mask)) {
+    drain_all_pages(null);
+    const page = get_page_from_freelist(gfp_mask, order, migratetype);
+    if (page !== -1) return page;
+  }
+  if (gfp_mask & __GFP_NOFAIL)
+    BUG('Out of memory: __GFP_NOFAIL order:%d mode:0x%x(%s) cannot be satisfied and nothing can be reclaimed: ' +
+      'System is deadlocked on memory', order, gfp_mask, format_gfp(gfp_mask));
+  warn_alloc(gfp_mask, 'page allocation failure: order:%u', order);
+  return -1;
+}
+
+/** __alloc_pages: the allocator's heart. Returns a pfn or -1. */
+export function __alloc_pages(gfp: gfp_t, order: number): number {
+  if (!Number.isInteger(order) || order < 0 || order > MAX_PAGE_ORDER) {
+    // WARN_ON_ONCE_GFP(order > MAX_PAGE_ORDER, gfp)
+    if (!(gfp & __GFP_NOWARN))
+      WARN_ONCE(true, 'page_alloc:order', '__alloc_pages: order %s is not in 0..MAX_PAGE_ORDER (%d)', order, MAX_PAGE_ORDER);
+    return -1;
+  }
+  if (contig_page_data.node_zones.length === 0) BUG('alloc_pages() before mm_core_init()');
+  gfp &= __GFP_BITS_MASK;
+  if (vm_debug.debug_vm)
+    WARN_ONCE((gfp & GFP_MOVABLE_MASK) === GFP_MOVABLE_MASK, 'page_alloc:movable_mask',
+      'gfp_migratetype: both __GFP_MOVABLE and __GFP_RECLAIMABLE in 0x%x', gfp);
+  // prepare_alloc_pages
+  if (should_fail_alloc_page(gfp, order)) return -1;
+  const migratetype = gfp_migratetype(gfp); // ASI: gfp_freetype(gfp)
+  let page = get_page_from_freelist(gfp, order, migratetype);
+  if (page === -1) page = __alloc_pages_slowpath(gfp, order, migratetype);
+  charge_touched();
+  if (vm_debug.debug_vm) check_page_alloc_invariants();
+  return page;
+}
+
+/** alloc_pages: 2^order contiguous pages; the first pfn, or null. */
+export function alloc_pages(gfp: gfp_t, order: number): number | null {
+  const page = __alloc_pages(gfp, order);
+  return page === -1 ? null : page;
+}
+
+export function alloc_page(gfp: gfp_t): number | null {
+  return alloc_pages(gfp, 0);
+}
+
+/** __get_free_pages: like alloc_pages, but the direct-map address, or 0. */
+export function __get_free_pages(gfp: gfp_t, order: number): number {
+  const page = __alloc_pages(gfp & ~__GFP_HIGHMEM, order);
+  return page === -1 ? 0 : page_address(page);
+}
+
+export function __get_free_page(gfp: gfp_t): number {
+  return __get_free_pages(gfp, 0);
+}
+
+/** get_zeroed_page: one cleared page's direct-map address, or 0. Needs the direct map. */
+export function get_zeroed_page(gfp: gfp_t): number {
+  return __get_free_pages(gfp | __GFP_ZERO, 0);
+}
+
+/* ---- freeing ---- */
+
+/** Range checks Linux leaves to VM_BUG_ON (or to luck); here they WARN and refuse. */
+function free_args_ok(fn: string, page: number, order: number): boolean {
+  if (!Number.isInteger(order) || order < 0 || order > MAX_PAGE_ORDER) {
+    WARN(true, '%s: order %s is not in 0..MAX_PAGE_ORDER (%d); pfn %s not freed', fn, order, MAX_PAGE_ORDER, page);
+    return false;
+  }
+  if (!pfn_valid(page) || !pfn_valid(page + (1 << order) - 1)) {
+    WARN(true, '%s: pfn %s order %d is outside mem_map (max_pfn %d); not freed', fn, page, order, mem_map.max_pfn);
+    return false;
+  }
+  if (page & ((1 << order) - 1)) {
+    WARN(true, '%s: pfn %d is not aligned to order %d; not freed', fn, page, order);
+    return false;
+  }
+  return true;
+}
+
+/**
+ * __free_pages (___free_pages): drop the caller's reference; the block is
+ * freed when it was the last. If another reference holds the head of a
+ * non-compound block, the tail parts are freed now and the head later.
+ */
+export function __free_pages(page: number, order: number): void {
+  if (!free_args_ok('__free_pages', page, order)) return;
+  if (mem_map._refcount[page] <= 0) {
+    // put_page_testzero's VM_BUG_ON_PAGE: a double free, or a free of a page never allocated.
+    bad_page(page, 'VM_BUG_ON_PAGE(page_ref_count(page) == 0)', false);
+  } else {
+    const head = PageHead(page);
+    if (--mem_map._refcount[page] === 0) {
+      __free_frozen_pages(page, order, FPI_NONE);
+    } else if (!head) {
+      while (order-- > 0) {
+        const tail = page + (1 << order);
+        mem_map.owner_order[tail] = order;
+        __free_frozen_pages(tail, order, FPI_NONE);
+      }
+      mem_map.owner_order[page] = 0;
+    }
+  }
+  charge_touched();
+  if (vm_debug.debug_vm) check_page_alloc_invariants();
+}
+
+export function __free_page(page: number): void {
+  __free_pages(page, 0);
+}
+
+/** free_pages: by direct-map address; 0 is ignored, as in Linux. */
+export function free_pages(addr: number, order: number): void {
+  if (addr === 0) return;
+  if (!Number.isInteger(addr) || addr % PAGE_SIZE !== 0) {
+    WARN(true, 'free_pages: address %s is not page aligned; not freed', Number.isInteger(addr) ? `0x${addr.toString(16)}` : addr);
+    return;
+  }
+  if (!virt_addr_valid(addr)) {
+    WARN(true, 'free_pages: %px is not a direct-map address of RAM; not freed', addr);
+    return;
+  }
+  __free_pages(virt_to_page(addr), order);
+}
+
+export function free_page(addr: number): void {
+  free_pages(addr, 0);
+}
+
+/** get_page: take a reference on the page's head. The page must be in use. */
+export function get_page(page: number): void {
+  const head = compound_head(page);
+  if (mem_map._refcount[head] <= 0) {
+    bad_page(head, 'VM_BUG_ON_FOLIO(folio_ref_zero_or_close_to_overflow(folio))', false);
+    BUG('get_page: pfn %d is not in use (refcount %d)', head, mem_map._refcount[head]);
+  }
+  mem_map._refcount[head]++;
+}
+
+/** put_page: drop a reference; at zero the page (compound: the whole folio) is freed. */
+export function put_page(page: number): void {
+  if (!pfn_valid(page)) {
+    WARN(true, 'put_page: pfn %s is outside mem_map', page);
+    return;
+  }
+  const head = compound_head(page);
+  if (mem_map._refcount[head] <= 0) {
+    bad_page(head, 'VM_BUG_ON_PAGE(page_ref_count(page) == 0)', false);
+  } else if (--mem_map._refcount[head] === 0) {
+    __free_frozen_pages(head, compound_order(head), FPI_NONE);
+  }
+  charge_touched();
+  if (vm_debug.debug_vm) check_page_alloc_invariants();
+}
+
+/** adjust_managed_page_count (totalram_pages follows: it sums managed_pages). */
+export function adjust_managed_page_count(page: number, count: number): void {
+  page_zone(page).managed_pages += count;
+}
+
+/** free_reserved_page: hand a reserved page (an init section, a boot buffer) to the buddy allocator. */
+export function free_reserved_page(page: number): void {
+  if (!pfn_valid(page) || !PageReserved(page)) {
+    WARN(true, 'free_reserved_page: pfn %s is not a reserved page', page);
+    return;
+  }
+  ClearPageReserved(page);
+  init_page_count(page);
+  mem_map.owner_order[page] = 0;
+  // Linux adjusts after the free; before it here, so debug_vm's check inside sees it managed.
+  adjust_managed_page_count(page, 1);
+  __free_page(page);
+}

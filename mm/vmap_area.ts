@@ -1,0 +1,982 @@
+/*
+ * mm/vmap_area.ts - the global kernel virtual address (KVA) allocator.
+ *
+ * Mirrors the "Global kva allocator" half of mm/vmalloc.c (Uladzislau
+ * Rezki's 2019 design, commit 68ad4a330433): free space lives in an rb-tree
+ * sorted by address and augmented with subtree_max_size (the largest free
+ * block below each node), plus an address-sorted list for O(1) neighbours,
+ * so the lowest fitting block is found in O(log n) and a freed block merges
+ * with both neighbours in O(log n).
+ * Modelled: struct vmap_area and struct vm_struct, the busy tree and list,
+ * the free tree and list, find_vmap_lowest_match() with vstart and the
+ * alignment-adjusted search length, classify_va_fit_type() and va_clip()
+ * (FL/LE/RE/NE), __merge_or_add_vmap_area(), alloc_vmap_area() with its
+ * overflow path (purge, then retry, then "vmalloc_node_range ... failed"),
+ * free_vmap_area(), find_vmap_area(), vmap_init_free_space(), and the two
+ * debug checks DEBUG_AUGMENT_LOWEST_MATCH_CHECK and
+ * DEBUG_AUGMENT_PROPAGATE_CHECK, on with debug_vm.
+ * Simplified: one busy tree (Linux since v6.9 spreads busy and lazy areas
+ * over per-CPU "vmap nodes" with size pools; tskernel has one node and no
+ * pools); no locks (one thread of control); vmap_area_cachep is a bounded
+ * free list of JS objects that cannot run dry, so there is no
+ * ne_fit_preload_node (a NE split cannot fail for want of an object). The
+ * overflow path's purge is reached through
+ * vmap_state.reclaim_and_purge_vmap_areas, which mm/vmap_purge.ts fills in at
+ * boot (a direct import would be a cycle).
+ * tskernel additions: alloc_vmap_area() refuses a range outside the vmalloc
+ * and module areas (Linux trusts its callers); counters of fit types and
+ * of tree nodes visited, charged to the CPU as loads so that tree work shows
+ * in modelled cycles.
+ * Left out: KASAN shadow population, kmemleak, NUMA placement, vmap nodes,
+ * the vmap_notify_list notifiers (none registered in tskernel).
+ *
+ * Addresses are 48-bit numbers (DESIGN.md section 5). The KVA space the
+ * trees manage is Linux's [1, ULONG_MAX) with ULONG_MAX the top of the
+ * 48-bit space; allocations restrict themselves to [vstart, vend).
+ */
+import {
+  RbNode, RbRoot, RB_CLEAR_NODE, RB_EMPTY_NODE, rb_erase, rb_insert_color, rb_link_node, type RbLink,
+} from '../lib/rbtree.ts';
+import { RB_DECLARE_CALLBACKS_MAX, rb_erase_augmented, rb_insert_augmented } from '../lib/rbtree_augmented.ts';
+import { RndState, prandom_u32_state } from '../lib/prandom.ts';
+import { BUG, WARN, WARN_ON, WARN_ON_ONCE } from '../kernel/panic.ts';
+import { printk, pr_warn, KERN_EMERG } from '../kernel/printk.ts';
+import { smp } from '../kernel/smp.ts';
+import { PAGE_SIZE, PAGE_SHIFT } from '../arch/x86/include/asm/page_types.ts';
+import { format_va, VA_SPACE } from '../arch/x86/include/asm/page.ts';
+import {
+  VMALLOC_START, VMALLOC_END, MODULES_VADDR, MODULES_END,
+} from '../arch/x86/include/asm/pgtable_64_types.ts';
+import { EBUSY, EINVAL, ENOENT, ERANGE } from '../include/uapi/asm-generic/errno.ts';
+import { __GFP_NOWARN, type gfp_t } from './gfp.ts';
+import { trace_alloc_vmap_area } from '../kernel/trace/events/vmalloc.ts';
+
+/* --- include/linux/vmalloc.h ------------------------------------------- */
+
+export const VM_IOREMAP = 0x00000001;
+export const VM_ALLOC = 0x00000002;
+export const VM_MAP = 0x00000004;
+export const VM_USERMAP = 0x00000008;
+export const VM_DMA_COHERENT = 0x00000010;
+export const VM_UNINITIALIZED = 0x00000020;
+export const VM_NO_GUARD = 0x00000040;
+export const VM_KASAN = 0x00000080;
+export const VM_FLUSH_RESET_PERMS = 0x00000100;
+export const VM_MAP_PUT_PAGES = 0x00000200;
+export const VM_ALLOW_HUGE_VMAP = 0x00000400;
+export const VM_SPARSE = 0x00001000;
+
+/** IOREMAP_MAX_ORDER: 7 + PAGE_SHIFT (128 pages). */
+export const IOREMAP_MAX_ORDER = 7 + PAGE_SHIFT;
+
+/* va->flags: VMAP_RAM for vm_map_ram areas, VMAP_BLOCK for a whole vmap_block. */
+export const VMAP_RAM = 0x1;
+export const VMAP_BLOCK = 0x2;
+export const VMAP_FLAGS_MASK = 0x3;
+
+/** ULONG_MAX of the 48-bit address space: the top of the KVA the trees manage. */
+export const VMAP_ULONG_MAX = VA_SPACE - 1;
+
+/**
+ * struct vm_struct (include/linux/vmalloc.h): what vmalloc()/vmap() hand
+ * back, hung off the busy vmap_area's `vm`.
+ */
+export class VmStruct {
+  next: VmStruct | null = null;
+  /** Start of the area (va_start). */
+  addr = 0;
+  /** Bytes, including the guard page unless VM_NO_GUARD (get_vm_area_size() subtracts it). */
+  size = 0;
+  flags = 0;
+  /** The pages mapped, as pfns; null for vmap() without VM_MAP_PUT_PAGES. */
+  pages: number[] | null = null;
+  page_order = 0;
+  nr_pages = 0;
+  phys_addr = 0;
+  /** __builtin_return_address(0) in Linux: here the caller's name, for vmallocinfo. */
+  caller = '';
+  /** What the caller asked for, before page rounding (vrealloc uses it). */
+  requested_size = 0;
+}
+
+/**
+ * A minimal intrusive list_head (include/linux/list.h), only what the
+ * vmap lists need: address-sorted, circular, with a sentinel head whose
+ * owner is null.
+ */
+export class ListHead<T> {
+  next: ListHead<T>;
+  prev: ListHead<T>;
+  constructor(readonly owner: T | null) {
+    this.next = this;
+    this.prev = this;
+  }
+}
+
+/** list_add(new, head): insert new right after head. */
+export function list_add<T>(nw: ListHead<T>, head: ListHead<T>): void {
+  const next = head.next;
+  next.prev = nw;
+  nw.next = next;
+  nw.prev = head;
+  head.next = nw;
+}
+
+export function list_del_init<T>(entry: ListHead<T>): void {
+  entry.prev.next = entry.next;
+  entry.next.prev = entry.prev;
+  entry.next = entry;
+  entry.prev = entry;
+}
+
+export function list_empty<T>(head: ListHead<T>): boolean {
+  return head.next === head;
+}
+
+/** struct vmap_area (include/linux/vmalloc.h). */
+export class VmapArea {
+  /** Inclusive; page aligned for every area handed out (the free tree's edges need not be). */
+  va_start = 0;
+  /** Exclusive; va_end > va_start. */
+  va_end = 0;
+  /**
+   * Largest free block in this node's subtree, in bytes. Only meaningful on
+   * the free tree; kept by the augment callbacks, never written by hand.
+   * (A union with `vm` in Linux.)
+   */
+  subtree_max_size = 0;
+  /** The vm_struct of a busy vmalloc/vmap area; null on the free and lazy trees. */
+  vm: VmStruct | null = null;
+  /** VMAP_RAM / VMAP_BLOCK. */
+  flags = 0;
+  /** On exactly one of the busy, free or lazy trees, or none (cleared) in transit. */
+  readonly rb_node: RbNode<VmapArea> = new RbNode<VmapArea>(this);
+  /** The matching address-sorted list of that tree. */
+  readonly list: ListHead<VmapArea> = new ListHead<VmapArea>(this);
+}
+
+/*
+ * vmap_area_cachep: Linux takes vmap_area objects from a kmem_cache so that
+ * the hot paths (a NE split, a merge) do not go to the general allocator.
+ * Here freed objects go on a bounded free list and are reused, which also
+ * spares the JS heap two allocations per object (the rb_node and list).
+ * A freed object must not be used again by its old owner (as in C).
+ */
+const VMAP_AREA_CACHE_MAX = 4096;
+const vmap_area_cachep: VmapArea[] = [];
+
+/** kmem_cache_alloc(vmap_area_cachep): a cleared vmap_area, on no tree. */
+export function kmem_cache_alloc_vmap_area(): VmapArea {
+  const va = vmap_area_cachep.pop();
+  if (va === undefined) return new VmapArea();
+  return va;
+}
+
+/** kmem_cache_free(vmap_area_cachep, va): the object is dead to its owner from here. */
+export function kmem_cache_free_vmap_area(va: VmapArea): void {
+  va.va_start = 0;
+  va.va_end = 0;
+  va.subtree_max_size = 0;
+  va.vm = null;
+  va.flags = 0;
+  const n = va.rb_node;
+  n.rb_parent = n; // RB_CLEAR_NODE
+  n.rb_left = null;
+  n.rb_right = null;
+  va.list.next = va.list;
+  va.list.prev = va.list;
+  if (vmap_area_cachep.length < VMAP_AREA_CACHE_MAX) vmap_area_cachep.push(va);
+}
+
+export function va_size(va: VmapArea): number {
+  return va.va_end - va.va_start;
+}
+
+export function get_subtree_max_size(node: RbNode<VmapArea> | null): number {
+  return node === null ? 0 : node.owner.subtree_max_size;
+}
+
+/** RB_DECLARE_CALLBACKS_MAX(static, free_vmap_area_rb_augment_cb, ..., subtree_max_size, va_size). */
+export const free_vmap_area_rb_augment_cb = RB_DECLARE_CALLBACKS_MAX<VmapArea>({
+  compute: va_size,
+  get: (va) => va.subtree_max_size,
+  set: (va, v) => { va.subtree_max_size = v; },
+});
+
+/** enum fit_type. */
+export const NOTHING_FIT = 0;
+export const FL_FIT_TYPE = 1; // full fit
+export const LE_FIT_TYPE = 2; // left edge fit
+export const RE_FIT_TYPE = 3; // right edge fit
+export const NE_FIT_TYPE = 4; // no edge fit
+export const FIT_TYPE_NAMES = ['NOTHING_FIT', 'FL_FIT_TYPE', 'LE_FIT_TYPE', 'RE_FIT_TYPE', 'NE_FIT_TYPE'] as const;
+
+/**
+ * tskernel's cost of visiting one tree node, in loads: the node's links and
+ * colour, va_start/va_end and a child's subtree_max_size. [I] an estimate;
+ * the loads are charged as L1 hits (mem_access), so cache misses in a big
+ * tree are not modelled.
+ */
+export const VMAP_LOADS_PER_NODE = 4;
+
+/**
+ * The vmap globals of mm/vmalloc.c, in one object rebuilt by
+ * vmap_area_init() (called from vmalloc_init()), so each boot starts empty.
+ */
+export class VmapGlobals {
+  /** vmap_area_root / vmap_area_list: busy areas (one "vmap node"). */
+  vmap_area_root = new RbRoot<VmapArea>();
+  vmap_area_list = new ListHead<VmapArea>(null);
+  /** free_vmap_area_root / free_vmap_area_list: the augmented free tree. */
+  free_vmap_area_root = new RbRoot<VmapArea>();
+  free_vmap_area_list = new ListHead<VmapArea>(null);
+  /** purge_vmap_area_root / purge_vmap_area_list: lazily freed, not yet flushed. */
+  purge_vmap_area_root = new RbRoot<VmapArea>();
+  purge_vmap_area_list = new ListHead<VmapArea>(null);
+  vmap_initialized = false;
+  /** vmap_lazy_nr: pages on the lazy (purge) list. */
+  vmap_lazy_nr = 0;
+  /** nr_vmalloc_pages: pages backing vmalloc areas (VmallocUsed). */
+  nr_vmalloc_pages = 0;
+  /** num_online_cpus() at init, for lazy_max_pages(). */
+  nr_cpus = 1;
+  /** DEBUG_AUGMENT_PROPAGATE_CHECK and DEBUG_AUGMENT_LOWEST_MATCH_CHECK (debug_vm). */
+  debug = false;
+  /** get_random_bytes() for the lowest-match check's vstart: seeded. */
+  rnd = new RndState(1);
+  /** Filled in by mm/vmap_purge.ts: reclaim_and_purge_vmap_areas() for the overflow path. */
+  reclaim_and_purge_vmap_areas: () => void = () => {};
+  /* tskernel statistics (no Linux counterpart): what Rezki would ask for. */
+  /** Busy areas on the busy tree. */
+  nr_busy = 0;
+  /** Blocks on the free tree. */
+  nr_free = 0;
+  /** Tree nodes visited (searches, links, merges), not yet charged to a CPU. */
+  steps = 0;
+  /** Tree nodes visited since init, all charged. */
+  total_steps = 0;
+  /** va_clip() outcomes by fit type (index = enum fit_type). */
+  fit_type = [0, 0, 0, 0, 0];
+  nr_alloc = 0;
+  nr_alloc_failed = 0;
+}
+
+export const vmap_state = new VmapGlobals();
+
+export interface VmapAreaInitOptions {
+  nr_cpus?: number;
+  debug?: boolean;
+  seed?: number;
+}
+
+/**
+ * Rebuild the KVA allocator's state (the part of vmalloc_init() that needs
+ * no machine): empty trees, then vmap_init_free_space(). Usable alone by
+ * host benchmarks and pure allocator tests.
+ */
+export function vmap_area_init(opts: VmapAreaInitOptions = {}): void {
+  vmap_state.vmap_area_root = new RbRoot<VmapArea>();
+  vmap_state.vmap_area_list = new ListHead<VmapArea>(null);
+  vmap_state.free_vmap_area_root = new RbRoot<VmapArea>();
+  vmap_state.free_vmap_area_list = new ListHead<VmapArea>(null);
+  vmap_state.purge_vmap_area_root = new RbRoot<VmapArea>();
+  vmap_state.purge_vmap_area_list = new ListHead<VmapArea>(null);
+  vmap_state.vmap_lazy_nr = 0;
+  vmap_state.nr_vmalloc_pages = 0;
+  vmap_state.nr_cpus = opts.nr_cpus ?? 1;
+  vmap_state.debug = opts.debug ?? false;
+  vmap_state.rnd = new RndState(opts.seed ?? 1);
+  vmap_state.reclaim_and_purge_vmap_areas = () => {};
+  vmap_state.nr_busy = 0;
+  vmap_state.nr_free = 0;
+  vmap_state.steps = 0;
+  vmap_state.total_steps = 0;
+  vmap_state.fit_type = [0, 0, 0, 0, 0];
+  vmap_state.nr_alloc = 0;
+  vmap_state.nr_alloc_failed = 0;
+  vmap_init_free_space();
+  vmap_state.vmap_initialized = true;
+}
+
+/**
+ * Charge the tree nodes visited since the last call to the current CPU, as
+ * VMAP_LOADS_PER_NODE loads each. Without a machine (host benchmarks) the
+ * steps are only counted.
+ */
+export function vmap_charge_steps(): void {
+  const n = vmap_state.steps;
+  if (n === 0) return;
+  vmap_state.steps = 0;
+  vmap_state.total_steps += n;
+  const m = smp.machine;
+  if (m === null) return;
+  const cpu = m.cpus[m.current];
+  cpu.charge(n * VMAP_LOADS_PER_NODE * cpu.costs.mem_access);
+}
+
+/* --- alignment on 48-bit numbers ---------------------------------------- */
+
+/**
+ * ALIGN(x, a) for a power of two up to 2^63: exact, because dividing and
+ * multiplying by a power of two is exact in doubles. (C's version wraps on
+ * overflow; here a result beyond the address space simply fails the fit.)
+ */
+export function ALIGN(x: number, a: number): number {
+  return a <= 1 ? x : Math.ceil(x / a) * a;
+}
+
+/** IS_ALIGNED(x, a) without `%`: on doubles beyond 2^31, V8's modulo is a C call. */
+export function IS_ALIGNED(x: number, a: number): boolean {
+  return a <= 1 || Math.floor(x / a) * a === x;
+}
+
+/** is_power_of_2() on numbers up to 2^63. */
+export function is_power_of_2(n: number): boolean {
+  if (!Number.isInteger(n) || n < 1) return false;
+  while (n > 0x40000000) {
+    if (n % 2 !== 0) return false;
+    n /= 2;
+  }
+  return (n & (n - 1)) === 0;
+}
+
+/* --- lookups on the busy tree ------------------------------------------- */
+
+/** find_vmap_area_exceed_addr(): the first busy VA with addr < va_end, or null. */
+export function find_vmap_area_exceed_addr(addr: number): VmapArea | null {
+  let va: VmapArea | null = null;
+  let n = vmap_state.vmap_area_root.rb_node;
+  let steps = 0;
+  while (n !== null) {
+    const tmp = n.owner;
+    steps++;
+    if (tmp.va_end > addr) {
+      va = tmp;
+      if (tmp.va_start <= addr) break;
+      n = n.rb_left;
+    } else {
+      n = n.rb_right;
+    }
+  }
+  vmap_state.steps += steps;
+  return va;
+}
+
+/** __find_vmap_area(addr, root): the VA containing addr. */
+export function __find_vmap_area(addr: number, root: RbRoot<VmapArea>): VmapArea | null {
+  let n = root.rb_node;
+  let steps = 0;
+  while (n !== null) {
+    const va = n.owner;
+    steps++;
+    if (addr < va.va_start) {
+      n = n.rb_left;
+    } else if (addr >= va.va_end) {
+      n = n.rb_right;
+    } else {
+      vmap_state.steps += steps;
+      return va;
+    }
+  }
+  vmap_state.steps += steps;
+  return null;
+}
+
+/* --- linking and unlinking ----------------------------------------------- */
+
+/*
+ * find_va_links() returns a struct rb_node ** and the parent through an out
+ * pointer. Here the result is these two module variables (no allocation
+ * per call): the parent (null: the root slot) and which child slot.
+ */
+let va_link_parent: RbNode<VmapArea> | null = null;
+let va_link_slot: RbLink = 'rb_left';
+
+/**
+ * find_va_links(): walk down from the root (or from `from`) to where `va`
+ * goes. An overlap with an existing area is a vmalloc bug: WARN and return
+ * false, and the caller declines the insert.
+ */
+function find_va_links(va: VmapArea, root: RbRoot<VmapArea> | null, from: RbNode<VmapArea> | null): boolean {
+  let n: RbNode<VmapArea> | null;
+  if (root !== null) {
+    n = root.rb_node;
+    if (n === null) {
+      va_link_parent = null;
+      va_link_slot = 'rb_left';
+      return true;
+    }
+  } else {
+    n = from;
+  }
+  let parent: RbNode<VmapArea> | null = null;
+  let slot: RbLink = 'rb_left';
+  const start = va.va_start;
+  const end = va.va_end;
+  let steps = 0;
+  while (n !== null) {
+    const tmp = n.owner;
+    steps++;
+    parent = n;
+    if (end <= tmp.va_start) {
+      slot = 'rb_left';
+      n = n.rb_left;
+    } else if (start >= tmp.va_end) {
+      slot = 'rb_right';
+      n = n.rb_right;
+    } else {
+      WARN(true, 'vmalloc bug: 0x%s-0x%s overlaps with 0x%s-0x%s',
+        format_va(start), format_va(end), format_va(tmp.va_start), format_va(tmp.va_end));
+      vmap_state.steps += steps;
+      return false;
+    }
+  }
+  vmap_state.steps += steps;
+  va_link_parent = parent;
+  va_link_slot = slot;
+  return true;
+}
+
+/**
+ * get_va_next_sibling(): the list entry that will follow a VA linked at
+ * (parent, slot), or null when the tree is empty.
+ */
+function get_va_next_sibling(parent: RbNode<VmapArea> | null, slot: RbLink): ListHead<VmapArea> | null {
+  if (parent === null) return null;
+  const list = parent.owner.list;
+  return slot === 'rb_right' ? list.next : list;
+}
+
+function __link_va(
+  va: VmapArea, root: RbRoot<VmapArea>, parent: RbNode<VmapArea> | null, slot: RbLink,
+  head: ListHead<VmapArea>, augment: boolean,
+): void {
+  // The VA is not on the list yet, but its future predecessor is known.
+  if (parent !== null) {
+    head = parent.owner.list;
+    if (slot !== 'rb_right') head = head.prev;
+  }
+  rb_link_node(va.rb_node, parent, slot);
+  if (augment) {
+    /*
+     * A plain insertion: subtree_max_size is set to zero afterwards and
+     * augment_tree_propagate_from() fills the values in bottom-up once the
+     * node is in the tree.
+     */
+    rb_insert_augmented(va.rb_node, root, free_vmap_area_rb_augment_cb);
+    va.subtree_max_size = 0;
+  } else {
+    rb_insert_color(va.rb_node, root);
+  }
+  list_add(va.list, head);
+  if (root === vmap_state.free_vmap_area_root) vmap_state.nr_free++;
+  else if (root === vmap_state.vmap_area_root) vmap_state.nr_busy++;
+}
+
+function __unlink_va(va: VmapArea, root: RbRoot<VmapArea>, augment: boolean): void {
+  // Test first: WARN_ON's rest arguments would allocate on every call.
+  if (RB_EMPTY_NODE(va.rb_node)) {
+    WARN_ON(true, 'unlink_va: vmap_area on no tree');
+    return;
+  }
+  if (augment) rb_erase_augmented(va.rb_node, root, free_vmap_area_rb_augment_cb);
+  else rb_erase(va.rb_node, root);
+  list_del_init(va.list);
+  RB_CLEAR_NODE(va.rb_node);
+  if (root === vmap_state.free_vmap_area_root) vmap_state.nr_free--;
+  else if (root === vmap_state.vmap_area_root) vmap_state.nr_busy--;
+}
+
+export function unlink_va(va: VmapArea, root: RbRoot<VmapArea>): void {
+  __unlink_va(va, root, false);
+}
+
+export function unlink_va_augment(va: VmapArea, root: RbRoot<VmapArea>): void {
+  __unlink_va(va, root, true);
+}
+
+/* --- DEBUG_AUGMENT_PROPAGATE_CHECK --------------------------------------- */
+
+function compute_subtree_max_size(va: VmapArea): number {
+  return Math.max(va_size(va), get_subtree_max_size(va.rb_node.rb_left), get_subtree_max_size(va.rb_node.rb_right));
+}
+
+/**
+ * augment_tree_propagate_check(): recompute every free node's value from
+ * its children. Linux prints "tree is corrupted"; under debug_vm that is a
+ * BUG here, so the run stops at the first wrong value.
+ */
+export function augment_tree_propagate_check(): void {
+  const head = vmap_state.free_vmap_area_list;
+  for (let l = head.next; l !== head; l = l.next) {
+    const va = l.owner as VmapArea;
+    const computed = compute_subtree_max_size(va);
+    if (computed !== va.subtree_max_size) {
+      printk(KERN_EMERG, `tree is corrupted: ${va_size(va)}, ${va.subtree_max_size}`);
+      BUG('vmalloc: free tree subtree_max_size %d != computed %d at 0x%s', va.subtree_max_size, computed, format_va(va.va_start));
+    }
+  }
+}
+
+/**
+ * augment_tree_propagate_from(): recompute subtree_max_size from va up
+ * towards the root, stopping where a value does not change. Needed after a
+ * VA is inserted (free path), shrunk (allocation) or grown (merge).
+ *
+ *       4--8
+ *        /\
+ *       /  \
+ *      /    \
+ *    2--2  8--8
+ *
+ * Shrinking node 4 to 2 changes nothing above it; shrinking 2 to 1 sets
+ * only its own value to 1; shrinking 8 to 6 sets it to 6 and the parent's
+ * to 6 (4--6).
+ */
+export function augment_tree_propagate_from(va: VmapArea): void {
+  /*
+   * free_vmap_area_rb_augment_cb.propagate(&va->rb_node, NULL), written
+   * out for this struct (what the C macro expands to) to count the steps.
+   */
+  let node: RbNode<VmapArea> | null = va.rb_node;
+  let steps = 0;
+  while (node !== null) {
+    const v = node.owner;
+    steps++;
+    let max = v.va_end - v.va_start;
+    const l = node.rb_left;
+    if (l !== null && l.owner.subtree_max_size > max) max = l.owner.subtree_max_size;
+    const r = node.rb_right;
+    if (r !== null && r.owner.subtree_max_size > max) max = r.owner.subtree_max_size;
+    if (v.subtree_max_size === max) break;
+    v.subtree_max_size = max;
+    node = node.rb_parent;
+  }
+  vmap_state.steps += steps;
+  if (vmap_state.debug) augment_tree_propagate_check();
+}
+
+export function insert_vmap_area(va: VmapArea, root: RbRoot<VmapArea>, head: ListHead<VmapArea>): void {
+  if (find_va_links(va, root, null)) __link_va(va, root, va_link_parent, va_link_slot, head, false);
+}
+
+export function insert_vmap_area_augment(
+  va: VmapArea, from: RbNode<VmapArea> | null, root: RbRoot<VmapArea>, head: ListHead<VmapArea>,
+): void {
+  const ok = from !== null ? find_va_links(va, null, from) : find_va_links(va, root, null);
+  if (ok) {
+    __link_va(va, root, va_link_parent, va_link_slot, head, true);
+    augment_tree_propagate_from(va);
+  }
+}
+
+/* --- merging --------------------------------------------------------------- */
+
+/**
+ * __merge_or_add_vmap_area(): put a freed VA back, merging it with the next
+ * and/or previous block when they touch; the merged-away object is dropped
+ * (kmem_cache_free). Returns the VA that now holds the range, or null on an
+ * overlap (already WARNed: a vmalloc bug, but the system goes on).
+ */
+function __merge_or_add_vmap_area(
+  va: VmapArea, root: RbRoot<VmapArea>, head: ListHead<VmapArea>, augment: boolean,
+): VmapArea | null {
+  if (!find_va_links(va, root, null)) return null;
+  const parent = va_link_parent;
+  const slot = va_link_slot;
+  let merged = false;
+  const next = get_va_next_sibling(parent, slot);
+  if (next !== null) {
+    /*
+     * start            end
+     * |                |
+     * |<------VA------>|<-----Next----->|
+     *                  |                |
+     *                  start            end
+     */
+    if (next !== head) {
+      const sibling = next.owner as VmapArea;
+      if (sibling.va_start === va.va_end) {
+        sibling.va_start = va.va_start;
+        kmem_cache_free_vmap_area(va);
+        va = sibling;
+        merged = true;
+      }
+    }
+    /*
+     * start            end
+     * |                |
+     * |<-----Prev----->|<------VA------>|
+     *                  |                |
+     *                  start            end
+     */
+    if (next.prev !== head) {
+      const sibling = next.prev.owner as VmapArea;
+      if (sibling.va_end === va.va_start) {
+        /*
+         * If both neighbours are coalesced, unlink the "next" node first,
+         * then merge with the previous one; otherwise a rotation could
+         * "normalise" a sibling's augmented value and leave the tree
+         * under-populated.
+         */
+        if (merged) __unlink_va(va, root, augment);
+        sibling.va_end = va.va_end;
+        kmem_cache_free_vmap_area(va);
+        va = sibling;
+        merged = true;
+      }
+    }
+  }
+  if (!merged) __link_va(va, root, parent, slot, head, augment);
+  return va;
+}
+
+export function merge_or_add_vmap_area(va: VmapArea, root: RbRoot<VmapArea>, head: ListHead<VmapArea>): VmapArea | null {
+  return __merge_or_add_vmap_area(va, root, head, false);
+}
+
+export function merge_or_add_vmap_area_augment(
+  va: VmapArea, root: RbRoot<VmapArea>, head: ListHead<VmapArea>,
+): VmapArea | null {
+  const m = __merge_or_add_vmap_area(va, root, head, true);
+  if (m !== null) augment_tree_propagate_from(m);
+  return m;
+}
+
+/* --- searching the free tree ---------------------------------------------- */
+
+/** is_within_this_va(): does [ALIGN(max(va_start, vstart)), +size) fit in va? */
+export function is_within_this_va(va: VmapArea, size: number, align: number, vstart: number): boolean {
+  const nva_start_addr = va.va_start > vstart ? ALIGN(va.va_start, align) : ALIGN(vstart, align);
+  // C checks for wrap-around here; a double past the address space fails below instead.
+  if (nva_start_addr < vstart) return false;
+  return nva_start_addr + size <= va.va_end;
+}
+
+/**
+ * find_vmap_lowest_match(): the lowest-address free block that satisfies
+ * size, align and vstart. With adjust_search_size the search length is
+ * size + align - 1, the worst-case alignment overhead, so a subtree is only
+ * entered when any of its big-enough blocks must fit.
+ */
+export function find_vmap_lowest_match(
+  root: RbRoot<VmapArea>, size: number, align: number, vstart: number, adjust_search_size: boolean,
+): VmapArea | null {
+  let node = root.rb_node;
+  const length = adjust_search_size ? size + align - 1 : size;
+  let steps = 0;
+  while (node !== null) {
+    let va = node.owner;
+    steps++;
+    // get_subtree_max_size(node->rb_left), written out.
+    const left = node.rb_left;
+    if (left !== null && left.owner.subtree_max_size >= length && vstart < va.va_start) {
+      node = left;
+    } else {
+      if (is_within_this_va(va, size, align, vstart)) {
+        vmap_state.steps += steps;
+        return va;
+      }
+      // No point going right if no block there is at least the search length.
+      const right = node.rb_right;
+      if (right !== null && right.owner.subtree_max_size >= length) {
+        node = right;
+        continue;
+      }
+      /*
+       * Roll back up and take the first right subtree that may satisfy the
+       * search: vstart or an alignment bigger than PAGE_SIZE can make a
+       * big-enough block unusable.
+       */
+      while ((node = node.rb_parent) !== null) {
+        va = node.owner;
+        steps++;
+        if (is_within_this_va(va, size, align, vstart)) {
+          vmap_state.steps += steps;
+          return va;
+        }
+        if (get_subtree_max_size(node.rb_right) >= length && vstart <= va.va_start) {
+          /*
+           * Shift vstart past the parent so the subtree just checked is
+           * not entered again.
+           */
+          vstart = va.va_start + 1;
+          node = node.rb_right;
+          break;
+        }
+      }
+    }
+  }
+  vmap_state.steps += steps;
+  return null;
+}
+
+/* --- DEBUG_AUGMENT_LOWEST_MATCH_CHECK ----------------------------------- */
+
+/** find_vmap_lowest_linear_match(): the same answer by walking the free list. */
+export function find_vmap_lowest_linear_match(
+  head: ListHead<VmapArea>, size: number, align: number, vstart: number,
+): VmapArea | null {
+  for (let l = head.next; l !== head; l = l.next) {
+    const va = l.owner as VmapArea;
+    if (is_within_this_va(va, size, align, vstart)) return va;
+  }
+  return null;
+}
+
+/**
+ * find_vmap_lowest_match_check(): tree and list must agree (without the
+ * adjusted search length, which by design may pass over a lucky block).
+ * Linux checks one random vstart (VMALLOC_START + rnd) and prints
+ * "not lowest"; tskernel also checks the request's own vstart, and a
+ * mismatch is a BUG under debug_vm.
+ */
+export function find_vmap_lowest_match_check(
+  root: RbRoot<VmapArea>, head: ListHead<VmapArea>, size: number, align: number, vstart: number,
+): void {
+  const starts = [vstart, VMALLOC_START + prandom_u32_state(vmap_state.rnd)];
+  for (const v of starts) {
+    const va_1 = find_vmap_lowest_match(root, size, align, v, false);
+    const va_2 = find_vmap_lowest_linear_match(head, size, align, v);
+    if (va_1 !== va_2) {
+      const t = va_1 === null ? '(null)' : format_va(va_1.va_start);
+      const l = va_2 === null ? '(null)' : format_va(va_2.va_start);
+      printk(KERN_EMERG, `not lowest: t: 0x${t}, l: 0x${l}, v: 0x${format_va(v)}`);
+      BUG('vmalloc: lowest match differs: tree %s, list %s (size %d align %d vstart 0x%s)',
+        t, l, size, align, format_va(v));
+    }
+  }
+}
+
+/* --- splitting a block ---------------------------------------------------- */
+
+export function classify_va_fit_type(va: VmapArea, nva_start_addr: number, size: number): number {
+  // Check if it is within VA.
+  if (nva_start_addr < va.va_start || nva_start_addr + size > va.va_end) return NOTHING_FIT;
+  if (va.va_start === nva_start_addr) return va.va_end === nva_start_addr + size ? FL_FIT_TYPE : LE_FIT_TYPE;
+  if (va.va_end === nva_start_addr + size) return RE_FIT_TYPE;
+  return NE_FIT_TYPE;
+}
+
+/**
+ * va_clip(): carve [nva_start_addr, +size) out of the free block va.
+ * Returns 0, or -1 if the request does not lie inside va.
+ */
+export function va_clip(
+  root: RbRoot<VmapArea>, head: ListHead<VmapArea>, va: VmapArea, nva_start_addr: number, size: number,
+): number {
+  let lva: VmapArea | null = null;
+  const type = classify_va_fit_type(va, nva_start_addr, size);
+  vmap_state.fit_type[type]++;
+  if (type === FL_FIT_TYPE) {
+    /*
+     * No need to split VA, it fully fits.
+     *
+     * |               |
+     * V      NVA      V
+     * |---------------|
+     */
+    unlink_va_augment(va, root);
+    kmem_cache_free_vmap_area(va);
+  } else if (type === LE_FIT_TYPE) {
+    /*
+     * Split left edge of fit VA.
+     *
+     * |       |
+     * V  NVA  V   R
+     * |-------|-------|
+     */
+    va.va_start += size;
+  } else if (type === RE_FIT_TYPE) {
+    /*
+     * Split right edge of fit VA.
+     *
+     *         |       |
+     *     L   V  NVA  V
+     * |-------|-------|
+     */
+    va.va_end = nva_start_addr;
+  } else if (type === NE_FIT_TYPE) {
+    /*
+     * Split no edge of fit VA.
+     *
+     *     |       |
+     *   L V  NVA  V R
+     * |---|-------|---|
+     *
+     * Linux takes the per-CPU preloaded object (ne_fit_preload_node) or
+     * falls back to GFP_NOWAIT; a JS object cannot fail to allocate.
+     */
+    lva = kmem_cache_alloc_vmap_area();
+    lva.va_start = va.va_start;
+    lva.va_end = nva_start_addr;
+    va.va_start = nva_start_addr + size;
+  } else {
+    return -1;
+  }
+  if (type !== FL_FIT_TYPE) {
+    augment_tree_propagate_from(va);
+    if (lva !== null) insert_vmap_area_augment(lva, va.rb_node, root, head);
+  }
+  return 0;
+}
+
+/**
+ * va_alloc(): the aligned start inside the found block, checked against
+ * vend, and the clip. Returns the address or a negative errno.
+ */
+function va_alloc(
+  va: VmapArea, root: RbRoot<VmapArea>, head: ListHead<VmapArea>,
+  size: number, align: number, vstart: number, vend: number,
+): number {
+  const nva_start_addr = va.va_start > vstart ? ALIGN(va.va_start, align) : ALIGN(vstart, align);
+  // Check the "vend" restriction.
+  if (nva_start_addr + size > vend) return -ERANGE;
+  const ret = va_clip(root, head, va, nva_start_addr, size);
+  if (ret !== 0) {
+    WARN_ON_ONCE(true, 'va_clip');
+    return ret;
+  }
+  return nva_start_addr;
+}
+
+/**
+ * __alloc_vmap_area(): allocate from the free tree. Returns the start
+ * address or a negative errno (-ENOENT: nothing fits; -ERANGE: past vend).
+ */
+export function __alloc_vmap_area(
+  root: RbRoot<VmapArea>, head: ListHead<VmapArea>, size: number, align: number, vstart: number, vend: number,
+): number {
+  /*
+   * Do not adjust when:
+   *   a) align <= PAGE_SIZE, because it does not make any sense: all
+   *      blocks (their start addresses) are at least PAGE_SIZE aligned;
+   *   b) a short range where the requested size is exactly [vstart:vend]
+   *      and align > PAGE_SIZE: with the adjusted length it never fits.
+   */
+  const adjust_search_size = !(align <= PAGE_SIZE || vend - vstart === size);
+  if (vmap_state.debug) find_vmap_lowest_match_check(root, head, size, align, vstart);
+  const va = find_vmap_lowest_match(root, size, align, vstart, adjust_search_size);
+  if (va === null) return -ENOENT;
+  return va_alloc(va, root, head, size, align, vstart, vend);
+}
+
+/**
+ * tskernel addition: the KVA ranges vmap areas may come from. Linux trusts
+ * its callers; a bad range here would let a mapping land on the direct map.
+ */
+function vmap_range_valid(vstart: number, vend: number): boolean {
+  if (!Number.isInteger(vstart) || !Number.isInteger(vend) || vstart >= vend) return false;
+  if (vstart >= VMALLOC_START && vend <= VMALLOC_END + 1) return true;
+  return vstart >= MODULES_VADDR && vend <= MODULES_END;
+}
+
+/**
+ * alloc_vmap_area(): a busy VA of `size` bytes aligned to `align` within
+ * [vstart, vend), or a negative errno: -EINVAL for a bad size, alignment or
+ * range, -EBUSY before init or when the range is exhausted even after a
+ * purge (with Linux's warning unless __GFP_NOWARN).
+ */
+export function alloc_vmap_area(
+  size: number, align: number, vstart: number, vend: number, _node: number, gfp_mask: gfp_t,
+  va_flags: number, vm: VmStruct | null,
+): VmapArea | number {
+  if (!Number.isInteger(size) || size <= 0 || size % PAGE_SIZE !== 0 || !is_power_of_2(align)) return -EINVAL;
+  if (!vmap_state.vmap_initialized) return -EBUSY;
+  if (!vmap_range_valid(vstart, vend)) {
+    WARN(true, 'vmalloc: range 0x%s-0x%s is outside the vmalloc and module areas',
+      Number.isInteger(vstart) ? format_va(vstart) : String(vstart),
+      Number.isInteger(vend) ? format_va(Math.min(vend, VMAP_ULONG_MAX)) : String(vend));
+    return -EINVAL;
+  }
+  const va = kmem_cache_alloc_vmap_area();
+  let purged = false;
+  for (;;) {
+    const addr = __alloc_vmap_area(vmap_state.free_vmap_area_root, vmap_state.free_vmap_area_list, size, align, vstart, vend);
+    if (trace_alloc_vmap_area.enabled)
+      trace_alloc_vmap_area.emit({ addr, size, align, vstart, vend, failed: addr < 0 ? 1 : 0 });
+    if (addr >= 0) {
+      va.va_start = addr;
+      va.va_end = addr + size;
+      va.vm = vm;
+      va.flags = va_flags;
+      insert_vmap_area(va, vmap_state.vmap_area_root, vmap_state.vmap_area_list);
+      if (!IS_ALIGNED(va.va_start, align) || va.va_start < vstart || va.va_end > vend)
+        BUG('alloc_vmap_area: 0x%s-0x%s breaks align %d or range', format_va(va.va_start), format_va(va.va_end), align);
+      vmap_state.nr_alloc++;
+      vmap_charge_steps();
+      return va;
+    }
+    // overflow:
+    if (!purged) {
+      vmap_charge_steps();
+      vmap_state.reclaim_and_purge_vmap_areas();
+      purged = true;
+      continue;
+    }
+    break;
+  }
+  // No vmap_notify_list notifiers are registered in tskernel.
+  kmem_cache_free_vmap_area(va);
+  vmap_state.nr_alloc_failed++;
+  vmap_charge_steps();
+  if (!(gfp_mask & __GFP_NOWARN))
+    pr_warn('vmalloc_node_range for size %d failed: Address range restricted to 0x%s - 0x%s',
+      size, format_va(vstart), format_va(Math.min(vend, VMAP_ULONG_MAX)));
+  return -EBUSY;
+}
+
+/** free_vmap_area(): unlink from the busy tree and merge straight back into the free tree (no lazy TLB). */
+export function free_vmap_area(va: VmapArea): void {
+  unlink_va(va, vmap_state.vmap_area_root);
+  merge_or_add_vmap_area_augment(va, vmap_state.free_vmap_area_root, vmap_state.free_vmap_area_list);
+  vmap_charge_steps();
+}
+
+export function find_vmap_area(addr: number): VmapArea | null {
+  return __find_vmap_area(addr, vmap_state.vmap_area_root);
+}
+
+/** find_unlink_vmap_area(): find the busy VA containing addr and take it off the busy tree. */
+export function find_unlink_vmap_area(addr: number): VmapArea | null {
+  const va = __find_vmap_area(addr, vmap_state.vmap_area_root);
+  if (va !== null) unlink_va(va, vmap_state.vmap_area_root);
+  return va;
+}
+
+/**
+ * vmap_init_free_space(): the whole KVA space [1, ULONG_MAX) minus early
+ * busy areas (tskernel registers none before vmalloc_init()).
+ *
+ *     B     F     B     B     B     F
+ * -|-----|.....|-----|-----|-----|.....|-
+ *  |           The KVA space           |
+ *  |<--------------------------------->|
+ */
+function vmap_init_free_space(): void {
+  let vmap_start = 1;
+  const vmap_end = VMAP_ULONG_MAX;
+  const head = vmap_state.vmap_area_list;
+  for (let l = head.next; l !== head; l = l.next) {
+    const busy = l.owner as VmapArea;
+    if (busy.va_start - vmap_start > 0) {
+      const free = kmem_cache_alloc_vmap_area();
+      free.va_start = vmap_start;
+      free.va_end = busy.va_start;
+      insert_vmap_area_augment(free, null, vmap_state.free_vmap_area_root, vmap_state.free_vmap_area_list);
+    }
+    vmap_start = busy.va_end;
+  }
+  if (vmap_end - vmap_start > 0) {
+    const free = kmem_cache_alloc_vmap_area();
+    free.va_start = vmap_start;
+    free.va_end = vmap_end;
+    insert_vmap_area_augment(free, null, vmap_state.free_vmap_area_root, vmap_state.free_vmap_area_list);
+  }
+  vmap_state.steps = 0;
+}
+
+/** get_vm_area_size(): the usable size, without the guard page. */
+export function get_vm_area_size(area: VmStruct): number {
+  return area.flags & VM_NO_GUARD ? area.size : area.size - PAGE_SIZE;
+}

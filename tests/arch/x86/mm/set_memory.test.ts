@@ -1,0 +1,81 @@
+import { describe, it, expect, afterEach } from 'vitest';
+import { start_kernel, type Kernel } from '../../../../init/main.ts';
+import { this_cpu } from '../../../../kernel/smp.ts';
+import { page_address } from '../../../../mm/mm_types.ts';
+import { init_mm } from '../../../../mm/mm_struct.ts';
+import { lookup_address_in_pgd, PG_LEVEL_2M, PG_LEVEL_4K } from '../../../../arch/x86/mm/pgtable.ts';
+import { set_direct_map_invalid_noflush, set_direct_map_default_noflush, set_memory_np, set_memory_p, cpa_state } from '../../../../arch/x86/mm/pat/set_memory.ts';
+import { flush_tlb_kernel_range } from '../../../../arch/x86/mm/tlb.ts';
+import { get_kernel_nofault, EFAULT } from '../../../../mm/maccess.ts';
+import { alloc_pages, __free_pages } from '../../../../mm/page_alloc.ts';
+import { GFP_KERNEL } from '../../../../mm/gfp.ts';
+
+let k: Kernel | null = null;
+afterEach(() => {
+  k?.shutdown();
+  k = null;
+});
+
+describe('x86_set_memory', () => {
+  it('splitting a 2 MiB leaf to unmap one page leaves the other 511 as they were; stale until flushed', () => {
+    /*
+     *   2 MiB leaf  [pppppppp ... pppppppp]        one PMD entry
+     *   after split [pppp.ppp ... pppppppp]        512 PTEs, one not present
+     *   CPU 0 and 1 cached the page before: both keep it until the flush.
+     */
+    k = start_kernel('mem=64M cpus=2 nogbpages');
+    const pfn = alloc_pages(GFP_KERNEL, 0)!;
+    const va = page_address(pfn);
+    const base = va - (va % (2 << 20));
+    expect(lookup_address_in_pgd(init_mm().pgd, va).level).toBe(PG_LEVEL_2M);
+    this_cpu().store32(va, 0x5a5a);
+    for (const c of [1, 0]) {
+      k.machine.current = c;
+      expect(get_kernel_nofault(va)).toBe(0x5a5a);
+    }
+
+    expect(set_direct_map_invalid_noflush(pfn)).toBe(0);
+    expect(cpa_state.nr_split_2m).toBe(1);
+    expect(lookup_address_in_pgd(init_mm().pgd, va).level).toBe(PG_LEVEL_4K);
+    // The split flushed all TLBs (as __split_large_page does); reload the
+    // translation before the unmap to show the stale-entry hazard:
+    set_direct_map_default_noflush(pfn);
+    for (const c of [1, 0]) {
+      k.machine.current = c;
+      expect(get_kernel_nofault(va)).toBe(0x5a5a);
+    }
+    set_direct_map_invalid_noflush(pfn);
+    for (const c of [1, 0]) {
+      k.machine.current = c;
+      expect(get_kernel_nofault(va)).toBe(0x5a5a); // stale TLB entry, no flush yet
+    }
+    // The other 511 pages of the old leaf still translate to their frames.
+    for (let i = 0; i < 512; i++) {
+      const a = base + i * 4096;
+      if (a === va) continue;
+      expect(this_cpu().translate(a)).toBe(a - page_address(0));
+    }
+    flush_tlb_kernel_range(va, va + 4096);
+    for (const c of [1, 0]) {
+      k.machine.current = c;
+      expect(get_kernel_nofault(va)).toBe(-EFAULT);
+    }
+    expect(k.vmstat().nr_tlb_remote_flush_received).toBeGreaterThan(0);
+    set_direct_map_default_noflush(pfn);
+    expect(get_kernel_nofault(va)).toBe(0x5a5a);
+    __free_pages(pfn, 0);
+  });
+
+  it('splits a 1 GiB leaf down to 4 KiB', () => {
+    k = start_kernel('mem=1G cpus=1');
+    const pfn = alloc_pages(GFP_KERNEL, 0)!;
+    expect(set_memory_np(page_address(pfn), 1)).toBe(0);
+    expect([cpa_state.nr_split_1g, cpa_state.nr_split_2m]).toEqual([1, 1]);
+    expect(k.meminfo().DirectMap1G).toBe(0);
+    expect(k.meminfo().DirectMap4k).toBe(512 * 4);
+    expect(get_kernel_nofault(page_address(pfn))).toBe(-EFAULT); // set_memory_np flushes
+    expect(set_memory_p(page_address(pfn), 1)).toBe(0);
+    expect(get_kernel_nofault(page_address(pfn))).toBe(0);
+    __free_pages(pfn, 0);
+  });
+});
