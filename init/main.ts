@@ -19,7 +19,7 @@ import { printk_init, printk_state, pr_info, dmesg } from '../kernel/printk.ts';
 import { panic_init, set_panic_context, BUG } from '../kernel/panic.ts';
 import { smp_init_machine } from '../kernel/smp.ts';
 import { trace_init, trace_set_context, trace_read, trace_perfetto_json } from '../kernel/trace/index.ts';
-import { vmstat_init, all_vmstat } from '../mm/vmstat.ts';
+import { vmstat_init, all_vmstat, vm_event_per_cpu } from '../mm/vmstat.ts';
 import { init_mm_init, init_mm } from '../mm/mm_struct.ts';
 import { pgtable_state } from '../arch/x86/mm/pgtable.ts';
 import { init_mem_mapping, direct_map_meminfo, free_kernel_pgtables } from '../arch/x86/mm/init_64.ts';
@@ -100,6 +100,12 @@ export class Kernel {
       const v = this.machine.cpus.map((c) => c.ev[i]);
       if (v.some((x) => x !== 0)) counters[name] = v;
     });
+    // Software events, per CPU, by their /proc/vmstat names.
+    for (const name of ['pgfault', 'nr_asid_hit', 'nr_asid_miss', 'nr_tlb_local_flush_one', 'nr_tlb_local_flush_all',
+      'nr_tlb_remote_flush', 'nr_tlb_remote_flush_received']) {
+      const v = vm_event_per_cpu(name);
+      if (v.some((x) => x !== 0)) counters[name] = v;
+    }
     const elapsed = Math.max(...this.machine.cpus.map((c) => c.clock));
     return perf_stat_format(counters, { target, per_cpu: true, elapsed_cycles: elapsed, cpu_ghz: this.costs.cpu_mhz / 1000 });
   }
