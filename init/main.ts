@@ -38,6 +38,7 @@ import { Nolibc, type Program } from '../tools/include/nolibc.ts';
 import { files_init } from '../fs/files_init.ts';
 import { vfs_caches_init, vfs_caches_exit } from '../fs/namespace.ts';
 import { kmap_local_init, kmap_local_exit } from '../mm/highmem.ts';
+import { vmalloc_init, vmalloc_shutdown, vmalloc_meminfo } from '../mm/vmalloc.ts';
 import { console_init, console_state } from '../fs/file.ts';
 import { cpu_init_paging, cpu_setup_from } from '../arch/x86/kernel/cpu/common.ts';
 import { cpa_state } from '../arch/x86/mm/pat/set_memory.ts';
@@ -73,7 +74,7 @@ export class Kernel {
 
   /** /proc/meminfo, in kB. */
   meminfo(): Record<string, number> {
-    return { ...meminfo(), ...direct_map_meminfo() };
+    return { ...meminfo(), ...vmalloc_meminfo(), ...direct_map_meminfo() };
   }
 
   dmesg(): string {
@@ -121,6 +122,7 @@ export class Kernel {
     vfs_caches_exit();
     kmap_local_exit();
     free_pages(console_state.bounce, 0);
+    vmalloc_shutdown();
     free_kernel_pgtables();
     const report = page_alloc_shutdown();
     if (report.leaked.length)
@@ -183,6 +185,7 @@ export function start_kernel(cmdline = ''): Kernel {
   pgtable_state.early = false;
 
   mm_core_init(params);
+  vmalloc_init({ debug_vm: params.debug_vm, seed: params.seed });
 
   // smp_init(): the other CPUs come up on init_mm.
   for (let i = 1; i < m.nr_cpus; i++) {

@@ -65,6 +65,11 @@ function idle_until_next_timer(): boolean {
   if (!first || first.wait.kind !== 'timer') return false;
   const cpu = m.cpus[first.cpu];
   cpu.clock = Math.max(cpu.clock, ns_to_cycles(first.wait.until_ns));
+  // Wake it here: converting back to ns may round below until_ns.
+  const saved = m.current;
+  m.current = first.cpu;
+  wake_up_process(first);
+  m.current = saved;
   return true;
 }
 

@@ -95,6 +95,22 @@ describe('kernel_sched', () => {
     k.shutdown();
   });
 
+  it('timer_wakeup_rounding: a sleep whose end rounds between cycles still wakes (was a livelock)', () => {
+    const k = start_kernel('mem=32M cpus=2');
+    let done = 0;
+    for (let t = 0; t < 2; t++) {
+      k.spawn(`s${t}`, function* (u: Nolibc) {
+        for (let i = 1; i <= 50; i++) expect(yield* u.nanosleep(1_234_567 + i * 7919 + t)).toBe(0);
+        done++;
+        return 0;
+      });
+    }
+    const r = k.run({ max_cycles: 1e10 });
+    expect(r.reason).toBe('done');
+    expect(done).toBe(2);
+    k.shutdown();
+  });
+
   it('write(1) reaches the console through copy_from_user', () => {
     const k = start_kernel('mem=32M cpus=1');
     k.spawn('hello', function* (u: Nolibc) {
