@@ -9,7 +9,7 @@
  * Frees here go straight back to the free tree (free_vmap_area); the lazy
  * path needs a machine to flush and is tested in vmalloc.test.ts.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   vmap_state, vmap_area_init, alloc_vmap_area, free_vmap_area, find_vmap_area, find_vmap_lowest_match,
@@ -21,7 +21,7 @@ import { VMALLOC_START, VMALLOC_END, MODULES_VADDR } from '../../arch/x86/includ
 import { PAGE_SIZE } from '../../arch/x86/include/asm/page_types.ts';
 import { __GFP_NOWARN, GFP_KERNEL } from '../../mm/gfp.ts';
 import { EINVAL, EBUSY } from '../../include/uapi/asm-generic/errno.ts';
-import { dmesg, printk_init } from '../../kernel/printk.ts';
+import { dmesg, printk_init, printk_state } from '../../kernel/printk.ts';
 import { KernelPanic, warn_state } from '../../kernel/panic.ts';
 import { RefKva } from './vmalloc_ref.ts';
 
@@ -372,6 +372,16 @@ describe('mm_vmalloc', () => {
   });
 
   describe('kva_debug_vm', () => {
+    // These tests provoke KERN_EMERG reports on purpose: keep them off the console.
+    let saved = 0;
+    beforeEach(() => {
+      saved = printk_state.console_loglevel;
+      printk_state.console_loglevel = -1;
+    });
+    afterEach(() => {
+      printk_state.console_loglevel = saved;
+    });
+
     it('catches a wrong subtree_max_size (augment_tree_propagate_check)', () => {
       vmap_area_init({ debug: true });
       const v = [alloc(1), alloc(1), alloc(1), alloc(1)];
