@@ -23,7 +23,10 @@ import {
   mapping_max_folio_size, mapping_writably_mapped, offset_in_folio, xa_load, xa_store_folio, xa_erase_folio,
 } from '../include/linux/pagemap.ts';
 import { type Kiocb, IOCB_APPEND, i_size_read, file_inode } from '../include/linux/fs.ts';
-import { type IovIter, iov_iter_count, iov_iter_truncate, iov_iter_revert, copy_folio_to_iter, copy_folio_from_iter_atomic } from '../lib/iov_iter.ts';
+import {
+  type IovIter, iov_iter_count, iov_iter_truncate, iov_iter_revert, copy_folio_to_iter, copy_folio_from_iter_atomic,
+  fault_in_iov_iter_readable,
+} from '../lib/iov_iter.ts';
 import { inode_touch_mtime } from './inode.ts';
 import type { File } from './file.ts';
 import { vm_stat_item, mod_node_page_state } from '../mm/vmstat.ts';
@@ -165,7 +168,7 @@ function filemap_create_folio(file: File, mapping: AddressSpace, pos: number, fb
   if (err) {
     if (folio.mapping) filemap_remove_folio(folio);
     folio_put(folio);
-    return err === -EEXIST ? 0 : err;
+    return err;
   }
   folio_batch_add(fbatch, folio);
   return 0;
@@ -177,12 +180,12 @@ function filemap_get_pages(iocb: Kiocb, count: number, fbatch: FolioBatch): numb
   const mapping = file_inode(file).i_mapping;
   const index = Math.floor(iocb.ki_pos / 4096);
   const last_index = Math.ceil((iocb.ki_pos + count) / 4096);
-  for (let tries = 0; tries < 2; tries++) {
+  for (;;) {
     filemap_get_read_batch(mapping, index, last_index - 1, fbatch);
     if (folio_batch_count(fbatch)) break;
     // page_cache_sync_readahead() would go here: nothing to read ahead from.
     const err = filemap_create_folio(file, mapping, iocb.ki_pos, fbatch);
-    if (err) return err;
+    if (err !== -EEXIST) return err; // -EEXIST: raced with another add (AOP_TRUNCATED_PAGE): retry
   }
   const last = fbatch.folios[fbatch.nr - 1];
   if (last && !folio_test_uptodate(last)) {
@@ -284,6 +287,13 @@ export function generic_perform_write(iocb: Kiocb, i: IovIter): number {
   do {
     const offset = pos % chunk;
     let bytes = Math.min(chunk - offset, iov_iter_count(i));
+    // Bring in the user page we will copy from first (Linux up to 6.14
+    // does this here): a source that cannot be read at all fails before
+    // write_begin can allocate a folio or move i_size.
+    if (fault_in_iov_iter_readable(i, bytes) === bytes) {
+      status = -EFAULT;
+      break;
+    }
     const r = a_ops.write_begin(iocb, mapping, pos, bytes);
     if (typeof r === 'number') {
       status = r;
@@ -299,10 +309,9 @@ export function generic_perform_write(iocb: Kiocb, i: IovIter): number {
       if (status < 0) break;
     }
     if (status === 0) {
-      // A short copy: faults were already resolved inside the copy (the
-      // #PF handler runs in place), so nothing copied means a bad address.
+      // A short copy made ->write_end() reject it (or copied nothing).
       if (chunk > 4096) chunk /= 2;
-      if (!copied) {
+      if (!copied && fault_in_iov_iter_readable(i, bytes) === bytes) {
         status = -EFAULT;
         break;
       }

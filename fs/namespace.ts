@@ -23,7 +23,7 @@ import { super_init, super_state, get_fs_type } from './super.ts';
 import { kern_path, do_mkdirat, namei_syscalls_init, AT_FDCWD, LOOKUP_DIRECTORY } from './namei.ts';
 import { open_syscalls_init } from './open.ts';
 import { stat_init, stat_exit } from './stat.ts';
-import { shmem_init, shmem_exit } from './shmem.ts';
+import { shmem_init, shmem_exit } from './shmem_super.ts';
 import { init_ramfs_fs } from './ramfs.ts';
 import { EBUSY, ENODEV } from '../include/uapi/asm-generic/errno.ts';
 

@@ -14,40 +14,39 @@
  *  - shmem_file_read_iter() / shmem_file_write_iter() with
  *    shmem_write_begin / shmem_write_end;
  *  - size= (max_blocks, default half of RAM) and nr_inodes= limits give
- *    -ENOSPC, an allocator failure -ENOMEM; a failed write changes nothing;
+ *    -ENOSPC, an allocator failure -ENOMEM; a write that runs out stops
+ *    short with what it wrote, one that writes nothing changes nothing;
  *  - truncation (shmem_setattr -> shmem_truncate_range) and eviction free
  *    pages and their block accounting (shmem_recalc_inode).
+ * Inodes, directories, mount options and init are the second half of
+ * mm/shmem.c, in fs/shmem_super.ts.
  * Simplified: no swap (swapped stays 0), no seals, no fallocate, no mmap
  * faults, no quotas or memcg, no shrinker for huge folios beyond EOF.
  */
 import {
-  Inode, type SuperBlock, type Kiocb, type Iattr, type Kstat, type AddressSpaceOperations,
-  type FileSystemType, type InodeOperations, S_IFDIR, S_IFREG, S_IFMT, S_ISDIR, S_ISREG, S_IALLUGO, MAX_LFS_FILESIZE,
-  ATTR_SIZE, ATTR_MTIME, i_size_read, i_size_write, file_inode,
+  Inode, type SuperBlock, type Kiocb, type Iattr, type AddressSpaceOperations, S_ISREG, MAX_LFS_FILESIZE, ATTR_SIZE,
+  ATTR_MTIME, i_size_read, i_size_write, file_inode,
 } from '../include/linux/fs.ts';
 import {
   type AddressSpace, type Folio, MAX_PAGECACHE_ORDER, folio_test_uptodate, folio_mark_uptodate, folio_mark_dirty,
   folio_mark_accessed, folio_put, folio_size, folio_file_page, filemap_alloc_folio, mapping_gfp_mask,
-  mapping_set_large_folios, mapping_writably_mapped, xa_range_empty, __folio_set_swapbacked, offset_in_folio,
+  mapping_writably_mapped, xa_range_empty, __folio_set_swapbacked, offset_in_folio,
 } from '../include/linux/pagemap.ts';
 import { type IovIter, iov_iter_count, user_backed_iter, copy_folio_to_iter, copy_page_to_iter, iov_iter_zero } from '../lib/iov_iter.ts';
-import { filemap_get_entry, __filemap_add_folio, filemap_remove_folio, generic_write_checks, generic_perform_write, file_update_time } from './filemap.ts';
+import {
+  filemap_get_entry, __filemap_add_folio, filemap_remove_folio, generic_write_checks, generic_perform_write, file_update_time,
+} from './filemap.ts';
 import { truncate_inode_pages_range } from './truncate.ts';
-import { new_inode, inode_init_owner, simple_inode_init_ts, inc_nlink, drop_nlink, inode_newsize_ok, inode_touch_mtime } from './inode.ts';
-import { type Dentry, d_make_root, d_instantiate, d_rehash, dget } from './dcache.ts';
-import { alloc_super, kill_litter_super, register_filesystem } from './super.ts';
-import { simple_lookup, simple_unlink, simple_empty, simple_dir_operations, generic_fillattr } from './libfs.ts';
+import { inode_newsize_ok, inode_touch_mtime } from './inode.ts';
+import type { Dentry } from './dcache.ts';
 import { generic_file_llseek_size } from './read_write.ts';
 import type { File, FileOperations } from './file.ts';
 import { folio_zero_segments } from '../mm/highmem.ts';
-import { GFP_KERNEL, GFP_TRANSHUGE_LIGHT, __GFP_ZERO } from '../mm/gfp.ts';
-import { alloc_pages, __free_pages, totalram_pages } from '../mm/page_alloc.ts';
+import { GFP_TRANSHUGE_LIGHT } from '../mm/gfp.ts';
 import { PageHWPoison } from '../mm/page_flags.ts';
 import { vm_event_item, count_vm_event } from '../mm/vmstat.ts';
-import { memparse } from '../lib/cmdline.ts';
-import { register_param, param_error, type KernelParams } from '../kernel/params.ts';
 import { BUG } from '../kernel/panic.ts';
-import { EEXIST, EFAULT, EFBIG, EINVAL, EIO, ENOENT, ENOMEM, ENOSPC, ENOTEMPTY } from '../include/uapi/asm-generic/errno.ts';
+import { EEXIST, EFAULT, EFBIG, EINVAL, EIO, ENOENT, ENOMEM, ENOSPC } from '../include/uapi/asm-generic/errno.ts';
 
 /* enum sgp_type */
 export const SGP_READ = 0;
@@ -61,7 +60,8 @@ export const SHMEM_HUGE_NEVER = 0;
 export const SHMEM_HUGE_ALWAYS = 1;
 export const SHMEM_HUGE_WITHIN_SIZE = 2;
 export const SHMEM_HUGE_ADVISE = 3;
-const HUGE_NAMES: Readonly<Record<string, number>> = { never: 0, always: 1, within_size: 2, advise: 3 };
+/** The huge= option's words. */
+export const HUGE_NAMES: Readonly<Record<string, number>> = { never: 0, always: 1, within_size: 2, advise: 3 };
 
 export const TMPFS_MAGIC = 0x01021994;
 /** BOGO_DIRENT_SIZE: what each entry adds to a directory's i_size. */
@@ -97,28 +97,6 @@ export function SHMEM_I(inode: Inode): ShmemInodeInfo {
 export function SHMEM_SB(sb: SuperBlock): ShmemSbInfo {
   return sb.s_fs_info as ShmemSbInfo;
 }
-
-declare module '../kernel/params.ts' {
-  interface KernelParams {
-    /** transparent_hugepage_tmpfs=: the default huge= of tmpfs mounts (Linux 6.14). */
-    transparent_hugepage_tmpfs: number;
-  }
-}
-
-register_param({
-  name: 'transparent_hugepage_tmpfs', value: 'required',
-  help: 'transparent_hugepage_tmpfs=[always|within_size|advise|never] default huge= policy of tmpfs mounts, / included. [never]',
-  set_default: (out) => { out.transparent_hugepage_tmpfs = SHMEM_HUGE_NEVER; },
-  parse: (val, out) => {
-    const v = val !== null && Object.prototype.hasOwnProperty.call(HUGE_NAMES, val) ? HUGE_NAMES[val] : undefined;
-    if (v === undefined) throw param_error('transparent_hugepage_tmpfs', 'policy', val ?? '', 'always, within_size, advise or never');
-    out.transparent_hugepage_tmpfs = v;
-  },
-  format: (p) => {
-    const v = p.transparent_hugepage_tmpfs;
-    return v === SHMEM_HUGE_NEVER ? null : `transparent_hugepage_tmpfs=${Object.keys(HUGE_NAMES)[v]}`;
-  },
-});
 
 export const shmem_state = {
   /** empty_zero_page: Linux's is in the kernel image's bss; tskernel allocates it in shmem_init(). */
@@ -206,13 +184,13 @@ function shmem_alloc_and_add_folio(inode: Inode, index: number, order: number): 
   return folio;
 }
 
+const MAX_LFS_INDEX = Math.floor(MAX_LFS_FILESIZE / 4096);
+
 /**
  * shmem_get_folio(): the folio caching `index`, with a reference, or 0 for
  * a hole (SGP_READ), or -errno: -EINVAL at or beyond EOF for SGP_READ and
  * SGP_CACHE, -ENOSPC / -ENOMEM when a new folio cannot be had.
  */
-const MAX_LFS_INDEX = Math.floor(MAX_LFS_FILESIZE / 4096);
-
 export function shmem_get_folio(inode: Inode, index: number, write_end: number, sgp: number): Folio | number {
   if (index > MAX_LFS_INDEX) return -EFBIG;
   for (;;) {
@@ -286,6 +264,10 @@ export function shmem_file_read_iter(iocb: Kiocb, to: IovIter): number {
     if (folio) {
       void mapping_writably_mapped(mapping); // flush_dcache_folio(): nothing on x86
       if (!offset) folio_mark_accessed(folio);
+      // The copy out of the page cache. ASI's ephmap goes here: in restricted
+      // mode, migrate_disable(), ephmap_get() of the folio's pages, copy_to_iter()
+      // from the ephemeral address, ephmap_put(), migrate_enable(); on failure
+      // this copy_folio_to_iter() (kmap_local_page: the physmap) as the fallback.
       ret = copy_folio_to_iter(folio, offset, nr, to);
       folio_put(folio);
     } else if (user_backed_iter(to)) {
@@ -370,7 +352,7 @@ export function shmem_truncate_range(inode: Inode, lstart: number, lend: number)
   shmem_recalc_inode(inode, 0, 0);
 }
 
-function shmem_setattr(dentry: Dentry, attr: Iattr): number {
+export function shmem_setattr(dentry: Dentry, attr: Iattr): number {
   const inode = dentry.d_inode;
   if (!inode) return -EINVAL;
   if (attr.ia_valid & ATTR_SIZE && S_ISREG(inode.i_mode)) {
@@ -389,170 +371,11 @@ function shmem_setattr(dentry: Dentry, attr: Iattr): number {
   return 0;
 }
 
-function shmem_evict_inode(inode: Inode): void {
+export function shmem_evict_inode(inode: Inode): void {
   if (S_ISREG(inode.i_mode)) {
     inode.i_size = 0;
     shmem_truncate_range(inode, 0, -1);
   }
   const sbinfo = SHMEM_SB(inode.i_sb);
   if (sbinfo.max_inodes) sbinfo.free_inodes++; // shmem_free_inode()
-}
-
-/* ---- inodes and directories ---- */
-
-/** shmem_get_inode(): a new inode; -ENOSPC beyond nr_inodes. */
-function shmem_get_inode(sb: SuperBlock, dir: Inode | null, mode: number): Inode | number {
-  const sbinfo = SHMEM_SB(sb);
-  if (sbinfo.max_inodes) {
-    if (!sbinfo.free_inodes) return -ENOSPC;
-    sbinfo.free_inodes--;
-  }
-  const inode = new_inode(sb, (s) => new ShmemInodeInfo(s));
-  inode_init_owner(inode, dir, mode);
-  simple_inode_init_ts(inode);
-  inode.i_mapping.a_ops = shmem_aops;
-  if (S_ISREG(mode)) {
-    inode.i_op = shmem_inode_operations;
-    inode.i_fop = shmem_file_operations;
-    if (sbinfo.huge !== SHMEM_HUGE_NEVER) mapping_set_large_folios(inode.i_mapping);
-  } else if (S_ISDIR(mode)) {
-    inc_nlink(inode);
-    inode.i_size = 2 * BOGO_DIRENT_SIZE;
-    inode.i_op = shmem_dir_inode_operations;
-    inode.i_fop = simple_dir_operations;
-  }
-  return inode;
-}
-
-/** shmem_mknod(): create, instantiate, and pin the dentry (an extra reference while it is linked). */
-function shmem_mknod(dir: Inode, dentry: Dentry, mode: number): number {
-  const inode = shmem_get_inode(dir.i_sb, dir, mode);
-  if (typeof inode === 'number') return inode;
-  dir.i_size += BOGO_DIRENT_SIZE;
-  inode_touch_mtime(dir);
-  d_instantiate(dentry, inode);
-  d_rehash(dentry);
-  dget(dentry);
-  return 0;
-}
-
-function shmem_create(dir: Inode, dentry: Dentry, mode: number, _excl: boolean): number {
-  return shmem_mknod(dir, dentry, (mode & S_IALLUGO) | S_IFREG);
-}
-
-function shmem_mkdir(dir: Inode, dentry: Dentry, mode: number): number {
-  const err = shmem_mknod(dir, dentry, (mode & S_IALLUGO) | S_IFDIR);
-  if (!err) inc_nlink(dir);
-  return err;
-}
-
-function shmem_unlink(dir: Inode, dentry: Dentry): number {
-  dir.i_size -= BOGO_DIRENT_SIZE;
-  return simple_unlink(dir, dentry);
-}
-
-function shmem_rmdir(dir: Inode, dentry: Dentry): number {
-  if (!simple_empty(dentry)) return -ENOTEMPTY;
-  const inode = dentry.d_inode;
-  if (inode) drop_nlink(inode);
-  drop_nlink(dir);
-  return shmem_unlink(dir, dentry);
-}
-
-function shmem_getattr(dentry: Dentry, stat: Kstat): number {
-  const inode = dentry.d_inode;
-  if (!inode) return -EINVAL;
-  generic_fillattr(inode, stat);
-  stat.blocks = SHMEM_I(inode).alloced * 8;
-  return 0;
-}
-
-const shmem_inode_operations: InodeOperations = { setattr: shmem_setattr, getattr: shmem_getattr };
-const shmem_dir_inode_operations: InodeOperations = {
-  lookup: simple_lookup, create: shmem_create, mkdir: shmem_mkdir, unlink: shmem_unlink, rmdir: shmem_rmdir,
-  setattr: shmem_setattr, getattr: shmem_getattr,
-};
-
-/* ---- the filesystem ---- */
-
-/**
- * shmem_parse_options(): size=<bytes>[kmg]|<n>%, nr_blocks=, nr_inodes=,
- * huge=never|always|within_size|advise, mode=<octal>. -EINVAL if malformed.
- */
-export function shmem_parse_options(sbinfo: ShmemSbInfo, options: string): number {
-  for (const opt of options.split(',')) {
-    if (opt === '') continue;
-    const eq = opt.indexOf('=');
-    const key = eq < 0 ? opt : opt.slice(0, eq);
-    const val = eq < 0 ? '' : opt.slice(eq + 1);
-    if (key === 'size' || key === 'nr_blocks') {
-      let bytes: number;
-      if (key === 'size' && /^[0-9]+%$/.test(val)) {
-        bytes = Math.floor((totalram_pages() * 4096 * Number(val.slice(0, -1))) / 100);
-      } else {
-        const m = memparse(val);
-        if (!/^[0-9]/.test(val) || m.rest !== '') return -EINVAL;
-        bytes = key === 'size' ? m.value : m.value * 4096;
-      }
-      sbinfo.max_blocks = Math.ceil(bytes / 4096);
-    } else if (key === 'nr_inodes') {
-      const m = memparse(val);
-      if (!/^[0-9]/.test(val) || m.rest !== '') return -EINVAL;
-      sbinfo.max_inodes = m.value;
-      sbinfo.free_inodes = m.value;
-    } else if (key === 'huge') {
-      if (!Object.prototype.hasOwnProperty.call(HUGE_NAMES, val)) return -EINVAL;
-      sbinfo.huge = HUGE_NAMES[val];
-    } else if (key === 'mode') {
-      if (!/^[0-7]+$/.test(val)) return -EINVAL;
-      sbinfo.mode = parseInt(val, 8) & S_IALLUGO;
-    } else {
-      return -EINVAL;
-    }
-  }
-  return 0;
-}
-
-/** shmem_fill_super() behind get_tree_nodev(): defaults of half of RAM in blocks and in inodes. */
-function shmem_mount(options: string): SuperBlock | number {
-  const sbinfo = new ShmemSbInfo();
-  sbinfo.max_blocks = Math.floor(totalram_pages() / 2); // shmem_default_max_blocks()
-  sbinfo.max_inodes = Math.floor(totalram_pages() / 2); // shmem_default_max_inodes()
-  sbinfo.free_inodes = sbinfo.max_inodes;
-  sbinfo.huge = shmem_state.tmpfs_default_huge;
-  const err = shmem_parse_options(sbinfo, options);
-  if (err) return err;
-  const sb = alloc_super(shmem_fs_type);
-  sb.s_fs_info = sbinfo;
-  sb.s_magic = TMPFS_MAGIC;
-  sb.s_maxbytes = MAX_LFS_FILESIZE;
-  sb.s_op = { evict_inode: shmem_evict_inode };
-  const root = shmem_get_inode(sb, null, S_IFDIR | sbinfo.mode);
-  if (typeof root === 'number') {
-    kill_litter_super(sb);
-    return root;
-  }
-  sb.s_root = d_make_root(root);
-  return sb;
-}
-
-export const shmem_fs_type: FileSystemType = {
-  name: 'tmpfs',
-  mount: shmem_mount,
-  kill_sb: kill_litter_super,
-};
-
-/** shmem_init(): register tmpfs, set the default huge policy, make the zero page. */
-export function shmem_init(params: KernelParams): void {
-  shmem_state.tmpfs_default_huge = params.transparent_hugepage_tmpfs;
-  const pfn = alloc_pages(GFP_KERNEL | __GFP_ZERO, 0);
-  if (pfn === null) BUG('shmem_init: no memory for the zero page');
-  shmem_state.zero_page = pfn;
-  register_filesystem(shmem_fs_type);
-}
-
-/** shmem_exit() (no Linux counterpart): give the zero page back at shutdown. */
-export function shmem_exit(): void {
-  if (shmem_state.zero_page >= 0) __free_pages(shmem_state.zero_page, 0);
-  shmem_state.zero_page = -1;
 }

@@ -82,6 +82,8 @@ function exit_task(p: TaskStruct, status: number, signal: number): void {
   p.exit_signal_nr = signal;
   for (const h of exit_state.hooks) h(p);
   exit_mm(p);
+  if (p.wait.kind === 'timer') sched_state.timer_sleepers--;
+  p.wait = { kind: 'none' };
   p.state = TASK_DEAD;
   p.exit_state = EXIT_ZOMBIE;
   p.gen = null;

@@ -11,7 +11,7 @@ import { register_syscall, ERESTARTSYS } from '../arch/x86/entry/common.ts';
 import {
   __NR_getpid, __NR_gettid, __NR_sched_yield, __NR_nanosleep, __NR_clone, __NR_exit, __NR_exit_group, __NR_wait4,
 } from '../arch/x86/entry/syscall_64.ts';
-import { current, this_rq } from './sched/core.ts';
+import { current, this_rq, sleep_until } from './sched/core.ts';
 import { TASK_INTERRUPTIBLE } from './sched/task.ts';
 import { kernel_clone, fork_state } from './fork.ts';
 import { do_exit, do_group_exit, wait_task_zombie, wait_status, WNOHANG } from './exit.ts';
@@ -36,8 +36,7 @@ function sys_nanosleep(args: readonly number[]): number {
   const until = ktime_get_ns() + sec * 1e9 + nsec;
   const sleep = (): number => {
     if (ktime_get_ns() >= until) return 0;
-    p.state = TASK_INTERRUPTIBLE;
-    p.wait = { kind: 'timer', until_ns: until };
+    sleep_until(p, until);
     return -ERESTARTSYS;
   };
   p.resume = sleep;

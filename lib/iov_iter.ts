@@ -26,7 +26,7 @@
  * pagefault_disable() in the _atomic copy (a fault is handled in place).
  */
 import { kmap_local_page, kmap_local_folio, kunmap_local, highmem_state } from '../mm/highmem.ts';
-import { copy_to_user, copy_from_user, clear_user, access_ok, get_user_u64 } from '../arch/x86/lib/usercopy_64.ts';
+import { copy_to_user, copy_from_user, clear_user, access_ok, get_user_u32, get_user_u64 } from '../arch/x86/lib/usercopy_64.ts';
 import { this_cpu } from '../kernel/smp.ts';
 import { BUG, WARN_ON_ONCE } from '../kernel/panic.ts';
 import { vm_event_item, vmstat } from '../mm/vmstat.ts';
@@ -184,6 +184,46 @@ export function import_iovec(direction: number, uvec: number, nr_segs: number, i
   return total;
 }
 
+/**
+ * fault_in_readable() (mm/gup.c): touch one byte of every page of a user
+ * range with get_user, so the #PF handler brings it in. Returns the bytes
+ * NOT made readable (from the first page that cannot be).
+ */
+export function fault_in_readable(uaddr: number, size: number): number {
+  if (size <= 0) return 0;
+  if (!access_ok(uaddr, size)) return size;
+  const end = uaddr + size;
+  for (let a = uaddr; a < end; a = a - (a % 4096) + 4096) {
+    // __get_user of the byte: the aligned word holding it never crosses a page
+    if (get_user_u32(a - (a % 4)) < 0) return end - a;
+  }
+  return 0;
+}
+
+/**
+ * fault_in_iov_iter_readable(): fault in the first `size` bytes of a
+ * user-backed iterator. Returns the bytes not faulted in (0 for kernel
+ * iterators).
+ */
+export function fault_in_iov_iter_readable(i: IovIter, size: number): number {
+  if (size > i.count) size = i.count;
+  if (i.iter_type === ITER_UBUF) return fault_in_readable(i.ubuf + i.iov_offset, size);
+  if (i.iter_type !== ITER_IOVEC) return 0;
+  let skip = i.iov_offset;
+  let left = size;
+  for (let s = i.seg; s < i.seg + i.nr_segs && left > 0; s++) {
+    const seg = i.__iov[s];
+    const len = Math.min(left, seg.iov_len - skip);
+    if (len > 0) {
+      const ret = fault_in_readable(seg.iov_base + skip, len);
+      left -= len - ret;
+      if (ret) break;
+    }
+    skip = 0;
+  }
+  return left;
+}
+
 /** iov_iter_advance(): skip `size` bytes. */
 export function iov_iter_advance(i: IovIter, size: number): void {
   if (size > i.count) size = i.count;
@@ -300,6 +340,18 @@ export function _copy_to_iter(addr: number, bytes: number, i: IovIter): number {
 export function _copy_from_iter(addr: number, bytes: number, i: IovIter): number {
   if (WARN_ON_ONCE(!i.data_source, 'copy from a destination iov_iter')) return 0;
   return iterate_and_advance(i, bytes, addr, STEP_FROM);
+}
+
+/**
+ * copy_to_iter() / copy_from_iter() (include/linux/uio.h): the kernel
+ * address is already mapped by the caller, e.g. an ephmap or mermap slot
+ * covering a whole folio, as ASI's shmem read path does (asi.md 4.9.5).
+ */
+export function copy_to_iter(addr: number, bytes: number, i: IovIter): number {
+  return _copy_to_iter(addr, bytes, i);
+}
+export function copy_from_iter(addr: number, bytes: number, i: IovIter): number {
+  return _copy_from_iter(addr, bytes, i);
 }
 
 /** iov_iter_zero(): write `bytes` zeros into the iterator (clear_user for user buffers). */

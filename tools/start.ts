@@ -15,6 +15,7 @@ import { CLONE_VM, CLONE_FILES, CLONE_THREAD, CLONE_SIGHAND } from '../kernel/fo
 import { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../mm/mmap.ts';
 import { console_state } from '../fs/file.ts';
 import { format_va } from '../arch/x86/include/asm/page.ts';
+import { fs_demo, fs_demo_counters } from './demo/fs_demo.ts';
 
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
 const RW = PROT_READ | PROT_WRITE;
@@ -82,6 +83,7 @@ console.log(`tskernel: booted '${k.params.saved_command_line}': ${k.machine.nr_c
   `DirectMap1G ${mi.DirectMap1G} kB, DirectMap2M ${mi.DirectMap2M} kB, DirectMap4k ${mi.DirectMap4k} kB, pti=${k.params.pti}`);
 console_state.echo = true;
 demo(k);
+fs_demo(k);
 const r = k.run();
 console_state.echo = false;
 console.log(`\nrun: ${r.reason}; exited: ${r.exited.map((e) => `${e.comm}[${e.pid}]=${e.status}`).join(' ')}`);
@@ -91,5 +93,7 @@ const keys = ['pgfault', 'pgalloc_normal', 'pgfree', 'nr_free_pages', 'nr_tlb_lo
   'nr_tlb_remote_flush', 'nr_tlb_remote_flush_received', 'nr_asid_hit', 'nr_asid_miss'];
 console.log('/proc/vmstat (selected):');
 for (const key of keys) console.log(`  ${key.padEnd(30)} ${v[key] ?? 0}`);
+console.log('page cache and copies:');
+for (const [key, val] of Object.entries(fs_demo_counters(k))) console.log(`  ${key.padEnd(30)} ${val}`);
 k.shutdown();
 console.log('shutdown: every page returned');

@@ -53,6 +53,8 @@ export const sched_state = {
   /** Time slice in cycles (sysctl_sched_base_slice: 0.75 ms). */
   slice_cycles: 2_100_000,
   hooks: [] as SchedHooks[],
+  /** Tasks sleeping on a timer (the hrtimer queue's population). */
+  timer_sleepers: 0,
 };
 
 export function sched_init(nr_cpus: number, slice_cycles: number): void {
@@ -61,6 +63,7 @@ export function sched_init(nr_cpus: number, slice_cycles: number): void {
   sched_state.next_pid = 1;
   sched_state.slice_cycles = slice_cycles;
   sched_state.hooks = [];
+  sched_state.timer_sleepers = 0;
   for (let c = 0; c < nr_cpus; c++) {
     const idle = new TaskStruct(0, `swapper/${c}`, null);
     idle.active_mm = init_mm();
@@ -84,6 +87,13 @@ export function this_rq(): Rq {
 /** current: the task running on this CPU. */
 export function current(): TaskStruct {
   return sched_state.rqs[smp_processor_id()].curr;
+}
+
+/** Put the current task to sleep until simulated time `until_ns` (hrtimer_nanosleep). */
+export function sleep_until(p: TaskStruct, until_ns: number): void {
+  if (p.wait.kind !== 'timer') sched_state.timer_sleepers++;
+  p.state = 1; // TASK_INTERRUPTIBLE
+  p.wait = { kind: 'timer', until_ns };
 }
 
 export function alloc_pid(): number {
@@ -123,6 +133,7 @@ export function wake_up_new_task(p: TaskStruct): void {
 export function wake_up_process(p: TaskStruct): void {
   if (p.state === TASK_RUNNING) return;
   p.state = TASK_RUNNING;
+  if (p.wait.kind === 'timer') sched_state.timer_sleepers--;
   p.wait = { kind: 'none' };
   const rq = sched_state.rqs[p.cpu];
   if (rq.curr !== p) enqueue_task(rq, p);

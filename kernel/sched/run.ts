@@ -42,6 +42,7 @@ function ns_to_cycles(ns: number): number {
 
 /* Wake every timer sleeper whose time has come on its own CPU's clock. */
 function expire_timers(): void {
+  if (!any_timer_sleeper()) return;
   const m = machine();
   for (const p of sched_state.tasks.values()) {
     if (p.state !== TASK_INTERRUPTIBLE || p.wait.kind !== 'timer') continue;
@@ -52,6 +53,11 @@ function expire_timers(): void {
       m.current = saved;
     }
   }
+}
+
+/* Cheap pre-check: a timer sleeper exists (hrtimer's "is the queue empty"). */
+function any_timer_sleeper(): boolean {
+  return sched_state.timer_sleepers > 0;
 }
 
 /* No CPU has work: move the CPU of the earliest timer sleeper forward to it. */

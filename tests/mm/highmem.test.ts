@@ -176,7 +176,7 @@ describe('mm_highmem', () => {
       rec.a_before = same(kread(a0, 4096), pattern(4096, 10)) && same(kread(a1, 4096), pattern(4096, 11));
       rec.a_cpu = this_cpu().id;
       let slept = false;
-      p.resume = (): number => {
+      const cont = (): number => {
         if (!slept) {
           slept = true;
           p.state = TASK_INTERRUPTIBLE;
@@ -191,7 +191,8 @@ describe('mm_highmem', () => {
         __free_pages(pa1, 0);
         return 0;
       };
-      return p.resume();
+      p.resume = cont;
+      return cont();
     });
     register_syscall(__NR_kunit + 1, () => {
       rec.b_sees_empty = !slot_mapped(0) && !slot_mapped(1);

@@ -57,6 +57,20 @@ export function do_syscall_64(nr: number, args: readonly number[]): number {
   return fn(args);
 }
 
+/*
+ * Registers hold numbers: anything else a program yields (NaN, strings,
+ * holes) reads as -1, a bad value every syscall rejects. The common case
+ * passes the array through without copying it.
+ */
+function sane_args(args: readonly number[]): readonly number[] {
+  if (!Array.isArray(args)) return [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (typeof a !== 'number' || !Number.isFinite(a)) return args.map((x) => (typeof x === 'number' && Number.isFinite(x) ? x : -1));
+  }
+  return args;
+}
+
 /** entry_SYSCALL_64: the task `p` on this CPU issues `req`. */
 export function entry_SYSCALL_64(p: TaskStruct, req: SyscallRequest): void {
   const cpu = this_cpu();
@@ -65,7 +79,7 @@ export function entry_SYSCALL_64(p: TaskStruct, req: SyscallRequest): void {
   cpu.charge(machine().costs.syscall_work);
   p.in_syscall = true;
   const nr = Number.isInteger(req.nr) ? req.nr : -1;
-  const args = Array.isArray(req.args) ? req.args.map((a) => (typeof a === 'number' && Number.isFinite(a) ? a : -1)) : [];
+  const args = sane_args(req.args);
   if (trace_sys_enter.enabled) trace_sys_enter.emit({ nr, args });
   const ret = do_syscall_64(nr, args);
   syscall_exit_to_user_mode(p, ret, nr);
