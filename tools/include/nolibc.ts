@@ -101,50 +101,50 @@ export class Nolibc {
 
   /* ---- syscalls ---- */
 
-  *read(fd: number, buf: number, count: number): Sys { return yield* this.syscall(nr.__NR_read, fd, buf, count); }
-  *write(fd: number, buf: number, count: number): Sys { return yield* this.syscall(nr.__NR_write, fd, buf, count); }
-  *pread64(fd: number, buf: number, count: number, off: number): Sys { return yield* this.syscall(nr.__NR_pread64, fd, buf, count, off); }
-  *pwrite64(fd: number, buf: number, count: number, off: number): Sys { return yield* this.syscall(nr.__NR_pwrite64, fd, buf, count, off); }
-  *readv(fd: number, iov: number, iovcnt: number): Sys { return yield* this.syscall(nr.__NR_readv, fd, iov, iovcnt); }
-  *writev(fd: number, iov: number, iovcnt: number): Sys { return yield* this.syscall(nr.__NR_writev, fd, iov, iovcnt); }
-  *close(fd: number): Sys { return yield* this.syscall(nr.__NR_close, fd); }
-  *lseek(fd: number, off: number, whence: number): Sys { return yield* this.syscall(nr.__NR_lseek, fd, off, whence); }
-  *ftruncate(fd: number, len: number): Sys { return yield* this.syscall(nr.__NR_ftruncate, fd, len); }
-  *fstat(fd: number, statbuf: number): Sys { return yield* this.syscall(nr.__NR_fstat, fd, statbuf); }
+  *read(fd: number, buf: number, count: number): Sys { return yield { nr: nr.__NR_read, args: [fd, buf, count] }; }
+  *write(fd: number, buf: number, count: number): Sys { return yield { nr: nr.__NR_write, args: [fd, buf, count] }; }
+  *pread64(fd: number, buf: number, count: number, off: number): Sys { return yield { nr: nr.__NR_pread64, args: [fd, buf, count, off] }; }
+  *pwrite64(fd: number, buf: number, count: number, off: number): Sys { return yield { nr: nr.__NR_pwrite64, args: [fd, buf, count, off] }; }
+  *readv(fd: number, iov: number, iovcnt: number): Sys { return yield { nr: nr.__NR_readv, args: [fd, iov, iovcnt] }; }
+  *writev(fd: number, iov: number, iovcnt: number): Sys { return yield { nr: nr.__NR_writev, args: [fd, iov, iovcnt] }; }
+  *close(fd: number): Sys { return yield { nr: nr.__NR_close, args: [fd] }; }
+  *lseek(fd: number, off: number, whence: number): Sys { return yield { nr: nr.__NR_lseek, args: [fd, off, whence] }; }
+  *ftruncate(fd: number, len: number): Sys { return yield { nr: nr.__NR_ftruncate, args: [fd, len] }; }
+  *fstat(fd: number, statbuf: number): Sys { return yield { nr: nr.__NR_fstat, args: [fd, statbuf] }; }
 
   *open(path: string, flags: number, mode = 0o644): Sys {
     const p = yield* this.cstr(path);
     if (p < 0) return p;
-    return yield* this.syscall(nr.__NR_open, p, flags, mode);
+    return yield { nr: nr.__NR_open, args: [p, flags, mode] };
   }
 
   *openat(dirfd: number, path: string, flags: number, mode = 0o644): Sys {
     const p = yield* this.cstr(path);
     if (p < 0) return p;
-    return yield* this.syscall(nr.__NR_openat, dirfd, p, flags, mode);
+    return yield { nr: nr.__NR_openat, args: [dirfd, p, flags, mode] };
   }
 
   *unlink(path: string): Sys {
     const p = yield* this.cstr(path);
     if (p < 0) return p;
-    return yield* this.syscall(nr.__NR_unlink, p);
+    return yield { nr: nr.__NR_unlink, args: [p] };
   }
 
   *mkdir(path: string, mode = 0o755): Sys {
     const p = yield* this.cstr(path);
     if (p < 0) return p;
-    return yield* this.syscall(nr.__NR_mkdir, p, mode);
+    return yield { nr: nr.__NR_mkdir, args: [p, mode] };
   }
 
   *mmap(addr: number, len: number, prot: number, flags: number, fd = -1, off = 0): Sys {
-    return yield* this.syscall(nr.__NR_mmap, addr, len, prot, flags, fd, off);
+    return yield { nr: nr.__NR_mmap, args: [addr, len, prot, flags, fd, off] };
   }
-  *munmap(addr: number, len: number): Sys { return yield* this.syscall(nr.__NR_munmap, addr, len); }
-  *mprotect(addr: number, len: number, prot: number): Sys { return yield* this.syscall(nr.__NR_mprotect, addr, len, prot); }
+  *munmap(addr: number, len: number): Sys { return yield { nr: nr.__NR_munmap, args: [addr, len] }; }
+  *mprotect(addr: number, len: number, prot: number): Sys { return yield { nr: nr.__NR_mprotect, args: [addr, len, prot] }; }
 
-  *getpid(): Sys { return yield* this.syscall(nr.__NR_getpid); }
-  *gettid(): Sys { return yield* this.syscall(nr.__NR_gettid); }
-  *sched_yield(): Sys { return yield* this.syscall(nr.__NR_sched_yield); }
+  *getpid(): Sys { return yield { nr: nr.__NR_getpid, args: [] }; }
+  *gettid(): Sys { return yield { nr: nr.__NR_gettid, args: [] }; }
+  *sched_yield(): Sys { return yield { nr: nr.__NR_sched_yield, args: [] }; }
 
   /** nanosleep() for `ns` nanoseconds of simulated time. */
   *nanosleep(ns: number): Sys {
@@ -157,17 +157,17 @@ export class Nolibc {
     this.poke32(ts + 4, 0);
     this.poke32(ts + 8, nsec >>> 0);
     this.poke32(ts + 12, 0);
-    return yield* this.syscall(nr.__NR_nanosleep, ts, 0);
+    return yield { nr: nr.__NR_nanosleep, args: [ts, 0] };
   }
 
   /** clone(flags, fn): the child runs fn with its own Nolibc. Returns the child's pid. */
   *clone(flags: number, fn: Program): Sys {
     const handle = register_user_fn(() => fn(new Nolibc()));
-    return yield* this.syscall(nr.__NR_clone, flags, handle);
+    return yield { nr: nr.__NR_clone, args: [flags, handle] };
   }
 
-  *exit(code: number): Sys { return yield* this.syscall(nr.__NR_exit, code); }
-  *exit_group(code: number): Sys { return yield* this.syscall(nr.__NR_exit_group, code); }
+  *exit(code: number): Sys { return yield { nr: nr.__NR_exit, args: [code] }; }
+  *exit_group(code: number): Sys { return yield { nr: nr.__NR_exit_group, args: [code] }; }
 
   /** wait4(pid, &status, options): returns [pid or -errno, status word]. */
   *waitpid(pid: number, options = 0): Sys<[number, number]> {
