@@ -28,12 +28,8 @@
  * Left out: KASAN, kmemleak, memcg accounting, NUMA placement,
  * /proc/vmallocinfo, vread_iter.
  */
-import {
-  vmap_state, vmap_area_init, alloc_vmap_area, find_vmap_area, find_unlink_vmap_area, unlink_va,
-  get_vm_area_size, VmStruct, VmapArea, IS_ALIGNED,
-  VM_ALLOC, VM_UNINITIALIZED, VM_NO_GUARD, VM_IOREMAP, VM_USERMAP, VM_FLUSH_RESET_PERMS, VM_MAP_PUT_PAGES,
-  VM_ALLOW_HUGE_VMAP, IOREMAP_MAX_ORDER, VMAP_RAM,
-} from './vmap_area.ts';
+import { vmap_state, vmap_area_init, unlink_va, get_vm_area_size, VmStruct, VmapArea, IS_ALIGNED, VM_ALLOC, VM_UNINITIALIZED, VM_NO_GUARD, VM_IOREMAP, VM_USERMAP, VM_FLUSH_RESET_PERMS, VM_MAP_PUT_PAGES, VM_ALLOW_HUGE_VMAP, IOREMAP_MAX_ORDER, VMAP_RAM } from './vmap_area.ts';
+import { alloc_vmap_area, find_vmap_area, find_unlink_vmap_area } from './vmap_alloc.ts';
 import { vmap_purge_init, free_vmap_area_noflush, purge_vmap_area_lazy, lazy_max_pages } from './vmap_purge.ts';
 import {
   vmap_pages_range, vunmap_range_noflush, vmalloc_to_page, vmalloc_to_pfn, preallocate_vmalloc_pages,

@@ -23,9 +23,8 @@
  * tskernel addition: vb_free() of an address in no block WARNs and returns
  * (Linux would dereference NULL).
  */
-import {
-  vmap_state, alloc_vmap_area, unlink_va, VMAP_RAM, VMAP_BLOCK, type VmapArea,
-} from './vmap_area.ts';
+import { vmap_state, unlink_va, VMAP_RAM, VMAP_BLOCK, type VmapArea } from './vmap_area.ts';
+import { alloc_vmap_area } from './vmap_alloc.ts';
 import { free_vmap_area_noflush, __purge_vmap_area_lazy, vmap_purge_hooks } from './vmap_purge.ts';
 import { vunmap_range_noflush } from './vmap_pgtable.ts';
 import { flush_tlb_kernel_range } from '../arch/x86/mm/tlb.ts';

@@ -19,9 +19,8 @@ import {
   vmalloc_shutdown, vmalloc_meminfo, vmalloc_nr_pages, __vmalloc_node_range, __vmalloc_node, get_vm_area,
   free_vm_area, vm_unmap_aliases, is_vmalloc_addr, VM_MAP, VM_MAP_PUT_PAGES, NUMA_NO_NODE, type VmStruct,
 } from '../../mm/vmalloc.ts';
-import {
-  vmap_state, alloc_vmap_area, find_unlink_vmap_area, VmapArea, VMAP_ULONG_MAX, VMAP_BLOCK, VMAP_RAM,
-} from '../../mm/vmap_area.ts';
+import { vmap_state, VmapArea, VMAP_ULONG_MAX, VMAP_BLOCK, VMAP_RAM } from '../../mm/vmap_area.ts';
+import { alloc_vmap_area, find_unlink_vmap_area } from '../../mm/vmap_alloc.ts';
 import { free_vmap_area_noflush, purge_vmap_area_lazy, lazy_max_pages, vmap_purge_stats } from '../../mm/vmap_purge.ts';
 import { vmap_block_state, VMAP_BLOCK_SIZE, VMAP_BBMAP_BITS, VMAP_MAX_ALLOC } from '../../mm/vmap_block.ts';
 import { vmap_check_invariants } from '../../mm/vmalloc_debug.ts';

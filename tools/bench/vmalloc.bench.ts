@@ -44,7 +44,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { OrderedMap } from 'js-sdsl';
-import { vmap_area_init, alloc_vmap_area, free_vmap_area, VmapArea } from '../../mm/vmap_area.ts';
+import { vmap_area_init, VmapArea } from '../../mm/vmap_area.ts';
+import { alloc_vmap_area, free_vmap_area } from '../../mm/vmap_alloc.ts';
 import { VMALLOC_START, VMALLOC_END } from '../../arch/x86/include/asm/pgtable_64_types.ts';
 import { PAGE_SIZE } from '../../arch/x86/include/asm/page_types.ts';
 import { RndState, prandom_u32_below } from '../../lib/prandom.ts';

@@ -1,0 +1,323 @@
+/*
+ * mm/vmap_alloc.ts - searching the free tree and allocating KVA.
+ *
+ * Mirrors the allocation half of mm/vmalloc.c: find_vmap_lowest_match()
+ * (with the DEBUG_AUGMENT_LOWEST_MATCH_CHECK linear cross-check),
+ * classify_va_fit_type() and va_clip(), __alloc_vmap_area(),
+ * alloc_vmap_area(), free_vmap_area(), find_vmap_area(). The trees, lists,
+ * augment callbacks and merging are in mm/vmap_area.ts.
+ */
+import { RbRoot } from '../lib/rbtree.ts';
+import { prandom_u32_state } from '../lib/prandom.ts';
+import { BUG, WARN, WARN_ON_ONCE } from '../kernel/panic.ts';
+import { printk, pr_warn, KERN_EMERG } from '../kernel/printk.ts';
+import { PAGE_SIZE } from '../arch/x86/include/asm/page_types.ts';
+import { format_va } from '../arch/x86/include/asm/page.ts';
+import { VMALLOC_START, VMALLOC_END, MODULES_VADDR, MODULES_END } from '../arch/x86/include/asm/pgtable_64_types.ts';
+import { EBUSY, EINVAL, ENOENT, ERANGE } from '../include/uapi/asm-generic/errno.ts';
+import { __GFP_NOWARN, type gfp_t } from './gfp.ts';
+import { trace_alloc_vmap_area } from '../kernel/trace/events/vmalloc.ts';
+import {
+  ALIGN, FL_FIT_TYPE, IS_ALIGNED, LE_FIT_TYPE, NE_FIT_TYPE, NOTHING_FIT, RE_FIT_TYPE, VMAP_ULONG_MAX, type VmStruct, VmapArea, __find_vmap_area, augment_tree_propagate_from, get_subtree_max_size, insert_vmap_area, insert_vmap_area_augment, is_power_of_2, kmem_cache_alloc_vmap_area, kmem_cache_free_vmap_area, merge_or_add_vmap_area_augment, unlink_va, unlink_va_augment, vmap_charge_steps, vmap_state, type ListHead,
+} from './vmap_area.ts';
+
+/* --- searching the free tree ---------------------------------------------- */
+
+/** is_within_this_va(): does [ALIGN(max(va_start, vstart)), +size) fit in va? */
+export function is_within_this_va(va: VmapArea, size: number, align: number, vstart: number): boolean {
+  const nva_start_addr = va.va_start > vstart ? ALIGN(va.va_start, align) : ALIGN(vstart, align);
+  // C checks for wrap-around here; a double past the address space fails below instead.
+  if (nva_start_addr < vstart) return false;
+  return nva_start_addr + size <= va.va_end;
+}
+
+/**
+ * find_vmap_lowest_match(): the lowest-address free block that satisfies
+ * size, align and vstart. With adjust_search_size the search length is
+ * size + align - 1, the worst-case alignment overhead, so a subtree is only
+ * entered when any of its big-enough blocks must fit.
+ */
+export function find_vmap_lowest_match(
+  root: RbRoot<VmapArea>, size: number, align: number, vstart: number, adjust_search_size: boolean,
+): VmapArea | null {
+  let node = root.rb_node;
+  const length = adjust_search_size ? size + align - 1 : size;
+  let steps = 0;
+  while (node !== null) {
+    let va = node.owner;
+    steps++;
+    // get_subtree_max_size(node->rb_left), written out.
+    const left = node.rb_left;
+    if (left !== null && left.owner.subtree_max_size >= length && vstart < va.va_start) {
+      node = left;
+    } else {
+      if (is_within_this_va(va, size, align, vstart)) {
+        vmap_state.steps += steps;
+        return va;
+      }
+      // No point going right if no block there is at least the search length.
+      const right = node.rb_right;
+      if (right !== null && right.owner.subtree_max_size >= length) {
+        node = right;
+        continue;
+      }
+      /*
+       * Roll back up and take the first right subtree that may satisfy the
+       * search: vstart or an alignment bigger than PAGE_SIZE can make a
+       * big-enough block unusable.
+       */
+      while ((node = node.rb_parent) !== null) {
+        va = node.owner;
+        steps++;
+        if (is_within_this_va(va, size, align, vstart)) {
+          vmap_state.steps += steps;
+          return va;
+        }
+        if (get_subtree_max_size(node.rb_right) >= length && vstart <= va.va_start) {
+          /*
+           * Shift vstart past the parent so the subtree just checked is
+           * not entered again.
+           */
+          vstart = va.va_start + 1;
+          node = node.rb_right;
+          break;
+        }
+      }
+    }
+  }
+  vmap_state.steps += steps;
+  return null;
+}
+
+/* --- DEBUG_AUGMENT_LOWEST_MATCH_CHECK ----------------------------------- */
+
+/** find_vmap_lowest_linear_match(): the same answer by walking the free list. */
+export function find_vmap_lowest_linear_match(
+  head: ListHead<VmapArea>, size: number, align: number, vstart: number,
+): VmapArea | null {
+  for (let l = head.next; l !== head; l = l.next) {
+    const va = l.owner as VmapArea;
+    if (is_within_this_va(va, size, align, vstart)) return va;
+  }
+  return null;
+}
+
+/**
+ * find_vmap_lowest_match_check(): tree and list must agree (without the
+ * adjusted search length, which by design may pass over a lucky block).
+ * Linux checks one random vstart (VMALLOC_START + rnd) and prints
+ * "not lowest"; tskernel also checks the request's own vstart, and a
+ * mismatch is a BUG under debug_vm.
+ */
+export function find_vmap_lowest_match_check(
+  root: RbRoot<VmapArea>, head: ListHead<VmapArea>, size: number, align: number, vstart: number,
+): void {
+  const starts = [vstart, VMALLOC_START + prandom_u32_state(vmap_state.rnd)];
+  for (const v of starts) {
+    const va_1 = find_vmap_lowest_match(root, size, align, v, false);
+    const va_2 = find_vmap_lowest_linear_match(head, size, align, v);
+    if (va_1 !== va_2) {
+      const t = va_1 === null ? '(null)' : format_va(va_1.va_start);
+      const l = va_2 === null ? '(null)' : format_va(va_2.va_start);
+      printk(KERN_EMERG, `not lowest: t: 0x${t}, l: 0x${l}, v: 0x${format_va(v)}`);
+      BUG('vmalloc: lowest match differs: tree %s, list %s (size %d align %d vstart 0x%s)',
+        t, l, size, align, format_va(v));
+    }
+  }
+}
+
+/* --- splitting a block ---------------------------------------------------- */
+
+export function classify_va_fit_type(va: VmapArea, nva_start_addr: number, size: number): number {
+  // Check if it is within VA.
+  if (nva_start_addr < va.va_start || nva_start_addr + size > va.va_end) return NOTHING_FIT;
+  if (va.va_start === nva_start_addr) return va.va_end === nva_start_addr + size ? FL_FIT_TYPE : LE_FIT_TYPE;
+  if (va.va_end === nva_start_addr + size) return RE_FIT_TYPE;
+  return NE_FIT_TYPE;
+}
+
+/**
+ * va_clip(): carve [nva_start_addr, +size) out of the free block va.
+ * Returns 0, or -1 if the request does not lie inside va.
+ */
+export function va_clip(
+  root: RbRoot<VmapArea>, head: ListHead<VmapArea>, va: VmapArea, nva_start_addr: number, size: number,
+): number {
+  let lva: VmapArea | null = null;
+  const type = classify_va_fit_type(va, nva_start_addr, size);
+  vmap_state.fit_type[type]++;
+  if (type === FL_FIT_TYPE) {
+    /*
+     * No need to split VA, it fully fits.
+     *
+     * |               |
+     * V      NVA      V
+     * |---------------|
+     */
+    unlink_va_augment(va, root);
+    kmem_cache_free_vmap_area(va);
+  } else if (type === LE_FIT_TYPE) {
+    /*
+     * Split left edge of fit VA.
+     *
+     * |       |
+     * V  NVA  V   R
+     * |-------|-------|
+     */
+    va.va_start += size;
+  } else if (type === RE_FIT_TYPE) {
+    /*
+     * Split right edge of fit VA.
+     *
+     *         |       |
+     *     L   V  NVA  V
+     * |-------|-------|
+     */
+    va.va_end = nva_start_addr;
+  } else if (type === NE_FIT_TYPE) {
+    /*
+     * Split no edge of fit VA.
+     *
+     *     |       |
+     *   L V  NVA  V R
+     * |---|-------|---|
+     *
+     * Linux takes the per-CPU preloaded object (ne_fit_preload_node) or
+     * falls back to GFP_NOWAIT; a JS object cannot fail to allocate.
+     */
+    lva = kmem_cache_alloc_vmap_area();
+    lva.va_start = va.va_start;
+    lva.va_end = nva_start_addr;
+    va.va_start = nva_start_addr + size;
+  } else {
+    return -1;
+  }
+  if (type !== FL_FIT_TYPE) {
+    augment_tree_propagate_from(va);
+    if (lva !== null) insert_vmap_area_augment(lva, va.rb_node, root, head);
+  }
+  return 0;
+}
+
+/**
+ * va_alloc(): the aligned start inside the found block, checked against
+ * vend, and the clip. Returns the address or a negative errno.
+ */
+function va_alloc(
+  va: VmapArea, root: RbRoot<VmapArea>, head: ListHead<VmapArea>,
+  size: number, align: number, vstart: number, vend: number,
+): number {
+  const nva_start_addr = va.va_start > vstart ? ALIGN(va.va_start, align) : ALIGN(vstart, align);
+  // Check the "vend" restriction.
+  if (nva_start_addr + size > vend) return -ERANGE;
+  const ret = va_clip(root, head, va, nva_start_addr, size);
+  if (ret !== 0) {
+    WARN_ON_ONCE(true, 'va_clip');
+    return ret;
+  }
+  return nva_start_addr;
+}
+
+/**
+ * __alloc_vmap_area(): allocate from the free tree. Returns the start
+ * address or a negative errno (-ENOENT: nothing fits; -ERANGE: past vend).
+ */
+export function __alloc_vmap_area(
+  root: RbRoot<VmapArea>, head: ListHead<VmapArea>, size: number, align: number, vstart: number, vend: number,
+): number {
+  /*
+   * Do not adjust when:
+   *   a) align <= PAGE_SIZE, because it does not make any sense: all
+   *      blocks (their start addresses) are at least PAGE_SIZE aligned;
+   *   b) a short range where the requested size is exactly [vstart:vend]
+   *      and align > PAGE_SIZE: with the adjusted length it never fits.
+   */
+  const adjust_search_size = !(align <= PAGE_SIZE || vend - vstart === size);
+  if (vmap_state.debug) find_vmap_lowest_match_check(root, head, size, align, vstart);
+  const va = find_vmap_lowest_match(root, size, align, vstart, adjust_search_size);
+  if (va === null) return -ENOENT;
+  return va_alloc(va, root, head, size, align, vstart, vend);
+}
+
+/**
+ * tskernel addition: the KVA ranges vmap areas may come from. Linux trusts
+ * its callers; a bad range here would let a mapping land on the direct map.
+ */
+function vmap_range_valid(vstart: number, vend: number): boolean {
+  if (!Number.isInteger(vstart) || !Number.isInteger(vend) || vstart >= vend) return false;
+  if (vstart >= VMALLOC_START && vend <= VMALLOC_END + 1) return true;
+  return vstart >= MODULES_VADDR && vend <= MODULES_END;
+}
+
+/**
+ * alloc_vmap_area(): a busy VA of `size` bytes aligned to `align` within
+ * [vstart, vend), or a negative errno: -EINVAL for a bad size, alignment or
+ * range, -EBUSY before init or when the range is exhausted even after a
+ * purge (with Linux's warning unless __GFP_NOWARN).
+ */
+export function alloc_vmap_area(
+  size: number, align: number, vstart: number, vend: number, _node: number, gfp_mask: gfp_t,
+  va_flags: number, vm: VmStruct | null,
+): VmapArea | number {
+  if (!Number.isInteger(size) || size <= 0 || size % PAGE_SIZE !== 0 || !is_power_of_2(align)) return -EINVAL;
+  if (!vmap_state.vmap_initialized) return -EBUSY;
+  if (!vmap_range_valid(vstart, vend)) {
+    WARN(true, 'vmalloc: range 0x%s-0x%s is outside the vmalloc and module areas',
+      Number.isInteger(vstart) ? format_va(vstart) : String(vstart),
+      Number.isInteger(vend) ? format_va(Math.min(vend, VMAP_ULONG_MAX)) : String(vend));
+    return -EINVAL;
+  }
+  const va = kmem_cache_alloc_vmap_area();
+  let purged = false;
+  for (;;) {
+    const addr = __alloc_vmap_area(vmap_state.free_vmap_area_root, vmap_state.free_vmap_area_list, size, align, vstart, vend);
+    if (trace_alloc_vmap_area.enabled)
+      trace_alloc_vmap_area.emit({ addr, size, align, vstart, vend, failed: addr < 0 ? 1 : 0 });
+    if (addr >= 0) {
+      va.va_start = addr;
+      va.va_end = addr + size;
+      va.vm = vm;
+      va.flags = va_flags;
+      insert_vmap_area(va, vmap_state.vmap_area_root, vmap_state.vmap_area_list);
+      if (!IS_ALIGNED(va.va_start, align) || va.va_start < vstart || va.va_end > vend)
+        BUG('alloc_vmap_area: 0x%s-0x%s breaks align %d or range', format_va(va.va_start), format_va(va.va_end), align);
+      vmap_state.nr_alloc++;
+      vmap_charge_steps();
+      return va;
+    }
+    // overflow:
+    if (!purged) {
+      vmap_charge_steps();
+      vmap_state.reclaim_and_purge_vmap_areas();
+      purged = true;
+      continue;
+    }
+    break;
+  }
+  // No vmap_notify_list notifiers are registered in tskernel.
+  kmem_cache_free_vmap_area(va);
+  vmap_state.nr_alloc_failed++;
+  vmap_charge_steps();
+  if (!(gfp_mask & __GFP_NOWARN))
+    pr_warn('vmalloc_node_range for size %d failed: Address range restricted to 0x%s - 0x%s',
+      size, format_va(vstart), format_va(Math.min(vend, VMAP_ULONG_MAX)));
+  return -EBUSY;
+}
+
+/** free_vmap_area(): unlink from the busy tree and merge straight back into the free tree (no lazy TLB). */
+export function free_vmap_area(va: VmapArea): void {
+  unlink_va(va, vmap_state.vmap_area_root);
+  merge_or_add_vmap_area_augment(va, vmap_state.free_vmap_area_root, vmap_state.free_vmap_area_list);
+  vmap_charge_steps();
+}
+
+export function find_vmap_area(addr: number): VmapArea | null {
+  return __find_vmap_area(addr, vmap_state.vmap_area_root);
+}
+
+/** find_unlink_vmap_area(): find the busy VA containing addr and take it off the busy tree. */
+export function find_unlink_vmap_area(addr: number): VmapArea | null {
+  const va = __find_vmap_area(addr, vmap_state.vmap_area_root);
+  if (va !== null) unlink_va(va, vmap_state.vmap_area_root);
+  return va;
+}
