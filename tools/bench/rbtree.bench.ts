@@ -14,10 +14,8 @@
  */
 import { pathToFileURL } from 'node:url';
 import { OrderedMap } from 'js-sdsl';
-import {
-  RbNode, RbRoot, RbRootCached, type RbLink, rb_erase, rb_erase_cached, rb_find, rb_first, rb_insert_color,
-  rb_insert_color_cached, rb_link_node, rb_next,
-} from '../../lib/rbtree.ts';
+import { RbNode, RbRoot, RbRootCached, type RbLink, rb_erase, rb_erase_cached, rb_first, rb_insert_color, rb_insert_color_cached, rb_link_node, rb_next } from '../../lib/rbtree.ts';
+import { rb_find } from '../../include/linux/rbtree.ts';
 import { RB_DECLARE_CALLBACKS_MAX, rb_erase_augmented, rb_insert_augmented } from '../../lib/rbtree_augmented.ts';
 
 /* rbtree_test.c: nnodes = 100, perf_loops = 1000. More loops here: a JIT needs them. */
