@@ -6,7 +6,8 @@
  * Modelled: the intrusive tree with Linux's shape and names: the caller walks
  * the tree itself, links the new node with rb_link_node() and rebalances with
  * rb_insert_color(); rb_erase(), rb_first/last/next/prev, the postorder walk,
- * rb_replace_node(), the leftmost-cached root, the rb_add()/rb_find() helpers,
+ * rb_replace_node(), the leftmost-cached root (the rb_add()/rb_find() helpers
+ * are in include/linux/rbtree.ts),
  * and augmentation hooks (rotate/copy/propagate) at the same points as Linux.
  * Simplified: the parent pointer and the colour are two fields (rb_parent,
  * rb_color) instead of one tagged word (__rb_parent_color); a child slot is
