@@ -28,7 +28,9 @@
  * Left out: KASAN, kmemleak, memcg accounting, NUMA placement,
  * /proc/vmallocinfo, vread_iter.
  */
-import { vmap_state, vmap_area_init, unlink_va, get_vm_area_size, VmStruct, VmapArea, IS_ALIGNED, VM_ALLOC, VM_UNINITIALIZED, VM_NO_GUARD, VM_IOREMAP, VM_USERMAP, VM_FLUSH_RESET_PERMS, VM_MAP_PUT_PAGES, VM_ALLOW_HUGE_VMAP, IOREMAP_MAX_ORDER, VMAP_RAM } from './vmap_area.ts';
+import {
+  vmap_state, vmap_area_init, unlink_va, get_vm_area_size, VmStruct, VmapArea, VM_ALLOC, VM_UNINITIALIZED, VM_NO_GUARD, VM_IOREMAP, VM_USERMAP, VM_FLUSH_RESET_PERMS, VM_MAP_PUT_PAGES, VM_ALLOW_HUGE_VMAP, IOREMAP_MAX_ORDER, VMAP_RAM,
+} from './vmap_area.ts';
 import { alloc_vmap_area, find_vmap_area, find_unlink_vmap_area } from './vmap_alloc.ts';
 import { vmap_purge_init, free_vmap_area_noflush, purge_vmap_area_lazy, lazy_max_pages } from './vmap_purge.ts';
 import {
@@ -45,7 +47,7 @@ import { nr_cpu_ids } from '../kernel/smp.ts';
 import { BUG, WARN, WARN_ON_ONCE } from '../kernel/panic.ts';
 import { pr_info } from '../kernel/printk.ts';
 import { PAGE_KERNEL, Pgprot, _PAGE_NX_HI } from '../arch/x86/include/asm/pgtable_types.ts';
-import { PAGE_SIZE, PAGE_SHIFT } from '../arch/x86/include/asm/page_types.ts';
+import { PAGE_SIZE, PAGE_SHIFT, IS_ALIGNED } from '../arch/x86/include/asm/page_types.ts';
 import { VMALLOC_START, VMALLOC_END } from '../arch/x86/include/asm/pgtable_64_types.ts';
 
 export {

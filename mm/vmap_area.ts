@@ -309,20 +309,6 @@ export function vmap_charge_steps(): void {
 
 /* --- alignment on 48-bit numbers ---------------------------------------- */
 
-/**
- * ALIGN(x, a) for a power of two up to 2^63: exact, because dividing and
- * multiplying by a power of two is exact in doubles. (C's version wraps on
- * overflow; here a result beyond the address space simply fails the fit.)
- */
-export function ALIGN(x: number, a: number): number {
-  return a <= 1 ? x : Math.ceil(x / a) * a;
-}
-
-/** IS_ALIGNED(x, a) without `%`: on doubles beyond 2^31, V8's modulo is a C call. */
-export function IS_ALIGNED(x: number, a: number): boolean {
-  return a <= 1 || Math.floor(x / a) * a === x;
-}
-
 /** is_power_of_2() on numbers up to 2^63. */
 export function is_power_of_2(n: number): boolean {
   if (!Number.isInteger(n) || n < 1) return false;

@@ -11,7 +11,10 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { vmap_state, vmap_area_init, augment_tree_propagate_check, is_power_of_2, ALIGN, VmapArea, VMAP_ULONG_MAX, NOTHING_FIT, FL_FIT_TYPE, LE_FIT_TYPE, RE_FIT_TYPE, NE_FIT_TYPE } from '../../mm/vmap_area.ts';
+import {
+  vmap_state, vmap_area_init, augment_tree_propagate_check, is_power_of_2, VmapArea, VMAP_ULONG_MAX, NOTHING_FIT, FL_FIT_TYPE, LE_FIT_TYPE, RE_FIT_TYPE, NE_FIT_TYPE,
+} from '../../mm/vmap_area.ts';
+import { ALIGN } from '../../arch/x86/include/asm/page_types.ts';
 import { alloc_vmap_area, free_vmap_area, find_vmap_area, find_vmap_lowest_match, find_vmap_lowest_linear_match, classify_va_fit_type } from '../../mm/vmap_alloc.ts';
 import { vmap_check_invariants } from '../../mm/vmalloc_debug.ts';
 import { VMALLOC_START, VMALLOC_END, MODULES_VADDR } from '../../arch/x86/include/asm/pgtable_64_types.ts';

@@ -14,7 +14,10 @@
  * that fits at all and the lowest block of at least the adjusted length.
  * For align <= PAGE_SIZE the answer must be exactly the lowest fit.
  */
-import { ALIGN, VMAP_ULONG_MAX } from '../../mm/vmap_area.ts';
+import {
+  VMAP_ULONG_MAX,
+} from '../../mm/vmap_area.ts';
+import { ALIGN } from '../../arch/x86/include/asm/page_types.ts';
 import { PAGE_SIZE } from '../../arch/x86/include/asm/page_types.ts';
 
 export type Range = [number, number];

@@ -26,14 +26,17 @@ export function PAGE_ALIGNED(addr: number): boolean {
   return addr % PAGE_SIZE === 0;
 }
 
-/** IS_ALIGNED for any power-of-two `a`, on numbers that exceed 32 bits. */
+/*
+ * IS_ALIGNED / ALIGN for a power-of-two `a` up to 2^63, on numbers that
+ * exceed 32 bits: dividing and multiplying by a power of two is exact, and
+ * avoids `%`, which V8 compiles to a C call for doubles beyond 2^31.
+ */
 export function IS_ALIGNED(x: number, a: number): boolean {
-  return x % a === 0;
+  return a <= 1 || Math.floor(x / a) * a === x;
 }
 
 export function ALIGN(x: number, a: number): number {
-  const r = x % a;
-  return r === 0 ? x : x + (a - r);
+  return a <= 1 ? x : Math.ceil(x / a) * a;
 }
 
 export function ALIGN_DOWN(x: number, a: number): number {
