@@ -3,8 +3,8 @@
  *
  * Mirrors lib/random32.c's prandom_u32_state(): L'Ecuyer's maximally
  * equidistributed combined Tausworthe generator (LFSR113), seeded the way
- * prandom_seed_state() does it. Deterministic by construction: tskernel never
- * uses Math.random or the wall clock in kernel or machine logic.
+ * prandom_seed_state() does it. This is the only randomness kernel and
+ * machine code may use: a seed gives the same sequence on every run.
  */
 
 export class RndState {
