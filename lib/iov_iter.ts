@@ -373,26 +373,29 @@ function count_copy(item: number, bytes_item: number, n: number): void {
   ev[bytes_item] += n;
 }
 
-/**
- * copy_page_to_iter(): copy from `page` (+offset, possibly beyond the first
- * subpage of a large folio) to the iterator, one 4 KiB subpage at a time,
- * each through kmap_local_page(). Stops at a short copy.
+/*
+ * Copy between `page` (+offset, possibly beyond the first subpage of a
+ * large folio) and the iterator, one 4 KiB subpage at a time, each through
+ * kmap_local_page(). Stops at a short copy. `step` is STEP_TO (page to
+ * iterator) or STEP_FROM.
  */
-export function copy_page_to_iter(page: number, offset: number, bytes: number, i: IovIter, max = 4096): number {
+function copy_page_iter(page: number, offset: number, bytes: number, i: IovIter, max: number, step: number): number {
   if (!page_copy_sane(offset, bytes, max)) return 0;
-  if (i.data_source) {
-    WARN_ON_ONCE(true, 'copy_page_to_iter to a source');
+  if (i.data_source !== (step === STEP_FROM)) {
+    WARN_ON_ONCE(true, step === STEP_TO ? 'copy_page_to_iter to a source' : 'copy_page_from_iter from a destination');
     return 0;
   }
+  const item = step === STEP_TO ? NR_COPY_TO_ITER : NR_COPY_FROM_ITER;
+  const bytes_item = step === STEP_TO ? NR_COPY_TO_ITER_BYTES : NR_COPY_FROM_ITER_BYTES;
   let res = 0;
   page += Math.floor(offset / 4096);
   offset %= 4096;
   for (;;) {
     const kaddr = kmap_local_page(page);
     let n = Math.min(bytes, 4096 - offset);
-    n = iterate_and_advance(i, n, kaddr + offset, STEP_TO);
+    n = iterate_and_advance(i, n, kaddr + offset, step);
     kunmap_local(kaddr);
-    if (n) count_copy(NR_COPY_TO_ITER, NR_COPY_TO_ITER_BYTES, n);
+    if (n) count_copy(item, bytes_item, n);
     res += n;
     bytes -= n;
     if (!bytes || !n) break;
@@ -405,32 +408,14 @@ export function copy_page_to_iter(page: number, offset: number, bytes: number, i
   return res;
 }
 
-/** copy_page_from_iter(): the reverse, subpage by subpage. */
+/** copy_page_to_iter(): from the page to the iterator's buffers. */
+export function copy_page_to_iter(page: number, offset: number, bytes: number, i: IovIter, max = 4096): number {
+  return copy_page_iter(page, offset, bytes, i, max, STEP_TO);
+}
+
+/** copy_page_from_iter(): the reverse. */
 export function copy_page_from_iter(page: number, offset: number, bytes: number, i: IovIter, max = 4096): number {
-  if (!page_copy_sane(offset, bytes, max)) return 0;
-  if (!i.data_source) {
-    WARN_ON_ONCE(true, 'copy_page_from_iter from a destination');
-    return 0;
-  }
-  let res = 0;
-  page += Math.floor(offset / 4096);
-  offset %= 4096;
-  for (;;) {
-    const kaddr = kmap_local_page(page);
-    let n = Math.min(bytes, 4096 - offset);
-    n = iterate_and_advance(i, n, kaddr + offset, STEP_FROM);
-    kunmap_local(kaddr);
-    if (n) count_copy(NR_COPY_FROM_ITER, NR_COPY_FROM_ITER_BYTES, n);
-    res += n;
-    bytes -= n;
-    if (!bytes || !n) break;
-    offset += n;
-    if (offset === 4096) {
-      page++;
-      offset = 0;
-    }
-  }
-  return res;
+  return copy_page_iter(page, offset, bytes, i, max, STEP_FROM);
 }
 
 /** copy_folio_to_iter(): copy_page_to_iter(&folio->page, ...). */
