@@ -11,7 +11,7 @@
  * Simplified: no reparenting to init, no ptrace, no rusage.
  */
 import { TaskStruct, EXIT_ZOMBIE, EXIT_DEAD, TASK_DEAD, TASK_INTERRUPTIBLE } from './sched/task.ts';
-import { schedule, sched_state, wake_up_process, this_rq, current } from './sched/core.ts';
+import { schedule, sched_state, wake_up_process, current } from './sched/core.ts';
 import { init_mm, type MmStruct } from '../mm/mm_struct.ts';
 import { exit_mmap } from '../mm/mmap.ts';
 import { pgd_free } from '../arch/x86/mm/pgalloc.ts';
@@ -140,5 +140,3 @@ export function wait_task_zombie(parent: TaskStruct, pid: number, options: numbe
   parent.children.splice(parent.children.indexOf(z), 1);
   return z;
 }
-
-export { this_rq };

@@ -11,7 +11,7 @@
  * register_user_fn(), the user program's text address in this model.
  */
 import { TaskStruct, type UserGenerator } from './sched/task.ts';
-import { alloc_pid, wake_up_new_task, current } from './sched/core.ts';
+import { alloc_pid, wake_up_new_task } from './sched/core.ts';
 import { MmStruct, init_mm, init_new_context } from '../mm/mm_struct.ts';
 import { MmLayout } from '../mm/mmap.ts';
 import { pgd_alloc } from '../arch/x86/mm/pgalloc.ts';
@@ -85,9 +85,4 @@ export function kernel_clone(flags: number, program: UserProgram, comm: string, 
   p.in_syscall = true; // a new task leaves the kernel through ret_from_fork
   wake_up_new_task(p);
   return p;
-}
-
-/** The task calling, for syscalls. */
-export function current_task(): TaskStruct {
-  return current();
 }

@@ -13,7 +13,7 @@
 import type { MmStruct } from './mm_struct.ts';
 import { PAGE_SIZE, PAGE_ALIGN } from '../arch/x86/include/asm/page_types.ts';
 import { TASK_SIZE, DEFAULT_MAP_WINDOW } from '../arch/x86/include/asm/page_64_types.ts';
-import { EINVAL, ENOMEM, ENODEV } from '../include/uapi/asm-generic/errno.ts';
+import { EEXIST, EINVAL, ENOMEM, ENODEV } from '../include/uapi/asm-generic/errno.ts';
 import { zap_page_range, change_protection, free_pgtables, MmuGather, tlb_finish_mmu } from './memory.ts';
 import { flush_tlb_mm_range } from '../arch/x86/mm/tlb.ts';
 import { BUG } from '../kernel/panic.ts';
@@ -170,7 +170,7 @@ export function do_mmap(mm: MmStruct, addr: number, len: number, prot: number, f
   if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
     if (addr + len > TASK_SIZE) return -ENOMEM;
     if (!range_free(l, addr, addr + len)) {
-      if (flags & MAP_FIXED_NOREPLACE) return -17; // -EEXIST
+      if (flags & MAP_FIXED_NOREPLACE) return -EEXIST;
       do_munmap(mm, addr, addr + len);
     }
     start = addr;

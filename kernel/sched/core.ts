@@ -12,7 +12,7 @@
  * wait queues (a sleeping task records why it sleeps, see WaitReason).
  * Deterministic: every choice breaks ties by CPU number or queue order.
  */
-import { TaskStruct, TASK_RUNNING } from './task.ts';
+import { TaskStruct, TASK_RUNNING, TASK_INTERRUPTIBLE, TASK_UNINTERRUPTIBLE } from './task.ts';
 import { smp_processor_id, this_cpu, nr_cpu_ids, machine } from '../smp.ts';
 import { init_mm } from '../../mm/mm_struct.ts';
 import { switch_mm_irqs_off, enter_lazy_tlb } from '../../arch/x86/mm/tlb.ts';
@@ -92,7 +92,7 @@ export function current(): TaskStruct {
 /** Put the current task to sleep until simulated time `until_ns` (hrtimer_nanosleep). */
 export function sleep_until(p: TaskStruct, until_ns: number): void {
   if (p.wait.kind !== 'timer') sched_state.timer_sleepers++;
-  p.state = 1; // TASK_INTERRUPTIBLE
+  p.state = TASK_INTERRUPTIBLE;
   p.wait = { kind: 'timer', until_ns };
 }
 
@@ -161,7 +161,7 @@ function newidle_balance(rq: Rq): TaskStruct | undefined {
 }
 
 function state_char(p: TaskStruct): string {
-  return p.state === TASK_RUNNING ? 'R' : p.state === 1 ? 'S' : p.state === 2 ? 'D' : 'X';
+  return p.state === TASK_RUNNING ? 'R' : p.state === TASK_INTERRUPTIBLE ? 'S' : p.state === TASK_UNINTERRUPTIBLE ? 'D' : 'X';
 }
 
 /**

@@ -46,13 +46,17 @@ function expire_timers(): void {
   const m = machine();
   for (const p of sched_state.tasks.values()) {
     if (p.state !== TASK_INTERRUPTIBLE || p.wait.kind !== 'timer') continue;
-    if (cycles_to_ns(m.costs, m.cpus[p.cpu].clock) >= p.wait.until_ns) {
-      const saved = m.current;
-      m.current = p.cpu;
-      wake_up_process(p);
-      m.current = saved;
-    }
+    if (cycles_to_ns(m.costs, m.cpus[p.cpu].clock) >= p.wait.until_ns) wake_on_its_cpu(p);
   }
+}
+
+/* The timer interrupt of p's CPU wakes it. */
+function wake_on_its_cpu(p: TaskStruct): void {
+  const m = machine();
+  const saved = m.current;
+  m.current = p.cpu;
+  wake_up_process(p);
+  m.current = saved;
 }
 
 /* Cheap pre-check: a timer sleeper exists (hrtimer's "is the queue empty"). */
@@ -71,11 +75,7 @@ function idle_until_next_timer(): boolean {
   if (!first || first.wait.kind !== 'timer') return false;
   const cpu = m.cpus[first.cpu];
   cpu.clock = Math.max(cpu.clock, ns_to_cycles(first.wait.until_ns));
-  // Wake it here: converting back to ns may round below until_ns.
-  const saved = m.current;
-  m.current = first.cpu;
-  wake_up_process(first);
-  m.current = saved;
+  wake_on_its_cpu(first); // directly: converting back to ns may round below until_ns
   return true;
 }
 

@@ -6,37 +6,20 @@
  * the same working set in the same run. Target (issue: Foundation): a
  * TLB-hit translation costs at most 4x a raw typed-array read.
  */
-import { Machine } from '../../arch/x86/hw/smp.ts';
-import { _PAGE_PRESENT, _PAGE_RW, _PAGE_TABLE, _PAGE_GLOBAL } from '../../arch/x86/include/asm/pgtable_types.ts';
-import { X86_CR4_PAE, X86_CR4_PCIDE, X86_CR4_PGE } from '../../arch/x86/include/asm/processor-flags.ts';
-import { level_index } from '../../arch/x86/hw/mmu.ts';
+import type { Machine } from '../../arch/x86/hw/smp.ts';
+import { _PAGE_PRESENT, _PAGE_RW, _PAGE_GLOBAL } from '../../arch/x86/include/asm/pgtable_types.ts';
+import { test_machine } from '../testing/pt_builder.ts';
 import { RndState, prandom_u32_below } from '../../lib/prandom.ts';
 import { ns_per_op, print_rows, consume, type BenchRow } from './harness.ts';
 import { fileURLToPath } from 'node:url';
 
 const BASE = 0x888000000000;
 
-/** Map `pages` 4 KiB pages at BASE onto frames after the tables. */
+/** Map `pages` 4 KiB global pages at BASE, on CPU 0 with PCID 1. */
 function build(pages: number): Machine {
-  const m = new Machine({ mem_bytes: 1 << 30, nr_cpus: 1 });
-  let next = 1;
-  const frame = (): number => next++ * 4096;
-  const pgd = frame();
-  const entry = (va: number, level: number): number => {
-    let table = pgd;
-    for (let l = 4; l > level; l--) {
-      const ea = table + level_index(va, l) * 8;
-      if (!(m.mem.read32(ea) & _PAGE_PRESENT)) m.mem.write32(ea, frame() | _PAGE_TABLE);
-      table = m.mem.read32(ea) & 0xfffff000;
-    }
-    return table + level_index(va, level) * 8;
-  };
-  const data0 = (1 + 4 + Math.ceil(pages / 512) + 8) * 4096;
-  for (let i = 0; i < pages; i++)
-    m.mem.write32(entry(BASE + i * 4096, 1), (data0 + i * 4096) | _PAGE_PRESENT | _PAGE_RW | _PAGE_GLOBAL);
-  const cpu = m.cpus[0];
-  cpu.write_cr4(X86_CR4_PAE | X86_CR4_PGE | X86_CR4_PCIDE);
-  cpu.write_cr3(pgd + 1);
+  const { m, pt, pgd } = test_machine({ mem: 1 << 30, pcid: 1 });
+  const data = pt.next_frame + 1024; // above every table the builder will allocate
+  for (let i = 0; i < pages; i++) pt.map(pgd, BASE + i * 4096, (data + i) * 4096, _PAGE_PRESENT | _PAGE_RW | _PAGE_GLOBAL);
   return m;
 }
 

@@ -10,32 +10,15 @@
  * of 256 (refills from and drains to the buddy lists, merging included).
  */
 import { fileURLToPath } from 'node:url';
-import { Machine } from '../../arch/x86/hw/smp.ts';
-import { smp_init_machine } from '../../kernel/smp.ts';
-import { printk_init } from '../../kernel/printk.ts';
-import { panic_init } from '../../kernel/panic.ts';
-import { parse_kernel_params } from '../../kernel/params.ts';
-import { vmstat_init } from '../../mm/vmstat.ts';
-import { memblock_init, memblock_add, memblock_reserve } from '../../mm/memblock.ts';
-import { mm_core_init, alloc_pages, __free_pages, page_alloc_shutdown } from '../../mm/page_alloc.ts';
+import { start_kernel } from '../../init/main.ts';
+import { printk_state } from '../../kernel/printk.ts';
+import { alloc_pages, __free_pages } from '../../mm/page_alloc.ts';
 import { GFP_KERNEL } from '../../mm/gfp.ts';
 import { ns_per_op, print_rows, consume, type BenchRow } from './harness.ts';
 
-function boot(): void {
-  const mem = 256 << 20;
-  const m = new Machine({ mem_bytes: mem, nr_cpus: 2 });
-  smp_init_machine(m);
-  printk_init();
-  panic_init();
-  vmstat_init();
-  memblock_init();
-  memblock_add(0, mem);
-  memblock_reserve(0, 0x100000);
-  mm_core_init(parse_kernel_params('', { host_totalmem: 2 ** 36 }));
-}
-
 export function main(): BenchRow[] {
-  boot();
+  printk_state.console_loglevel = 0;
+  const k = start_kernel('mem=256M cpus=2');
   const N = 1 << 20;
   const BURST = 256;
   const stack = new Int32Array(65536);
@@ -79,7 +62,7 @@ export function main(): BenchRow[] {
     consume(s);
   }, N);
 
-  const leaks = page_alloc_shutdown().leaked.length;
+  const leaks = k.shutdown().leaked.length;
   if (leaks) throw new Error(`page_alloc bench leaked ${leaks} pages`);
   const rows: BenchRow[] = [
     { name: 'Int32Array stack pop+push (baseline)', ns_per_op: base_pair, baseline_ns: base_pair, ratio: 1 },

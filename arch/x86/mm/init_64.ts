@@ -128,15 +128,15 @@ export function direct_map_meminfo(): Record<string, number> {
  * from memblock are reserved and stay.
  */
 export function free_kernel_pgtables(): number {
-  const pgd = init_mm().pgd;
   let freed = 0;
-  const visit = (table: number, level: number): void => {
-    for (let i = 0; i < 512; i++) {
+  /* Visit the tables under entries [from, 512) of `table` at `level` (4 PGD .. 1 PTE). */
+  const visit = (table: number, level: number, from: number): void => {
+    for (let i = from; i < 512; i++) {
       const ep = table + i * 8;
       const e = ptep_get(ep);
       if (!(e.lo & _PAGE_PRESENT) || level === 1 || (level < 4 && (e.lo & _PAGE_PSE))) continue;
       const child_pfn = pte_pfn(new Pteval(e.lo & 0xfffff000, e.hi));
-      visit(__va(child_pfn * 4096), level - 1);
+      visit(__va(child_pfn * 4096), level - 1, 0);
       if (!PageReserved(child_pfn)) {
         pte_clear(ep);
         pgtable_free_page(__va(child_pfn * 4096));
@@ -144,17 +144,6 @@ export function free_kernel_pgtables(): number {
       }
     }
   };
-  for (let i = 256; i < 512; i++) {
-    const ep = pgd + i * 8;
-    const e = ptep_get(ep);
-    if (!(e.lo & _PAGE_PRESENT)) continue;
-    const pfn = pte_pfn(new Pteval(e.lo & 0xfffff000, e.hi));
-    visit(__va(pfn * 4096), 3);
-    if (!PageReserved(pfn)) {
-      pte_clear(ep);
-      pgtable_free_page(__va(pfn * 4096));
-      freed++;
-    }
-  }
+  visit(init_mm().pgd, 4, 256); // the kernel half
   return freed;
 }
