@@ -10,94 +10,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { RB_BLACK, RB_RED, RbNode, RbRoot, RbRootCached, type RbLink, RB_CLEAR_NODE, RB_EMPTY_NODE, RB_EMPTY_ROOT, rb_entry, rb_entry_safe, rb_erase, rb_erase_cached, rb_first, rb_first_cached, rb_first_postorder, rb_insert_color, rb_insert_color_cached, rb_last, rb_link_node, rb_next, rb_next_postorder, rb_prev, rb_replace_node } from '../../lib/rbtree.ts';
+import { RB_BLACK, RB_RED, RbNode, RbRoot, RbRootCached, type RbLink, RB_CLEAR_NODE, RB_EMPTY_NODE, RB_EMPTY_ROOT, rb_entry, rb_entry_safe, rb_erase, rb_erase_cached, rb_first, rb_first_cached, rb_first_postorder, rb_insert_color_cached, rb_last, rb_link_node, rb_next, rb_next_postorder, rb_prev, rb_replace_node } from '../../lib/rbtree.ts';
 import { rb_add, rb_add_cached, rb_find, rb_find_add, rb_find_first, rb_next_match } from '../../include/linux/rbtree.ts';
 import {
   RB_DECLARE_CALLBACKS, RB_DECLARE_CALLBACKS_MAX, rb_erase_augmented, rb_erase_augmented_cached,
   rb_insert_augmented, rb_insert_augmented_cached, rb_is_black, rb_is_red,
 } from '../../lib/rbtree_augmented.ts';
+import { TestNode, augment_callbacks, Prng, insert, insert_cached, insert_augmented } from '../../tools/testing/rbtree_test.ts';
 
-/* --- the test struct (struct test_node in rbtree_test.c) ---------------- */
+/* The test struct, callbacks and inserts are rbtree_test.c's: tools/testing/rbtree_test.ts. */
 
-class TestNode {
-  key: number;
-  val: number;
-  augmented = 0;
-  readonly rb: RbNode<TestNode> = new RbNode<TestNode>(this);
-  constructor(key: number, val: number) {
-    this.key = key;
-    this.val = val;
-  }
-}
-
-const augment_callbacks = RB_DECLARE_CALLBACKS_MAX<TestNode>({
-  compute: (n) => n.val,
-  get: (n) => n.augmented,
-  set: (n, v) => { n.augmented = v; },
-});
-
-/** xorshift32: a small seeded PRNG (never Math.random in tests). */
-class Prng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = (seed >>> 0) || 0x9e3779b9;
-  }
-  u32(): number {
-    let x = this.s;
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    this.s = x;
-    return x;
-  }
-  below(n: number): number {
-    return this.u32() % n;
-  }
-}
-
-function insert(node: TestNode, root: RbRoot<TestNode>): void {
-  let parent: RbNode<TestNode> | null = null;
-  let link: RbLink = 'rb_left';
-  let n = root.rb_node;
-  while (n !== null) {
-    parent = n;
-    if (node.key < n.owner.key) { link = 'rb_left'; n = n.rb_left; }
-    else { link = 'rb_right'; n = n.rb_right; }
-  }
-  rb_link_node(node.rb, parent, link);
-  rb_insert_color(node.rb, root);
-}
-
-function insert_cached(node: TestNode, root: RbRootCached<TestNode>): void {
-  let parent: RbNode<TestNode> | null = null;
-  let link: RbLink = 'rb_left';
-  let leftmost = true;
-  let n = root.rb_root.rb_node;
-  while (n !== null) {
-    parent = n;
-    if (node.key < n.owner.key) { link = 'rb_left'; n = n.rb_left; }
-    else { link = 'rb_right'; n = n.rb_right; leftmost = false; }
-  }
-  rb_link_node(node.rb, parent, link);
-  rb_insert_color_cached(node.rb, root, leftmost);
-}
-
-/** Linux's way: raise the augmented value on the way down, then insert. */
-function insert_augmented(node: TestNode, root: RbRoot<TestNode>): void {
-  let parent: RbNode<TestNode> | null = null;
-  let link: RbLink = 'rb_left';
-  let n = root.rb_node;
-  while (n !== null) {
-    parent = n;
-    const p = n.owner;
-    if (p.augmented < node.val) p.augmented = node.val;
-    if (node.key < p.key) { link = 'rb_left'; n = n.rb_left; }
-    else { link = 'rb_right'; n = n.rb_right; }
-  }
-  node.augmented = node.val;
-  rb_link_node(node.rb, parent, link);
-  rb_insert_augmented(node.rb, root, augment_callbacks);
-}
 
 function insert_augmented_cached(node: TestNode, root: RbRootCached<TestNode>): void {
   let parent: RbNode<TestNode> | null = null;

@@ -14,91 +14,22 @@
  */
 import { pathToFileURL } from 'node:url';
 import { OrderedMap } from 'js-sdsl';
-import { RbNode, RbRoot, RbRootCached, type RbLink, rb_erase, rb_erase_cached, rb_first, rb_insert_color, rb_insert_color_cached, rb_link_node, rb_next } from '../../lib/rbtree.ts';
+import { type RbNode, RbRoot, RbRootCached, rb_erase, rb_erase_cached, rb_first, rb_next } from '../../lib/rbtree.ts';
 import { rb_find } from '../../include/linux/rbtree.ts';
-import { RB_DECLARE_CALLBACKS_MAX, rb_erase_augmented, rb_insert_augmented } from '../../lib/rbtree_augmented.ts';
+import { rb_erase_augmented } from '../../lib/rbtree_augmented.ts';
+import { TestNode, Prng, insert, insert_cached, insert_augmented, augment_callbacks } from '../testing/rbtree_test.ts';
 
 /* rbtree_test.c: nnodes = 100, perf_loops = 1000. More loops here: a JIT needs them. */
 const NODES = 100;
 const PERF_LOOPS = 20000;
 const ROUNDS = 7;
 
-/** struct test_node. */
-class TestNode {
-  key: number;
-  val: number;
-  augmented = 0;
-  readonly rb: RbNode<TestNode> = new RbNode<TestNode>(this);
-  constructor(key: number, val: number) {
-    this.key = key;
-    this.val = val;
-  }
-}
-
-const augment_callbacks = RB_DECLARE_CALLBACKS_MAX<TestNode>({
-  compute: (n) => n.val,
-  get: (n) => n.augmented,
-  set: (n, v) => { n.augmented = v; },
-});
-
-function insert(node: TestNode, root: RbRoot<TestNode>): void {
-  const key = node.key;
-  let parent: RbNode<TestNode> | null = null;
-  let link: RbLink = 'rb_left';
-  let n = root.rb_node;
-  while (n !== null) {
-    parent = n;
-    if (key < n.owner.key) { link = 'rb_left'; n = n.rb_left; }
-    else { link = 'rb_right'; n = n.rb_right; }
-  }
-  rb_link_node(node.rb, parent, link);
-  rb_insert_color(node.rb, root);
-}
-
-function insert_cached(node: TestNode, root: RbRootCached<TestNode>): void {
-  const key = node.key;
-  let parent: RbNode<TestNode> | null = null;
-  let link: RbLink = 'rb_left';
-  let leftmost = true;
-  let n = root.rb_root.rb_node;
-  while (n !== null) {
-    parent = n;
-    if (key < n.owner.key) { link = 'rb_left'; n = n.rb_left; }
-    else { link = 'rb_right'; n = n.rb_right; leftmost = false; }
-  }
-  rb_link_node(node.rb, parent, link);
-  rb_insert_color_cached(node.rb, root, leftmost);
-}
-
-function insert_augmented(node: TestNode, root: RbRoot<TestNode>): void {
-  const key = node.key;
-  const val = node.val;
-  let parent: RbNode<TestNode> | null = null;
-  let link: RbLink = 'rb_left';
-  let n = root.rb_node;
-  while (n !== null) {
-    parent = n;
-    const p = n.owner;
-    if (p.augmented < val) p.augmented = val;
-    if (key < p.key) { link = 'rb_left'; n = n.rb_left; }
-    else { link = 'rb_right'; n = n.rb_right; }
-  }
-  node.augmented = val;
-  rb_link_node(node.rb, parent, link);
-  rb_insert_augmented(node.rb, root, augment_callbacks);
-}
-
 const cmp_key = (key: number, n: RbNode<TestNode>): number => (key < n.owner.key ? -1 : key > n.owner.key ? 1 : 0);
 
-/** xorshift32, seeded as rbtree_test.c seeds prandom. */
+/** NODES distinct random keys, from the seeded kernel PRNG. */
 function make_nodes(seed: number): TestNode[] {
-  let s = seed >>> 0;
-  const u32 = (): number => {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    return s;
-  };
+  const rnd = new Prng(seed);
+  const u32 = (): number => rnd.u32();
   const seen = new Set<number>();
   const nodes: TestNode[] = [];
   while (nodes.length < NODES) {
