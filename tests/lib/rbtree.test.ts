@@ -10,7 +10,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { RB_BLACK, RB_RED, RbNode, RbRoot, RbRootCached, type RbLink, RB_CLEAR_NODE, RB_EMPTY_NODE, RB_EMPTY_ROOT, rb_entry, rb_entry_safe, rb_erase, rb_erase_cached, rb_first, rb_first_cached, rb_first_postorder, rb_insert_color_cached, rb_last, rb_link_node, rb_next, rb_next_postorder, rb_prev, rb_replace_node } from '../../lib/rbtree.ts';
+import { RB_BLACK, RB_RED, RbNode, RbRoot, RbRootCached, type RbLink, RB_CLEAR_NODE, RB_EMPTY_NODE, RB_EMPTY_ROOT, rb_entry, rb_entry_safe, rb_erase, rb_erase_cached, rb_first, rb_first_cached, rb_first_postorder, rb_last, rb_link_node, rb_next, rb_next_postorder, rb_prev, rb_replace_node } from '../../lib/rbtree.ts';
 import { rb_add, rb_add_cached, rb_find, rb_find_add, rb_find_first, rb_next_match } from '../../include/linux/rbtree.ts';
 import {
   RB_DECLARE_CALLBACKS, RB_DECLARE_CALLBACKS_MAX, rb_erase_augmented, rb_erase_augmented_cached,
