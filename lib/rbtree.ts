@@ -13,24 +13,37 @@
  * rb_color) instead of one tagged word (__rb_parent_color); a child slot is
  * named by a RbLink ('rb_left' | 'rb_right') plus its parent instead of a
  * struct rb_node ** (a null parent means "the root slot", which
- * rb_insert_color() fills in); container_of() is the node's owner field.
+ * rb_insert_color() fills in).
  * Left out: the RCU variants (rb_link_node_rcu, rb_replace_node_rcu, the
  * WRITE_ONCE ordering for lockless lookups): one thread of control.
  *
- * Embedding. A user struct holds its node and the node points back at it:
+ * Embedding. Linux embeds struct rb_node in the user's struct and gets the
+ * struct back with container_of(). Here the user's class extends RbNode, so
+ * the node and the struct are one object and container_of() is the identity:
  *
- *   class VmapArea {
+ *   class VmapArea extends RbNode<VmapArea> {
  *     va_start = 0; va_end = 0; subtree_max_size = 0;
- *     readonly rb_node = new RbNode<VmapArea>(this);
  *   }
+ *   rb_link_node(va, parent, link);    // rb_link_node(&va->rb_node, ...)
  *   const va = rb_entry(node);         // container_of(node, struct vmap_area, rb_node)
  *
- * This is chosen over "class VmapArea extends RbNode": every node in every
- * tree in the kernel then has one hidden class, so the loads and stores in
- * this file stay monomorphic however many structs use rb-trees (with
- * subclassing, each user class is another map at every property access here).
- * The cost is one load (node.owner) per step in the caller's search loop.
- * An object may hold several RbNode fields, one per tree it can be on.
+ * RbNode is F-bounded (RbNode<N extends RbNode<N>>), so rb_left, rb_right
+ * and rb_parent of a VmapArea are typed VmapArea: a search loop reads the
+ * key and the links from the same object, one load chain per step, as in C.
+ *
+ * Why not a separate node object with an owner pointer (the earlier
+ * design)? Every step of every search then touched two objects (the node
+ * for its links, the owner for its key, and for an augmented tree a third:
+ * the child's owner for its subtree value); once a tree outgrows the caches
+ * that doubles the misses per step. The price of embedding: the property
+ * accesses in this file see one hidden class per user class, so with more
+ * than four rb-tree users live in one process they go megamorphic. The
+ * kernel has few users (the vmap trees); the test suite, which has more,
+ * only pays for it in speed.
+ *
+ * A struct that must sit on two trees at once (none does today) gives the
+ * second tree a small member class that extends RbNode and points back at
+ * the struct, which is what the old design did for every tree.
  *
  * Rebalancing allocates nothing; no closure is created per operation.
  */
@@ -40,42 +53,42 @@ export const RB_RED = 0;
 export const RB_BLACK = 1;
 
 /**
- * struct rb_node. Fields are written only by this file and
+ * struct rb_node, to be extended by the struct that sits on the tree
+ * (N is that struct). Fields are written only by this file and
  * lib/rbtree_augmented.ts; users read rb_left/rb_right to walk.
+ * Subclasses must not declare fields with these names.
  */
-export class RbNode<T = unknown> {
+export class RbNode<N extends RbNode<N>> {
   /**
    * Parent node, null for the root. Points at the node itself while the
    * node is on no tree (RB_CLEAR_NODE); a new node starts out cleared.
    */
-  rb_parent: RbNode<T> | null;
+  rb_parent: N | null;
   rb_color: number; // RB_RED or RB_BLACK
-  rb_left: RbNode<T> | null;
-  rb_right: RbNode<T> | null;
-  /** The struct this node is embedded in (what container_of() would give). */
-  readonly owner: T;
+  rb_left: N | null;
+  rb_right: N | null;
 
-  constructor(owner: T) {
-    this.rb_parent = this;
+  constructor() {
+    // RB_CLEAR_NODE(this); `this` is an N: N is the class extending RbNode<N>.
+    this.rb_parent = this as unknown as N;
     this.rb_color = RB_RED;
     this.rb_left = null;
     this.rb_right = null;
-    this.owner = owner;
   }
 }
 
 /** struct rb_root. RB_ROOT is `new RbRoot()`. */
-export class RbRoot<T = unknown> {
-  rb_node: RbNode<T> | null = null;
+export class RbRoot<N extends RbNode<N>> {
+  rb_node: N | null = null;
 }
 
 /**
  * struct rb_root_cached: a root that also remembers its leftmost node, so
  * rb_first_cached() is O(1). Use the *_cached functions on it throughout.
  */
-export class RbRootCached<T = unknown> {
-  readonly rb_root: RbRoot<T> = new RbRoot<T>();
-  rb_leftmost: RbNode<T> | null = null;
+export class RbRootCached<N extends RbNode<N>> {
+  readonly rb_root: RbRoot<N> = new RbRoot<N>();
+  rb_leftmost: N | null = null;
 }
 
 /**
@@ -85,30 +98,34 @@ export class RbRootCached<T = unknown> {
  */
 export type RbLink = 'rb_left' | 'rb_right';
 
-/** rb_entry(ptr, type, member): the struct a node is embedded in. */
-export function rb_entry<T>(node: RbNode<T>): T {
-  return node.owner;
+/**
+ * rb_entry(ptr, type, member): the struct a node is embedded in. The node
+ * is the struct, so this is the identity; kept so that code reads like
+ * Linux where it converts.
+ */
+export function rb_entry<N extends RbNode<N>>(node: N): N {
+  return node;
 }
 
 /** rb_entry_safe(): rb_entry() that passes null through. */
-export function rb_entry_safe<T>(node: RbNode<T> | null): T | null {
-  return node === null ? null : node.owner;
+export function rb_entry_safe<N extends RbNode<N>>(node: N | null): N | null {
+  return node;
 }
 
-export function rb_parent<T>(node: RbNode<T>): RbNode<T> | null {
+export function rb_parent<N extends RbNode<N>>(node: N): N | null {
   return node.rb_parent;
 }
 
-export function RB_EMPTY_ROOT<T>(root: RbRoot<T>): boolean {
+export function RB_EMPTY_ROOT<N extends RbNode<N>>(root: RbRoot<N>): boolean {
   return root.rb_node === null;
 }
 
 /** True if the node is on no tree (it was cleared with RB_CLEAR_NODE or never linked). */
-export function RB_EMPTY_NODE<T>(node: RbNode<T>): boolean {
+export function RB_EMPTY_NODE<N extends RbNode<N>>(node: N): boolean {
   return node.rb_parent === node;
 }
 
-export function RB_CLEAR_NODE<T>(node: RbNode<T>): void {
+export function RB_CLEAR_NODE<N extends RbNode<N>>(node: N): void {
   node.rb_parent = node;
 }
 
@@ -118,7 +135,7 @@ export function RB_CLEAR_NODE<T>(node: RbNode<T>): void {
  * rb_insert_color() or rb_insert_augmented(), which also sets root.rb_node
  * in the null-parent case.
  */
-export function rb_link_node<T>(node: RbNode<T>, parent: RbNode<T> | null, link: RbLink): void {
+export function rb_link_node<N extends RbNode<N>>(node: N, parent: N | null, link: RbLink): void {
   node.rb_parent = parent;
   node.rb_color = RB_RED;
   node.rb_left = null;
@@ -143,8 +160,8 @@ export function rb_link_node<T>(node: RbNode<T>, parent: RbNode<T> | null, link:
  */
 
 /** Make `nw` take `old`'s place under `parent` (or at the root). */
-export function __rb_change_child<T>(
-  old: RbNode<T>, nw: RbNode<T> | null, parent: RbNode<T> | null, root: RbRoot<T>,
+export function __rb_change_child<N extends RbNode<N>>(
+  old: N, nw: N | null, parent: N | null, root: RbRoot<N>,
 ): void {
   if (parent !== null) {
     if (parent.rb_left === old) parent.rb_left = nw;
@@ -158,7 +175,7 @@ export function __rb_change_child<T>(
  * Finish a rotation: `nw` (old's child) takes old's parent and colour, old
  * hangs below nw with `color`. The caller has already moved the subtrees.
  */
-function __rb_rotate_set_parents<T>(old: RbNode<T>, nw: RbNode<T>, root: RbRoot<T>, color: number): void {
+function __rb_rotate_set_parents<N extends RbNode<N>>(old: N, nw: N, root: RbRoot<N>, color: number): void {
   const parent = old.rb_parent;
   nw.rb_parent = parent;
   nw.rb_color = old.rb_color;
@@ -172,7 +189,7 @@ function __rb_rotate_set_parents<T>(old: RbNode<T>, nw: RbNode<T>, root: RbRoot<
  * adds no black). `augment` is null for plain trees; its rotate() is called
  * after each rotation, old being the node that moved down.
  */
-export function __rb_insert<T>(node: RbNode<T>, root: RbRoot<T>, augment: RbAugmentCallbacks<T> | null): void {
+export function __rb_insert<N extends RbNode<N>>(node: N, root: RbRoot<N>, augment: RbAugmentCallbacks<N> | null): void {
   let parent = node.rb_parent;
   for (;;) {
     if (parent === null) {
@@ -183,7 +200,7 @@ export function __rb_insert<T>(node: RbNode<T>, root: RbRoot<T>, augment: RbAugm
     }
     if (parent.rb_color === RB_BLACK) return;
     // A red parent is not the root, so the grandparent exists (and is black).
-    const gparent: RbNode<T> = parent.rb_parent as RbNode<T>;
+    const gparent: N = parent.rb_parent as N;
     let tmp = gparent.rb_right;
     if (parent !== tmp) {
       // parent is gparent's left child; tmp is the uncle.
@@ -280,12 +297,12 @@ export function __rb_insert<T>(node: RbNode<T>, root: RbRoot<T>, augment: RbAugm
  * augmented values right on the path up from the change (Linux's
  * __rb_erase_augmented() in rbtree_augmented.h).
  */
-export function __rb_erase_augmented<T>(
-  node: RbNode<T>, root: RbRoot<T>, augment: RbAugmentCallbacks<T> | null,
-): RbNode<T> | null {
+export function __rb_erase_augmented<N extends RbNode<N>>(
+  node: N, root: RbRoot<N>, augment: RbAugmentCallbacks<N> | null,
+): N | null {
   const child = node.rb_right;
   let tmp = node.rb_left;
-  let rebalance: RbNode<T> | null;
+  let rebalance: N | null;
 
   if (tmp === null) {
     /*
@@ -317,8 +334,8 @@ export function __rb_erase_augmented<T>(
      * the slot S leaves is where a black may go missing.
      */
     let successor = child;
-    let parent: RbNode<T>;
-    let child2: RbNode<T> | null;
+    let parent: N;
+    let child2: N | null;
     tmp = child.rb_left;
     if (tmp === null) {
       /*
@@ -361,7 +378,7 @@ export function __rb_erase_augmented<T>(
         augment.propagate(parent, successor);
       }
     }
-    const left = node.rb_left as RbNode<T>;
+    const left = node.rb_left as N;
     successor.rb_left = left;
     left.rb_parent = successor;
 
@@ -388,11 +405,11 @@ export function __rb_erase_augmented<T>(
  * Restore 5) after erase: the subtree at the empty slot of `parent` (then,
  * as the deficit moves up, at node) has one black fewer than its sibling's.
  */
-export function __rb_erase_color<T>(parent: RbNode<T>, root: RbRoot<T>, augment: RbAugmentCallbacks<T> | null): void {
-  let node: RbNode<T> | null = null;
-  let sibling: RbNode<T>;
-  let tmp1: RbNode<T> | null;
-  let tmp2: RbNode<T> | null;
+export function __rb_erase_color<N extends RbNode<N>>(parent: N, root: RbRoot<N>, augment: RbAugmentCallbacks<N> | null): void {
+  let node: N | null = null;
+  let sibling: N;
+  let tmp1: N | null;
+  let tmp2: N | null;
 
   for (;;) {
     /*
@@ -403,7 +420,7 @@ export function __rb_erase_color<T>(parent: RbNode<T>, root: RbRoot<T>, augment:
     tmp1 = parent.rb_right;
     if (node !== tmp1) {
       // node is the left child (on the first pass the slot may be null).
-      sibling = tmp1 as RbNode<T>;
+      sibling = tmp1 as N;
       if (sibling.rb_color === RB_RED) {
         /*
          * Case 1: red sibling. Rotate left at p so that node's sibling is
@@ -415,7 +432,7 @@ export function __rb_erase_color<T>(parent: RbNode<T>, root: RbRoot<T>, augment:
          *      / \         / \
          *     Sl  Sr      N   Sl
          */
-        tmp1 = sibling.rb_left as RbNode<T>;
+        tmp1 = sibling.rb_left as N;
         parent.rb_right = tmp1;
         sibling.rb_left = parent;
         tmp1.rb_parent = parent;
@@ -487,7 +504,7 @@ export function __rb_erase_color<T>(parent: RbNode<T>, root: RbRoot<T>, augment:
       tmp2 = sibling.rb_left;
       parent.rb_right = tmp2;
       sibling.rb_left = parent;
-      tmp1 = tmp1 as RbNode<T>;
+      tmp1 = tmp1 as N;
       tmp1.rb_parent = sibling;
       tmp1.rb_color = RB_BLACK;
       if (tmp2 !== null) tmp2.rb_parent = parent;
@@ -496,9 +513,9 @@ export function __rb_erase_color<T>(parent: RbNode<T>, root: RbRoot<T>, augment:
       return;
     } else {
       // Mirror image: node is the right child.
-      sibling = parent.rb_left as RbNode<T>;
+      sibling = parent.rb_left as N;
       if (sibling.rb_color === RB_RED) {
-        tmp1 = sibling.rb_right as RbNode<T>;
+        tmp1 = sibling.rb_right as N;
         parent.rb_left = tmp1;
         sibling.rb_right = parent;
         tmp1.rb_parent = parent;
@@ -536,7 +553,7 @@ export function __rb_erase_color<T>(parent: RbNode<T>, root: RbRoot<T>, augment:
       tmp2 = sibling.rb_right;
       parent.rb_left = tmp2;
       sibling.rb_right = parent;
-      tmp1 = tmp1 as RbNode<T>;
+      tmp1 = tmp1 as N;
       tmp1.rb_parent = sibling;
       tmp1.rb_color = RB_BLACK;
       if (tmp2 !== null) tmp2.rb_parent = parent;
@@ -550,7 +567,7 @@ export function __rb_erase_color<T>(parent: RbNode<T>, root: RbRoot<T>, augment:
 /* --- the plain API ------------------------------------------------------- */
 
 /** Rebalance after rb_link_node(). */
-export function rb_insert_color<T>(node: RbNode<T>, root: RbRoot<T>): void {
+export function rb_insert_color<N extends RbNode<N>>(node: N, root: RbRoot<N>): void {
   __rb_insert(node, root, null);
 }
 
@@ -558,13 +575,13 @@ export function rb_insert_color<T>(node: RbNode<T>, root: RbRoot<T>): void {
  * Remove a node from its tree. Like Linux, the node is not cleared: call
  * RB_CLEAR_NODE() if RB_EMPTY_NODE() is to report it off-tree.
  */
-export function rb_erase<T>(node: RbNode<T>, root: RbRoot<T>): void {
+export function rb_erase<N extends RbNode<N>>(node: N, root: RbRoot<N>): void {
   const rebalance = __rb_erase_augmented(node, root, null);
   if (rebalance !== null) __rb_erase_color(rebalance, root, null);
 }
 
 /** The first (leftmost) node in sort order, or null for an empty tree. */
-export function rb_first<T>(root: RbRoot<T>): RbNode<T> | null {
+export function rb_first<N extends RbNode<N>>(root: RbRoot<N>): N | null {
   let n = root.rb_node;
   if (n === null) return null;
   while (n.rb_left !== null) n = n.rb_left;
@@ -572,7 +589,7 @@ export function rb_first<T>(root: RbRoot<T>): RbNode<T> | null {
 }
 
 /** The last (rightmost) node in sort order, or null for an empty tree. */
-export function rb_last<T>(root: RbRoot<T>): RbNode<T> | null {
+export function rb_last<N extends RbNode<N>>(root: RbRoot<N>): N | null {
   let n = root.rb_node;
   if (n === null) return null;
   while (n.rb_right !== null) n = n.rb_right;
@@ -580,7 +597,7 @@ export function rb_last<T>(root: RbRoot<T>): RbNode<T> | null {
 }
 
 /** In-order successor, or null at the end (and for a cleared node). */
-export function rb_next<T>(node: RbNode<T>): RbNode<T> | null {
+export function rb_next<N extends RbNode<N>>(node: N): N | null {
   if (node.rb_parent === node) return null;
   let n = node.rb_right;
   if (n !== null) {
@@ -599,7 +616,7 @@ export function rb_next<T>(node: RbNode<T>): RbNode<T> | null {
 }
 
 /** In-order predecessor, or null at the start (and for a cleared node). */
-export function rb_prev<T>(node: RbNode<T>): RbNode<T> | null {
+export function rb_prev<N extends RbNode<N>>(node: N): N | null {
   if (node.rb_parent === node) return null;
   let n = node.rb_left;
   if (n !== null) {
@@ -615,7 +632,7 @@ export function rb_prev<T>(node: RbNode<T>): RbNode<T> | null {
   return parent;
 }
 
-function rb_left_deepest_node<T>(node: RbNode<T>): RbNode<T> {
+function rb_left_deepest_node<N extends RbNode<N>>(node: N): N {
   for (;;) {
     if (node.rb_left !== null) node = node.rb_left;
     else if (node.rb_right !== null) node = node.rb_right;
@@ -628,11 +645,11 @@ function rb_left_deepest_node<T>(node: RbNode<T>): RbNode<T> {
  * rebalancing: the current node may be freed once rb_next_postorder() of it
  * has been taken (rbtree_postorder_for_each_entry_safe).
  */
-export function rb_first_postorder<T>(root: RbRoot<T>): RbNode<T> | null {
+export function rb_first_postorder<N extends RbNode<N>>(root: RbRoot<N>): N | null {
   return root.rb_node === null ? null : rb_left_deepest_node(root.rb_node);
 }
 
-export function rb_next_postorder<T>(node: RbNode<T>): RbNode<T> | null {
+export function rb_next_postorder<N extends RbNode<N>>(node: N): N | null {
   const parent = node.rb_parent;
   if (parent === null) return null;
   // From a left child, go to the deepest leftmost node of the right sibling.
@@ -644,7 +661,7 @@ export function rb_next_postorder<T>(node: RbNode<T>): RbNode<T> | null {
  * Put `nw` in `victim`'s place (same position, colour and children) without
  * rebalancing. The caller guarantees the two sort the same.
  */
-export function rb_replace_node<T>(victim: RbNode<T>, nw: RbNode<T>, root: RbRoot<T>): void {
+export function rb_replace_node<N extends RbNode<N>>(victim: N, nw: N, root: RbRoot<N>): void {
   const parent = victim.rb_parent;
   nw.rb_parent = parent;
   nw.rb_color = victim.rb_color;
@@ -658,21 +675,21 @@ export function rb_replace_node<T>(victim: RbNode<T>, nw: RbNode<T>, root: RbRoo
 /* --- leftmost-cached roots ---------------------------------------------- */
 
 /** rb_insert_color() on a cached root; `leftmost` says the walk never went right. */
-export function rb_insert_color_cached<T>(node: RbNode<T>, root: RbRootCached<T>, leftmost: boolean): void {
+export function rb_insert_color_cached<N extends RbNode<N>>(node: N, root: RbRootCached<N>, leftmost: boolean): void {
   if (leftmost) root.rb_leftmost = node;
   __rb_insert(node, root.rb_root, null);
 }
 
-export function rb_erase_cached<T>(node: RbNode<T>, root: RbRootCached<T>): void {
+export function rb_erase_cached<N extends RbNode<N>>(node: N, root: RbRootCached<N>): void {
   if (root.rb_leftmost === node) root.rb_leftmost = rb_next(node);
   rb_erase(node, root.rb_root);
 }
 
-export function rb_first_cached<T>(root: RbRootCached<T>): RbNode<T> | null {
+export function rb_first_cached<N extends RbNode<N>>(root: RbRootCached<N>): N | null {
   return root.rb_leftmost;
 }
 
-export function rb_replace_node_cached<T>(victim: RbNode<T>, nw: RbNode<T>, root: RbRootCached<T>): void {
+export function rb_replace_node_cached<N extends RbNode<N>>(victim: N, nw: N, root: RbRootCached<N>): void {
   if (root.rb_leftmost === victim) root.rb_leftmost = nw;
   rb_replace_node(victim, nw, root.rb_root);
 }

@@ -31,33 +31,33 @@ import {
 export { RB_BLACK, RB_RED, __rb_change_child, __rb_erase_color } from './rbtree.ts';
 
 /** struct rb_augment_callbacks. */
-export interface RbAugmentCallbacks<T> {
-  propagate(node: RbNode<T> | null, stop: RbNode<T> | null): void;
-  copy(old: RbNode<T>, nw: RbNode<T>): void;
-  rotate(old: RbNode<T>, nw: RbNode<T>): void;
+export interface RbAugmentCallbacks<N extends RbNode<N>> {
+  propagate(node: N | null, stop: N | null): void;
+  copy(old: N, nw: N): void;
+  rotate(old: N, nw: N): void;
 }
 
 /*
  * Colour helpers (rb_color, rb_is_red, rb_is_black, rb_set_parent,
  * rb_set_parent_color). A null child counts as black.
  */
-export function rb_color<T>(node: RbNode<T>): number {
+export function rb_color<N extends RbNode<N>>(node: N): number {
   return node.rb_color;
 }
 
-export function rb_is_red<T>(node: RbNode<T> | null): boolean {
+export function rb_is_red<N extends RbNode<N>>(node: N | null): boolean {
   return node !== null && node.rb_color === RB_RED;
 }
 
-export function rb_is_black<T>(node: RbNode<T> | null): boolean {
+export function rb_is_black<N extends RbNode<N>>(node: N | null): boolean {
   return node === null || node.rb_color === RB_BLACK;
 }
 
-export function rb_set_parent<T>(node: RbNode<T>, parent: RbNode<T> | null): void {
+export function rb_set_parent<N extends RbNode<N>>(node: N, parent: N | null): void {
   node.rb_parent = parent;
 }
 
-export function rb_set_parent_color<T>(node: RbNode<T>, parent: RbNode<T> | null, color: number): void {
+export function rb_set_parent_color<N extends RbNode<N>>(node: N, parent: N | null, color: number): void {
   node.rb_parent = parent;
   node.rb_color = color;
 }
@@ -67,38 +67,38 @@ export function rb_set_parent_color<T>(node: RbNode<T>, parent: RbNode<T> | null
  * the new node must already include it (or be fixed with propagate() from
  * the new node afterwards); rotations keep the rest right.
  */
-export function rb_insert_augmented<T>(node: RbNode<T>, root: RbRoot<T>, augment: RbAugmentCallbacks<T>): void {
+export function rb_insert_augmented<N extends RbNode<N>>(node: N, root: RbRoot<N>, augment: RbAugmentCallbacks<N>): void {
   __rb_insert(node, root, augment);
 }
 
-export function rb_insert_augmented_cached<T>(
-  node: RbNode<T>, root: RbRootCached<T>, newleft: boolean, augment: RbAugmentCallbacks<T>,
+export function rb_insert_augmented_cached<N extends RbNode<N>>(
+  node: N, root: RbRootCached<N>, newleft: boolean, augment: RbAugmentCallbacks<N>,
 ): void {
   if (newleft) root.rb_leftmost = node;
   __rb_insert(node, root.rb_root, augment);
 }
 
 /** Remove a node, keeping augmented values right. The node is not cleared. */
-export function rb_erase_augmented<T>(node: RbNode<T>, root: RbRoot<T>, augment: RbAugmentCallbacks<T>): void {
+export function rb_erase_augmented<N extends RbNode<N>>(node: N, root: RbRoot<N>, augment: RbAugmentCallbacks<N>): void {
   const rebalance = __rb_erase_augmented(node, root, augment);
   if (rebalance !== null) __rb_erase_color(rebalance, root, augment);
 }
 
-export function rb_erase_augmented_cached<T>(
-  node: RbNode<T>, root: RbRootCached<T>, augment: RbAugmentCallbacks<T>,
+export function rb_erase_augmented_cached<N extends RbNode<N>>(
+  node: N, root: RbRootCached<N>, augment: RbAugmentCallbacks<N>,
 ): void {
   if (root.rb_leftmost === node) root.rb_leftmost = rb_next(node);
   rb_erase_augmented(node, root.rb_root, augment);
 }
 
 /** What RB_DECLARE_CALLBACKS_MAX needs to know about the user's struct. */
-export interface RbAugmentMaxOps<T> {
+export interface RbAugmentMaxOps<N extends RbNode<N>> {
   /** RBCOMPUTE: the node's own value (vmalloc: va_size(va)). */
-  compute(owner: T): number;
+  compute(node: N): number;
   /** Read the augmented field (vmalloc: va.subtree_max_size). */
-  get(owner: T): number;
+  get(node: N): number;
   /** Write the augmented field. */
-  set(owner: T, value: number): void;
+  set(node: N, value: number): void;
 }
 
 /**
@@ -106,54 +106,9 @@ export interface RbAugmentMaxOps<T> {
  * node is the max of compute() over its subtree. compute_max() is
  * RBNAME_compute_max: it recomputes one node from its children and, with
  * `exit`, returns true (writing nothing) if the value did not change.
- *
- * A class rather than an object of closures so that every MAX callbacks
- * object shares one hidden class and one set of method bodies.
  */
-export class RbAugmentCallbacksMax<T> implements RbAugmentCallbacks<T> {
-  private readonly ops: RbAugmentMaxOps<T>;
-
-  constructor(ops: RbAugmentMaxOps<T>) {
-    this.ops = ops;
-  }
-
-  compute_max(node: RbNode<T>, exit: boolean): boolean {
-    const ops = this.ops;
-    const owner = node.owner;
-    let max = ops.compute(owner);
-    const l = node.rb_left;
-    if (l !== null) {
-      const v = ops.get(l.owner);
-      if (v > max) max = v;
-    }
-    const r = node.rb_right;
-    if (r !== null) {
-      const v = ops.get(r.owner);
-      if (v > max) max = v;
-    }
-    if (exit && ops.get(owner) === max) return true;
-    ops.set(owner, max);
-    return false;
-  }
-
-  propagate(node: RbNode<T> | null, stop: RbNode<T> | null): void {
-    while (node !== stop && node !== null) {
-      if (this.compute_max(node, true)) break;
-      node = node.rb_parent;
-    }
-  }
-
-  copy(old: RbNode<T>, nw: RbNode<T>): void {
-    const ops = this.ops;
-    ops.set(nw.owner, ops.get(old.owner));
-  }
-
-  rotate(old: RbNode<T>, nw: RbNode<T>): void {
-    const ops = this.ops;
-    // nw now roots old's former subtree, so it takes old's value as is.
-    ops.set(nw.owner, ops.get(old.owner));
-    this.compute_max(old, false);
-  }
+export interface RbAugmentCallbacksMax<N extends RbNode<N>> extends RbAugmentCallbacks<N> {
+  compute_max(node: N, exit: boolean): boolean;
 }
 
 /**
@@ -165,49 +120,90 @@ export class RbAugmentCallbacksMax<T> implements RbAugmentCallbacks<T> {
  *     get: (va) => va.subtree_max_size,
  *     set: (va, v) => { va.subtree_max_size = v; },
  *   });
+ *
+ * Like the macro, each use expands to its own code: the class is declared
+ * inside the function, so every call makes new method closures with their
+ * own inline caches and call feedback. The ops calls in them then see one
+ * struct type and one target each, and the JIT inlines them, as the C
+ * compiler inlines RBCOMPUTE into the generated functions. (One class shared
+ * by all users would make these sites polymorphic in every process that has
+ * two augmented trees.) Call it once per tree type, at module level.
  */
-export function RB_DECLARE_CALLBACKS_MAX<T>(ops: RbAugmentMaxOps<T>): RbAugmentCallbacksMax<T> {
-  return new RbAugmentCallbacksMax<T>(ops);
+export function RB_DECLARE_CALLBACKS_MAX<N extends RbNode<N>>(ops: RbAugmentMaxOps<N>): RbAugmentCallbacksMax<N> {
+  const { compute, get, set } = ops;
+  class RbAugmentCallbacksMaxExpansion implements RbAugmentCallbacksMax<N> {
+    compute_max(node: N, exit: boolean): boolean {
+      let max = compute(node);
+      const l = node.rb_left;
+      if (l !== null) {
+        const v = get(l);
+        if (v > max) max = v;
+      }
+      const r = node.rb_right;
+      if (r !== null) {
+        const v = get(r);
+        if (v > max) max = v;
+      }
+      if (exit && get(node) === max) return true;
+      set(node, max);
+      return false;
+    }
+
+    propagate(node: N | null, stop: N | null): void {
+      while (node !== stop && node !== null) {
+        if (this.compute_max(node, true)) break;
+        node = node.rb_parent;
+      }
+    }
+
+    copy(old: N, nw: N): void {
+      set(nw, get(old));
+    }
+
+    rotate(old: N, nw: N): void {
+      // nw now roots old's former subtree, so it takes old's value as is.
+      set(nw, get(old));
+      this.compute_max(old, false);
+    }
+  }
+  return new RbAugmentCallbacksMaxExpansion();
 }
 
 /** What RB_DECLARE_CALLBACKS needs: any summary A of a subtree. */
-export interface RbAugmentOps<T, A> {
+export interface RbAugmentOps<N extends RbNode<N>, A> {
   /**
    * RBCOMPUTE(node, exit): recompute the node's augmented value from its
    * own data and its children's values. With `exit`, return true and write
    * nothing if the value is unchanged; otherwise write it and return false.
    */
-  compute(node: RbNode<T>, exit: boolean): boolean;
-  get(owner: T): A;
-  set(owner: T, value: A): void;
+  compute(node: N, exit: boolean): boolean;
+  get(node: N): A;
+  set(node: N, value: A): void;
 }
 
-/** The callbacks RB_DECLARE_CALLBACKS generates. */
-export class RbAugmentCallbacksGeneric<T, A> implements RbAugmentCallbacks<T> {
-  private readonly ops: RbAugmentOps<T, A>;
+/**
+ * RB_DECLARE_CALLBACKS(RBSTATIC, RBNAME, RBSTRUCT, RBFIELD, RBAUGMENTED,
+ * RBCOMPUTE): the callbacks for any summary. Each use is its own class, as
+ * for RB_DECLARE_CALLBACKS_MAX.
+ */
+export function RB_DECLARE_CALLBACKS<N extends RbNode<N>, A>(ops: RbAugmentOps<N, A>): RbAugmentCallbacks<N> {
+  const { compute, get, set } = ops;
+  class RbAugmentCallbacksExpansion implements RbAugmentCallbacks<N> {
+    propagate(node: N | null, stop: N | null): void {
+      while (node !== stop && node !== null) {
+        if (compute(node, true)) break;
+        node = node.rb_parent;
+      }
+    }
 
-  constructor(ops: RbAugmentOps<T, A>) {
-    this.ops = ops;
-  }
+    copy(old: N, nw: N): void {
+      set(nw, get(old));
+    }
 
-  propagate(node: RbNode<T> | null, stop: RbNode<T> | null): void {
-    while (node !== stop && node !== null) {
-      if (this.ops.compute(node, true)) break;
-      node = node.rb_parent;
+    rotate(old: N, nw: N): void {
+      set(nw, get(old));
+      compute(old, false);
     }
   }
-
-  copy(old: RbNode<T>, nw: RbNode<T>): void {
-    this.ops.set(nw.owner, this.ops.get(old.owner));
-  }
-
-  rotate(old: RbNode<T>, nw: RbNode<T>): void {
-    this.ops.set(nw.owner, this.ops.get(old.owner));
-    this.ops.compute(old, false);
-  }
-}
-
-/** RB_DECLARE_CALLBACKS(RBSTATIC, RBNAME, RBSTRUCT, RBFIELD, RBAUGMENTED, RBCOMPUTE). */
-export function RB_DECLARE_CALLBACKS<T, A>(ops: RbAugmentOps<T, A>): RbAugmentCallbacksGeneric<T, A> {
-  return new RbAugmentCallbacksGeneric<T, A>(ops);
+  return new RbAugmentCallbacksExpansion();
 }

@@ -31,31 +31,31 @@ function fail(tree: string, msg: string, va?: VmapArea): never {
 }
 
 /** Black height of the subtree, checking colours and parent links on the way. */
-function check_rb(tree: string, n: RbNode<VmapArea> | null, parent: RbNode<VmapArea> | null): number {
+function check_rb(tree: string, n: VmapArea | null, parent: VmapArea | null): number {
   if (n === null) return 1;
-  if (n.rb_parent !== parent) fail(tree, 'bad parent pointer', n.owner);
-  if (n.rb_color !== RB_RED && n.rb_color !== RB_BLACK) fail(tree, 'bad colour', n.owner);
+  if (n.rb_parent !== parent) fail(tree, 'bad parent pointer', n);
+  if (n.rb_color !== RB_RED && n.rb_color !== RB_BLACK) fail(tree, 'bad colour', n);
   if (n.rb_color === RB_RED) {
     if ((n.rb_left !== null && n.rb_left.rb_color === RB_RED) || (n.rb_right !== null && n.rb_right.rb_color === RB_RED))
-      fail(tree, 'red node with a red child', n.owner);
+      fail(tree, 'red node with a red child', n);
   }
   const l = check_rb(tree, n.rb_left, n);
   const r = check_rb(tree, n.rb_right, n);
-  if (l !== r) fail(tree, `black height ${l} left, ${r} right`, n.owner);
+  if (l !== r) fail(tree, `black height ${l} left, ${r} right`, n);
   return l + (n.rb_color === RB_BLACK ? 1 : 0);
 }
 
-function inorder(n: RbNode<VmapArea> | null, out: VmapArea[]): void {
+function inorder(n: VmapArea | null, out: VmapArea[]): void {
   // Iterative: a corrupted tree must not blow the host stack.
-  const stack: RbNode<VmapArea>[] = [];
+  const stack: VmapArea[] = [];
   let cur = n;
   while (cur !== null || stack.length) {
     while (cur !== null) {
       stack.push(cur);
       cur = cur.rb_left;
     }
-    const top = stack.pop() as RbNode<VmapArea>;
-    out.push(top.owner);
+    const top = stack.pop() as VmapArea;
+    out.push(top);
     cur = top.rb_right;
   }
 }
@@ -63,7 +63,7 @@ function inorder(n: RbNode<VmapArea> | null, out: VmapArea[]): void {
 /** Check one tree and its list; returns the areas in address order. */
 export function check_vmap_tree(tree: string, root: RbRoot<VmapArea>, head: ListHead<VmapArea>, augmented: boolean): VmapArea[] {
   if (root.rb_node !== null) {
-    if (root.rb_node.rb_color !== RB_BLACK) fail(tree, 'red root', root.rb_node.owner);
+    if (root.rb_node.rb_color !== RB_BLACK) fail(tree, 'red root', root.rb_node);
     check_rb(tree, root.rb_node, null);
   }
   const areas: VmapArea[] = [];
@@ -79,7 +79,7 @@ export function check_vmap_tree(tree: string, root: RbRoot<VmapArea>, head: List
     if (!(va.va_end > va.va_start)) fail(tree, 'empty or inverted area', va);
     if (k > 0 && areas[k - 1].va_end > va.va_start) fail(tree, `overlaps ${hex(areas[k - 1].va_start)}-${hex(areas[k - 1].va_end)}`, va);
     if (augmented) {
-      const n = va.rb_node;
+      const n = va;
       const want = Math.max(va_size(va), get_subtree_max_size(n.rb_left), get_subtree_max_size(n.rb_right));
       if (va.subtree_max_size !== want) fail(tree, `subtree_max_size ${va.subtree_max_size}, computed ${want}`, va);
     }

@@ -44,20 +44,19 @@ export function find_vmap_lowest_match(
   const length = adjust_search_size ? size + align - 1 : size;
   let steps = 0;
   while (node !== null) {
-    let va = node.owner;
     steps++;
     // get_subtree_max_size(node->rb_left), written out.
     const left = node.rb_left;
-    if (left !== null && left.owner.subtree_max_size >= length && vstart < va.va_start) {
+    if (left !== null && left.subtree_max_size >= length && vstart < node.va_start) {
       node = left;
     } else {
-      if (is_within_this_va(va, size, align, vstart)) {
+      if (is_within_this_va(node, size, align, vstart)) {
         vmap_state.steps += steps;
-        return va;
+        return node;
       }
       // No point going right if no block there is at least the search length.
       const right = node.rb_right;
-      if (right !== null && right.owner.subtree_max_size >= length) {
+      if (right !== null && right.subtree_max_size >= length) {
         node = right;
         continue;
       }
@@ -67,18 +66,17 @@ export function find_vmap_lowest_match(
        * big-enough block unusable.
        */
       while ((node = node.rb_parent) !== null) {
-        va = node.owner;
         steps++;
-        if (is_within_this_va(va, size, align, vstart)) {
+        if (is_within_this_va(node, size, align, vstart)) {
           vmap_state.steps += steps;
-          return va;
+          return node;
         }
-        if (get_subtree_max_size(node.rb_right) >= length && vstart <= va.va_start) {
+        if (get_subtree_max_size(node.rb_right) >= length && vstart <= node.va_start) {
           /*
            * Shift vstart past the parent so the subtree just checked is
            * not entered again.
            */
-          vstart = va.va_start + 1;
+          vstart = node.va_start + 1;
           node = node.rb_right;
           break;
         }
@@ -194,7 +192,7 @@ export function va_clip(
   }
   if (type !== FL_FIT_TYPE) {
     augment_tree_propagate_from(va);
-    if (lva !== null) insert_vmap_area_augment(lva, va.rb_node, root, head);
+    if (lva !== null) insert_vmap_area_augment(lva, va, root, head);
   }
   return 0;
 }

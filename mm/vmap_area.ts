@@ -126,8 +126,14 @@ export function list_empty<T>(head: ListHead<T>): boolean {
   return head.next === head;
 }
 
-/** struct vmap_area (include/linux/vmalloc.h). */
-export class VmapArea {
+/**
+ * struct vmap_area (include/linux/vmalloc.h). The struct rb_node Linux
+ * embeds is the base class (lib/rbtree.ts): &va->rb_node is va itself, and
+ * rb_left/rb_right/rb_parent are VmapAreas, so a tree walk reads the links
+ * and va_start/va_end/subtree_max_size from one object. The area is on
+ * exactly one of the busy, free or lazy trees, or none (cleared) in transit.
+ */
+export class VmapArea extends RbNode<VmapArea> {
   /** Inclusive; page aligned for every area handed out (the free tree's edges need not be). */
   va_start = 0;
   /** Exclusive; va_end > va_start. */
@@ -142,9 +148,7 @@ export class VmapArea {
   vm: VmStruct | null = null;
   /** VMAP_RAM / VMAP_BLOCK. */
   flags = 0;
-  /** On exactly one of the busy, free or lazy trees, or none (cleared) in transit. */
-  readonly rb_node: RbNode<VmapArea> = new RbNode<VmapArea>(this);
-  /** The matching address-sorted list of that tree. */
+  /** The address-sorted list of the tree the area is on. */
   readonly list: ListHead<VmapArea> = new ListHead<VmapArea>(this);
 }
 
@@ -152,7 +156,7 @@ export class VmapArea {
  * vmap_area_cachep: Linux takes vmap_area objects from a kmem_cache so that
  * the hot paths (a NE split, a merge) do not go to the general allocator.
  * Here freed objects go on a bounded free list and are reused, which also
- * spares the JS heap two allocations per object (the rb_node and list).
+ * spares the JS heap two allocations per object (the area and its list).
  * A freed object must not be used again by its old owner (as in C).
  */
 const VMAP_AREA_CACHE_MAX = 4096;
@@ -172,10 +176,9 @@ export function kmem_cache_free_vmap_area(va: VmapArea): void {
   va.subtree_max_size = 0;
   va.vm = null;
   va.flags = 0;
-  const n = va.rb_node;
-  n.rb_parent = n; // RB_CLEAR_NODE
-  n.rb_left = null;
-  n.rb_right = null;
+  va.rb_parent = va; // RB_CLEAR_NODE
+  va.rb_left = null;
+  va.rb_right = null;
   va.list.next = va.list;
   va.list.prev = va.list;
   if (vmap_area_cachep.length < VMAP_AREA_CACHE_MAX) vmap_area_cachep.push(va);
@@ -185,8 +188,8 @@ export function va_size(va: VmapArea): number {
   return va.va_end - va.va_start;
 }
 
-export function get_subtree_max_size(node: RbNode<VmapArea> | null): number {
-  return node === null ? 0 : node.owner.subtree_max_size;
+export function get_subtree_max_size(node: VmapArea | null): number {
+  return node === null ? 0 : node.subtree_max_size;
 }
 
 /** RB_DECLARE_CALLBACKS_MAX(static, free_vmap_area_rb_augment_cb, ..., subtree_max_size, va_size). */
@@ -327,11 +330,10 @@ export function find_vmap_area_exceed_addr(addr: number): VmapArea | null {
   let n = vmap_state.vmap_area_root.rb_node;
   let steps = 0;
   while (n !== null) {
-    const tmp = n.owner;
     steps++;
-    if (tmp.va_end > addr) {
-      va = tmp;
-      if (tmp.va_start <= addr) break;
+    if (n.va_end > addr) {
+      va = n;
+      if (n.va_start <= addr) break;
       n = n.rb_left;
     } else {
       n = n.rb_right;
@@ -346,15 +348,14 @@ export function __find_vmap_area(addr: number, root: RbRoot<VmapArea>): VmapArea
   let n = root.rb_node;
   let steps = 0;
   while (n !== null) {
-    const va = n.owner;
     steps++;
-    if (addr < va.va_start) {
+    if (addr < n.va_start) {
       n = n.rb_left;
-    } else if (addr >= va.va_end) {
+    } else if (addr >= n.va_end) {
       n = n.rb_right;
     } else {
       vmap_state.steps += steps;
-      return va;
+      return n;
     }
   }
   vmap_state.steps += steps;
@@ -368,7 +369,7 @@ export function __find_vmap_area(addr: number, root: RbRoot<VmapArea>): VmapArea
  * pointer. Here the result is these two module variables (no allocation
  * per call): the parent (null: the root slot) and which child slot.
  */
-let va_link_parent: RbNode<VmapArea> | null = null;
+let va_link_parent: VmapArea | null = null;
 let va_link_slot: RbLink = 'rb_left';
 
 /**
@@ -376,8 +377,8 @@ let va_link_slot: RbLink = 'rb_left';
  * goes. An overlap with an existing area is a vmalloc bug: WARN and return
  * false, and the caller declines the insert.
  */
-function find_va_links(va: VmapArea, root: RbRoot<VmapArea> | null, from: RbNode<VmapArea> | null): boolean {
-  let n: RbNode<VmapArea> | null;
+function find_va_links(va: VmapArea, root: RbRoot<VmapArea> | null, from: VmapArea | null): boolean {
+  let n: VmapArea | null;
   if (root !== null) {
     n = root.rb_node;
     if (n === null) {
@@ -388,24 +389,23 @@ function find_va_links(va: VmapArea, root: RbRoot<VmapArea> | null, from: RbNode
   } else {
     n = from;
   }
-  let parent: RbNode<VmapArea> | null = null;
+  let parent: VmapArea | null = null;
   let slot: RbLink = 'rb_left';
   const start = va.va_start;
   const end = va.va_end;
   let steps = 0;
   while (n !== null) {
-    const tmp = n.owner;
     steps++;
     parent = n;
-    if (end <= tmp.va_start) {
+    if (end <= n.va_start) {
       slot = 'rb_left';
       n = n.rb_left;
-    } else if (start >= tmp.va_end) {
+    } else if (start >= n.va_end) {
       slot = 'rb_right';
       n = n.rb_right;
     } else {
       WARN(true, 'vmalloc bug: 0x%s-0x%s overlaps with 0x%s-0x%s',
-        format_va(start), format_va(end), format_va(tmp.va_start), format_va(tmp.va_end));
+        format_va(start), format_va(end), format_va(n.va_start), format_va(n.va_end));
       vmap_state.steps += steps;
       return false;
     }
@@ -420,32 +420,32 @@ function find_va_links(va: VmapArea, root: RbRoot<VmapArea> | null, from: RbNode
  * get_va_next_sibling(): the list entry that will follow a VA linked at
  * (parent, slot), or null when the tree is empty.
  */
-function get_va_next_sibling(parent: RbNode<VmapArea> | null, slot: RbLink): ListHead<VmapArea> | null {
+function get_va_next_sibling(parent: VmapArea | null, slot: RbLink): ListHead<VmapArea> | null {
   if (parent === null) return null;
-  const list = parent.owner.list;
+  const list = parent.list;
   return slot === 'rb_right' ? list.next : list;
 }
 
 function __link_va(
-  va: VmapArea, root: RbRoot<VmapArea>, parent: RbNode<VmapArea> | null, slot: RbLink,
+  va: VmapArea, root: RbRoot<VmapArea>, parent: VmapArea | null, slot: RbLink,
   head: ListHead<VmapArea>, augment: boolean,
 ): void {
   // The VA is not on the list yet, but its future predecessor is known.
   if (parent !== null) {
-    head = parent.owner.list;
+    head = parent.list;
     if (slot !== 'rb_right') head = head.prev;
   }
-  rb_link_node(va.rb_node, parent, slot);
+  rb_link_node(va, parent, slot);
   if (augment) {
     /*
      * A plain insertion: subtree_max_size is set to zero afterwards and
      * augment_tree_propagate_from() fills the values in bottom-up once the
      * node is in the tree.
      */
-    rb_insert_augmented(va.rb_node, root, free_vmap_area_rb_augment_cb);
+    rb_insert_augmented(va, root, free_vmap_area_rb_augment_cb);
     va.subtree_max_size = 0;
   } else {
-    rb_insert_color(va.rb_node, root);
+    rb_insert_color(va, root);
   }
   list_add(va.list, head);
   if (root === vmap_state.free_vmap_area_root) vmap_state.nr_free++;
@@ -454,14 +454,14 @@ function __link_va(
 
 function __unlink_va(va: VmapArea, root: RbRoot<VmapArea>, augment: boolean): void {
   // Test first: WARN_ON's rest arguments would allocate on every call.
-  if (RB_EMPTY_NODE(va.rb_node)) {
+  if (RB_EMPTY_NODE(va)) {
     WARN_ON(true, 'unlink_va: vmap_area on no tree');
     return;
   }
-  if (augment) rb_erase_augmented(va.rb_node, root, free_vmap_area_rb_augment_cb);
-  else rb_erase(va.rb_node, root);
+  if (augment) rb_erase_augmented(va, root, free_vmap_area_rb_augment_cb);
+  else rb_erase(va, root);
   list_del_init(va.list);
-  RB_CLEAR_NODE(va.rb_node);
+  RB_CLEAR_NODE(va);
   if (root === vmap_state.free_vmap_area_root) vmap_state.nr_free--;
   else if (root === vmap_state.vmap_area_root) vmap_state.nr_busy--;
 }
@@ -477,7 +477,7 @@ export function unlink_va_augment(va: VmapArea, root: RbRoot<VmapArea>): void {
 /* --- DEBUG_AUGMENT_PROPAGATE_CHECK --------------------------------------- */
 
 function compute_subtree_max_size(va: VmapArea): number {
-  return Math.max(va_size(va), get_subtree_max_size(va.rb_node.rb_left), get_subtree_max_size(va.rb_node.rb_right));
+  return Math.max(va_size(va), get_subtree_max_size(va.rb_left), get_subtree_max_size(va.rb_right));
 }
 
 /**
@@ -517,18 +517,17 @@ export function augment_tree_propagate_from(va: VmapArea): void {
    * free_vmap_area_rb_augment_cb.propagate(&va->rb_node, NULL), written
    * out for this struct (what the C macro expands to) to count the steps.
    */
-  let node: RbNode<VmapArea> | null = va.rb_node;
+  let node: VmapArea | null = va;
   let steps = 0;
   while (node !== null) {
-    const v = node.owner;
     steps++;
-    let max = v.va_end - v.va_start;
+    let max = node.va_end - node.va_start;
     const l = node.rb_left;
-    if (l !== null && l.owner.subtree_max_size > max) max = l.owner.subtree_max_size;
+    if (l !== null && l.subtree_max_size > max) max = l.subtree_max_size;
     const r = node.rb_right;
-    if (r !== null && r.owner.subtree_max_size > max) max = r.owner.subtree_max_size;
-    if (v.subtree_max_size === max) break;
-    v.subtree_max_size = max;
+    if (r !== null && r.subtree_max_size > max) max = r.subtree_max_size;
+    if (node.subtree_max_size === max) break;
+    node.subtree_max_size = max;
     node = node.rb_parent;
   }
   vmap_state.steps += steps;
@@ -540,7 +539,7 @@ export function insert_vmap_area(va: VmapArea, root: RbRoot<VmapArea>, head: Lis
 }
 
 export function insert_vmap_area_augment(
-  va: VmapArea, from: RbNode<VmapArea> | null, root: RbRoot<VmapArea>, head: ListHead<VmapArea>,
+  va: VmapArea, from: VmapArea | null, root: RbRoot<VmapArea>, head: ListHead<VmapArea>,
 ): void {
   const ok = from !== null ? find_va_links(va, null, from) : find_va_links(va, root, null);
   if (ok) {

@@ -118,7 +118,7 @@ export function __purge_vmap_area_lazy(start: number, end: number): boolean {
       const va = local[i];
       const nr = (va.va_end - va.va_start) / PAGE_SIZE;
       // Detached: off the lazy tree and list (whose root was just reset).
-      RB_CLEAR_NODE(va.rb_node);
+      RB_CLEAR_NODE(va);
       va.list.next = va.list;
       va.list.prev = va.list;
       if (merge_or_add_vmap_area_augment(va, vmap_state.free_vmap_area_root, vmap_state.free_vmap_area_list) === null) continue;

@@ -12,11 +12,11 @@ import { type RbLink, type RbNode, type RbRoot, type RbRootCached, __rb_insert, 
  */
 
 /** Insert `node` in sort order given by `less`; equal keys go after existing ones. */
-export function rb_add<T>(
-  node: RbNode<T>, tree: RbRoot<T>, less: (a: RbNode<T>, b: RbNode<T>) => boolean,
+export function rb_add<N extends RbNode<N>>(
+  node: N, tree: RbRoot<N>, less: (a: N, b: N) => boolean,
 ): void {
   let link = tree.rb_node;
-  let parent: RbNode<T> | null = null;
+  let parent: N | null = null;
   let slot: RbLink = 'rb_left';
   while (link !== null) {
     parent = link;
@@ -33,11 +33,11 @@ export function rb_add<T>(
 }
 
 /** rb_add() on a cached root. Returns `node` if it became the leftmost, else null. */
-export function rb_add_cached<T>(
-  node: RbNode<T>, tree: RbRootCached<T>, less: (a: RbNode<T>, b: RbNode<T>) => boolean,
-): RbNode<T> | null {
+export function rb_add_cached<N extends RbNode<N>>(
+  node: N, tree: RbRootCached<N>, less: (a: N, b: N) => boolean,
+): N | null {
   let link = tree.rb_root.rb_node;
-  let parent: RbNode<T> | null = null;
+  let parent: N | null = null;
   let slot: RbLink = 'rb_left';
   let leftmost = true;
   while (link !== null) {
@@ -60,11 +60,11 @@ export function rb_add_cached<T>(
  * Insert `node` unless a node comparing equal is present; returns that node
  * (and leaves the tree alone), or null after inserting.
  */
-export function rb_find_add<T>(
-  node: RbNode<T>, tree: RbRoot<T>, cmp: (a: RbNode<T>, b: RbNode<T>) => number,
-): RbNode<T> | null {
+export function rb_find_add<N extends RbNode<N>>(
+  node: N, tree: RbRoot<N>, cmp: (a: N, b: N) => number,
+): N | null {
   let link = tree.rb_node;
-  let parent: RbNode<T> | null = null;
+  let parent: N | null = null;
   let slot: RbLink = 'rb_left';
   while (link !== null) {
     parent = link;
@@ -85,7 +85,7 @@ export function rb_find_add<T>(
 }
 
 /** Any node matching `key` (cmp(key, node) === 0), or null. */
-export function rb_find<K, T>(key: K, tree: RbRoot<T>, cmp: (key: K, node: RbNode<T>) => number): RbNode<T> | null {
+export function rb_find<K, N extends RbNode<N>>(key: K, tree: RbRoot<N>, cmp: (key: K, node: N) => number): N | null {
   let node = tree.rb_node;
   while (node !== null) {
     const c = cmp(key, node);
@@ -97,11 +97,11 @@ export function rb_find<K, T>(key: K, tree: RbRoot<T>, cmp: (key: K, node: RbNod
 }
 
 /** The leftmost node matching `key`, or null. */
-export function rb_find_first<K, T>(
-  key: K, tree: RbRoot<T>, cmp: (key: K, node: RbNode<T>) => number,
-): RbNode<T> | null {
+export function rb_find_first<K, N extends RbNode<N>>(
+  key: K, tree: RbRoot<N>, cmp: (key: K, node: N) => number,
+): N | null {
   let node = tree.rb_node;
-  let match: RbNode<T> | null = null;
+  let match: N | null = null;
   while (node !== null) {
     const c = cmp(key, node);
     if (c <= 0) {
@@ -115,9 +115,9 @@ export function rb_find_first<K, T>(
 }
 
 /** The node after `node` if it also matches `key` (rb_for_each()), else null. */
-export function rb_next_match<K, T>(
-  key: K, node: RbNode<T>, cmp: (key: K, node: RbNode<T>) => number,
-): RbNode<T> | null {
+export function rb_next_match<K, N extends RbNode<N>>(
+  key: K, node: N, cmp: (key: K, node: N) => number,
+): N | null {
   const next = rb_next(node);
   if (next !== null && cmp(key, next) !== 0) return null;
   return next;

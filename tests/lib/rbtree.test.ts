@@ -22,20 +22,19 @@ import { TestNode, augment_callbacks, Prng, insert, insert_cached, insert_augmen
 
 
 function insert_augmented_cached(node: TestNode, root: RbRootCached<TestNode>): void {
-  let parent: RbNode<TestNode> | null = null;
+  let parent: TestNode | null = null;
   let link: RbLink = 'rb_left';
   let leftmost = true;
   let n = root.rb_root.rb_node;
   while (n !== null) {
     parent = n;
-    const p = n.owner;
-    if (p.augmented < node.val) p.augmented = node.val;
-    if (node.key < p.key) { link = 'rb_left'; n = n.rb_left; }
+    if (n.augmented < node.val) n.augmented = node.val;
+    if (node.key < n.key) { link = 'rb_left'; n = n.rb_left; }
     else { link = 'rb_right'; n = n.rb_right; leftmost = false; }
   }
   node.augmented = node.val;
-  rb_link_node(node.rb, parent, link);
-  rb_insert_augmented_cached(node.rb, root, leftmost, augment_callbacks);
+  rb_link_node(node, parent, link);
+  rb_insert_augmented_cached(node, root, leftmost, augment_callbacks);
 }
 
 /**
@@ -44,18 +43,18 @@ function insert_augmented_cached(node: TestNode, root: RbRootCached<TestNode>): 
  * propagate from it up to the root.
  */
 function insert_augmented_vmalloc(node: TestNode, root: RbRoot<TestNode>): void {
-  let parent: RbNode<TestNode> | null = null;
+  let parent: TestNode | null = null;
   let link: RbLink = 'rb_left';
   let n = root.rb_node;
   while (n !== null) {
     parent = n;
-    if (node.key < n.owner.key) { link = 'rb_left'; n = n.rb_left; }
+    if (node.key < n.key) { link = 'rb_left'; n = n.rb_left; }
     else { link = 'rb_right'; n = n.rb_right; }
   }
-  rb_link_node(node.rb, parent, link);
-  rb_insert_augmented(node.rb, root, augment_callbacks);
+  rb_link_node(node, parent, link);
+  rb_insert_augmented(node, root, augment_callbacks);
   node.augmented = 0;
-  augment_callbacks.propagate(node.rb, null);
+  augment_callbacks.propagate(node, null);
 }
 
 /* --- check() and check_augmented() ---------------------------------------- */
@@ -71,16 +70,16 @@ function fail(msg: string, n: TestNode | null): never {
  * and rb_last/rb_prev visit the same nodes as the recursive walk.
  * Returns the black height.
  */
-function check_tree<T>(root: RbRoot<T>, nr_nodes: number, keyof: (owner: T) => number): number {
-  const order: RbNode<T>[] = [];
+function check_tree<N extends RbNode<N>>(root: RbRoot<N>, nr_nodes: number, keyof: (node: N) => number): number {
+  const order: N[] = [];
   const top = root.rb_node;
   if (top !== null) {
     if (top.rb_parent !== null) throw new Error('rbtree check: root has a parent');
     if (top.rb_color !== RB_BLACK) throw new Error('rbtree check: root is red');
   }
-  const walk = (n: RbNode<T> | null, parent: RbNode<T> | null, depth: number): number => {
+  const walk = (n: N | null, parent: N | null, depth: number): number => {
     if (n === null) return 0;
-    const desc = `key ${keyof(n.owner)}`;
+    const desc = `key ${keyof(n)}`;
     if (depth > 200) throw new Error(`rbtree check: cycle below ${desc}`);
     if (n.rb_parent !== parent) throw new Error(`rbtree check: bad parent pointer at ${desc}`);
     if (n.rb_color !== RB_RED && n.rb_color !== RB_BLACK) throw new Error(`rbtree check: bad colour at ${desc}`);
@@ -95,8 +94,8 @@ function check_tree<T>(root: RbRoot<T>, nr_nodes: number, keyof: (owner: T) => n
   const bh = walk(top, null, 0);
   if (order.length !== nr_nodes) throw new Error(`rbtree check: ${order.length} nodes, expected ${nr_nodes}`);
   for (let i = 1; i < order.length; i++) {
-    if (keyof(order[i].owner) < keyof(order[i - 1].owner))
-      throw new Error(`rbtree check: key ${keyof(order[i].owner)} after ${keyof(order[i - 1].owner)}`);
+    if (keyof(order[i]) < keyof(order[i - 1]))
+      throw new Error(`rbtree check: key ${keyof(order[i])} after ${keyof(order[i - 1])}`);
   }
   // rbtree_test.c: count >= (1 << black_height) - 1
   if (nr_nodes < (1 << bh) - 1) throw new Error(`rbtree check: ${nr_nodes} nodes for black height ${bh}`);
@@ -112,16 +111,16 @@ function check_tree<T>(root: RbRoot<T>, nr_nodes: number, keyof: (owner: T) => n
   return bh;
 }
 
-function check<T extends { key: number }>(root: RbRoot<T>, nr_nodes: number): number {
+function check<N extends RbNode<N> & { key: number }>(root: RbRoot<N>, nr_nodes: number): number {
   return check_tree(root, nr_nodes, (o) => o.key);
 }
 
 function check_augmented(root: RbRoot<TestNode>, nr_nodes: number): void {
   check(root, nr_nodes);
-  const walk = (n: RbNode<TestNode> | null): number => {
+  const walk = (n: TestNode | null): number => {
     if (n === null) return -Infinity;
-    const max = Math.max(n.owner.val, walk(n.rb_left), walk(n.rb_right));
-    if (n.owner.augmented !== max) fail(`augmented ${n.owner.augmented} != subtree max ${max}`, n.owner);
+    const max = Math.max(n.val, walk(n.rb_left), walk(n.rb_right));
+    if (n.augmented !== max) fail(`augmented ${n.augmented} != subtree max ${max}`, n);
     return max;
   };
   walk(root.rb_node);
@@ -161,7 +160,7 @@ describe('lib_rbtree', () => {
         check(root, j + 1);
       }
       for (let j = 0; j < NODES; j++) {
-        rb_erase(nodes[j].rb, root);
+        rb_erase(nodes[j], root);
         check(root, NODES - j - 1);
       }
       expect(RB_EMPTY_ROOT(root)).toBe(true);
@@ -181,7 +180,7 @@ describe('lib_rbtree', () => {
       }
       let left = NODES;
       for (const n of order) {
-        rb_erase(n.rb, root);
+        rb_erase(n, root);
         check(root, --left);
       }
     }
@@ -197,7 +196,7 @@ describe('lib_rbtree', () => {
         check_cached(root, j + 1);
       }
       for (let j = 0; j < NODES; j++) {
-        rb_erase_cached(nodes[j].rb, root);
+        rb_erase_cached(nodes[j], root);
         check_cached(root, NODES - j - 1);
       }
       expect(rb_first_cached(root)).toBe(null);
@@ -215,7 +214,7 @@ describe('lib_rbtree', () => {
         check_augmented(root, j + 1);
       }
       for (let j = 0; j < NODES; j++) {
-        rb_erase_augmented(nodes[j].rb, root, augment_callbacks);
+        rb_erase_augmented(nodes[j], root, augment_callbacks);
         check_augmented(root, NODES - j - 1);
       }
     }
@@ -232,7 +231,7 @@ describe('lib_rbtree', () => {
         check_cached(root, j + 1);
       }
       for (let j = NODES - 1; j >= 0; j--) {
-        rb_erase_augmented_cached(nodes[j].rb, root, augment_callbacks);
+        rb_erase_augmented_cached(nodes[j], root, augment_callbacks);
         check_augmented(root.rb_root, j);
         check_cached(root, j);
       }
@@ -251,7 +250,7 @@ describe('lib_rbtree', () => {
         check_augmented(root, j + 1);
       }
       for (let j = 0; j < NODES; j++) {
-        rb_erase_augmented(nodes[j].rb, root, augment_callbacks);
+        rb_erase_augmented(nodes[j], root, augment_callbacks);
         check_augmented(root, NODES - j - 1);
       }
     }
@@ -265,7 +264,7 @@ describe('lib_rbtree', () => {
     for (let i = 0; i < 500; i++) {
       const n = nodes[prng.below(NODES)];
       n.val = prng.below(1 << 30);
-      augment_callbacks.propagate(n.rb, null);
+      augment_callbacks.propagate(n, null);
       check_augmented(root, NODES);
     }
   });
@@ -292,27 +291,27 @@ describe('lib_rbtree', () => {
             live.push(t);
           } else if (live.length > 0) {
             const [t] = live.splice(o.pick % live.length, 1);
-            rb_erase(t[0].rb, plain);
-            rb_erase_augmented(t[1].rb, aug, augment_callbacks);
-            rb_erase_cached(t[2].rb, cached);
+            rb_erase(t[0], plain);
+            rb_erase_augmented(t[1], aug, augment_callbacks);
+            rb_erase_cached(t[2], cached);
           }
           check(plain, live.length);
           check_augmented(aug, live.length);
           check_cached(cached, live.length);
           const want = live.map((t) => t[0].key).sort((a, b) => a - b);
           const fwd: number[] = [];
-          for (let n = rb_first(plain); n !== null; n = rb_next(n)) fwd.push(n.owner.key);
+          for (let n = rb_first(plain); n !== null; n = rb_next(n)) fwd.push(n.key);
           const back: number[] = [];
-          for (let n = rb_last(aug); n !== null; n = rb_prev(n)) back.push(n.owner.key);
+          for (let n = rb_last(aug); n !== null; n = rb_prev(n)) back.push(n.key);
           expect(fwd).toEqual(want);
           expect(back.reverse()).toEqual(want);
           // Equal keys keep insertion order (each goes right of its equals).
           const seq: TestNode[] = [];
-          for (let n = rb_first(plain); n !== null; n = rb_next(n)) seq.push(n.owner);
+          for (let n = rb_first(plain); n !== null; n = rb_next(n)) seq.push(n);
           const byKey = live.map((t) => t[0]).sort((a, b) => a.key - b.key);
           expect(seq).toEqual(byKey);
           const max = live.reduce((m, t) => Math.max(m, t[1].val), -Infinity);
-          if (aug.rb_node !== null) expect(aug.rb_node.owner.augmented).toBe(max);
+          if (aug.rb_node !== null) expect(aug.rb_node.augmented).toBe(max);
         }
       }),
       { seed: 20240601, numRuns: 200 },
@@ -325,38 +324,37 @@ describe('lib_rbtree', () => {
      * with __subtree_last = max(last) over the subtree, which prunes any
      * subtree whose intervals all end before the query.
      */
-    class Interval {
+    class Interval extends RbNode<Interval> {
       start: number; last: number; subtree_last = 0;
-      readonly rb = new RbNode<Interval>(this);
-      constructor(start: number, last: number) { this.start = start; this.last = last; }
+      constructor(start: number, last: number) { super(); this.start = start; this.last = last; }
     }
     const cb = RB_DECLARE_CALLBACKS_MAX<Interval>({
       compute: (n) => n.last, get: (n) => n.subtree_last, set: (n, v) => { n.subtree_last = v; },
     });
     const insert_iv = (iv: Interval, root: RbRoot<Interval>): void => {
-      let parent: RbNode<Interval> | null = null;
+      let parent: Interval | null = null;
       let link: RbLink = 'rb_left';
       let n = root.rb_node;
       while (n !== null) {
         parent = n;
-        if (n.owner.subtree_last < iv.last) n.owner.subtree_last = iv.last;
-        if (iv.start < n.owner.start) { link = 'rb_left'; n = n.rb_left; }
+        if (n.subtree_last < iv.last) n.subtree_last = iv.last;
+        if (iv.start < n.start) { link = 'rb_left'; n = n.rb_left; }
         else { link = 'rb_right'; n = n.rb_right; }
       }
       iv.subtree_last = iv.last;
-      rb_link_node(iv.rb, parent, link);
-      rb_insert_augmented(iv.rb, root, cb);
+      rb_link_node(iv, parent, link);
+      rb_insert_augmented(iv, root, cb);
     };
     // All intervals containing point q, in start order.
     const stab = (root: RbRoot<Interval>, q: number): Interval[] => {
       const out: Interval[] = [];
       let visited = 0;
-      const walk = (n: RbNode<Interval> | null): void => {
-        if (n === null || n.owner.subtree_last < q) return;
+      const walk = (n: Interval | null): void => {
+        if (n === null || n.subtree_last < q) return;
         visited++;
         walk(n.rb_left);
-        if (n.owner.start > q) return;
-        if (n.owner.last >= q) out.push(n.owner);
+        if (n.start > q) return;
+        if (n.last >= q) out.push(n);
         walk(n.rb_right);
       };
       walk(root.rb_node);
@@ -374,7 +372,7 @@ describe('lib_rbtree', () => {
         live.push(iv);
       } else {
         const [iv] = live.splice(prng.below(live.length), 1);
-        rb_erase_augmented(iv.rb, root, cb);
+        rb_erase_augmented(iv, root, cb);
       }
       if (step % 10 === 0) {
         check_tree(root, live.length, (iv) => iv.start);
@@ -398,21 +396,20 @@ describe('lib_rbtree', () => {
      *   lowest fit: size 2 -> A, size 4 -> B, size 7 -> B, size 8 -> none;
      *   with B gone, size 4 -> D.
      */
-    class Block {
+    class Block extends RbNode<Block> {
       va_start: number; va_end: number; subtree_max_size = 0;
-      readonly rb_node = new RbNode<Block>(this);
-      constructor(s: number, e: number) { this.va_start = s; this.va_end = e; }
+      constructor(s: number, e: number) { super(); this.va_start = s; this.va_end = e; }
     }
     const va_size = (va: Block): number => va.va_end - va.va_start;
     const cb = RB_DECLARE_CALLBACKS_MAX<Block>({
       compute: va_size, get: (va) => va.subtree_max_size, set: (va, v) => { va.subtree_max_size = v; },
     });
-    const get_subtree_max_size = (n: RbNode<Block> | null): number => (n === null ? 0 : n.owner.subtree_max_size);
+    const get_subtree_max_size = (n: Block | null): number => (n === null ? 0 : n.subtree_max_size);
     const lowest_match = (root: RbRoot<Block>, size: number): Block | null => {
       let n = root.rb_node;
       while (n !== null) {
         if (get_subtree_max_size(n.rb_left) >= size) { n = n.rb_left; continue; }
-        if (va_size(n.owner) >= size) return n.owner;
+        if (va_size(n) >= size) return n;
         if (get_subtree_max_size(n.rb_right) >= size) { n = n.rb_right; continue; }
         return null;
       }
@@ -420,18 +417,18 @@ describe('lib_rbtree', () => {
     };
     // insert_vmap_area_augment(): link, rb_insert_augmented, then propagate up.
     function add(va: Block, root: RbRoot<Block>): void {
-      let parent: RbNode<Block> | null = null;
+      let parent: Block | null = null;
       let link: RbLink = 'rb_left';
       let n = root.rb_node;
       while (n !== null) {
         parent = n;
-        if (va.va_start < n.owner.va_start) { link = 'rb_left'; n = n.rb_left; }
+        if (va.va_start < n.va_start) { link = 'rb_left'; n = n.rb_left; }
         else { link = 'rb_right'; n = n.rb_right; }
       }
-      rb_link_node(va.rb_node, parent, link);
-      rb_insert_augmented(va.rb_node, root, cb);
+      rb_link_node(va, parent, link);
+      rb_insert_augmented(va, root, cb);
       va.subtree_max_size = 0;
-      cb.propagate(va.rb_node, null);
+      cb.propagate(va, null);
     }
 
     // The picture above.
@@ -442,7 +439,7 @@ describe('lib_rbtree', () => {
     expect(lowest_match(root, 2)?.va_start).toBe(2);
     expect(lowest_match(root, 7)?.va_start).toBe(6);
     expect(lowest_match(root, 8)).toBe(null);
-    rb_erase_augmented(blocks[1].rb_node, root, cb);
+    rb_erase_augmented(blocks[1], root, cb);
     expect(lowest_match(root, 4)?.va_start).toBe(18);
 
     // Random non-overlapping blocks against a linear scan.
@@ -457,7 +454,7 @@ describe('lib_rbtree', () => {
         live.push(va);
       } else {
         const [va] = live.splice(prng.below(live.length), 1);
-        rb_erase_augmented(va.rb_node, tree, cb);
+        rb_erase_augmented(va, tree, cb);
       }
       const size = 1 + prng.below(4096);
       const want = live.filter((b) => va_size(b) >= size).sort((a, b) => a.va_start - b.va_start)[0] ?? null;
@@ -466,42 +463,41 @@ describe('lib_rbtree', () => {
   });
 
   it('supports any summary with RB_DECLARE_CALLBACKS (subtree count, rank/select)', () => {
-    class Ranked {
+    class Ranked extends RbNode<Ranked> {
       key: number; count = 1;
-      readonly rb = new RbNode<Ranked>(this);
-      constructor(key: number) { this.key = key; }
+      constructor(key: number) { super(); this.key = key; }
     }
-    const count_of = (n: RbNode<Ranked> | null): number => (n === null ? 0 : n.owner.count);
+    const count_of = (n: Ranked | null): number => (n === null ? 0 : n.count);
     const cb = RB_DECLARE_CALLBACKS<Ranked, number>({
       compute: (n, exit) => {
         const c = 1 + count_of(n.rb_left) + count_of(n.rb_right);
-        if (exit && n.owner.count === c) return true;
-        n.owner.count = c;
+        if (exit && n.count === c) return true;
+        n.count = c;
         return false;
       },
       get: (n) => n.count,
       set: (n, v) => { n.count = v; },
     });
     const add = (r: Ranked, root: RbRoot<Ranked>): void => {
-      let parent: RbNode<Ranked> | null = null;
+      let parent: Ranked | null = null;
       let link: RbLink = 'rb_left';
       let n = root.rb_node;
       while (n !== null) {
         parent = n;
-        n.owner.count++;
-        if (r.key < n.owner.key) { link = 'rb_left'; n = n.rb_left; }
+        n.count++;
+        if (r.key < n.key) { link = 'rb_left'; n = n.rb_left; }
         else { link = 'rb_right'; n = n.rb_right; }
       }
       r.count = 1;
-      rb_link_node(r.rb, parent, link);
-      rb_insert_augmented(r.rb, root, cb);
+      rb_link_node(r, parent, link);
+      rb_insert_augmented(r, root, cb);
     };
     const select = (root: RbRoot<Ranked>, i: number): Ranked | null => {
       let n = root.rb_node;
       while (n !== null) {
         const l = count_of(n.rb_left);
         if (i < l) n = n.rb_left;
-        else if (i === l) return n.owner;
+        else if (i === l) return n;
         else { i -= l + 1; n = n.rb_right; }
       }
       return null;
@@ -516,7 +512,7 @@ describe('lib_rbtree', () => {
         live.push(r);
       } else {
         const [r] = live.splice(prng.below(live.length), 1);
-        rb_erase_augmented(r.rb, root, cb);
+        rb_erase_augmented(r, root, cb);
       }
       expect(count_of(root.rb_node)).toBe(live.length);
       const sorted = live.map((r) => r.key).sort((a, b) => a - b);
@@ -539,15 +535,15 @@ describe('lib_rbtree', () => {
       check_augmented(root, 15);
       return { root, nodes };
     };
-    const find = (root: RbRoot<TestNode>, key: number): RbNode<TestNode> =>
-      rb_find(key, root, (k, n) => k - n.owner.key) as RbNode<TestNode>;
-    const anyRed = (root: RbRoot<TestNode>): RbNode<TestNode> => {
+    const find = (root: RbRoot<TestNode>, key: number): TestNode =>
+      rb_find(key, root, (k, n) => k - n.key) as TestNode;
+    const anyRed = (root: RbRoot<TestNode>): TestNode => {
       for (let n = rb_first(root); n !== null; n = rb_next(n)) if (n.rb_color === RB_RED) return n;
       throw new Error('no red node');
     };
 
     let t = build();
-    (t.root.rb_node as RbNode<TestNode>).rb_color = RB_RED;
+    (t.root.rb_node as TestNode).rb_color = RB_RED;
     expect(() => check(t.root, 15)).toThrow(/root is red/);
 
     t = build();
@@ -557,12 +553,12 @@ describe('lib_rbtree', () => {
     t = build();
     {
       const red = anyRed(t.root);
-      (red.rb_parent as RbNode<TestNode>).rb_color = RB_RED; // red parent over red child
+      (red.rb_parent as TestNode).rb_color = RB_RED; // red parent over red child
       expect(() => check(t.root, 15)).toThrow(/red node with a red child|black heights|root is red/);
     }
 
     t = build();
-    find(t.root, 3).owner.key = 99;
+    find(t.root, 3).key = 99;
     expect(() => check(t.root, 15)).toThrow(/key/);
 
     t = build();
@@ -573,14 +569,14 @@ describe('lib_rbtree', () => {
     expect(() => check(t.root, 14)).toThrow(/15 nodes, expected 14/);
 
     t = build();
-    find(t.root, 8).owner.augmented += 1;
+    find(t.root, 8).augmented += 1;
     expect(() => check_augmented(t.root, 15)).toThrow(/augmented/);
 
     t = build();
     // A leaf whose augmented value is stale after its val changed.
     {
-      const leaf = rb_first(t.root) as RbNode<TestNode>;
-      leaf.owner.val = 1000;
+      const leaf = rb_first(t.root) as TestNode;
+      leaf.val = 1000;
       expect(() => check_augmented(t.root, 15)).toThrow(/augmented/);
       augment_callbacks.propagate(leaf, null);
       check_augmented(t.root, 15);
@@ -589,7 +585,7 @@ describe('lib_rbtree', () => {
     t = build();
     // Losing a subtree.
     {
-      const r = t.root.rb_node as RbNode<TestNode>;
+      const r = t.root.rb_node as TestNode;
       r.rb_left = null;
       expect(() => check(t.root, 15)).toThrow();
     }
@@ -602,9 +598,9 @@ describe('lib_rbtree', () => {
     expect(rb_first_postorder(root)).toBe(null);
     const nodes: TestNode[] = [];
     for (let k = 0; k < 64; k++) nodes.push(new TestNode((k * 37) % 64, k));
-    expect(RB_EMPTY_NODE(nodes[0].rb)).toBe(true);
+    expect(RB_EMPTY_NODE(nodes[0])).toBe(true);
     nodes.forEach((n) => insert(n, root));
-    expect(RB_EMPTY_NODE(nodes[0].rb)).toBe(false);
+    expect(RB_EMPTY_NODE(nodes[0])).toBe(false);
     const keys: number[] = [];
     for (let n = rb_first(root); n !== null; n = rb_next(n)) keys.push(rb_entry(n).key);
     expect(keys).toEqual([...Array(64).keys()]);
@@ -613,7 +609,7 @@ describe('lib_rbtree', () => {
     expect(rkeys).toEqual([...Array(64).keys()].reverse());
 
     // Postorder: every node after both its children, each exactly once.
-    const seen = new Set<RbNode<TestNode>>();
+    const seen = new Set<TestNode>();
     for (let n = rb_first_postorder(root); n !== null; n = rb_next_postorder(n)) {
       if (n.rb_left !== null) expect(seen.has(n.rb_left)).toBe(true);
       if (n.rb_right !== null) expect(seen.has(n.rb_right)).toBe(true);
@@ -623,11 +619,11 @@ describe('lib_rbtree', () => {
     expect(seen.size).toBe(64);
 
     const victim = nodes[5];
-    rb_erase(victim.rb, root);
-    RB_CLEAR_NODE(victim.rb);
-    expect(RB_EMPTY_NODE(victim.rb)).toBe(true);
-    expect(rb_next(victim.rb)).toBe(null);
-    expect(rb_prev(victim.rb)).toBe(null);
+    rb_erase(victim, root);
+    RB_CLEAR_NODE(victim);
+    expect(RB_EMPTY_NODE(victim)).toBe(true);
+    expect(rb_next(victim)).toBe(null);
+    expect(rb_prev(victim)).toBe(null);
     expect(rb_entry_safe(null)).toBe(null);
     check(root, 63);
   });
@@ -642,25 +638,25 @@ describe('lib_rbtree', () => {
     for (const k of [15, 0, 30, 7]) {
       const old = nodes[k];
       const nw = new TestNode(k, 1);
-      rb_replace_node(old.rb, nw.rb, root);
+      rb_replace_node(old, nw, root);
       nodes[k] = nw;
       check(root, 31);
     }
     const vals: number[] = [];
-    for (let n = rb_first(root); n !== null; n = rb_next(n)) vals.push(n.owner.val);
+    for (let n = rb_first(root); n !== null; n = rb_next(n)) vals.push(n.val);
     expect(vals.filter((v) => v === 1).length).toBe(4);
-    expect(rb_find(15, root, (k, n) => k - n.owner.key)?.owner).toBe(nodes[15]);
+    expect(rb_find(15, root, (k, n) => k - n.key)).toBe(nodes[15]);
   });
 
   it('rb_add, rb_add_cached, rb_find, rb_find_first, rb_next_match, rb_find_add', () => {
-    const less = (a: RbNode<TestNode>, b: RbNode<TestNode>): boolean => a.owner.key < b.owner.key;
-    const cmp = (k: number, n: RbNode<TestNode>): number => k - n.owner.key;
+    const less = (a: TestNode, b: TestNode): boolean => a.key < b.key;
+    const cmp = (k: number, n: TestNode): number => k - n.key;
     const root = new RbRoot<TestNode>();
     const prng = new Prng(123);
     const all: TestNode[] = [];
     for (let i = 0; i < 200; i++) {
       const n = new TestNode(prng.below(50), i);
-      rb_add(n.rb, root, less);
+      rb_add(n, root, less);
       all.push(n);
     }
     check(root, 200);
@@ -668,27 +664,27 @@ describe('lib_rbtree', () => {
       const want = all.filter((n) => n.key === k); // insertion order = tree order for equals
       const first = rb_find_first(k, root, cmp);
       const got: TestNode[] = [];
-      for (let n = first; n !== null; n = rb_next_match(k, n, cmp)) got.push(n.owner);
+      for (let n = first; n !== null; n = rb_next_match(k, n, cmp)) got.push(n);
       expect(got).toEqual(want);
       const any = rb_find(k, root, cmp);
-      expect(any === null ? null : any.owner.key).toBe(want.length ? k : null);
+      expect(any === null ? null : any.key).toBe(want.length ? k : null);
     }
 
     const uniq = new RbRoot<TestNode>();
-    const ncmp = (a: RbNode<TestNode>, b: RbNode<TestNode>): number => a.owner.key - b.owner.key;
+    const ncmp = (a: TestNode, b: TestNode): number => a.key - b.key;
     const a = new TestNode(3, 0);
     const b = new TestNode(3, 1);
-    expect(rb_find_add(a.rb, uniq, ncmp)).toBe(null);
-    expect(rb_find_add(b.rb, uniq, ncmp)).toBe(a.rb);
+    expect(rb_find_add(a, uniq, ncmp)).toBe(null);
+    expect(rb_find_add(b, uniq, ncmp)).toBe(a);
     check(uniq, 1);
 
     const cached = new RbRootCached<TestNode>();
     const c5 = new TestNode(5, 0);
     const c9 = new TestNode(9, 0);
     const c1 = new TestNode(1, 0);
-    expect(rb_add_cached(c5.rb, cached, less)).toBe(c5.rb);
-    expect(rb_add_cached(c9.rb, cached, less)).toBe(null);
-    expect(rb_add_cached(c1.rb, cached, less)).toBe(c1.rb);
+    expect(rb_add_cached(c5, cached, less)).toBe(c5);
+    expect(rb_add_cached(c9, cached, less)).toBe(null);
+    expect(rb_add_cached(c1, cached, less)).toBe(c1);
     check_cached(cached, 3);
     expect(rb_entry_safe(rb_first_cached(cached))).toBe(c1);
   });
@@ -697,9 +693,9 @@ describe('lib_rbtree', () => {
     expect(rb_is_black(null)).toBe(true);
     expect(rb_is_red(null)).toBe(false);
     const n = new TestNode(0, 0);
-    expect(rb_is_red(n.rb)).toBe(true); // new nodes are red until inserted
+    expect(rb_is_red(n)).toBe(true); // new nodes are red until inserted
     const root = new RbRoot<TestNode>();
     insert(n, root);
-    expect(rb_is_black(n.rb)).toBe(true);
+    expect(rb_is_black(n)).toBe(true);
   });
 });

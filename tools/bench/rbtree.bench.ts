@@ -14,7 +14,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { OrderedMap } from 'js-sdsl';
-import { type RbNode, RbRoot, RbRootCached, rb_erase, rb_erase_cached, rb_first, rb_next } from '../../lib/rbtree.ts';
+import { RbRoot, RbRootCached, rb_erase, rb_erase_cached, rb_first, rb_next } from '../../lib/rbtree.ts';
 import { rb_find } from '../../include/linux/rbtree.ts';
 import { rb_erase_augmented } from '../../lib/rbtree_augmented.ts';
 import { TestNode, Prng, insert, insert_cached, insert_augmented, augment_callbacks } from '../testing/rbtree_test.ts';
@@ -24,7 +24,7 @@ const NODES = 100;
 const PERF_LOOPS = 20000;
 const ROUNDS = 7;
 
-const cmp_key = (key: number, n: RbNode<TestNode>): number => (key < n.owner.key ? -1 : key > n.owner.key ? 1 : 0);
+const cmp_key = (key: number, n: TestNode): number => (key < n.key ? -1 : key > n.key ? 1 : 0);
 
 /** NODES distinct random keys, from the seeded kernel PRNG. */
 function make_nodes(seed: number): TestNode[] {
@@ -82,25 +82,25 @@ export function main(perf_loops: number = PERF_LOOPS): RbtreeBenchResult[] {
 
   rows.push(['plain', measure(perf_loops, () => {
     for (let j = 0; j < NODES; j++) insert(nodes[j], root);
-    for (let j = 0; j < NODES; j++) rb_erase(nodes[j].rb, root);
+    for (let j = 0; j < NODES; j++) rb_erase(nodes[j], root);
     return root.rb_node === null ? 1 : 0;
   }), 2 * NODES]);
 
   rows.push(['plain, find+erase', measure(perf_loops, () => {
     for (let j = 0; j < NODES; j++) insert(nodes[j], root);
-    for (let j = 0; j < NODES; j++) rb_erase(rb_find(nodes[j].key, root, cmp_key) as RbNode<TestNode>, root);
+    for (let j = 0; j < NODES; j++) rb_erase(rb_find(nodes[j].key, root, cmp_key) as TestNode, root);
     return root.rb_node === null ? 1 : 0;
   }), 2 * NODES]);
 
   rows.push(['cached', measure(perf_loops, () => {
     for (let j = 0; j < NODES; j++) insert_cached(nodes[j], cached);
-    for (let j = 0; j < NODES; j++) rb_erase_cached(nodes[j].rb, cached);
+    for (let j = 0; j < NODES; j++) rb_erase_cached(nodes[j], cached);
     return cached.rb_leftmost === null ? 1 : 0;
   }), 2 * NODES]);
 
   rows.push(['augmented', measure(perf_loops, () => {
     for (let j = 0; j < NODES; j++) insert_augmented(nodes[j], aug);
-    for (let j = 0; j < NODES; j++) rb_erase_augmented(nodes[j].rb, aug, augment_callbacks);
+    for (let j = 0; j < NODES; j++) rb_erase_augmented(nodes[j], aug, augment_callbacks);
     return aug.rb_node === null ? 1 : 0;
   }), 2 * NODES]);
 
@@ -114,7 +114,7 @@ export function main(perf_loops: number = PERF_LOOPS): RbtreeBenchResult[] {
   });
   const walk = measure(perf_loops, () => {
     let sum = 0;
-    for (let n = rb_first(root); n !== null; n = rb_next(n)) sum += n.owner.val;
+    for (let n = rb_first(root); n !== null; n = rb_next(n)) sum += n.val;
     return sum;
   });
 

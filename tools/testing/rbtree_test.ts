@@ -9,12 +9,13 @@ import { RbNode, type RbRoot, type RbRootCached, type RbLink, rb_insert_color, r
 import { RB_DECLARE_CALLBACKS_MAX, rb_insert_augmented } from '../../lib/rbtree_augmented.ts';
 import { RndState, prandom_u32_state, prandom_u32_below } from '../../lib/prandom.ts';
 
-export class TestNode {
+/** struct test_node: the rb_node it embeds is the base class. */
+export class TestNode extends RbNode<TestNode> {
   key: number;
   val: number;
   augmented = 0;
-  readonly rb: RbNode<TestNode> = new RbNode<TestNode>(this);
   constructor(key: number, val: number) {
+    super();
     this.key = key;
     this.val = val;
   }
@@ -41,45 +42,44 @@ export class Prng {
 }
 
 export function insert(node: TestNode, root: RbRoot<TestNode>): void {
-  let parent: RbNode<TestNode> | null = null;
+  let parent: TestNode | null = null;
   let link: RbLink = 'rb_left';
   let n = root.rb_node;
   while (n !== null) {
     parent = n;
-    if (node.key < n.owner.key) { link = 'rb_left'; n = n.rb_left; }
+    if (node.key < n.key) { link = 'rb_left'; n = n.rb_left; }
     else { link = 'rb_right'; n = n.rb_right; }
   }
-  rb_link_node(node.rb, parent, link);
-  rb_insert_color(node.rb, root);
+  rb_link_node(node, parent, link);
+  rb_insert_color(node, root);
 }
 
 export function insert_cached(node: TestNode, root: RbRootCached<TestNode>): void {
-  let parent: RbNode<TestNode> | null = null;
+  let parent: TestNode | null = null;
   let link: RbLink = 'rb_left';
   let leftmost = true;
   let n = root.rb_root.rb_node;
   while (n !== null) {
     parent = n;
-    if (node.key < n.owner.key) { link = 'rb_left'; n = n.rb_left; }
+    if (node.key < n.key) { link = 'rb_left'; n = n.rb_left; }
     else { link = 'rb_right'; n = n.rb_right; leftmost = false; }
   }
-  rb_link_node(node.rb, parent, link);
-  rb_insert_color_cached(node.rb, root, leftmost);
+  rb_link_node(node, parent, link);
+  rb_insert_color_cached(node, root, leftmost);
 }
 
 /** Linux's way: raise the augmented value on the way down, then insert. */
 export function insert_augmented(node: TestNode, root: RbRoot<TestNode>): void {
-  let parent: RbNode<TestNode> | null = null;
+  let parent: TestNode | null = null;
   let link: RbLink = 'rb_left';
   let n = root.rb_node;
   while (n !== null) {
     parent = n;
-    const p = n.owner;
-    if (p.augmented < node.val) p.augmented = node.val;
-    if (node.key < p.key) { link = 'rb_left'; n = n.rb_left; }
+    if (n.augmented < node.val) n.augmented = node.val;
+    if (node.key < n.key) { link = 'rb_left'; n = n.rb_left; }
     else { link = 'rb_right'; n = n.rb_right; }
   }
   node.augmented = node.val;
-  rb_link_node(node.rb, parent, link);
-  rb_insert_augmented(node.rb, root, augment_callbacks);
+  rb_link_node(node, parent, link);
+  rb_insert_augmented(node, root, augment_callbacks);
 }
