@@ -64,35 +64,47 @@ export class GeneralProtection extends Error {
 const VA_LIMIT = 2 ** 48;
 /* Hot-path constants as module locals (imported bindings are getters under the TS loaders). */
 const E_TLB_HIT = ev.HW_TLB_HIT, E_TLB_MISS = ev.HW_TLB_MISS, E_WALK = ev.HW_WALK, E_WALK_STEP = ev.HW_WALK_STEP;
-const U_MASK = Tlb.U_ENTRIES - 1;
-const A_WRITE = ACC_WRITE;
+const U_MASK = Tlb.U_ENTRIES - 1, U_GEN = Tlb.U_GEN;
+const A_READ = ACC_READ, A_WRITE = ACC_WRITE;
 const T_DIRTY = TLB_DIRTY;
 
 /*
- * PERM_OK[mode << 7 | flags << 2 | acc]: access_error() precomputed for every
- * paging mode (CPL3, CR0.WP, SMEP, SMAP, AC) and TLB flag combination, so a
- * TLB hit checks permissions with one load. A write also needs D set in the
- * entry (otherwise the CPU re-walks to set it).
+ * U_ALLOW[cfg << 5 | flags]: access_error() precomputed for a front-cache
+ * entry, as a 12-bit mask with bit 3 * (2 * user + ac) + acc set when an
+ * access of kind acc is allowed at that CPL and EFLAGS.AC. cfg holds the
+ * paging controls that change only with CR0/CR4 (WP, SMEP, SMAP); a change
+ * there empties the front cache, so the mask is computed once per fill and a
+ * hit checks permissions with one AND against this CPU's mode bit. A write
+ * also needs D set in the entry (otherwise the CPU re-walks to set it).
  */
-const MODE_USER = 1, MODE_WP = 2, MODE_SMEP = 4, MODE_SMAP = 8, MODE_AC = 16;
-const PERM_OK = new Uint8Array(32 * 128);
-for (let mode = 0; mode < 32; mode++)
+const CFG_WP = 1, CFG_SMEP = 2, CFG_SMAP = 4;
+const U_ALLOW = new Int32Array(8 * 32);
+for (let cfg = 0; cfg < 8; cfg++)
   for (let flags = 0; flags < 32; flags++)
-    for (let acc = 0; acc < 3; acc++) {
-      const ok = access_error(flags, acc as Access, (mode & MODE_USER) !== 0, (mode & MODE_WP) !== 0,
-        (mode & MODE_SMEP) !== 0, (mode & MODE_SMAP) !== 0, (mode & MODE_AC) !== 0) === 0 &&
-        (acc !== ACC_WRITE || (flags & TLB_DIRTY) !== 0);
-      PERM_OK[(mode << 7) | (flags << 2) | acc] = ok ? 1 : 0;
-    }
+    for (let mode = 0; mode < 4; mode++)
+      for (let acc = 0; acc < 3; acc++) {
+        const ok = access_error(flags, acc as Access, (mode & 2) !== 0, (cfg & CFG_WP) !== 0,
+          (cfg & CFG_SMEP) !== 0, (cfg & CFG_SMAP) !== 0, (mode & 1) !== 0) === 0 &&
+          (acc !== ACC_WRITE || (flags & TLB_DIRTY) !== 0);
+        if (ok) U_ALLOW[(cfg << 5) | flags] |= 1 << (3 * mode + acc);
+      }
 const PHYS_LIMIT = 2 ** MAXPHYADDR;
 /** Identical faults in a row, with the handler asking to retry, before we call it a livelock. */
 const MAX_FAULT_RETRIES = 4;
 
 export class Cpu {
   readonly tlb: Tlb;
-  readonly ev = new Float64Array(ev.NR_HW_EVENTS);
-  /** Cycle clock. */
-  clock = 0;
+  private readonly _ev = new Float64Array(ev.NR_HW_EVENTS);
+  private _clock = 0;
+  /*
+   * Front-cache hits not yet folded into _ev and _clock. A Float64 counter
+   * bumped on every hit is a loop-carried load-add-store through memory that
+   * costs more than the lookup itself; a small integer field does not. It is
+   * folded on every slow-path translation and whenever anyone reads ev or
+   * clock, so readers never see the difference. (Were it ever to pass 2^31
+   * without a fold, V8 would only widen the field to a double: still exact.)
+   */
+  private u_hits = 0;
   cr0 = X86_CR0_PE | X86_CR0_PG | X86_CR0_WP;
   /** CR3 without bit 63 (it always reads as 0). */
   private cr3 = 0;
@@ -104,11 +116,12 @@ export class Cpu {
   private _ac = false;
   private readonly c_tlb_hit: number;
   /* The TLB's front-cache arrays, held here to save a load on the hot path. */
-  private readonly u_key: Float64Array;
-  private readonly u_pa: Float64Array;
-  private readonly u_flags: Int32Array;
-  /** PERM_OK row for the current mode, kept in step with CPL, AC, CR0 and CR4. */
-  private mode_base = 0;
+  private readonly u_ent: Float64Array;
+  private readonly u_allow: Int32Array;
+  /** This CPU's bit in a U_ALLOW mask: 1 << 3 * (2 * user + ac), kept in step with CPL and AC. */
+  private mode_bit = 1;
+  /** U_ALLOW row for CR0.WP, CR4.SMEP and CR4.SMAP as they are now. */
+  private allow_row = 0;
   /** Cached from CR3/CR4 for the hot path. */
   private cur_pcid = 0;
   private pgd_pa = 0;
@@ -126,9 +139,8 @@ export class Cpu {
   ) {
     this.tlb = new Tlb(tlb_config);
     this.c_tlb_hit = costs.tlb_hit;
-    this.u_key = this.tlb.u_key;
-    this.u_pa = this.tlb.u_pa;
-    this.u_flags = this.tlb.u_flags;
+    this.u_ent = this.tlb.u_ent;
+    this.u_allow = this.tlb.u_allow;
     this.update_mode();
   }
 
@@ -145,28 +157,54 @@ export class Cpu {
   }
 
   private update_mode(): void {
-    let m = 0;
-    if (this._cpl === 3) m |= MODE_USER;
-    if (this.cr0 & X86_CR0_WP) m |= MODE_WP;
-    if (this.cr4 & X86_CR4_SMEP) m |= MODE_SMEP;
-    if (this.cr4 & X86_CR4_SMAP) m |= MODE_SMAP;
-    if (this._ac) m |= MODE_AC;
-    this.mode_base = m << 7;
+    this.mode_bit = 1 << (3 * ((this._cpl === 3 ? 2 : 0) + (this._ac ? 1 : 0)));
+    let cfg = 0;
+    if (this.cr0 & X86_CR0_WP) cfg |= CFG_WP;
+    if (this.cr4 & X86_CR4_SMEP) cfg |= CFG_SMEP;
+    if (this.cr4 & X86_CR4_SMAP) cfg |= CFG_SMAP;
+    if (cfg << 5 !== this.allow_row) {
+      // Front-cache masks were computed under the old controls.
+      this.allow_row = cfg << 5;
+      this.tlb.pcid_switched();
+    }
+  }
+
+  /** Event counters (events.ts), like the PMU's: read them as perf stat does. */
+  get ev(): Float64Array {
+    this.fold_hits();
+    return this._ev;
+  }
+
+  /** Cycle clock. */
+  get clock(): number {
+    return this._clock + this.u_hits * this.c_tlb_hit;
+  }
+  set clock(v: number) {
+    this.fold_hits();
+    this._clock = v;
+  }
+
+  private fold_hits(): void {
+    const h = this.u_hits;
+    if (h === 0) return;
+    this.u_hits = 0;
+    this._ev[E_TLB_HIT] += h;
+    this._clock += h * this.c_tlb_hit;
   }
 
   charge(cycles: number): void {
-    this.clock += cycles;
+    this._clock += cycles;
   }
 
   count(event: number, n = 1): void {
-    this.ev[event] += n;
+    this._ev[event] += n;
   }
 
   /* ---- faults ---- */
 
   private raise_gp(vector: number, reason: string): false {
-    this.ev[ev.HW_GP]++;
-    this.clock += this.costs.exception;
+    this._ev[ev.HW_GP]++;
+    this._clock += this.costs.exception;
     const h = this.machine.trap_table[vector];
     if (h && h(this, 0, 0, reason) === FAULT_FIXUP) return false;
     throw new GeneralProtection(vector, `CPU ${this.id}: ${vector === X86_TRAP_UD ? '#UD' : '#GP'}: ${reason}`);
@@ -174,8 +212,8 @@ export class Cpu {
 
   private raise_pf(va: number, code: number): FaultResult {
     this.cr2 = va;
-    this.ev[ev.HW_PAGE_FAULT]++;
-    this.clock += this.costs.exception;
+    this._ev[ev.HW_PAGE_FAULT]++;
+    this._clock += this.costs.exception;
     const h = this.machine.trap_table[X86_TRAP_PF];
     if (!h)
       throw new MachineCheck(`CPU ${this.id}: #PF at ${va.toString(16)} error_code 0x${code.toString(16)} with no handler`);
@@ -212,11 +250,11 @@ export class Cpu {
     this.pgd_pa = pgd;
     this.cur_pcid = pcide ? low : 0;
     this.tlb.pcid_switched();
-    this.clock += this.costs.cr3_write;
+    this._clock += this.costs.cr3_write;
     if (noflush) {
-      this.ev[ev.HW_CR3_WRITE_NOFLUSH]++;
+      this._ev[ev.HW_CR3_WRITE_NOFLUSH]++;
     } else {
-      this.ev[ev.HW_CR3_WRITE]++;
+      this._ev[ev.HW_CR3_WRITE]++;
       this.tlb.flush_pcid(this.cur_pcid);
     }
     return true;
@@ -248,11 +286,11 @@ export class Cpu {
     if ((val & X86_CR4_PCIDE) && !(old & X86_CR4_PCIDE) && this.cr3 % 4096 !== 0)
       return this.raise_gp(X86_TRAP_GP, 'setting CR4.PCIDE with CR3[11:0] != 0');
     this.cr4 = val;
-    this.clock += this.costs.cr4_write;
-    this.ev[ev.HW_CR4_WRITE]++;
+    this._clock += this.costs.cr4_write;
+    this._ev[ev.HW_CR4_WRITE]++;
     if (((old ^ val) & X86_CR4_PGE) || ((old & X86_CR4_PCIDE) && !(val & X86_CR4_PCIDE))) {
       this.tlb.flush_all();
-      this.ev[ev.HW_TLB_FLUSH_ALL]++;
+      this._ev[ev.HW_TLB_FLUSH_ALL]++;
     }
     this.cur_pcid = val & X86_CR4_PCIDE ? this.cr3 % 4096 : 0;
     this.tlb.pcid_switched();
@@ -273,8 +311,8 @@ export class Cpu {
 
   /** INVLPG: the page of `va` in the current PCID, and global entries for it. */
   invlpg(va: number): void {
-    this.clock += this.costs.invlpg;
-    this.ev[ev.HW_INVLPG]++;
+    this._clock += this.costs.invlpg;
+    this._ev[ev.HW_INVLPG]++;
     if (Number.isInteger(va) && va >= 0 && va < VA_LIMIT) this.tlb.invlpg(va, this.cur_pcid);
   }
 
@@ -292,24 +330,24 @@ export class Cpu {
       case INVPCID_TYPE_INDIV_ADDR:
         if (!Number.isInteger(addr) || addr < 0 || addr >= VA_LIMIT)
           return this.raise_gp(X86_TRAP_GP, `INVPCID type 0 with non-canonical address ${addr}`);
-        this.clock += c.invpcid_addr;
-        this.ev[ev.HW_INVPCID_ADDR]++;
+        this._clock += c.invpcid_addr;
+        this._ev[ev.HW_INVPCID_ADDR]++;
         this.tlb.flush_addr_pcid(addr, pcid);
         return true;
       case INVPCID_TYPE_SINGLE_CTXT:
-        this.clock += c.invpcid_ctx;
-        this.ev[ev.HW_INVPCID_CTX]++;
+        this._clock += c.invpcid_ctx;
+        this._ev[ev.HW_INVPCID_CTX]++;
         this.tlb.flush_pcid(pcid);
         return true;
       case INVPCID_TYPE_ALL_INCL_GLOBAL:
-        this.clock += c.invpcid_all;
-        this.ev[ev.HW_INVPCID_ALL]++;
-        this.ev[ev.HW_TLB_FLUSH_ALL]++;
+        this._clock += c.invpcid_all;
+        this._ev[ev.HW_INVPCID_ALL]++;
+        this._ev[ev.HW_TLB_FLUSH_ALL]++;
         this.tlb.flush_all();
         return true;
       case INVPCID_TYPE_ALL_NON_GLOBAL:
-        this.clock += c.invpcid_nonglobal;
-        this.ev[ev.HW_INVPCID_NONGLOBAL]++;
+        this._clock += c.invpcid_nonglobal;
+        this._ev[ev.HW_INVPCID_NONGLOBAL]++;
         this.tlb.flush_nonglobal();
         return true;
       default:
@@ -321,36 +359,36 @@ export class Cpu {
 
   stac(): void {
     this._ac = true;
-    this.mode_base |= MODE_AC << 7;
+    this.update_mode();
   }
 
   clac(): void {
     this._ac = false;
-    this.mode_base &= ~(MODE_AC << 7);
+    this.update_mode();
   }
 
   /** IBPB: WRMSR IA32_PRED_CMD.IBPB. */
   ibpb(): void {
-    this.clock += this.costs.ibpb;
-    this.ev[ev.HW_IBPB]++;
+    this._clock += this.costs.ibpb;
+    this._ev[ev.HW_IBPB]++;
   }
 
   /** WRMSR IA32_FLUSH_CMD.L1D_FLUSH. */
   l1d_flush(): void {
-    this.clock += this.costs.l1d_flush;
-    this.ev[ev.HW_L1D_FLUSH]++;
+    this._clock += this.costs.l1d_flush;
+    this._ev[ev.HW_L1D_FLUSH]++;
   }
 
   /** VERW with a selector: clears CPU buffers (MDS mitigation). */
   verw(): void {
-    this.clock += this.costs.verw;
-    this.ev[ev.HW_VERW]++;
+    this._clock += this.costs.verw;
+    this._ev[ev.HW_VERW]++;
   }
 
   /** The 32-entry RSB-stuffing call sequence (__FILL_RETURN_BUFFER). */
   rsb_fill(): void {
-    this.clock += this.costs.rsb_fill;
-    this.ev[ev.HW_RSB_FILL]++;
+    this._clock += this.costs.rsb_fill;
+    this._ev[ev.HW_RSB_FILL]++;
   }
 
   /** SYSCALL: enter CPL 0. */
@@ -358,8 +396,8 @@ export class Cpu {
     this.cpl = 0;
     this._ac = false;
     this.update_mode();
-    this.clock += this.costs.syscall;
-    this.ev[ev.HW_SYSCALL]++;
+    this._clock += this.costs.syscall;
+    this._ev[ev.HW_SYSCALL]++;
   }
 
   /** SYSRET: return to CPL 3. */
@@ -367,8 +405,8 @@ export class Cpu {
     this._cpl = 3;
     this._ac = false;
     this.update_mode();
-    this.clock += this.costs.sysret;
-    this.ev[ev.HW_SYSRET]++;
+    this._clock += this.costs.sysret;
+    this._ev[ev.HW_SYSRET]++;
   }
 
   /* ---- translation ---- */
@@ -378,19 +416,20 @@ export class Cpu {
    * through the TLB and, on a miss, the page walker. Returns the physical
    * address, or -1 if the access was abandoned by an exception-table fixup.
    */
-  translate(va: number, acc: Access = ACC_READ): number {
+  translate(va: number, acc: Access = A_READ): number {
     // Fast path: the front cache, then one permission-table load.
     const u = (va >>> 12) & U_MASK;
     const off = va & 0xfff;
-    if (this.u_key[u] === va - off + this.tlb.ugen && PERM_OK[this.mode_base | (this.u_flags[u] << 2) | acc] === 1) {
-      this.clock += this.c_tlb_hit;
-      this.ev[E_TLB_HIT]++;
-      return this.u_pa[u] + off;
+    const e = this.u_ent;
+    if (e[u << 1] === va - off + e[U_GEN] && (this.u_allow[u] & (this.mode_bit << acc)) !== 0) {
+      this.u_hits++;
+      return e[(u << 1) + 1] + off;
     }
     return this.translate_slow(va, acc);
   }
 
   private translate_slow(va: number, acc: Access): number {
+    this.fold_hits();
     if (!(va >= 0 && va < VA_LIMIT) || va % 1 !== 0) {
       this.raise_gp(X86_TRAP_GP, `non-canonical or invalid address ${va}`);
       return -1;
@@ -406,10 +445,10 @@ export class Cpu {
         const f = tlb.flags[i];
         code = this.perm(f, acc, user);
         if (code === 0 && (acc !== A_WRITE || (f & T_DIRTY))) {
-          this.clock += this.costs.tlb_hit;
-          this.ev[E_TLB_HIT]++;
+          this._clock += this.costs.tlb_hit;
+          this._ev[E_TLB_HIT]++;
           const pa = tlb.pa_of(i, va);
-          tlb.ufill(va, pa, f);
+          tlb.ufill(va, pa, U_ALLOW[this.allow_row | f]);
           return pa;
         }
         // A write through a clean entry re-walks to set D; a denied access
@@ -417,12 +456,12 @@ export class Cpu {
         if (code !== 0) tlb.kill(i);
       }
       if (i < 0 || code === 0) {
-        this.ev[E_TLB_MISS]++;
+        this._ev[E_TLB_MISS]++;
         const r = this.wr;
         walk(this.mem, this.pgd_pa, va, (this.cr4 & X86_CR4_PGE) !== 0, r);
-        this.ev[E_WALK]++;
-        this.ev[E_WALK_STEP] += r.steps;
-        this.clock += r.steps * this.costs.walk_step;
+        this._ev[E_WALK]++;
+        this._ev[E_WALK_STEP] += r.steps;
+        this._clock += r.steps * this.costs.walk_step;
         if (r.faulted) {
           code = walk_error(r, acc, user, true);
         } else {
@@ -433,7 +472,7 @@ export class Cpu {
             const off = va % size;
             tlb.insert(va - off, this.cur_pcid, r.shift, r.pfn, r.flags);
             const pa = r.pfn * 4096 + off;
-            tlb.ufill(va, pa, r.flags);
+            tlb.ufill(va, pa, U_ALLOW[this.allow_row | r.flags]);
             return pa;
           }
         }
@@ -461,14 +500,14 @@ export class Cpu {
   load8(va: number): number {
     const pa = this.translate(va, ACC_READ);
     if (pa < 0) return -1;
-    this.clock += this.costs.mem_access;
+    this._clock += this.costs.mem_access;
     return this.mem.read8(pa);
   }
 
   store8(va: number, v: number): boolean {
     const pa = this.translate(va, A_WRITE);
     if (pa < 0) return false;
-    this.clock += this.costs.mem_access;
+    this._clock += this.costs.mem_access;
     this.mem.write8(pa, v & 0xff);
     return true;
   }
@@ -478,7 +517,7 @@ export class Cpu {
     if ((va & 0xfff) <= 0xffc && (va & 3) === 0) {
       const pa = this.translate(va, ACC_READ);
       if (pa < 0) return -1;
-      this.clock += this.costs.mem_access;
+      this._clock += this.costs.mem_access;
       return this.mem.read32(pa);
     }
     let v = 0;
@@ -494,7 +533,7 @@ export class Cpu {
     if ((va & 0xfff) <= 0xffc && (va & 3) === 0) {
       const pa = this.translate(va, A_WRITE);
       if (pa < 0) return false;
-      this.clock += this.costs.mem_access;
+      this._clock += this.costs.mem_access;
       this.mem.write32(pa, v >>> 0);
       return true;
     }
@@ -515,7 +554,7 @@ export class Cpu {
    * (0 on success), as copy_user does after a fixup.
    */
   copy(dst: number, src: number, len: number): number {
-    this.clock += this.costs.copy_base;
+    this._clock += this.costs.copy_base;
     let done = 0;
     while (done < len) {
       const s = src + done;
@@ -528,14 +567,14 @@ export class Cpu {
       this.mem.copy(pd, ps, n);
       done += n;
     }
-    this.clock += done * this.costs.copy_byte;
-    this.ev[ev.HW_COPY_BYTES] += done;
+    this._clock += done * this.costs.copy_byte;
+    this._ev[ev.HW_COPY_BYTES] += done;
     return len - done;
   }
 
   /** rep stosb: fill `len` bytes at `dst` with `byte`. Returns bytes not filled. */
   fill(dst: number, byte: number, len: number): number {
-    this.clock += this.costs.copy_base;
+    this._clock += this.costs.copy_base;
     let done = 0;
     while (done < len) {
       const d = dst + done;
@@ -545,8 +584,8 @@ export class Cpu {
       this.mem.fill(pd, byte, n);
       done += n;
     }
-    this.clock += done * this.costs.fill_byte;
-    this.ev[ev.HW_FILL_BYTES] += done;
+    this._clock += done * this.costs.fill_byte;
+    this._ev[ev.HW_FILL_BYTES] += done;
     return len - done;
   }
 
@@ -561,7 +600,7 @@ export class Cpu {
       this.mem.read_into(pa, out.subarray(done, done + n));
       done += n;
     }
-    this.clock += this.costs.copy_base + done * this.costs.copy_byte;
+    this._clock += this.costs.copy_base + done * this.costs.copy_byte;
     return len - done;
   }
 
@@ -576,7 +615,7 @@ export class Cpu {
       this.mem.write_from(pa, src.subarray(done, done + n));
       done += n;
     }
-    this.clock += this.costs.copy_base + done * this.costs.copy_byte;
+    this._clock += this.costs.copy_base + done * this.costs.copy_byte;
     return len - done;
   }
 }

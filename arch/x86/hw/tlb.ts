@@ -27,7 +27,7 @@
  * In front of the STLB sits a direct-mapped cache of recent 4 KiB
  * translations, playing the L1 dTLB: a hit there does not refresh the STLB's
  * LRU state (as L1 hits don't on hardware), and any STLB invalidation or
- * replacement, or a PCID switch, empties it by bumping `ugen`. It is sized
+ * replacement, or a PCID switch, empties it by bumping its generation. It is sized
  * for host speed (1024 granules), not modelled on a real L1; it changes
  * no translation, only which STLB way is least recently used. Paging-structure caches are
  * not modelled: every miss walks all levels and pays for each.
@@ -111,16 +111,17 @@ export class Tlb {
   private readonly pcid_flush = new Float64Array(NR_PCIDS);
   evictions = 0;
   /*
-   * The L1-style front cache. u_key is the page base VA plus the generation
-   * in its (otherwise zero) low 12 bits, so one compare checks both; when the
-   * generation wraps at 4096 the cache is cleared.
+   * The L1-style front cache, laid out for the CPU's hit path: u_ent[2i] is
+   * the key, the page base VA plus the generation in its (otherwise zero)
+   * low 12 bits, so one compare checks both; u_ent[2i + 1] the page base PA;
+   * u_ent[U_GEN] the generation itself, 0..4095, bumped whenever a cached
+   * translation may have gone (the cache is cleared when it wraps). u_allow
+   * holds the CPU's precomputed permission mask for the entry.
    */
   static readonly U_ENTRIES = 1024;
-  readonly u_key = new Float64Array(Tlb.U_ENTRIES).fill(-1);
-  readonly u_pa = new Float64Array(Tlb.U_ENTRIES);
-  readonly u_flags = new Int32Array(Tlb.U_ENTRIES);
-  /** Generation, 0..4095: bumped whenever a cached translation may have gone. */
-  ugen = 0;
+  static readonly U_GEN = 2 * Tlb.U_ENTRIES;
+  readonly u_ent = new Float64Array(Tlb.U_GEN + 1).fill(-1);
+  readonly u_allow = new Int32Array(Tlb.U_ENTRIES);
   private readonly is_lru: boolean;
 
   /* 4K class unpacked for the hot path. */
@@ -147,6 +148,7 @@ export class Tlb {
     this.cls = [c4, c2, c1];
     const n = c.entries_4k + c.entries_2m + c.entries_1g;
     this.tag = new Int32Array(n).fill(-1);
+    this.u_ent[Tlb.U_GEN] = 0;
     this.pcid = new Int32Array(n);
     this.pfn = new Int32Array(n);
     this.flags = new Int32Array(n);
@@ -220,19 +222,22 @@ export class Tlb {
     return -1;
   }
 
-  /** Remember the 4 KiB granule of `va` -> `pa` in the front cache. */
-  ufill(va: number, pa: number, flags: number): void {
+  /** Remember the 4 KiB granule of `va` -> `pa` in the front cache, with the CPU's permission mask. */
+  ufill(va: number, pa: number, allow: number): void {
     const i = (va >>> 12) & (Tlb.U_ENTRIES - 1);
     const off = va & 0xfff;
-    this.u_key[i] = va - off + this.ugen;
-    this.u_pa[i] = pa - off;
-    this.u_flags[i] = flags;
+    const e = this.u_ent;
+    e[2 * i] = va - off + e[Tlb.U_GEN];
+    e[2 * i + 1] = pa - off;
+    this.u_allow[i] = allow;
   }
 
   /** Forget every front-cache entry. */
   private ubump(): void {
-    this.ugen = (this.ugen + 1) & 0xfff;
-    if (this.ugen === 0) this.u_key.fill(-1);
+    const e = this.u_ent;
+    const g = (e[Tlb.U_GEN] + 1) & 0xfff;
+    if (g === 0) e.fill(-1); // no key is negative, so -1 never matches
+    e[Tlb.U_GEN] = g;
   }
 
   /** The CPU switched PCID: front-cache entries belong to the old one. */

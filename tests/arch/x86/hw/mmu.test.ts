@@ -7,7 +7,7 @@ import {
 import {
   X86_PF_PROT, X86_PF_WRITE, X86_PF_USER, X86_PF_RSVD, X86_PF_INSTR, X86_TRAP_PF,
 } from '../../../../arch/x86/include/asm/trap_pf.ts';
-import { X86_CR0_WP } from '../../../../arch/x86/include/asm/processor-flags.ts';
+import { X86_CR0_WP, X86_CR4_SMAP } from '../../../../arch/x86/include/asm/processor-flags.ts';
 import { FAULT_FIXUP, FAULT_RETRY, type Cpu } from '../../../../arch/x86/hw/cpu.ts';
 import { Machine } from '../../../../arch/x86/hw/smp.ts';
 import { MachineCheck } from '../../../../arch/x86/hw/physmem.ts';
@@ -127,6 +127,36 @@ describe('x86_mmu_fault', () => {
     cpu.clac();
     expect(cpu.load32(UVA)).toBe(-1);
     expect(faults.length).toBe(3);
+  });
+
+  it('a cached translation is re-checked when CPL, AC, CR0.WP or CR4.SMAP change', () => {
+    const { m, pt, pgd } = test_machine();
+    const faults = record_faults(m);
+    const cpu = m.cpus[0];
+    const cr4 = cpu.read_cr4();
+    pt.map(pgd, UVA, pt.alloc_frame(), P | US); // user, read-only
+    pt.map(pgd, KVA, pt.alloc_frame(), P | RW);
+    cpu.stac();
+    expect(cpu.load32(UVA)).toBe(0); // cached with AC set
+    cpu.clac();
+    expect(cpu.load32(UVA)).toBe(-1); // same entry, AC clear: SMAP
+    cpu.write_cr4(cr4 & ~X86_CR4_SMAP);
+    expect(cpu.load32(UVA)).toBe(0);
+    cpu.write_cr4(cr4);
+    expect(cpu.load32(UVA)).toBe(-1);
+    cpu.write_cr0(cpu.read_cr0() & ~X86_CR0_WP);
+    cpu.stac();
+    expect(cpu.store32(UVA, 7)).toBe(true); // WP=0: the kernel may write read-only pages
+    cpu.write_cr0(cpu.read_cr0() | X86_CR0_WP);
+    expect(cpu.store32(UVA, 8)).toBe(false);
+    cpu.clac();
+    expect(cpu.load32(KVA)).toBe(0);
+    cpu.cpl = 3;
+    expect(cpu.load32(KVA)).toBe(-1); // a supervisor page cached at CPL0
+    expect(cpu.load32(UVA)).toBe(7);
+    expect(faults.map((f) => f.code)).toEqual([
+      X86_PF_PROT, X86_PF_PROT, X86_PF_PROT | X86_PF_WRITE, X86_PF_PROT | X86_PF_USER,
+    ]);
   });
 
   it('reserved bits: RSVD|PROT for address bits above MAXPHYADDR, PS in a PGD, a misaligned 2M leaf', () => {

@@ -24,6 +24,22 @@ describe('x86_tlb', () => {
     expect(cpu.ev[HW_TLB_HIT]).toBe(1);
   });
 
+  it('counts every hit and charges it to the clock, however the counters are read', () => {
+    const { m, pt, pgd } = test_machine();
+    const cpu = m.cpus[0];
+    pt.map(pgd, KVA, pt.alloc_frame(), KRW);
+    cpu.translate(KVA);
+    const hits = cpu.ev[HW_TLB_HIT];
+    const clock = cpu.clock;
+    for (let i = 0; i < 1000; i++) cpu.translate(KVA + 4 * (i % 1024));
+    expect(cpu.clock).toBe(clock + 1000 * cpu.costs.tlb_hit);
+    expect(cpu.ev[HW_TLB_HIT]).toBe(hits + 1000);
+    cpu.clock = 5; // setting the clock keeps later hits
+    cpu.translate(KVA);
+    expect(cpu.clock).toBe(5 + cpu.costs.tlb_hit);
+    expect(cpu.ev[HW_TLB_HIT]).toBe(hits + 1001);
+  });
+
   it('keeps using a stale entry after its PTE changed without a flush', () => {
     const { m, pt, pgd } = test_machine();
     const cpu = m.cpus[0];
