@@ -36,7 +36,7 @@
  * 48-bit space; allocations restrict themselves to [vstart, vend).
  */
 import { RbNode, RbRoot, RB_CLEAR_NODE, RB_EMPTY_NODE, rb_erase, rb_insert_color, rb_link_node, type RbLink } from '../lib/rbtree.ts';
-import { RB_DECLARE_CALLBACKS_MAX, rb_erase_augmented, rb_insert_augmented } from '../lib/rbtree_augmented.ts';
+import { type RbAugmentCallbacksMax, rb_erase_augmented, rb_insert_augmented } from '../lib/rbtree_augmented.ts';
 import { RndState } from '../lib/prandom.ts';
 import { BUG, WARN, WARN_ON } from '../kernel/panic.ts';
 import { printk, KERN_EMERG } from '../kernel/printk.ts';
@@ -192,12 +192,49 @@ export function get_subtree_max_size(node: VmapArea | null): number {
   return node === null ? 0 : node.subtree_max_size;
 }
 
-/** RB_DECLARE_CALLBACKS_MAX(static, free_vmap_area_rb_augment_cb, ..., subtree_max_size, va_size). */
-export const free_vmap_area_rb_augment_cb = RB_DECLARE_CALLBACKS_MAX<VmapArea>({
-  compute: va_size,
-  get: (va) => va.subtree_max_size,
-  set: (va, v) => { va.subtree_max_size = v; },
-});
+/**
+ * RB_DECLARE_CALLBACKS_MAX(static, free_vmap_area_rb_augment_cb,
+ * struct vmap_area, rb_node, unsigned long, subtree_max_size, va_size),
+ * expanded by hand for struct vmap_area as the C preprocessor would expand
+ * it: the field reads and va_size() are written out instead of going
+ * through RB_DECLARE_CALLBACKS_MAX's compute/get/set functions. Each of
+ * those calls that the JIT does not inline passes or returns a 48-bit
+ * double, which it must box in a fresh heap number; on the free tree's
+ * rotations that was most of the allocation per alloc+free pair.
+ * Behaviour is the generic one's (lib/rbtree_augmented.ts), which
+ * tests/mm/vmalloc_kva.test.ts checks against.
+ */
+class FreeVmapAreaRbAugmentCb implements RbAugmentCallbacksMax<VmapArea> {
+  /** free_vmap_area_rb_augment_cb_compute_max(). */
+  compute_max(node: VmapArea, exit: boolean): boolean {
+    let max = node.va_end - node.va_start;
+    const l = node.rb_left;
+    if (l !== null && l.subtree_max_size > max) max = l.subtree_max_size;
+    const r = node.rb_right;
+    if (r !== null && r.subtree_max_size > max) max = r.subtree_max_size;
+    if (exit && node.subtree_max_size === max) return true;
+    node.subtree_max_size = max;
+    return false;
+  }
+
+  propagate(node: VmapArea | null, stop: VmapArea | null): void {
+    while (node !== stop && node !== null) {
+      if (this.compute_max(node, true)) break;
+      node = node.rb_parent;
+    }
+  }
+
+  copy(old: VmapArea, nw: VmapArea): void {
+    nw.subtree_max_size = old.subtree_max_size;
+  }
+
+  rotate(old: VmapArea, nw: VmapArea): void {
+    nw.subtree_max_size = old.subtree_max_size;
+    this.compute_max(old, false);
+  }
+}
+
+export const free_vmap_area_rb_augment_cb: RbAugmentCallbacksMax<VmapArea> = new FreeVmapAreaRbAugmentCb();
 
 /** enum fit_type. */
 export const NOTHING_FIT = 0;

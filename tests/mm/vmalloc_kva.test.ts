@@ -12,7 +12,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
-  vmap_state, vmap_area_init, augment_tree_propagate_check, is_power_of_2, VmapArea, VMAP_ULONG_MAX, NOTHING_FIT, FL_FIT_TYPE, LE_FIT_TYPE, RE_FIT_TYPE, NE_FIT_TYPE,
+  vmap_state, vmap_area_init, augment_tree_propagate_check, free_vmap_area_rb_augment_cb, va_size, is_power_of_2, VmapArea, VMAP_ULONG_MAX, NOTHING_FIT, FL_FIT_TYPE, LE_FIT_TYPE, RE_FIT_TYPE, NE_FIT_TYPE,
 } from '../../mm/vmap_area.ts';
 import { ALIGN } from '../../arch/x86/include/asm/page_types.ts';
 import { alloc_vmap_area, free_vmap_area, find_vmap_area, find_vmap_lowest_match, find_vmap_lowest_linear_match, classify_va_fit_type } from '../../mm/vmap_alloc.ts';
@@ -24,6 +24,8 @@ import { EINVAL, EBUSY } from '../../include/uapi/asm-generic/errno.ts';
 import { dmesg, printk_init, printk_state } from '../../kernel/printk.ts';
 import { KernelPanic, warn_state } from '../../kernel/panic.ts';
 import { RefKva } from './vmalloc_ref.ts';
+import { RbRoot, rb_link_node, type RbLink } from '../../lib/rbtree.ts';
+import { RB_DECLARE_CALLBACKS_MAX, rb_erase_augmented, rb_insert_augmented, type RbAugmentCallbacks } from '../../lib/rbtree_augmented.ts';
 
 const P = PAGE_SIZE;
 /** The drawing window: 16 pages at the start of VMALLOC. */
@@ -367,6 +369,70 @@ describe('mm_vmalloc', () => {
           const l = find_vmap_lowest_linear_match(vmap_state.free_vmap_area_list, pages * P, align, vstart);
           expect(t).toBe(l);
         }),
+      );
+    });
+
+    it('free_vmap_area_rb_augment_cb, expanded by hand, keeps the same values as RB_DECLARE_CALLBACKS_MAX', () => {
+      /*
+       * Two trees of the same blocks, one kept by the hand expansion, one by
+       * the generic RB_DECLARE_CALLBACKS_MAX(va_size): after every insert
+       * (link, rb_insert_augmented, propagate as __link_va does) and every
+       * erase, shape and subtree_max_size must agree node for node, and match
+       * a recomputation from the children.
+       */
+      const generic_cb = RB_DECLARE_CALLBACKS_MAX<VmapArea>({
+        compute: va_size, get: (va) => va.subtree_max_size, set: (va, v) => { va.subtree_max_size = v; },
+      });
+      const add = (va: VmapArea, root: RbRoot<VmapArea>, cb: RbAugmentCallbacks<VmapArea>): void => {
+        let parent: VmapArea | null = null;
+        let link: RbLink = 'rb_left';
+        let n = root.rb_node;
+        while (n !== null) {
+          parent = n;
+          if (va.va_start < n.va_start) { link = 'rb_left'; n = n.rb_left; } else { link = 'rb_right'; n = n.rb_right; }
+        }
+        rb_link_node(va, parent, link);
+        rb_insert_augmented(va, root, cb);
+        va.subtree_max_size = 0;
+        cb.propagate(va, null);
+      };
+      const same = (a: VmapArea | null, b: VmapArea | null): number => {
+        if (a === null || b === null) {
+          expect(a).toBe(b);
+          return 0;
+        }
+        expect([a.va_start, a.rb_color]).toEqual([b.va_start, b.rb_color]);
+        const max = Math.max(va_size(a), same(a.rb_left, b.rb_left), same(a.rb_right, b.rb_right));
+        expect([a.subtree_max_size, b.subtree_max_size]).toEqual([max, max]);
+        return max;
+      };
+      fc.assert(
+        fc.property(fc.array(fc.record({ erase: fc.boolean(), pick: fc.nat(), len: fc.integer({ min: 1, max: 64 }) }), { maxLength: 120 }), (ops) => {
+          const hand = new RbRoot<VmapArea>();
+          const gen = new RbRoot<VmapArea>();
+          const live: [VmapArea, VmapArea][] = [];
+          let next = VMALLOC_START;
+          for (const o of ops) {
+            if (o.erase && live.length > 0) {
+              const [[h, g]] = live.splice(o.pick % live.length, 1);
+              rb_erase_augmented(h, hand, free_vmap_area_rb_augment_cb);
+              rb_erase_augmented(g, gen, generic_cb);
+            } else {
+              const h = new VmapArea();
+              const g = new VmapArea();
+              // Keys in random order: start at a random slot below the running top.
+              const start = next - (o.pick % 32) * 128 * P - o.len * P;
+              next += 128 * P;
+              for (const va of [h, g]) { va.va_start = start; va.va_end = start + o.len * P; }
+              if (live.some(([x]) => x.va_start === start)) continue;
+              add(h, hand, free_vmap_area_rb_augment_cb);
+              add(g, gen, generic_cb);
+              live.push([h, g]);
+            }
+            same(hand.rb_node, gen.rb_node);
+          }
+        }),
+        { seed: 4242, numRuns: 100 },
       );
     });
   });
