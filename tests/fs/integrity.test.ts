@@ -289,13 +289,13 @@ function run_case(cmdline: string, progs: Op[][]): void {
     if (do_mkdirat(AT_FDCWD, '/huge', 0o755) || do_mount('tmpfs', '/huge', 'huge=always')) throw new Error('mount /huge');
     const log: number[] = [];
     for (const nr of LOGGED) {
-      const fn = entry_state.sys_call_table.get(nr);
+      const fn = entry_state.sys_call_table[nr];
       if (!fn) throw new Error(`no syscall ${nr}`);
-      entry_state.sys_call_table.set(nr, (a) => {
+      entry_state.sys_call_table[nr] = (a) => {
         const ret = fn(a);
         log.push(current().pid);
         return ret;
-      });
+      };
     }
     const recs = new Map<number, Rec[]>();
     for (let p = 0; p < progs.length; p++) {

@@ -24,11 +24,57 @@ export type Program = (u: Nolibc) => UserGenerator;
 
 const SCRATCH_SIZE = 8192;
 
+/*
+ * One syscall, as the iterator `yield*` drives. The object is at once the
+ * request the kernel reads ({nr, args}), the iterator, and both iterator
+ * results: yield* hands an inner result object to the program's caller
+ * unchanged (ECMA-262 GeneratorYield), so the kernel receives this object
+ * as the yielded request, and the second next() carries the return value
+ * back. A wrapper thus costs two host allocations (this and the argument
+ * array) where a generator function costs five, on every syscall.
+ */
+class SysCall implements Generator<SyscallRequest, number, number> {
+  /* The iterator-result fields: first {done: false, value: this}, then the return value. */
+  done = false;
+  value: SyscallRequest | number = this;
+  private issued = false;
+
+  constructor(readonly nr: number, readonly args: readonly number[]) {}
+
+  next(...ret: [] | [number]): IteratorResult<SyscallRequest, number> {
+    if (this.done) return this as unknown as IteratorReturnResult<number>;
+    if (!this.issued) {
+      this.issued = true;
+      return this as unknown as IteratorYieldResult<SyscallRequest>;
+    }
+    return this.finish(ret.length ? ret[0] : 0);
+  }
+
+  return(v: number): IteratorResult<SyscallRequest, number> {
+    return this.finish(v);
+  }
+
+  throw(e: unknown): IteratorResult<SyscallRequest, number> {
+    this.done = true;
+    throw e;
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  private finish(v: number): IteratorReturnResult<number> {
+    this.done = true;
+    this.value = v;
+    return this as unknown as IteratorReturnResult<number>;
+  }
+}
+
 export class Nolibc {
   private scratch = 0;
 
-  *syscall(n: number, ...args: number[]): Sys {
-    return yield { nr: n, args };
+  syscall(n: number, ...args: number[]): Sys {
+    return new SysCall(n, args);
   }
 
   /* ---- user memory, accessed in user mode ---- */
@@ -101,16 +147,16 @@ export class Nolibc {
 
   /* ---- syscalls ---- */
 
-  *read(fd: number, buf: number, count: number): Sys { return yield { nr: nr.__NR_read, args: [fd, buf, count] }; }
-  *write(fd: number, buf: number, count: number): Sys { return yield { nr: nr.__NR_write, args: [fd, buf, count] }; }
-  *pread64(fd: number, buf: number, count: number, off: number): Sys { return yield { nr: nr.__NR_pread64, args: [fd, buf, count, off] }; }
-  *pwrite64(fd: number, buf: number, count: number, off: number): Sys { return yield { nr: nr.__NR_pwrite64, args: [fd, buf, count, off] }; }
-  *readv(fd: number, iov: number, iovcnt: number): Sys { return yield { nr: nr.__NR_readv, args: [fd, iov, iovcnt] }; }
-  *writev(fd: number, iov: number, iovcnt: number): Sys { return yield { nr: nr.__NR_writev, args: [fd, iov, iovcnt] }; }
-  *close(fd: number): Sys { return yield { nr: nr.__NR_close, args: [fd] }; }
-  *lseek(fd: number, off: number, whence: number): Sys { return yield { nr: nr.__NR_lseek, args: [fd, off, whence] }; }
-  *ftruncate(fd: number, len: number): Sys { return yield { nr: nr.__NR_ftruncate, args: [fd, len] }; }
-  *fstat(fd: number, statbuf: number): Sys { return yield { nr: nr.__NR_fstat, args: [fd, statbuf] }; }
+  read(fd: number, buf: number, count: number): Sys { return new SysCall(nr.__NR_read, [fd, buf, count]); }
+  write(fd: number, buf: number, count: number): Sys { return new SysCall(nr.__NR_write, [fd, buf, count]); }
+  pread64(fd: number, buf: number, count: number, off: number): Sys { return new SysCall(nr.__NR_pread64, [fd, buf, count, off]); }
+  pwrite64(fd: number, buf: number, count: number, off: number): Sys { return new SysCall(nr.__NR_pwrite64, [fd, buf, count, off]); }
+  readv(fd: number, iov: number, iovcnt: number): Sys { return new SysCall(nr.__NR_readv, [fd, iov, iovcnt]); }
+  writev(fd: number, iov: number, iovcnt: number): Sys { return new SysCall(nr.__NR_writev, [fd, iov, iovcnt]); }
+  close(fd: number): Sys { return new SysCall(nr.__NR_close, [fd]); }
+  lseek(fd: number, off: number, whence: number): Sys { return new SysCall(nr.__NR_lseek, [fd, off, whence]); }
+  ftruncate(fd: number, len: number): Sys { return new SysCall(nr.__NR_ftruncate, [fd, len]); }
+  fstat(fd: number, statbuf: number): Sys { return new SysCall(nr.__NR_fstat, [fd, statbuf]); }
 
   *open(path: string, flags: number, mode = 0o644): Sys {
     const p = yield* this.cstr(path);
@@ -139,12 +185,12 @@ export class Nolibc {
   *mmap(addr: number, len: number, prot: number, flags: number, fd = -1, off = 0): Sys {
     return yield { nr: nr.__NR_mmap, args: [addr, len, prot, flags, fd, off] };
   }
-  *munmap(addr: number, len: number): Sys { return yield { nr: nr.__NR_munmap, args: [addr, len] }; }
-  *mprotect(addr: number, len: number, prot: number): Sys { return yield { nr: nr.__NR_mprotect, args: [addr, len, prot] }; }
+  munmap(addr: number, len: number): Sys { return new SysCall(nr.__NR_munmap, [addr, len]); }
+  mprotect(addr: number, len: number, prot: number): Sys { return new SysCall(nr.__NR_mprotect, [addr, len, prot]); }
 
-  *getpid(): Sys { return yield { nr: nr.__NR_getpid, args: [] }; }
-  *gettid(): Sys { return yield { nr: nr.__NR_gettid, args: [] }; }
-  *sched_yield(): Sys { return yield { nr: nr.__NR_sched_yield, args: [] }; }
+  getpid(): Sys { return new SysCall(nr.__NR_getpid, []); }
+  gettid(): Sys { return new SysCall(nr.__NR_gettid, []); }
+  sched_yield(): Sys { return new SysCall(nr.__NR_sched_yield, []); }
 
   /** nanosleep() for `ns` nanoseconds of simulated time. */
   *nanosleep(ns: number): Sys {
@@ -166,8 +212,8 @@ export class Nolibc {
     return yield { nr: nr.__NR_clone, args: [flags, handle] };
   }
 
-  *exit(code: number): Sys { return yield { nr: nr.__NR_exit, args: [code] }; }
-  *exit_group(code: number): Sys { return yield { nr: nr.__NR_exit_group, args: [code] }; }
+  exit(code: number): Sys { return new SysCall(nr.__NR_exit, [code]); }
+  exit_group(code: number): Sys { return new SysCall(nr.__NR_exit_group, [code]); }
 
   /** wait4(pid, &status, options): returns [pid or -errno, status word]. */
   *waitpid(pid: number, options = 0): Sys<[number, number]> {

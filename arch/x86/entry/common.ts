@@ -28,8 +28,12 @@ export const ERESTARTSYS = 512;
 
 export type SyscallFn = (args: readonly number[]) => number;
 
+/* x86-64 syscall numbers stop below 512 (the x32 range starts there). */
+export const NR_syscalls = 512;
+
 export const entry_state = {
-  sys_call_table: new Map<number, SyscallFn>(),
+  /** sys_call_table[nr]: an array indexed by number, as Linux's is. */
+  sys_call_table: new Array<SyscallFn | undefined>(NR_syscalls).fill(undefined),
 };
 
 export const trace_sys_enter = DEFINE_EVENT<{ nr: number; args: readonly number[] }>('raw_syscalls', 'sys_enter',
@@ -39,11 +43,12 @@ export const trace_sys_exit = DEFINE_EVENT<{ nr: number; ret: number }>('raw_sys
 
 /** Install a syscall (the table is rebuilt each boot by the subsystems' init). */
 export function register_syscall(nr: number, fn: SyscallFn): void {
-  entry_state.sys_call_table.set(nr, fn);
+  if (!Number.isInteger(nr) || nr < 0 || nr >= NR_syscalls) throw new RangeError(`register_syscall: bad number ${nr}`);
+  entry_state.sys_call_table[nr] = fn;
 }
 
 export function entry_init(): void {
-  entry_state.sys_call_table = new Map();
+  entry_state.sys_call_table = new Array<SyscallFn | undefined>(NR_syscalls).fill(undefined);
 }
 
 export function syscall_name(nr: number): string {
@@ -52,7 +57,10 @@ export function syscall_name(nr: number): string {
 
 /** do_syscall_64(): dispatch on the x86-64 number. */
 export function do_syscall_64(nr: number, args: readonly number[]): number {
-  const fn = entry_state.sys_call_table.get(nr);
+  // do_syscall_x64(): the number is EAX (int nr), compared unsigned, so
+  // negative numbers miss too and RAX's upper half is ignored.
+  const unr = nr >>> 0;
+  const fn = unr < NR_syscalls ? entry_state.sys_call_table[unr] : undefined;
   if (!fn) return -ENOSYS;
   return fn(args);
 }

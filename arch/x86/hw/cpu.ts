@@ -142,6 +142,7 @@ export class Cpu {
     this.u_ent = this.tlb.u_ent;
     this.u_allow = this.tlb.u_allow;
     this.update_mode();
+    this.update_paging_controls();
   }
 
   get cpl(): number {
@@ -156,8 +157,13 @@ export class Cpu {
     return this._ac;
   }
 
+  /** Keep mode_bit in step with CPL and EFLAGS.AC. */
   private update_mode(): void {
     this.mode_bit = 1 << (3 * ((this._cpl === 3 ? 2 : 0) + (this._ac ? 1 : 0)));
+  }
+
+  /** Keep allow_row in step with CR0.WP, CR4.SMEP and CR4.SMAP. */
+  private update_paging_controls(): void {
     let cfg = 0;
     if (this.cr0 & X86_CR0_WP) cfg |= CFG_WP;
     if (this.cr4 & X86_CR4_SMEP) cfg |= CFG_SMEP;
@@ -168,6 +174,7 @@ export class Cpu {
       this.tlb.pcid_switched();
     }
   }
+
 
   /** Event counters (events.ts), like the PMU's: read them as perf stat does. */
   get ev(): Float64Array {
@@ -294,7 +301,7 @@ export class Cpu {
     }
     this.cur_pcid = val & X86_CR4_PCIDE ? this.cr3 % 4096 : 0;
     this.tlb.pcid_switched();
-    this.update_mode();
+    this.update_paging_controls();
     return true;
   }
 
@@ -304,7 +311,7 @@ export class Cpu {
 
   write_cr0(val: number): void {
     this.cr0 = val | 0;
-    this.update_mode();
+    this.update_paging_controls();
   }
 
   /* ---- TLB maintenance ---- */
@@ -393,7 +400,7 @@ export class Cpu {
 
   /** SYSCALL: enter CPL 0. */
   syscall(): void {
-    this.cpl = 0;
+    this._cpl = 0;
     this._ac = false;
     this.update_mode();
     this._clock += this.costs.syscall;

@@ -31,25 +31,51 @@ function user_access<T>(fn: () => T): T {
   }
 }
 
+/*
+ * The bulk helpers open-code user_access(): they run on every read() and
+ * write(), and a closure per call is an allocation the C doesn't make.
+ */
+
 /** copy_to_user(to, from, n): `from` is a kernel address. Returns bytes not copied. */
 export function copy_to_user(to: number, from: number, n: number): number {
   if (n <= 0) return 0;
   if (!access_ok(to, n)) return n;
-  return user_access(() => this_cpu().copy(to, from, n));
+  return raw_copy_user(to, from, n);
 }
 
 /** copy_from_user(to, from, n): `to` is a kernel address. Returns bytes not copied. */
 export function copy_from_user(to: number, from: number, n: number): number {
   if (n <= 0) return 0;
   if (!access_ok(from, n)) return n;
-  return user_access(() => this_cpu().copy(to, from, n));
+  return raw_copy_user(to, from, n);
+}
+
+/** copy_user_generic(): rep movsb between STAC and CLAC, under an exception-table entry. */
+function raw_copy_user(to: number, from: number, n: number): number {
+  const cpu = this_cpu();
+  cpu.stac();
+  ex_region_enter();
+  try {
+    return cpu.copy(to, from, n);
+  } finally {
+    ex_region_exit();
+    cpu.clac();
+  }
 }
 
 /** clear_user(): zero user memory. Returns bytes not cleared. */
 export function clear_user(to: number, n: number): number {
   if (n <= 0) return 0;
   if (!access_ok(to, n)) return n;
-  return user_access(() => this_cpu().fill(to, 0, n));
+  const cpu = this_cpu();
+  cpu.stac();
+  ex_region_enter();
+  try {
+    return cpu.fill(to, 0, n);
+  } finally {
+    ex_region_exit();
+    cpu.clac();
+  }
 }
 
 /** get_user() of a u32: the value, or -EFAULT. */
