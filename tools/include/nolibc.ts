@@ -1,9 +1,10 @@
 /*
  * tools/include/nolibc.ts - syscall wrappers and helpers for user programs.
  *
- * Mirrors tools/include/nolibc: each wrapper is a generator that yields a
+ * Mirrors tools/include/nolibc: each wrapper is an iterator that yields a
  * syscall request {nr, args} with the x86-64 number and returns the raw
- * result (negative errno on error), so a program writes
+ * result (negative errno on error): a SysCall for the plain ones, a
+ * generator for those that first place a string or struct. A program writes
  *   const fd = yield* u.open('/f', O_RDWR | O_CREAT, 0o644);
  * Strings and structs are placed in a scratch page the wrapper maps on
  * first use, and every buffer is touched with user-mode accesses on the
