@@ -558,7 +558,9 @@ export class Cpu {
   /**
    * Copy `len` bytes from `src` to `dst` (virtual), like rep movsb: page by
    * page, each side translated on this CPU. Returns the bytes NOT copied
-   * (0 on success), as copy_user does after a fixup.
+   * (0 on success), as copy_user does after a fixup. (Page offsets are
+   * taken with & 0xfff, exact for the integer addresses translate()
+   * accepts, where % on an address above 2^31 is a float modulo.)
    */
   copy(dst: number, src: number, len: number): number {
     this._clock += this.costs.copy_base;
@@ -566,7 +568,7 @@ export class Cpu {
     while (done < len) {
       const s = src + done;
       const d = dst + done;
-      const n = Math.min(len - done, 4096 - (s % 4096), 4096 - (d % 4096));
+      const n = Math.min(len - done, 4096 - (s & 0xfff), 4096 - (d & 0xfff));
       const ps = this.translate(s, ACC_READ);
       if (ps < 0) break;
       const pd = this.translate(d, A_WRITE);
@@ -585,7 +587,7 @@ export class Cpu {
     let done = 0;
     while (done < len) {
       const d = dst + done;
-      const n = Math.min(len - done, 4096 - (d % 4096));
+      const n = Math.min(len - done, 4096 - (d & 0xfff));
       const pd = this.translate(d, A_WRITE);
       if (pd < 0) break;
       this.mem.fill(pd, byte, n);
@@ -601,7 +603,7 @@ export class Cpu {
     let done = 0;
     const len = out.length;
     while (done < len) {
-      const n = Math.min(len - done, 4096 - ((va + done) % 4096));
+      const n = Math.min(len - done, 4096 - ((va + done) & 0xfff));
       const pa = this.translate(va + done, ACC_READ);
       if (pa < 0) break;
       this.mem.read_into(pa, out.subarray(done, done + n));
@@ -616,7 +618,7 @@ export class Cpu {
     let done = 0;
     const len = src.length;
     while (done < len) {
-      const n = Math.min(len - done, 4096 - ((va + done) % 4096));
+      const n = Math.min(len - done, 4096 - ((va + done) & 0xfff));
       const pa = this.translate(va + done, A_WRITE);
       if (pa < 0) break;
       this.mem.write_from(pa, src.subarray(done, done + n));
