@@ -66,8 +66,8 @@
  * ratio to its 1k time is printed next to it for that reason.
  * The naive list's cost is its walk: long_busy_list walks all N areas per
  * alloc; random walks to the first gap big enough, which moves up as the
- * churn fills the low holes (at 100k busy, ~40x the KVA allocator after
- * 20k steps, ~80x after 50k); in full_fit the lowest hole is the first gap,
+ * churn fills the low holes (at 100k busy, 40-60x the KVA allocator over
+ * the 20k steps, ~80x over 50k); in full_fit the lowest hole is the first gap,
  * so first fit finds it at once and the list is faster than the trees.
  * That pattern hurt the pre-2019 allocator through lazy frees and purges
  * under several CPUs, which a KVA-only benchmark does not model.
