@@ -22,6 +22,9 @@
  * than named by the macro, and RBSTATIC/RBNAME have no equivalent (bind the
  * result to a module-level constant named like Linux's callbacks struct,
  * e.g. free_vmap_area_rb_augment_cb). Values are JS numbers for the MAX form.
+ * A hot user may write the expansion out for its struct instead, as
+ * mm/vmap_area.ts does: calls through get/set that the JIT leaves out of
+ * line box every double they pass.
  */
 import {
   RB_BLACK, RB_RED, __rb_erase_augmented, __rb_erase_color, __rb_insert, rb_next,
