@@ -57,10 +57,8 @@ export function syscall_name(nr: number): string {
 
 /** do_syscall_64(): dispatch on the x86-64 number. */
 export function do_syscall_64(nr: number, args: readonly number[]): number {
-  // do_syscall_x64(): the number is EAX (int nr), compared unsigned, so
-  // negative numbers miss too and RAX's upper half is ignored.
-  const unr = nr >>> 0;
-  const fn = unr < NR_syscalls ? entry_state.sys_call_table[unr] : undefined;
+  // do_syscall_x64(): one unsigned compare, so negative numbers miss too.
+  const fn = nr >= 0 && nr < NR_syscalls ? entry_state.sys_call_table[nr] : undefined;
   if (!fn) return -ENOSYS;
   return fn(args);
 }

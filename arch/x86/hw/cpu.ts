@@ -69,25 +69,15 @@ const A_READ = ACC_READ, A_WRITE = ACC_WRITE;
 const T_DIRTY = TLB_DIRTY;
 
 /*
- * U_ALLOW[cfg << 5 | flags]: access_error() precomputed for a front-cache
- * entry, as a 12-bit mask with bit 3 * (2 * user + ac) + acc set when an
- * access of kind acc is allowed at that CPL and EFLAGS.AC. cfg holds the
- * paging controls that change only with CR0/CR4 (WP, SMEP, SMAP); a change
- * there empties the front cache, so the mask is computed once per fill and a
- * hit checks permissions with one AND against this CPU's mode bit. A write
- * also needs D set in the entry (otherwise the CPU re-walks to set it).
+ * The front cache remembers a translation for one access context: CPL,
+ * EFLAGS.AC and the kind of access, ctx = 3 * (2 * user + ac) + acc, kept
+ * in the key's low bits beside the generation (tlb.ts). It is filled only
+ * by an access the permission check allowed (a write only through a dirty
+ * entry), so a hit needs no check at all: one compare. The same page used
+ * from another context refills from the STLB. CR0.WP, CR4.SMEP and
+ * CR4.SMAP change what a context may do, so changing them empties it.
  */
 const CFG_WP = 1, CFG_SMEP = 2, CFG_SMAP = 4;
-const U_ALLOW = new Int32Array(8 * 32);
-for (let cfg = 0; cfg < 8; cfg++)
-  for (let flags = 0; flags < 32; flags++)
-    for (let mode = 0; mode < 4; mode++)
-      for (let acc = 0; acc < 3; acc++) {
-        const ok = access_error(flags, acc as Access, (mode & 2) !== 0, (cfg & CFG_WP) !== 0,
-          (cfg & CFG_SMEP) !== 0, (cfg & CFG_SMAP) !== 0, (mode & 1) !== 0) === 0 &&
-          (acc !== ACC_WRITE || (flags & TLB_DIRTY) !== 0);
-        if (ok) U_ALLOW[(cfg << 5) | flags] |= 1 << (3 * mode + acc);
-      }
 const PHYS_LIMIT = 2 ** MAXPHYADDR;
 /** Identical faults in a row, with the handler asking to retry, before we call it a livelock. */
 const MAX_FAULT_RETRIES = 4;
@@ -117,11 +107,10 @@ export class Cpu {
   private readonly c_tlb_hit: number;
   /* The TLB's front-cache arrays, held here to save a load on the hot path. */
   private readonly u_ent: Float64Array;
-  private readonly u_allow: Int32Array;
-  /** This CPU's bit in a U_ALLOW mask: 1 << 3 * (2 * user + ac), kept in step with CPL and AC. */
-  private mode_bit = 1;
-  /** U_ALLOW row for CR0.WP, CR4.SMEP and CR4.SMAP as they are now. */
-  private allow_row = 0;
+  /** 3 * (2 * user + ac): the front-cache context of this CPU's mode, less the access kind. */
+  private mode_ctx = 0;
+  /** CR0.WP, CR4.SMEP and CR4.SMAP as the front cache's entries were made under. */
+  private paging_cfg = 0;
   /** Cached from CR3/CR4 for the hot path. */
   private cur_pcid = 0;
   private pgd_pa = 0;
@@ -140,7 +129,6 @@ export class Cpu {
     this.tlb = new Tlb(tlb_config);
     this.c_tlb_hit = costs.tlb_hit;
     this.u_ent = this.tlb.u_ent;
-    this.u_allow = this.tlb.u_allow;
     this.update_mode();
     this.update_paging_controls();
   }
@@ -157,20 +145,19 @@ export class Cpu {
     return this._ac;
   }
 
-  /** Keep mode_bit in step with CPL and EFLAGS.AC. */
+  /** Keep mode_ctx in step with CPL and EFLAGS.AC. */
   private update_mode(): void {
-    this.mode_bit = 1 << (3 * ((this._cpl === 3 ? 2 : 0) + (this._ac ? 1 : 0)));
+    this.mode_ctx = 3 * ((this._cpl === 3 ? 2 : 0) + (this._ac ? 1 : 0));
   }
 
-  /** Keep allow_row in step with CR0.WP, CR4.SMEP and CR4.SMAP. */
+  /** Empty the front cache when CR0.WP, CR4.SMEP or CR4.SMAP change. */
   private update_paging_controls(): void {
     let cfg = 0;
     if (this.cr0 & X86_CR0_WP) cfg |= CFG_WP;
     if (this.cr4 & X86_CR4_SMEP) cfg |= CFG_SMEP;
     if (this.cr4 & X86_CR4_SMAP) cfg |= CFG_SMAP;
-    if (cfg << 5 !== this.allow_row) {
-      // Front-cache masks were computed under the old controls.
-      this.allow_row = cfg << 5;
+    if (cfg !== this.paging_cfg) {
+      this.paging_cfg = cfg;
       this.tlb.pcid_switched();
     }
   }
@@ -428,7 +415,7 @@ export class Cpu {
     const u = (va >>> 12) & U_MASK;
     const off = va & 0xfff;
     const e = this.u_ent;
-    if (e[u << 1] === va - off + e[U_GEN] && (this.u_allow[u] & (this.mode_bit << acc)) !== 0) {
+    if (e[u << 1] === va - off + e[U_GEN] + this.mode_ctx + acc) {
       this.u_hits++;
       return e[(u << 1) + 1] + off;
     }
@@ -455,7 +442,7 @@ export class Cpu {
           this._clock += this.costs.tlb_hit;
           this._ev[E_TLB_HIT]++;
           const pa = tlb.pa_of(i, va);
-          tlb.ufill(va, pa, U_ALLOW[this.allow_row | f]);
+          tlb.ufill(va, pa, this.mode_ctx + acc);
           return pa;
         }
         // A write through a clean entry re-walks to set D; a denied access
@@ -479,7 +466,7 @@ export class Cpu {
             const off = va % size;
             tlb.insert(va - off, this.cur_pcid, r.shift, r.pfn, r.flags);
             const pa = r.pfn * 4096 + off;
-            tlb.ufill(va, pa, U_ALLOW[this.allow_row | r.flags]);
+            tlb.ufill(va, pa, this.mode_ctx + acc);
             return pa;
           }
         }

@@ -112,16 +112,15 @@ export class Tlb {
   evictions = 0;
   /*
    * The L1-style front cache, laid out for the CPU's hit path: u_ent[2i] is
-   * the key, the page base VA plus the generation in its (otherwise zero)
-   * low 12 bits, so one compare checks both; u_ent[2i + 1] the page base PA;
-   * u_ent[U_GEN] the generation itself, 0..4095, bumped whenever a cached
-   * translation may have gone (the cache is cleared when it wraps). u_allow
-   * holds the CPU's precomputed permission mask for the entry.
+   * the key, the page base VA plus, in its (otherwise zero) low 12 bits,
+   * the generation times 16 and the CPU's access context (0..11, cpu.ts),
+   * so one compare checks all three; u_ent[2i + 1] is the page base PA;
+   * u_ent[U_GEN] is the generation times 16, 0..4080, bumped whenever a
+   * cached translation may have gone (the cache is cleared when it wraps).
    */
   static readonly U_ENTRIES = 1024;
   static readonly U_GEN = 2 * Tlb.U_ENTRIES;
   readonly u_ent = new Float64Array(Tlb.U_GEN + 1).fill(-1);
-  readonly u_allow = new Int32Array(Tlb.U_ENTRIES);
   private readonly is_lru: boolean;
 
   /* 4K class unpacked for the hot path. */
@@ -222,20 +221,19 @@ export class Tlb {
     return -1;
   }
 
-  /** Remember the 4 KiB granule of `va` -> `pa` in the front cache, with the CPU's permission mask. */
-  ufill(va: number, pa: number, allow: number): void {
+  /** Remember the 4 KiB granule of `va` -> `pa` in the front cache, for access context `ctx` (0..15). */
+  ufill(va: number, pa: number, ctx: number): void {
     const i = (va >>> 12) & (Tlb.U_ENTRIES - 1);
     const off = va & 0xfff;
     const e = this.u_ent;
-    e[2 * i] = va - off + e[Tlb.U_GEN];
+    e[2 * i] = va - off + e[Tlb.U_GEN] + ctx;
     e[2 * i + 1] = pa - off;
-    this.u_allow[i] = allow;
   }
 
   /** Forget every front-cache entry. */
   private ubump(): void {
     const e = this.u_ent;
-    const g = (e[Tlb.U_GEN] + 1) & 0xfff;
+    const g = (e[Tlb.U_GEN] + 16) & 0xfff;
     if (g === 0) e.fill(-1); // no key is negative, so -1 never matches
     e[Tlb.U_GEN] = g;
   }

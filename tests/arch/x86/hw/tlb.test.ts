@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { test_machine } from '../../../../tools/testing/pt_builder.ts';
-import { _PAGE_PRESENT, _PAGE_RW, _PAGE_GLOBAL, _PAGE_ACCESSED, _PAGE_DIRTY } from '../../../../arch/x86/include/asm/pgtable_types.ts';
+import { _PAGE_PRESENT, _PAGE_RW, _PAGE_GLOBAL, _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_USER } from '../../../../arch/x86/include/asm/pgtable_types.ts';
 import { Tlb, TLB_GLOBAL, TLB_SIZE_4K } from '../../../../arch/x86/hw/tlb.ts';
 import {
   INVPCID_TYPE_ALL_INCL_GLOBAL, INVPCID_TYPE_ALL_NON_GLOBAL, INVPCID_TYPE_INDIV_ADDR, INVPCID_TYPE_SINGLE_CTXT,
@@ -38,6 +38,22 @@ describe('x86_tlb', () => {
     cpu.translate(KVA);
     expect(cpu.clock).toBe(5 + cpu.costs.tlb_hit);
     expect(cpu.ev[HW_TLB_HIT]).toBe(hits + 1001);
+  });
+
+  it('one entry serves every access context: a new CPL, AC or access kind refills without a walk', () => {
+    const { m, pt, pgd } = test_machine();
+    const cpu = m.cpus[0];
+    const UVA = 0x7f0000001000;
+    pt.map(pgd, UVA, pt.alloc_frame(), KRW | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY);
+    cpu.stac();
+    expect(cpu.store32(UVA, 5)).toBe(true); // the kernel writes the user page (copy_to_user)
+    const misses = cpu.ev[HW_TLB_MISS];
+    expect(cpu.load32(UVA)).toBe(5); // kernel read, AC set
+    cpu.clac();
+    cpu.cpl = 3;
+    expect(cpu.load32(UVA)).toBe(5); // user read
+    expect(cpu.store32(UVA, 6)).toBe(true); // user write
+    expect(cpu.ev[HW_TLB_MISS]).toBe(misses);
   });
 
   it('keeps using a stale entry after its PTE changed without a flush', () => {
