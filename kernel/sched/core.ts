@@ -196,7 +196,12 @@ export function schedule(): void {
   let next = rq.queue.shift();
   if (!next) next = newidle_balance(rq);
   if (!next) next = rq.idle;
-  if (next === prev) return;
+  if (next === prev) {
+    // Picked again (alone on its CPU): a new slice starts, as
+    // set_next_entity() restarts prev_sum_exec_runtime.
+    if (prev !== rq.idle) prev.slice_start = this_cpu().clock;
+    return;
+  }
   if (prev !== rq.idle) {
     if (prev.state === TASK_RUNNING) prev.nivcsw++;
     else prev.nvcsw++;

@@ -33,6 +33,25 @@ describe('kernel_sched', () => {
     k.shutdown();
   });
 
+  it('a task alone on its CPU gets a new slice when its slice ends, not a schedule() per syscall', () => {
+    const k = start_kernel('mem=64M cpus=1');
+    const cost: number[] = [];
+    k.spawn('alone', function* (u: Nolibc) {
+      const cpu = k.machine.cpus[0];
+      for (let round = 0; round < 2; round++) {
+        if (round > 0) u.compute(3_000_000); // past the end of the slice
+        yield* u.getpid(); // after the compute the slice has expired: schedule() picks it again
+        const c0 = cpu.clock;
+        for (let i = 0; i < 100; i++) yield* u.getpid();
+        cost.push(cpu.clock - c0);
+      }
+      return 0;
+    });
+    k.run();
+    expect(cost[1]).toBe(cost[0]);
+    k.shutdown();
+  });
+
   it('places tasks on both CPUs and round-robins within a CPU', () => {
     const k = start_kernel('mem=64M cpus=2');
     const seen = new Map<string, Set<number>>();
