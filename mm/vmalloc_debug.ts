@@ -61,7 +61,7 @@ function inorder(n: VmapArea | null, out: VmapArea[]): void {
 }
 
 /** Check one tree and its list; returns the areas in address order. */
-export function check_vmap_tree(tree: string, root: RbRoot<VmapArea>, head: ListHead<VmapArea>, augmented: boolean): VmapArea[] {
+export function check_vmap_tree(tree: string, root: RbRoot<VmapArea>, head: ListHead, augmented: boolean): VmapArea[] {
   if (root.rb_node !== null) {
     if (root.rb_node.rb_color !== RB_BLACK) fail(tree, 'red root', root.rb_node);
     check_rb(tree, root.rb_node, null);
@@ -69,9 +69,9 @@ export function check_vmap_tree(tree: string, root: RbRoot<VmapArea>, head: List
   const areas: VmapArea[] = [];
   inorder(root.rb_node, areas);
   let i = 0;
-  for (let l = head.next; l !== head; l = l.next, i++) {
-    if (l.next.prev !== l) fail(tree, 'list links broken');
-    if (i >= areas.length || l.owner !== areas[i]) fail(tree, `list entry ${i} is not the tree's ${i}th node`, l.owner ?? undefined);
+  for (let va = head.list_next; va !== head; va = va.list_next, i++) {
+    if (va.list_next.list_prev !== va) fail(tree, 'list links broken');
+    if (i >= areas.length || va !== areas[i]) fail(tree, `list entry ${i} is not the tree's ${i}th node`, va);
   }
   if (i !== areas.length) fail(tree, `list has ${i} entries, tree ${areas.length}`);
   for (let k = 0; k < areas.length; k++) {

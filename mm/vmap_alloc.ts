@@ -91,10 +91,9 @@ export function find_vmap_lowest_match(
 
 /** find_vmap_lowest_linear_match(): the same answer by walking the free list. */
 export function find_vmap_lowest_linear_match(
-  head: ListHead<VmapArea>, size: number, align: number, vstart: number,
+  head: ListHead, size: number, align: number, vstart: number,
 ): VmapArea | null {
-  for (let l = head.next; l !== head; l = l.next) {
-    const va = l.owner as VmapArea;
+  for (let va = head.list_next; va !== head; va = va.list_next) {
     if (is_within_this_va(va, size, align, vstart)) return va;
   }
   return null;
@@ -108,7 +107,7 @@ export function find_vmap_lowest_linear_match(
  * mismatch is a BUG under debug_vm.
  */
 export function find_vmap_lowest_match_check(
-  root: RbRoot<VmapArea>, head: ListHead<VmapArea>, size: number, align: number, vstart: number,
+  root: RbRoot<VmapArea>, head: ListHead, size: number, align: number, vstart: number,
 ): void {
   const starts = [vstart, VMALLOC_START + prandom_u32_state(vmap_state.rnd)];
   for (const v of starts) {
@@ -139,7 +138,7 @@ export function classify_va_fit_type(va: VmapArea, nva_start_addr: number, size:
  * Returns 0, or -1 if the request does not lie inside va.
  */
 export function va_clip(
-  root: RbRoot<VmapArea>, head: ListHead<VmapArea>, va: VmapArea, nva_start_addr: number, size: number,
+  root: RbRoot<VmapArea>, head: ListHead, va: VmapArea, nva_start_addr: number, size: number,
 ): number {
   let lva: VmapArea | null = null;
   const type = classify_va_fit_type(va, nva_start_addr, size);
@@ -202,7 +201,7 @@ export function va_clip(
  * vend, and the clip. Returns the address or a negative errno.
  */
 function va_alloc(
-  va: VmapArea, root: RbRoot<VmapArea>, head: ListHead<VmapArea>,
+  va: VmapArea, root: RbRoot<VmapArea>, head: ListHead,
   size: number, align: number, vstart: number, vend: number,
 ): number {
   const nva_start_addr = va.va_start > vstart ? ALIGN(va.va_start, align) : ALIGN(vstart, align);
@@ -221,7 +220,7 @@ function va_alloc(
  * address or a negative errno (-ENOENT: nothing fits; -ERANGE: past vend).
  */
 export function __alloc_vmap_area(
-  root: RbRoot<VmapArea>, head: ListHead<VmapArea>, size: number, align: number, vstart: number, vend: number,
+  root: RbRoot<VmapArea>, head: ListHead, size: number, align: number, vstart: number, vend: number,
 ): number {
   /*
    * Do not adjust when:

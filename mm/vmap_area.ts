@@ -92,38 +92,50 @@ export class VmStruct {
   requested_size = 0;
 }
 
-/**
- * A minimal intrusive list_head (include/linux/list.h), only what the
- * vmap lists need: address-sorted, circular, with a sentinel head whose
- * owner is null.
+/*
+ * struct list_head, embedded in struct vmap_area as Linux embeds it
+ * (`struct list_head list`): VmapArea's list_next and list_prev are
+ * va->list.next and va->list.prev, so a list step reads the area itself
+ * and container_of() is the identity. A list's head (vmap_area_list and
+ * the others, C's LIST_HEAD()) is a VmapArea that is never on a tree and
+ * whose other fields mean nothing, as C never takes container_of() of a
+ * head. Only what the vmap lists need: address-sorted, circular.
  */
-export class ListHead<T> {
-  next: ListHead<T>;
-  prev: ListHead<T>;
-  constructor(readonly owner: T | null) {
-    this.next = this;
-    this.prev = this;
-  }
+
+/** A list head: a VmapArea used only for its links. */
+export type ListHead = VmapArea;
+
+/** LIST_HEAD(): an empty list. */
+export function LIST_HEAD(): ListHead {
+  return new VmapArea();
 }
 
 /** list_add(new, head): insert new right after head. */
-export function list_add<T>(nw: ListHead<T>, head: ListHead<T>): void {
-  const next = head.next;
-  next.prev = nw;
-  nw.next = next;
-  nw.prev = head;
-  head.next = nw;
+export function list_add(nw: VmapArea, head: ListHead): void {
+  const next = head.list_next;
+  next.list_prev = nw;
+  nw.list_next = next;
+  nw.list_prev = head;
+  head.list_next = nw;
 }
 
-export function list_del_init<T>(entry: ListHead<T>): void {
-  entry.prev.next = entry.next;
-  entry.next.prev = entry.prev;
-  entry.next = entry;
-  entry.prev = entry;
+export function list_del_init(entry: VmapArea): void {
+  const prev = entry.list_prev;
+  const next = entry.list_next;
+  prev.list_next = next;
+  next.list_prev = prev;
+  entry.list_next = entry;
+  entry.list_prev = entry;
 }
 
-export function list_empty<T>(head: ListHead<T>): boolean {
-  return head.next === head;
+/** INIT_LIST_HEAD(). */
+export function INIT_LIST_HEAD(head: ListHead): void {
+  head.list_next = head;
+  head.list_prev = head;
+}
+
+export function list_empty(head: ListHead): boolean {
+  return head.list_next === head;
 }
 
 /**
@@ -148,15 +160,24 @@ export class VmapArea extends RbNode<VmapArea> {
   vm: VmStruct | null = null;
   /** VMAP_RAM / VMAP_BLOCK. */
   flags = 0;
-  /** The address-sorted list of the tree the area is on. */
-  readonly list: ListHead<VmapArea> = new ListHead<VmapArea>(this);
+  /*
+   * struct list_head list: the address-sorted list of the tree the area is
+   * on; pointing at the area itself when on none (INIT_LIST_HEAD).
+   */
+  list_next: VmapArea;
+  list_prev: VmapArea;
+
+  constructor() {
+    super();
+    this.list_next = this;
+    this.list_prev = this;
+  }
 }
 
 /*
  * vmap_area_cachep: Linux takes vmap_area objects from a kmem_cache so that
  * the hot paths (a NE split, a merge) do not go to the general allocator.
- * Here freed objects go on a bounded free list and are reused, which also
- * spares the JS heap two allocations per object (the area and its list).
+ * Here freed objects go on a bounded free list and are reused.
  * A freed object must not be used again by its old owner (as in C).
  */
 const VMAP_AREA_CACHE_MAX = 4096;
@@ -179,8 +200,8 @@ export function kmem_cache_free_vmap_area(va: VmapArea): void {
   va.rb_parent = va; // RB_CLEAR_NODE
   va.rb_left = null;
   va.rb_right = null;
-  va.list.next = va.list;
-  va.list.prev = va.list;
+  va.list_next = va;
+  va.list_prev = va;
   if (vmap_area_cachep.length < VMAP_AREA_CACHE_MAX) vmap_area_cachep.push(va);
 }
 
@@ -259,13 +280,13 @@ export const VMAP_LOADS_PER_NODE = 4;
 export class VmapGlobals {
   /** vmap_area_root / vmap_area_list: busy areas (one "vmap node"). */
   vmap_area_root = new RbRoot<VmapArea>();
-  vmap_area_list = new ListHead<VmapArea>(null);
+  vmap_area_list = LIST_HEAD();
   /** free_vmap_area_root / free_vmap_area_list: the augmented free tree. */
   free_vmap_area_root = new RbRoot<VmapArea>();
-  free_vmap_area_list = new ListHead<VmapArea>(null);
+  free_vmap_area_list = LIST_HEAD();
   /** purge_vmap_area_root / purge_vmap_area_list: lazily freed, not yet flushed. */
   purge_vmap_area_root = new RbRoot<VmapArea>();
-  purge_vmap_area_list = new ListHead<VmapArea>(null);
+  purge_vmap_area_list = LIST_HEAD();
   vmap_initialized = false;
   /** vmap_lazy_nr: pages on the lazy (purge) list. */
   vmap_lazy_nr = 0;
@@ -309,11 +330,11 @@ export interface VmapAreaInitOptions {
  */
 export function vmap_area_init(opts: VmapAreaInitOptions = {}): void {
   vmap_state.vmap_area_root = new RbRoot<VmapArea>();
-  vmap_state.vmap_area_list = new ListHead<VmapArea>(null);
+  vmap_state.vmap_area_list = LIST_HEAD();
   vmap_state.free_vmap_area_root = new RbRoot<VmapArea>();
-  vmap_state.free_vmap_area_list = new ListHead<VmapArea>(null);
+  vmap_state.free_vmap_area_list = LIST_HEAD();
   vmap_state.purge_vmap_area_root = new RbRoot<VmapArea>();
-  vmap_state.purge_vmap_area_list = new ListHead<VmapArea>(null);
+  vmap_state.purge_vmap_area_list = LIST_HEAD();
   vmap_state.vmap_lazy_nr = 0;
   vmap_state.nr_vmalloc_pages = 0;
   vmap_state.nr_cpus = opts.nr_cpus ?? 1;
@@ -457,20 +478,18 @@ function find_va_links(va: VmapArea, root: RbRoot<VmapArea> | null, from: VmapAr
  * get_va_next_sibling(): the list entry that will follow a VA linked at
  * (parent, slot), or null when the tree is empty.
  */
-function get_va_next_sibling(parent: VmapArea | null, slot: RbLink): ListHead<VmapArea> | null {
+function get_va_next_sibling(parent: VmapArea | null, slot: RbLink): VmapArea | null {
   if (parent === null) return null;
-  const list = parent.list;
-  return slot === 'rb_right' ? list.next : list;
+  return slot === 'rb_right' ? parent.list_next : parent;
 }
 
 function __link_va(
   va: VmapArea, root: RbRoot<VmapArea>, parent: VmapArea | null, slot: RbLink,
-  head: ListHead<VmapArea>, augment: boolean,
+  head: ListHead, augment: boolean,
 ): void {
   // The VA is not on the list yet, but its future predecessor is known.
   if (parent !== null) {
-    head = parent.list;
-    if (slot !== 'rb_right') head = head.prev;
+    head = slot === 'rb_right' ? parent : parent.list_prev;
   }
   rb_link_node(va, parent, slot);
   if (augment) {
@@ -484,7 +503,7 @@ function __link_va(
   } else {
     rb_insert_color(va, root);
   }
-  list_add(va.list, head);
+  list_add(va, head);
   if (root === vmap_state.free_vmap_area_root) vmap_state.nr_free++;
   else if (root === vmap_state.vmap_area_root) vmap_state.nr_busy++;
 }
@@ -497,7 +516,7 @@ function __unlink_va(va: VmapArea, root: RbRoot<VmapArea>, augment: boolean): vo
   }
   if (augment) rb_erase_augmented(va, root, free_vmap_area_rb_augment_cb);
   else rb_erase(va, root);
-  list_del_init(va.list);
+  list_del_init(va);
   RB_CLEAR_NODE(va);
   if (root === vmap_state.free_vmap_area_root) vmap_state.nr_free--;
   else if (root === vmap_state.vmap_area_root) vmap_state.nr_busy--;
@@ -524,8 +543,7 @@ function compute_subtree_max_size(va: VmapArea): number {
  */
 export function augment_tree_propagate_check(): void {
   const head = vmap_state.free_vmap_area_list;
-  for (let l = head.next; l !== head; l = l.next) {
-    const va = l.owner as VmapArea;
+  for (let va = head.list_next; va !== head; va = va.list_next) {
     const computed = compute_subtree_max_size(va);
     if (computed !== va.subtree_max_size) {
       printk(KERN_EMERG, `tree is corrupted: ${va_size(va)}, ${va.subtree_max_size}`);
@@ -571,12 +589,12 @@ export function augment_tree_propagate_from(va: VmapArea): void {
   if (vmap_state.debug) augment_tree_propagate_check();
 }
 
-export function insert_vmap_area(va: VmapArea, root: RbRoot<VmapArea>, head: ListHead<VmapArea>): void {
+export function insert_vmap_area(va: VmapArea, root: RbRoot<VmapArea>, head: ListHead): void {
   if (find_va_links(va, root, null)) __link_va(va, root, va_link_parent, va_link_slot, head, false);
 }
 
 export function insert_vmap_area_augment(
-  va: VmapArea, from: VmapArea | null, root: RbRoot<VmapArea>, head: ListHead<VmapArea>,
+  va: VmapArea, from: VmapArea | null, root: RbRoot<VmapArea>, head: ListHead,
 ): void {
   const ok = from !== null ? find_va_links(va, null, from) : find_va_links(va, root, null);
   if (ok) {
@@ -594,7 +612,7 @@ export function insert_vmap_area_augment(
  * overlap (already WARNed: a vmalloc bug, but the system goes on).
  */
 function __merge_or_add_vmap_area(
-  va: VmapArea, root: RbRoot<VmapArea>, head: ListHead<VmapArea>, augment: boolean,
+  va: VmapArea, root: RbRoot<VmapArea>, head: ListHead, augment: boolean,
 ): VmapArea | null {
   if (!find_va_links(va, root, null)) return null;
   const parent = va_link_parent;
@@ -610,7 +628,7 @@ function __merge_or_add_vmap_area(
      *                  start            end
      */
     if (next !== head) {
-      const sibling = next.owner as VmapArea;
+      const sibling = next;
       if (sibling.va_start === va.va_end) {
         sibling.va_start = va.va_start;
         kmem_cache_free_vmap_area(va);
@@ -625,8 +643,8 @@ function __merge_or_add_vmap_area(
      *                  |                |
      *                  start            end
      */
-    if (next.prev !== head) {
-      const sibling = next.prev.owner as VmapArea;
+    if (next.list_prev !== head) {
+      const sibling = next.list_prev;
       if (sibling.va_end === va.va_start) {
         /*
          * If both neighbours are coalesced, unlink the "next" node first,
@@ -646,12 +664,12 @@ function __merge_or_add_vmap_area(
   return va;
 }
 
-export function merge_or_add_vmap_area(va: VmapArea, root: RbRoot<VmapArea>, head: ListHead<VmapArea>): VmapArea | null {
+export function merge_or_add_vmap_area(va: VmapArea, root: RbRoot<VmapArea>, head: ListHead): VmapArea | null {
   return __merge_or_add_vmap_area(va, root, head, false);
 }
 
 export function merge_or_add_vmap_area_augment(
-  va: VmapArea, root: RbRoot<VmapArea>, head: ListHead<VmapArea>,
+  va: VmapArea, root: RbRoot<VmapArea>, head: ListHead,
 ): VmapArea | null {
   const m = __merge_or_add_vmap_area(va, root, head, true);
   if (m !== null) augment_tree_propagate_from(m);
@@ -671,8 +689,7 @@ function vmap_init_free_space(): void {
   let vmap_start = 1;
   const vmap_end = VMAP_ULONG_MAX;
   const head = vmap_state.vmap_area_list;
-  for (let l = head.next; l !== head; l = l.next) {
-    const busy = l.owner as VmapArea;
+  for (let busy = head.list_next; busy !== head; busy = busy.list_next) {
     if (busy.va_start - vmap_start > 0) {
       const free = kmem_cache_alloc_vmap_area();
       free.va_start = vmap_start;

@@ -23,7 +23,7 @@
  * nr_vmap_purge (purges that flushed) and nr_vmap_purged_areas.
  */
 import {
-  vmap_state, merge_or_add_vmap_area, merge_or_add_vmap_area_augment, list_empty, list_del_init, vmap_charge_steps,
+  vmap_state, merge_or_add_vmap_area, merge_or_add_vmap_area_augment, list_empty, INIT_LIST_HEAD, vmap_charge_steps,
   VMAP_ULONG_MAX, type VmapArea,
 } from './vmap_area.ts';
 import { RbRoot, RB_CLEAR_NODE } from '../lib/rbtree.ts';
@@ -103,9 +103,9 @@ export function __purge_vmap_area_lazy(start: number, end: number): boolean {
   if (!list_empty(head)) {
     // list_replace_init(): take the whole lazy list; the lazy tree starts over.
     const local: VmapArea[] = [];
-    for (let l = head.next; l !== head; l = l.next) local.push(l.owner as VmapArea);
+    for (let va = head.list_next; va !== head; va = va.list_next) local.push(va);
     vmap_state.purge_vmap_area_root = new RbRoot<VmapArea>();
-    list_del_init(head);
+    INIT_LIST_HEAD(head);
     start = Math.min(start, local[0].va_start);
     end = Math.max(end, local[local.length - 1].va_end);
 
@@ -119,8 +119,8 @@ export function __purge_vmap_area_lazy(start: number, end: number): boolean {
       const nr = (va.va_end - va.va_start) / PAGE_SIZE;
       // Detached: off the lazy tree and list (whose root was just reset).
       RB_CLEAR_NODE(va);
-      va.list.next = va.list;
-      va.list.prev = va.list;
+      va.list_next = va;
+      va.list_prev = va;
       if (merge_or_add_vmap_area_augment(va, vmap_state.free_vmap_area_root, vmap_state.free_vmap_area_list) === null) continue;
       vmap_state.vmap_lazy_nr -= nr;
       num_purged_areas++;
@@ -166,7 +166,7 @@ export function drain_vmap_area_work(): void {
 export function free_vmap_area_noflush(va: VmapArea): void {
   const nr_lazy_max = lazy_max_pages();
   const va_start = va.va_start;
-  if (!list_empty(va.list)) {
+  if (!list_empty(va)) {
     WARN_ON_ONCE(true, 'free_vmap_area_noflush: vmap_area still listed');
     return;
   }

@@ -255,7 +255,7 @@ describe('mm_vmalloc', () => {
       const a = vm_map_ram(pages, 2, NUMA_NO_NODE) as number;
       const b = vm_map_ram(pages, 2, NUMA_NO_NODE) as number;
       expect(b).toBe(a + 2 * P); // the bump pointer
-      const blk = vmap_state.vmap_area_list.next.owner as VmapArea;
+      const blk = vmap_state.vmap_area_list.list_next;
       expect(blk.flags).toBe(VMAP_RAM | VMAP_BLOCK);
       expect(blk.va_end - blk.va_start).toBe(VMAP_BLOCK_SIZE);
       expect(blk.va_start % VMAP_BLOCK_SIZE).toBe(0);

@@ -53,8 +53,7 @@ function draw(labels: Map<VmapArea, string>, pages = 16): string {
 function free_blocks(pages = 16): string {
   const out: string[] = [];
   const head = vmap_state.free_vmap_area_list;
-  for (let l = head.next; l !== head; l = l.next) {
-    const va = l.owner as VmapArea;
+  for (let va = head.list_next; va !== head; va = va.list_next) {
     const s = Math.max(va.va_start, W);
     const e = Math.min(va.va_end, W + pages * P);
     if (s < e) out.push(`${(s - W) / P}..${(e - W) / P}`);
@@ -455,7 +454,7 @@ describe('mm_vmalloc', () => {
       free_vmap_area(v[2]);
       augment_tree_propagate_check();
       const head = vmap_state.free_vmap_area_list;
-      (head.next.owner as VmapArea).subtree_max_size += P;
+      head.list_next.subtree_max_size += P;
       expect(() => augment_tree_propagate_check()).toThrow(KernelPanic);
       expect(() => vmap_check_invariants()).toThrow(/subtree_max_size/);
     });
