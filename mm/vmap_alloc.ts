@@ -11,7 +11,7 @@ import { RbRoot } from '../lib/rbtree.ts';
 import { prandom_u32_state } from '../lib/prandom.ts';
 import { BUG, WARN, WARN_ON_ONCE } from '../kernel/panic.ts';
 import { printk, pr_warn, KERN_EMERG } from '../kernel/printk.ts';
-import { PAGE_SIZE, ALIGN, IS_ALIGNED } from '../arch/x86/include/asm/page_types.ts';
+import { PAGE_SIZE, ALIGN } from '../arch/x86/include/asm/page_types.ts';
 import { format_va } from '../arch/x86/include/asm/page.ts';
 import { VMALLOC_START, VMALLOC_END, MODULES_VADDR, MODULES_END } from '../arch/x86/include/asm/pgtable_64_types.ts';
 import { EBUSY, EINVAL, ENOENT, ERANGE } from '../include/uapi/asm-generic/errno.ts';
@@ -23,9 +23,22 @@ import {
 
 /* --- searching the free tree ---------------------------------------------- */
 
+/**
+ * ALIGN(x, align) on the allocator's paths, where align is a power of two
+ * (alloc_vmap_area() checks) and x an integer address below 2^53. For align
+ * up to 2^30 the offset is x & (align - 1): ToInt32 keeps the low 32 bits of
+ * an integer exactly, and V8 truncates with one instruction, where ALIGN()
+ * (which serves any power of two up to 2^63) divides.
+ */
+function va_align(x: number, align: number): number {
+  if (align > 0x40000000) return ALIGN(x, align);
+  const r = x & (align - 1);
+  return r === 0 ? x : x - r + align;
+}
+
 /** is_within_this_va(): does [ALIGN(max(va_start, vstart)), +size) fit in va? */
 export function is_within_this_va(va: VmapArea, size: number, align: number, vstart: number): boolean {
-  const nva_start_addr = va.va_start > vstart ? ALIGN(va.va_start, align) : ALIGN(vstart, align);
+  const nva_start_addr = va.va_start > vstart ? va_align(va.va_start, align) : va_align(vstart, align);
   // C checks for wrap-around here; a double past the address space fails below instead.
   if (nva_start_addr < vstart) return false;
   return nva_start_addr + size <= va.va_end;
@@ -204,7 +217,7 @@ function va_alloc(
   va: VmapArea, root: RbRoot<VmapArea>, head: ListHead,
   size: number, align: number, vstart: number, vend: number,
 ): number {
-  const nva_start_addr = va.va_start > vstart ? ALIGN(va.va_start, align) : ALIGN(vstart, align);
+  const nva_start_addr = va.va_start > vstart ? va_align(va.va_start, align) : va_align(vstart, align);
   // Check the "vend" restriction.
   if (nva_start_addr + size > vend) return -ERANGE;
   const ret = va_clip(root, head, va, nva_start_addr, size);
@@ -276,7 +289,7 @@ export function alloc_vmap_area(
       va.vm = vm;
       va.flags = va_flags;
       insert_vmap_area(va, vmap_state.vmap_area_root, vmap_state.vmap_area_list);
-      if (!IS_ALIGNED(va.va_start, align) || va.va_start < vstart || va.va_end > vend)
+      if (va_align(va.va_start, align) !== va.va_start || va.va_start < vstart || va.va_end > vend)
         BUG('alloc_vmap_area: 0x%s-0x%s breaks align %d or range', format_va(va.va_start), format_va(va.va_end), align);
       vmap_state.nr_alloc++;
       vmap_charge_steps();
