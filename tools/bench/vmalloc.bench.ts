@@ -53,12 +53,23 @@
  * search and clip, the busy-tree insert, the busy-tree erase, the free-tree
  * find_va_links() and merge - where insert+erase in an ordered map walks
  * two (full_fit: ~55 nodes visited per pair at 100k against ~34). The tree
- * nodes are embedded (lib/rbtree.ts), so a step reads one VmapArea, but
- * va_start, va_end and subtree_max_size are 48-bit numbers, which V8 keeps
- * in separate heap-number boxes: a step still touches up to three more
- * cache lines, which shows once the trees outgrow the caches (random).
+ * nodes and list links are embedded (lib/rbtree.ts, struct vmap_area), so
+ * a step reads one VmapArea, but va_start, va_end and subtree_max_size are
+ * 48-bit numbers, which V8 keeps in separate heap-number boxes: a step
+ * still touches up to three more cache lines, which shows once the trees
+ * outgrow the caches (random). Moving the three into a growable
+ * Float64Array indexed per object (getters on VmapArea) was tried and was
+ * slower on every pattern (~15% on long_busy_list and random, more on
+ * full_fit): the typed-array load, through a module variable that may be
+ * replaced when the array grows, costs more than the box it saves.
  * In long_busy_list js-sdsl's inserts take its O(1) path for a key above
- * the maximum, while the KVA allocator walks both trees.
+ * the maximum, and its erases walk the busy run's right spine; the KVA
+ * allocator's busy-tree insert walks that spine instead, so the busy tree
+ * alone costs about what js-sdsl's insert+erase does (at 100k, ~116 against
+ * ~125 ns per iteration of two pairs). On top come the free-tree clips and
+ * merges (~105 ns, on a tree of two or three blocks) and the call's checks
+ * and bookkeeping (~45 ns): 1.7-2.2x js-sdsl, where 1.5x would leave ~60 ns
+ * for everything but the busy tree.
  *
  * The random pattern's 1M/1k ratio is bounded by memory, not by the
  * algorithm: both trees do O(log n) steps, but at 1M most steps miss the
