@@ -70,6 +70,11 @@
  * merges (~105 ns, on a tree of two or three blocks) and the call's checks
  * and bookkeeping (~45 ns): 1.7-2.2x js-sdsl, where 1.5x would leave ~60 ns
  * for everything but the busy tree.
+ * Run to run, the KVA side's times move by up to ~25% (long_busy_list at
+ * 1k: 109-138 ns) while js-sdsl's stay within 1%; with
+ * --no-concurrent-recompilation both are steady (KVA ~120, js-sdsl ~55:
+ * slower too), so the spread is when TurboFan's background compiles land,
+ * not the host. Compare ratios from one run, and more than one run.
  *
  * The random pattern's 1M/1k ratio is bounded by memory, not by the
  * algorithm: both trees do O(log n) steps, but at 1M most steps miss the
