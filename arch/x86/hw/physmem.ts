@@ -3,7 +3,7 @@
  *
  * Hardware, no Linux counterpart. RAM of a configured size is backed sparsely
  * by fixed 64 KiB chunks allocated on first write, so a mem=64G machine costs
- * the host only what is touched (plus one 8-byte slot per chunk: 8 MiB for
+ * the host only what is touched (plus two 8-byte slots per chunk: 16 MiB for
  * 64 GiB). Reading an untouched chunk yields zeros without allocating, as
  * DRAM that firmware cleared. An access beyond the end of RAM is a machine
  * check: tskernel stops with the reason instead of returning garbage.
@@ -31,6 +31,13 @@ export class PhysMem {
   private readonly c32: (Uint32Array | undefined)[];
   /** Chunks allocated so far: host memory grows only with these. */
   chunks_allocated = 0;
+  /*
+   * chunk index -> views of its 4 KiB pages, each made the first time that
+   * page is the source of a whole-page copy. Page copies are the hot path
+   * (every read() and write() of a page-cache page), and a fresh subarray
+   * per copy is a host allocation costing a third of the copy itself.
+   */
+  private readonly pview: ((Uint8Array | undefined)[] | undefined)[];
 
   constructor(size: number) {
     if (!Number.isInteger(size) || size <= 0 || size % CHUNK_SIZE !== 0)
@@ -42,6 +49,7 @@ export class PhysMem {
     const n = size / CHUNK_SIZE;
     this.c8 = new Array<Uint8Array | undefined>(n).fill(undefined);
     this.c32 = new Array<Uint32Array | undefined>(n).fill(undefined);
+    this.pview = new Array<(Uint8Array | undefined)[] | undefined>(n).fill(undefined);
   }
 
   /** Host bytes backing RAM right now. */
@@ -109,6 +117,17 @@ export class PhysMem {
       this.write_from(dst, tmp);
       return;
     }
+    if (len === 4096 && (src & 0xfff) === 0 && (dst & CHUNK_MASK) <= CHUNK_SIZE - 4096) {
+      const sci = (src / CHUNK_SIZE) | 0;
+      const sb = this.c8[sci];
+      if (sb !== undefined) {
+        const db = this.wchunk(dst);
+        if (db !== sb) {
+          db.set(this.page_view(sci, sb, src & CHUNK_MASK), dst & CHUNK_MASK);
+          return;
+        }
+      }
+    }
     while (len > 0) {
       const so = src & CHUNK_MASK;
       const d = dst & CHUNK_MASK;
@@ -126,6 +145,16 @@ export class PhysMem {
       dst += n;
       len -= n;
     }
+  }
+
+  /** The cached view of the page at offset `o` of chunk `ci` (bytes `b`). */
+  private page_view(ci: number, b: Uint8Array, o: number): Uint8Array {
+    let views = this.pview[ci];
+    if (views === undefined) views = this.pview[ci] = new Array<Uint8Array | undefined>(CHUNK_SIZE / 4096).fill(undefined);
+    const i = o >>> 12;
+    let v = views[i];
+    if (v === undefined) v = views[i] = b.subarray(o, o + 4096);
+    return v;
   }
 
   /** Fill `len` bytes at `pa` with `byte`. Filling untouched RAM with 0 allocates nothing. */

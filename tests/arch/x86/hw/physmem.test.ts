@@ -29,6 +29,26 @@ describe('x86_physmem', () => {
     expect(() => new PhysMem(1000)).toThrow(MachineCheck);
   });
 
+  it('whole-page copies see the source page as it is now, in and across chunks', () => {
+    const mem = new PhysMem(1 << 20);
+    const page = (v: number): Uint8Array => new Uint8Array(4096).fill(v);
+    const read = (pa: number): Uint8Array => {
+      const out = new Uint8Array(4096);
+      mem.read_into(pa, out);
+      return out;
+    };
+    mem.write_from(2 * 4096, page(1));
+    mem.copy(CHUNK_SIZE + 4096, 2 * 4096, 4096); // another chunk
+    expect(read(CHUNK_SIZE + 4096)).toEqual(page(1));
+    mem.write8(2 * 4096 + 17, 9); // change the source, copy again
+    mem.copy(CHUNK_SIZE + 4096, 2 * 4096, 4096);
+    expect(read(CHUNK_SIZE + 4096)[17]).toBe(9);
+    mem.copy(5 * 4096, 2 * 4096, 4096); // the same chunk
+    expect(read(5 * 4096)[17]).toBe(9);
+    mem.copy(CHUNK_SIZE + 4096, 4 * CHUNK_SIZE, 4096); // from untouched RAM: zeros
+    expect(read(CHUNK_SIZE + 4096)).toEqual(page(0));
+  });
+
   it('copies and fills across chunk boundaries, memmove-safe', () => {
     const mem = new PhysMem(1 << 20);
     const src = new Uint8Array(3 * CHUNK_SIZE / 2).map((_, i) => i % 251);
