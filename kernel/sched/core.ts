@@ -55,6 +55,8 @@ export const sched_state = {
   hooks: [] as SchedHooks[],
   /** Tasks sleeping on a timer (the hrtimer queue's population). */
   timer_sleepers: 0,
+  /** Enqueues so far: sched_run() notices a CPU that may have gained work. */
+  nr_enqueues: 0,
 };
 
 export function sched_init(nr_cpus: number, slice_cycles: number): void {
@@ -108,6 +110,7 @@ function enqueue_task(rq: Rq, p: TaskStruct): void {
   BUG_ON(rq.queue.includes(p), 'task already queued');
   p.cpu = rq.cpu;
   rq.queue.push(p);
+  sched_state.nr_enqueues++;
   // An idle CPU cannot run the task before the moment it became runnable.
   const here = this_cpu();
   const there = machine().cpus[rq.cpu];

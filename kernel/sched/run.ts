@@ -140,7 +140,29 @@ export function sched_run(opts: RunOptions = {}): RunResult {
     const rq = sched_state.rqs[best];
     if (rq.curr === rq.idle) schedule();
     if (rq.curr === rq.idle) continue;
-    run_user_step(rq.curr);
+    // The CPU the next pass would have to beat: the earliest other one with work.
+    let rival = -1;
+    for (let c = 0; c < m.nr_cpus; c++) {
+      if (c === best || !has_work(sched_state.rqs[c])) continue;
+      if (rival < 0 || m.cpus[c].clock < m.cpus[rival].clock) rival = c;
+    }
+    const rival_clock = rival < 0 ? Infinity : m.cpus[rival].clock;
+    const enqueues = sched_state.nr_enqueues;
+    for (;;) {
+      run_user_step(rq.curr);
+      // Go on with this CPU while the next pass would pick it again anyway:
+      // nothing was enqueued anywhere (no CPU gained work), no timer can
+      // expire, it still has a task, and its clock has not passed the
+      // rival's (ties go to the lower CPU number, as the scan breaks them).
+      // Other CPUs' clocks only grow meanwhile, so this never runs a step
+      // the scan would have given to another CPU.
+      if (sched_state.nr_enqueues !== enqueues || sched_state.timer_sleepers > 0) break;
+      if (rq.curr === rq.idle || sched_state.tasks.size === 0) break;
+      const clock = m.cpus[best].clock;
+      if (clock > rival_clock || (clock === rival_clock && best > rival)) break;
+      if (opts.max_cycles !== undefined && clock >= opts.max_cycles) break;
+      m.current = best;
+    }
   }
   m.current = 0;
   return { reason, exited: exit_state.orphans_exited.slice(first_exit), cycles: m.cpus.map((c) => c.clock) };
