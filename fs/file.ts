@@ -71,15 +71,12 @@ export class FilesStruct {
 }
 
 export const NR_OPEN_DEFAULT = 1024;
-const FILES_KEY = 'files';
-
 export function task_files(p: TaskStruct): FilesStruct | null {
-  return (p.ext.get(FILES_KEY) as FilesStruct | undefined) ?? null;
+  return p.files;
 }
 
 export function set_task_files(p: TaskStruct, f: FilesStruct | null): void {
-  if (f) p.ext.set(FILES_KEY, f);
-  else p.ext.delete(FILES_KEY);
+  p.files = f;
 }
 
 /** alloc_fd() + fd_install(): the lowest free fd. */

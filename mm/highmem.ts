@@ -58,8 +58,6 @@ export class KmapCtrl {
   readonly pteval: (Pteval | null)[] = new Array<Pteval | null>(KM_MAX_IDX).fill(null);
 }
 
-const KMAP_CTRL = 'kmap_ctrl';
-
 export const highmem_state = {
   /** CONFIG_DEBUG_KMAP_LOCAL_FORCE_MAP: kmap_local=force_map on the command line. */
   force_map: false,
@@ -73,10 +71,10 @@ export const highmem_state = {
 
 /** current->kmap_ctrl, created on first use (a forked task starts empty: kmap_local_fork). */
 export function kmap_ctrl(p: TaskStruct): KmapCtrl {
-  let c = p.ext.get(KMAP_CTRL) as KmapCtrl | undefined;
+  let c = p.kmap_ctrl;
   if (!c) {
     c = new KmapCtrl();
-    p.ext.set(KMAP_CTRL, c);
+    p.kmap_ctrl = c;
   }
   return c;
 }
@@ -196,7 +194,7 @@ export function folio_zero_range(folio: { readonly page: number; readonly order:
 
 /** __kmap_local_sched_out(): clear the outgoing task's live slots on this CPU. */
 function kmap_local_sched_out(prev: TaskStruct): void {
-  const c = prev.ext.get(KMAP_CTRL) as KmapCtrl | undefined;
+  const c = prev.kmap_ctrl;
   if (!c || c.idx === 0) return;
   for (let i = 0; i < c.idx; i++) {
     if (WARN(c.pteval[i] === null, 'kmap_local: live slot %d of %s has no pteval', i, prev.comm)) continue;
@@ -208,7 +206,7 @@ function kmap_local_sched_out(prev: TaskStruct): void {
 
 /** __kmap_local_sched_in(): re-install the incoming task's slots. */
 function kmap_local_sched_in(next: TaskStruct): void {
-  const c = next.ext.get(KMAP_CTRL) as KmapCtrl | undefined;
+  const c = next.kmap_ctrl;
   if (!c || c.idx === 0) return;
   for (let i = 0; i < c.idx; i++) {
     const v = c.pteval[i];

@@ -8,6 +8,8 @@
  * through the MMU with user-mode accesses (tools/include/nolibc.ts).
  */
 import type { MmStruct } from '../../mm/mm_struct.ts';
+import type { FilesStruct } from '../../fs/file.ts';
+import type { KmapCtrl } from '../../mm/highmem.ts';
 
 export interface SyscallRequest {
   nr: number;
@@ -65,8 +67,10 @@ export class TaskStruct {
   nivcsw = 0;
   /** Set while a syscall is in progress (kernel mode). */
   in_syscall = false;
-  /** Per-task data that subsystems attach (fd table, kmap_local slots, ...). */
-  readonly ext = new Map<string, unknown>();
+  /** files: the open file table (CLONE_FILES shares it); null for kernel threads. */
+  files: FilesStruct | null = null;
+  /** kmap_ctrl: this task's kmap_local slots, made on first use (mm/highmem.ts). */
+  kmap_ctrl: KmapCtrl | null = null;
 
   constructor(readonly pid: number, public comm: string, mm: MmStruct | null) {
     this.tgid = pid;
