@@ -21,6 +21,7 @@ import {
   folio_get, folio_put, folio_put_refs, folio_ref_add, folio_nr_pages, folio_size, folio_pos, folio_next_index,
   folio_test_uptodate, folio_mark_accessed, folio_test_large, filemap_alloc_folio, mapping_gfp_mask,
   mapping_max_folio_size, mapping_writably_mapped, offset_in_folio, xa_load, xa_store_folio, xa_erase_folio,
+  xa_range_empty,
 } from '../include/linux/pagemap.ts';
 import { type Kiocb, IOCB_APPEND, i_size_read, file_inode } from '../include/linux/fs.ts';
 import {
@@ -72,7 +73,7 @@ export function filemap_account_folio(folio: Folio, sign: number): void {
 export function __filemap_add_folio(mapping: AddressSpace, folio: Folio, index: number): number {
   const nr = folio_nr_pages(folio);
   if (index % nr !== 0) BUG('__filemap_add_folio: index %d not aligned to %d pages', index, nr);
-  for (let i = index; i < index + nr; i++) if (mapping.i_pages.has(i)) return -EEXIST;
+  if (!xa_range_empty(mapping, index, nr)) return -EEXIST; // xas_find_conflict()
   folio_ref_add(folio, nr);
   folio.mapping = mapping;
   folio.index = index;

@@ -12,9 +12,9 @@
  * through the mm/ accessors. The Folio object carries what mem_map leaves
  * out: mapping and index. It exists while the folio is in a page cache.
  *
- * mapping->i_pages is an xarray in Linux; here a Map from page index to
- * folio, with a large folio stored under every index it covers, as a
- * multi-index xarray entry answers a lookup of any of them.
+ * mapping->i_pages is an xarray (lib/xarray.ts) from page index to folio,
+ * with a large folio stored under every index it covers (that xarray has no
+ * multi-index entries), as a multi-index entry answers a lookup of any of them.
  * References follow Linux: the page cache holds folio_nr_pages() references
  * (folio_ref_add in __filemap_add_folio), a lookup takes one more.
  * Simplified: no folio lock (syscalls run to completion on their CPU), no
@@ -26,6 +26,7 @@ import { GFP_HIGHUSER_MOVABLE, __GFP_COMP, type gfp_t } from '../../mm/gfp.ts';
 import { page_ref_count, page_ref_inc, set_page_count } from '../../mm/mm_types.ts';
 import { PageUptodate, SetPageUptodate, PageDirty, SetPageDirty, ClearPageDirty, SetPageFlag, PG_referenced, PG_swapbacked } from '../../mm/page_flags.ts';
 import { BUG } from '../../kernel/panic.ts';
+import { XArray, xa_load as xarray_load, xa_store, xa_erase, xa_find, xa_for_each_start } from '../../lib/xarray.ts';
 
 /** MAX_PAGECACHE_ORDER: HPAGE_PMD_ORDER (9) on x86-64 with THP; the ephmap's per-CPU slot is sized by it. */
 export const MAX_PAGECACHE_ORDER = 9;
@@ -139,7 +140,7 @@ export const AS_UNEVICTABLE = 1 << 3;
 /** struct address_space: an inode's page cache. */
 export class AddressSpace {
   /** i_pages: page index -> folio (see the file comment). */
-  readonly i_pages = new Map<number, Folio>();
+  readonly i_pages = new XArray<Folio>();
   /** nrpages: pages (not folios) cached. */
   nrpages = 0;
   a_ops: AddressSpaceOperations | null = null;
@@ -179,34 +180,37 @@ export function mapping_writably_mapped(m: AddressSpace): boolean {
 
 /* ---- the index (xarray operations on i_pages) ---- */
 
-/** filemap_get_entry() without the reference: the folio caching `index`, or undefined. */
-export function xa_load(m: AddressSpace, index: number): Folio | undefined {
-  return m.i_pages.get(index);
+/** filemap_get_entry() without the reference: the folio caching `index`, or null. */
+export function xa_load(m: AddressSpace, index: number): Folio | null {
+  return xarray_load(m.i_pages, index);
 }
 
 /** True if no index in [start, start + nr) is occupied (xa_find in the range finds nothing). */
 export function xa_range_empty(m: AddressSpace, start: number, nr: number): boolean {
-  for (let i = start; i < start + nr; i++) if (m.i_pages.has(i)) return false;
-  return true;
+  return xa_find(m.i_pages, { index: start }, start + nr - 1) === null;
 }
 
 /** The multi-index xas_store(&xas, folio) of __filemap_add_folio: every index the folio covers. */
 export function xa_store_folio(m: AddressSpace, f: Folio): void {
   const nr = 1 << f.order;
-  for (let i = 0; i < nr; i++) m.i_pages.set(f.index + i, f);
+  for (let i = 0; i < nr; i++) xa_store(m.i_pages, f.index + i, f);
 }
 
 /** xas_store(&xas, NULL) over the folio's range (page_cache_delete). */
 export function xa_erase_folio(m: AddressSpace, f: Folio): void {
   const nr = 1 << f.order;
-  for (let i = 0; i < nr; i++) if (m.i_pages.get(f.index + i) === f) m.i_pages.delete(f.index + i);
+  for (let i = 0; i < nr; i++) if (xarray_load(m.i_pages, f.index + i) === f) xa_erase(m.i_pages, f.index + i);
 }
 
-/** The distinct folios with an index >= start, in index order (find_lock_entries' walk). */
+/**
+ * The distinct folios with an index >= start, in index order, including one
+ * that covers `start` (find_lock_entries' walk). A snapshot: the caller may
+ * remove folios while going through it.
+ */
 export function mapping_folios_from(m: AddressSpace, start: number): Folio[] {
-  const seen = new Set<Folio>();
-  for (const f of m.i_pages.values()) if (folio_next_index(f) > start) seen.add(f);
-  return [...seen].sort((a, b) => a.index - b.index);
+  const folios: Folio[] = [];
+  for (const [, f] of xa_for_each_start(m.i_pages, start)) if (folios[folios.length - 1] !== f) folios.push(f);
+  return folios;
 }
 
 /* ---- struct folio_batch ---- */
