@@ -12,6 +12,8 @@
 export const CHUNK_SHIFT = 16;
 export const CHUNK_SIZE = 1 << CHUNK_SHIFT;
 const CHUNK_MASK = CHUNK_SIZE - 1;
+/** Pages whose view physmem keeps for whole-page copies: 256 MiB of hot source pages. */
+const PVIEW_MAX = 65536;
 /** The largest RAM the machine supports: 64 GiB (a 36-bit physical space in use). */
 export const MAX_RAM_BYTES = 64 * 2 ** 30;
 
@@ -35,9 +37,12 @@ export class PhysMem {
    * chunk index -> views of its 4 KiB pages, each made the first time that
    * page is the source of a whole-page copy. Page copies are the hot path
    * (every read() and write() of a page-cache page), and a fresh subarray
-   * per copy is a host allocation costing a third of the copy itself.
+   * per copy is a host allocation costing a third of the copy itself. At
+   * most PVIEW_MAX pages get one (about 100 host bytes each); copies from
+   * other pages take a fresh subarray as before.
    */
   private readonly pview: ((Uint8Array | undefined)[] | undefined)[];
+  private pview_count = 0;
 
   constructor(size: number) {
     if (!Number.isInteger(size) || size <= 0 || size % CHUNK_SIZE !== 0)
@@ -147,14 +152,18 @@ export class PhysMem {
     }
   }
 
-  /** The cached view of the page at offset `o` of chunk `ci` (bytes `b`). */
+  /** The view of the page at offset `o` of chunk `ci` (bytes `b`): cached while there is room. */
   private page_view(ci: number, b: Uint8Array, o: number): Uint8Array {
-    let views = this.pview[ci];
-    if (views === undefined) views = this.pview[ci] = new Array<Uint8Array | undefined>(CHUNK_SIZE / 4096).fill(undefined);
+    const views = this.pview[ci];
     const i = o >>> 12;
-    let v = views[i];
-    if (v === undefined) v = views[i] = b.subarray(o, o + 4096);
-    return v;
+    const v = views === undefined ? undefined : views[i];
+    if (v !== undefined) return v;
+    const nv = b.subarray(o, o + 4096);
+    if (this.pview_count < PVIEW_MAX) {
+      this.pview_count++;
+      (views ?? (this.pview[ci] = new Array<Uint8Array | undefined>(CHUNK_SIZE / 4096).fill(undefined)))[i] = nv;
+    }
+    return nv;
   }
 
   /** Fill `len` bytes at `pa` with `byte`. Filling untouched RAM with 0 allocates nothing. */
