@@ -30,7 +30,7 @@ import {
 import {
   type AddressSpace, type Folio, MAX_PAGECACHE_ORDER, folio_test_uptodate, folio_mark_uptodate, folio_mark_dirty,
   folio_mark_accessed, folio_put, folio_size, folio_file_page, filemap_alloc_folio, mapping_gfp_mask,
-  mapping_writably_mapped, xa_range_empty, __folio_set_swapbacked, offset_in_folio,
+  xa_range_empty, __folio_set_swapbacked, offset_in_folio,
 } from '../include/linux/pagemap.ts';
 import { type IovIter, iov_iter_count, user_backed_iter, copy_folio_to_iter, copy_page_to_iter, iov_iter_zero } from '../lib/iov_iter.ts';
 import {
@@ -193,9 +193,16 @@ const MAX_LFS_INDEX = Math.floor(MAX_LFS_FILESIZE / 4096);
  */
 export function shmem_get_folio(inode: Inode, index: number, write_end: number, sgp: number): Folio | number {
   if (index > MAX_LFS_INDEX) return -EFBIG;
+  if (sgp <= SGP_CACHE && index * 4096 >= i_size_read(inode)) return -EINVAL;
+  const found = filemap_get_entry(inode.i_mapping, index);
+  // A page-cache hit for anything but a write: the hot case, kept small.
+  if (found !== null && sgp !== SGP_WRITE && folio_test_uptodate(found)) return found;
+  return shmem_get_folio_gfp(inode, index, write_end, sgp, found);
+}
+
+/** The rest of shmem_get_folio(): writes, holes, !uptodate folios, allocation. */
+function shmem_get_folio_gfp(inode: Inode, index: number, write_end: number, sgp: number, found: Folio | null): Folio | number {
   for (;;) {
-    if (sgp <= SGP_CACHE && index * 4096 >= i_size_read(inode)) return -EINVAL;
-    const found = filemap_get_entry(inode.i_mapping, index);
     if (found) {
       if (sgp === SGP_WRITE) folio_mark_accessed(found);
       if (folio_test_uptodate(found) || sgp === SGP_WRITE) return found;
@@ -213,7 +220,12 @@ export function shmem_get_folio(inode: Inode, index: number, write_end: number, 
     if (order && xa_range_empty(inode.i_mapping, index - (index % (1 << order)), 1 << order))
       r = shmem_alloc_and_add_folio(inode, index, order);
     if (typeof r === 'number') r = shmem_alloc_and_add_folio(inode, index, 0);
-    if (r === -EEXIST) continue;
+    if (r === -EEXIST) {
+      // Someone else added it: look again.
+      if (sgp <= SGP_CACHE && index * 4096 >= i_size_read(inode)) return -EINVAL;
+      found = filemap_get_entry(inode.i_mapping, index);
+      continue;
+    }
     if (typeof r === 'number') return r;
     if (sgp !== SGP_WRITE) {
       folio_zero_segments(r, 0, folio_size(r), 0, 0);
@@ -225,6 +237,12 @@ export function shmem_get_folio(inode: Inode, index: number, write_end: number, 
 
 /* ---- read and write ---- */
 
+/** A hole reads as zeros: copying the zero page is faster than clear_user(). */
+function shmem_read_hole(offset: number, nr: number, to: IovIter): number {
+  if (user_backed_iter(to)) return copy_page_to_iter(ZERO_PAGE(0), offset, nr, to);
+  return iov_iter_zero(nr, to);
+}
+
 /**
  * shmem_file_read_iter(): for each folio (or hole) under ki_pos, copy the
  * part within i_size to `to`: cached data through copy_folio_to_iter(), a
@@ -233,7 +251,6 @@ export function shmem_get_folio(inode: Inode, index: number, write_end: number, 
  */
 export function shmem_file_read_iter(iocb: Kiocb, to: IovIter): number {
   const inode = file_inode(iocb.ki_filp);
-  const mapping = inode.i_mapping;
   let retval = 0;
   let error = 0;
   for (;;) {
@@ -262,7 +279,7 @@ export function shmem_file_read_iter(iocb: Kiocb, to: IovIter): number {
     const nr = Math.min(end_offset - iocb.ki_pos, fsize - offset);
     let ret: number;
     if (folio) {
-      void mapping_writably_mapped(mapping); // flush_dcache_folio(): nothing on x86
+      // if (mapping_writably_mapped(mapping)) flush_dcache_folio(folio): nothing on x86.
       if (!offset) folio_mark_accessed(folio);
       // The copy out of the page cache. ASI's ephmap goes here: in restricted
       // mode, migrate_disable(), ephmap_get() of the folio's pages, copy_to_iter()
@@ -270,11 +287,8 @@ export function shmem_file_read_iter(iocb: Kiocb, to: IovIter): number {
       // this copy_folio_to_iter() (kmap_local_page: the physmap) as the fallback.
       ret = copy_folio_to_iter(folio, offset, nr, to);
       folio_put(folio);
-    } else if (user_backed_iter(to)) {
-      // Copying the zero page is faster than clear_user().
-      ret = copy_page_to_iter(ZERO_PAGE(0), offset, nr, to);
     } else {
-      ret = iov_iter_zero(nr, to);
+      ret = shmem_read_hole(offset, nr, to);
     }
     retval += ret;
     iocb.ki_pos += ret;

@@ -292,6 +292,12 @@ function step(kind: number, user: boolean, base: number, kaddr: number, len: num
   return cpu.fill(base, 0, len);
 }
 
+/*
+ * iterate_and_advance(): the UBUF case inline, the segment arrays out of
+ * line, as iov_iter.h splits iterate_ubuf() from iterate_iovec() and
+ * iterate_kvec(): the common single-buffer read stays small enough for the
+ * JIT to inline into its callers.
+ */
 function iterate_and_advance(i: IovIter, len: number, kaddr: number, kind: number): number {
   if (i.count < len) len = i.count;
   if (len <= 0) return 0;
@@ -302,6 +308,11 @@ function iterate_and_advance(i: IovIter, len: number, kaddr: number, kind: numbe
     i.count -= progress;
     return progress;
   }
+  return iterate_segments(i, len, kaddr, kind);
+}
+
+/** iterate_iovec() / iterate_kvec(): walk the segment array from the current one. */
+function iterate_segments(i: IovIter, len: number, kaddr: number, kind: number): number {
   if (i.iter_type !== ITER_IOVEC && i.iter_type !== ITER_KVEC) BUG('iov_iter: type %d not supported', i.iter_type);
   const user = i.iter_type === ITER_IOVEC;
   let progress = 0;

@@ -115,23 +115,27 @@ export class PhysMem {
     if (len <= 0) return;
     if (src < 0 || src + len > this.size) this.bad(src, len);
     if (dst < 0 || dst + len > this.size) this.bad(dst, len);
+    // A whole page between two chunks: the hot case, kept small enough to inline.
+    if (len === 4096 && (src & 0xfff) === 0 && (dst & CHUNK_MASK) <= CHUNK_SIZE - 4096) {
+      const sci = (src / CHUNK_SIZE) | 0;
+      const sb = this.c8[sci];
+      const db = this.c8[(dst / CHUNK_SIZE) | 0];
+      if (sb !== undefined && db !== undefined && db !== sb) {
+        db.set(this.page_view(sci, sb, src & CHUNK_MASK), dst & CHUNK_MASK);
+        return;
+      }
+    }
+    this.copy_range(dst, src, len);
+  }
+
+  /** copy() of any range: chunk by chunk, memmove-safe. */
+  private copy_range(dst: number, src: number, len: number): void {
     if (dst > src && dst < src + len) {
       // overlapping forward copy: go through a temporary
       const tmp = new Uint8Array(len);
       this.read_into(src, tmp);
       this.write_from(dst, tmp);
       return;
-    }
-    if (len === 4096 && (src & 0xfff) === 0 && (dst & CHUNK_MASK) <= CHUNK_SIZE - 4096) {
-      const sci = (src / CHUNK_SIZE) | 0;
-      const sb = this.c8[sci];
-      if (sb !== undefined) {
-        const db = this.wchunk(dst);
-        if (db !== sb) {
-          db.set(this.page_view(sci, sb, src & CHUNK_MASK), dst & CHUNK_MASK);
-          return;
-        }
-      }
     }
     while (len > 0) {
       const so = src & CHUNK_MASK;
@@ -151,6 +155,7 @@ export class PhysMem {
       len -= n;
     }
   }
+
 
   /** The view of the page at offset `o` of chunk `ci` (bytes `b`): cached while there is room. */
   private page_view(ci: number, b: Uint8Array, o: number): Uint8Array {
