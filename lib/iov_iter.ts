@@ -384,6 +384,13 @@ function count_copy(item: number, bytes_item: number, n: number): void {
   ev[bytes_item] += n;
 }
 
+/** The iterator goes the way the copy does (a WARN and no copy otherwise). */
+function iter_direction_ok(i: IovIter, step: number): boolean {
+  if (i.data_source === (step === STEP_FROM)) return true;
+  WARN_ON_ONCE(true, step === STEP_TO ? 'copy_page_to_iter to a source' : 'copy_page_from_iter from a destination');
+  return false;
+}
+
 /*
  * Copy between `page` (+offset, possibly beyond the first subpage of a
  * large folio) and the iterator, one 4 KiB subpage at a time, each through
@@ -391,11 +398,7 @@ function count_copy(item: number, bytes_item: number, n: number): void {
  * iterator) or STEP_FROM.
  */
 function copy_page_iter(page: number, offset: number, bytes: number, i: IovIter, max: number, step: number): number {
-  if (!page_copy_sane(offset, bytes, max)) return 0;
-  if (i.data_source !== (step === STEP_FROM)) {
-    WARN_ON_ONCE(true, step === STEP_TO ? 'copy_page_to_iter to a source' : 'copy_page_from_iter from a destination');
-    return 0;
-  }
+  if (!page_copy_sane(offset, bytes, max) || !iter_direction_ok(i, step)) return 0;
   const item = step === STEP_TO ? NR_COPY_TO_ITER : NR_COPY_FROM_ITER;
   const bytes_item = step === STEP_TO ? NR_COPY_TO_ITER_BYTES : NR_COPY_FROM_ITER_BYTES;
   let res = 0;
