@@ -42,13 +42,13 @@ class SysCall implements Generator<SyscallRequest, number, number> {
 
   constructor(readonly nr: number, readonly args: readonly number[]) {}
 
-  next(...ret: [] | [number]): IteratorResult<SyscallRequest, number> {
+  next(ret?: number): IteratorResult<SyscallRequest, number> {
     if (this.done) return this as unknown as IteratorReturnResult<number>;
     if (!this.issued) {
       this.issued = true;
       return this as unknown as IteratorYieldResult<SyscallRequest>;
     }
-    return this.finish(ret.length ? ret[0] : 0);
+    return this.finish(ret ?? 0);
   }
 
   return(v: number): IteratorResult<SyscallRequest, number> {
