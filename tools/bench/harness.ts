@@ -19,6 +19,29 @@ export function ns_per_op(fn: () => void, ops: number, reps = 5): number {
   return best / ops;
 }
 
+/**
+ * Best-of-`rounds` ns per operation for each of `fns` (each performing
+ * `ops` operations), measured in turns: f0, f1, ..., f0, f1, ... so that a
+ * background compile or a busy neighbour slows every side alike instead of
+ * whichever happened to be running. Each turn runs its function once
+ * untimed first, so every timed run starts with its own working set as
+ * warm as back-to-back runs would leave it.
+ */
+export function ns_per_op_interleaved(fns: readonly (() => void)[], ops: number, rounds = 7): number[] {
+  for (const fn of fns) fn(); // warm up
+  const best = fns.map(() => Infinity);
+  for (let r = 0; r < rounds; r++) {
+    fns.forEach((fn, i) => {
+      fn();
+      const t0 = process.hrtime.bigint();
+      fn();
+      const dt = Number(process.hrtime.bigint() - t0);
+      if (dt < best[i]) best[i] = dt;
+    });
+  }
+  return best.map((b) => b / ops);
+}
+
 export interface BenchRow {
   name: string;
   ns_per_op: number;

@@ -5,12 +5,17 @@
  * and 32-bit loads through the MMU, each against random Uint32Array reads over
  * the same working set in the same run. Target (issue: Foundation): a
  * TLB-hit translation costs at most 4x a raw typed-array read.
+ * The four loops are timed in turns, each turn after an untimed run of the
+ * same loop (harness.ts ns_per_op_interleaved): a background compile then
+ * slows every side alike, and each timed run starts with its own working
+ * set warm. (Timed one after another, a process would now and then settle
+ * with translate 50% slower and the ratio above 4.)
  */
 import type { Machine } from '../../arch/x86/hw/smp.ts';
 import { _PAGE_PRESENT, _PAGE_RW, _PAGE_GLOBAL } from '../../arch/x86/include/asm/pgtable_types.ts';
 import { test_machine } from '../testing/pt_builder.ts';
 import { RndState, prandom_u32_below } from '../../lib/prandom.ts';
-import { ns_per_op, print_rows, consume, type BenchRow } from './harness.ts';
+import { ns_per_op_interleaved, print_rows, consume, type BenchRow } from './harness.ts';
 import { fileURLToPath } from 'node:url';
 
 const BASE = 0x888000000000;
@@ -37,27 +42,28 @@ export function main(): BenchRow[] {
     const vas = new Float64Array(N);
     for (let i = 0; i < N; i++) vas[i] = BASE + idx[i] * 4;
     const raw = new Uint32Array(words).map((_, i) => i);
-    const base = ns_per_op(() => {
+    const base_fn = (): void => {
       let s = 0;
       for (let i = 0; i < N; i++) s += raw[idx[i]];
       consume(s);
-    }, N);
+    };
     // The same reads addressed by the same VA array the MMU gets: equal input work.
-    const base_va = ns_per_op(() => {
+    const base_va_fn = (): void => {
       let s = 0;
       for (let i = 0; i < N; i++) s += raw[((vas[i] - BASE) / 4) | 0];
       consume(s);
-    }, N);
-    const tr = ns_per_op(() => {
+    };
+    const tr_fn = (): void => {
       let s = 0;
       for (let i = 0; i < N; i++) s += cpu.translate(vas[i]);
       consume(s);
-    }, N);
-    const ld = ns_per_op(() => {
+    };
+    const ld_fn = (): void => {
       let s = 0;
       for (let i = 0; i < N; i++) s += cpu.load32(vas[i]);
       consume(s);
-    }, N);
+    };
+    const [base, base_va, tr, ld] = ns_per_op_interleaved([base_fn, base_va_fn, tr_fn, ld_fn], N);
     rows.push({ name: `raw read by VA, ${label}`, ns_per_op: base_va, baseline_ns: base, ratio: base_va / base });
     rows.push({ name: `translate, ${label}`, ns_per_op: tr, baseline_ns: base, ratio: tr / base,
       target: pages === 256 ? `target <= 4x; ${(tr / base_va).toFixed(2)}x the by-VA read` : undefined });
