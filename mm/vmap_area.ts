@@ -37,6 +37,7 @@
  */
 import { RbNode, RbRoot, RB_CLEAR_NODE, RB_EMPTY_NODE, rb_erase, rb_insert_color, rb_link_node, type RbLink } from '../lib/rbtree.ts';
 import { type RbAugmentCallbacksMax, rb_erase_augmented, rb_insert_augmented } from '../lib/rbtree_augmented.ts';
+import { list_add, list_del_init } from '../include/linux/list.ts';
 import { RndState } from '../lib/prandom.ts';
 import { BUG, WARN, WARN_ON } from '../kernel/panic.ts';
 import { printk, KERN_EMERG } from '../kernel/printk.ts';
@@ -94,12 +95,10 @@ export class VmStruct {
 
 /*
  * struct list_head, embedded in struct vmap_area as Linux embeds it
- * (`struct list_head list`): VmapArea's list_next and list_prev are
- * va->list.next and va->list.prev, so a list step reads the area itself
- * and container_of() is the identity. A list's head (vmap_area_list and
- * the others, C's LIST_HEAD()) is a VmapArea that is never on a tree and
- * whose other fields mean nothing, as C never takes container_of() of a
- * head. Only what the vmap lists need: address-sorted, circular.
+ * (`struct list_head list`, include/linux/list.ts). A list's head
+ * (vmap_area_list and the others, C's LIST_HEAD()) is a VmapArea that is
+ * never on a tree and whose other fields mean nothing, as C never takes
+ * container_of() of a head.
  */
 
 /** A list head: a VmapArea used only for its links. */
@@ -108,34 +107,6 @@ export type ListHead = VmapArea;
 /** LIST_HEAD(): an empty list. */
 export function LIST_HEAD(): ListHead {
   return new VmapArea();
-}
-
-/** list_add(new, head): insert new right after head. */
-export function list_add(nw: VmapArea, head: ListHead): void {
-  const next = head.list_next;
-  next.list_prev = nw;
-  nw.list_next = next;
-  nw.list_prev = head;
-  head.list_next = nw;
-}
-
-export function list_del_init(entry: VmapArea): void {
-  const prev = entry.list_prev;
-  const next = entry.list_next;
-  prev.list_next = next;
-  next.list_prev = prev;
-  entry.list_next = entry;
-  entry.list_prev = entry;
-}
-
-/** INIT_LIST_HEAD(). */
-export function INIT_LIST_HEAD(head: ListHead): void {
-  head.list_next = head;
-  head.list_prev = head;
-}
-
-export function list_empty(head: ListHead): boolean {
-  return head.list_next === head;
 }
 
 /**

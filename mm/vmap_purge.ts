@@ -23,9 +23,9 @@
  * nr_vmap_purge (purges that flushed) and nr_vmap_purged_areas.
  */
 import {
-  vmap_state, merge_or_add_vmap_area, merge_or_add_vmap_area_augment, list_empty, INIT_LIST_HEAD, vmap_charge_steps,
-  VMAP_ULONG_MAX, type VmapArea,
+  vmap_state, merge_or_add_vmap_area, merge_or_add_vmap_area_augment, vmap_charge_steps, VMAP_ULONG_MAX, type VmapArea,
 } from './vmap_area.ts';
+import { list_empty, INIT_LIST_HEAD } from '../include/linux/list.ts';
 import { RbRoot, RB_CLEAR_NODE } from '../lib/rbtree.ts';
 import { WARN_ON_ONCE } from '../kernel/panic.ts';
 import { pr_debug_ns } from '../kernel/printk.ts';

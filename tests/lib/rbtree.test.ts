@@ -16,7 +16,9 @@ import {
   RB_DECLARE_CALLBACKS, RB_DECLARE_CALLBACKS_MAX, rb_erase_augmented, rb_erase_augmented_cached,
   rb_insert_augmented, rb_insert_augmented_cached, rb_is_black, rb_is_red,
 } from '../../lib/rbtree_augmented.ts';
-import { TestNode, augment_callbacks, Prng, insert, insert_cached, insert_augmented } from '../../tools/testing/rbtree_test.ts';
+import {
+  TestNode, augment_callbacks, Prng, insert, insert_cached, insert_augmented, check_tree, check, check_augmented, check_cached,
+} from '../../tools/testing/rbtree_test.ts';
 
 /* The test struct, callbacks and inserts are rbtree_test.c's: tools/testing/rbtree_test.ts. */
 
@@ -55,80 +57,6 @@ function insert_augmented_vmalloc(node: TestNode, root: RbRoot<TestNode>): void 
   rb_insert_augmented(node, root, augment_callbacks);
   node.augmented = 0;
   augment_callbacks.propagate(node, null);
-}
-
-/* --- check() and check_augmented() ---------------------------------------- */
-
-function fail(msg: string, n: TestNode | null): never {
-  throw new Error(n === null ? `rbtree check: ${msg}` : `rbtree check: ${msg} at key ${n.key} val ${n.val}`);
-}
-
-/*
- * Verify the whole tree: parent pointers, node colours, no red node with a
- * red child, the same black count on every root-to-leaf path, a black root,
- * in-order keys non-decreasing, the node count, and that rb_first/rb_next
- * and rb_last/rb_prev visit the same nodes as the recursive walk.
- * Returns the black height.
- */
-function check_tree<N extends RbNode<N>>(root: RbRoot<N>, nr_nodes: number, keyof: (node: N) => number): number {
-  const order: N[] = [];
-  const top = root.rb_node;
-  if (top !== null) {
-    if (top.rb_parent !== null) throw new Error('rbtree check: root has a parent');
-    if (top.rb_color !== RB_BLACK) throw new Error('rbtree check: root is red');
-  }
-  const walk = (n: N | null, parent: N | null, depth: number): number => {
-    if (n === null) return 0;
-    const desc = `key ${keyof(n)}`;
-    if (depth > 200) throw new Error(`rbtree check: cycle below ${desc}`);
-    if (n.rb_parent !== parent) throw new Error(`rbtree check: bad parent pointer at ${desc}`);
-    if (n.rb_color !== RB_RED && n.rb_color !== RB_BLACK) throw new Error(`rbtree check: bad colour at ${desc}`);
-    if (n.rb_color === RB_RED && (rb_is_red(n.rb_left) || rb_is_red(n.rb_right)))
-      throw new Error(`rbtree check: red node with a red child at ${desc}`);
-    const lh = walk(n.rb_left, n, depth + 1);
-    order.push(n);
-    const rh = walk(n.rb_right, n, depth + 1);
-    if (lh !== rh) throw new Error(`rbtree check: black heights ${lh} != ${rh} at ${desc}`);
-    return lh + (n.rb_color === RB_BLACK ? 1 : 0);
-  };
-  const bh = walk(top, null, 0);
-  if (order.length !== nr_nodes) throw new Error(`rbtree check: ${order.length} nodes, expected ${nr_nodes}`);
-  for (let i = 1; i < order.length; i++) {
-    if (keyof(order[i]) < keyof(order[i - 1]))
-      throw new Error(`rbtree check: key ${keyof(order[i])} after ${keyof(order[i - 1])}`);
-  }
-  // rbtree_test.c: count >= (1 << black_height) - 1
-  if (nr_nodes < (1 << bh) - 1) throw new Error(`rbtree check: ${nr_nodes} nodes for black height ${bh}`);
-  let i = 0;
-  for (let n = rb_first(root); n !== null; n = rb_next(n)) {
-    if (n !== order[i++]) throw new Error('rbtree check: rb_first/rb_next order differs');
-  }
-  if (i !== order.length) throw new Error('rbtree check: rb_next stopped early');
-  for (let n = rb_last(root); n !== null; n = rb_prev(n)) {
-    if (n !== order[--i]) throw new Error('rbtree check: rb_last/rb_prev order differs');
-  }
-  if (i !== 0) throw new Error('rbtree check: rb_prev stopped early');
-  return bh;
-}
-
-function check<N extends RbNode<N> & { key: number }>(root: RbRoot<N>, nr_nodes: number): number {
-  return check_tree(root, nr_nodes, (o) => o.key);
-}
-
-function check_augmented(root: RbRoot<TestNode>, nr_nodes: number): void {
-  check(root, nr_nodes);
-  const walk = (n: TestNode | null): number => {
-    if (n === null) return -Infinity;
-    const max = Math.max(n.val, walk(n.rb_left), walk(n.rb_right));
-    if (n.augmented !== max) fail(`augmented ${n.augmented} != subtree max ${max}`, n);
-    return max;
-  };
-  walk(root.rb_node);
-}
-
-function check_cached(root: RbRootCached<TestNode>, nr_nodes: number): void {
-  check(root.rb_root, nr_nodes);
-  if (rb_first_cached(root) !== rb_first(root.rb_root)) throw new Error('rbtree check: stale rb_leftmost');
 }
 
 /* rbtree_test.c's parameters: nnodes = 100, check_loops = 100 (fewer here). */
