@@ -14,25 +14,6 @@ export interface ListNode<T extends ListNode<T>> {
   list_prev: T;
 }
 
-/** list_add(new, head): insert new right after head. */
-export function list_add<T extends ListNode<T>>(nw: T, head: T): void {
-  const next = head.list_next;
-  next.list_prev = nw;
-  nw.list_next = next;
-  nw.list_prev = head;
-  head.list_next = nw;
-}
-
-/** list_del_init(): unlink entry and leave it pointing at itself. */
-export function list_del_init<T extends ListNode<T>>(entry: T): void {
-  const prev = entry.list_prev;
-  const next = entry.list_next;
-  prev.list_next = next;
-  next.list_prev = prev;
-  entry.list_next = entry;
-  entry.list_prev = entry;
-}
-
 /** INIT_LIST_HEAD(): make head an empty list. */
 export function INIT_LIST_HEAD<T extends ListNode<T>>(head: T): void {
   head.list_next = head;
@@ -41,4 +22,26 @@ export function INIT_LIST_HEAD<T extends ListNode<T>>(head: T): void {
 
 export function list_empty<T extends ListNode<T>>(head: T): boolean {
   return head.list_next === head;
+}
+
+/* Insert nw between two known consecutive entries. */
+function __list_add<T extends ListNode<T>>(nw: T, prev: T, next: T): void {
+  next.list_prev = nw;
+  nw.list_next = next;
+  nw.list_prev = prev;
+  prev.list_next = nw;
+}
+
+/** list_add(new, head): insert new right after head. */
+export function list_add<T extends ListNode<T>>(nw: T, head: T): void {
+  __list_add(nw, head, head.list_next);
+}
+
+/** list_del_init(): unlink entry and leave it an empty list of its own. */
+export function list_del_init<T extends ListNode<T>>(entry: T): void {
+  const prev = entry.list_prev;
+  const next = entry.list_next;
+  next.list_prev = prev;
+  prev.list_next = next;
+  INIT_LIST_HEAD(entry);
 }
