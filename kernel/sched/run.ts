@@ -121,10 +121,20 @@ export function sched_run(opts: RunOptions = {}): RunResult {
   for (;;) {
     if (sched_state.tasks.size === 0) break;
     expire_timers();
+    // The CPU with work and the smallest clock (lowest number on ties), and
+    // the one the next pass would pick after it: the rival.
     let best = -1;
+    let rival = -1;
     for (let c = 0; c < m.nr_cpus; c++) {
       if (!has_work(sched_state.rqs[c])) continue;
-      if (best < 0 || m.cpus[c].clock < m.cpus[best].clock) best = c;
+      if (best < 0) {
+        best = c;
+      } else if (m.cpus[c].clock < m.cpus[best].clock) {
+        rival = best;
+        best = c;
+      } else if (rival < 0 || m.cpus[c].clock < m.cpus[rival].clock) {
+        rival = c;
+      }
     }
     if (best < 0) {
       if (idle_until_next_timer()) continue;
@@ -140,12 +150,6 @@ export function sched_run(opts: RunOptions = {}): RunResult {
     const rq = sched_state.rqs[best];
     if (rq.curr === rq.idle) schedule();
     if (rq.curr === rq.idle) continue;
-    // The CPU the next pass would have to beat: the earliest other one with work.
-    let rival = -1;
-    for (let c = 0; c < m.nr_cpus; c++) {
-      if (c === best || !has_work(sched_state.rqs[c])) continue;
-      if (rival < 0 || m.cpus[c].clock < m.cpus[rival].clock) rival = c;
-    }
     const rival_clock = rival < 0 ? Infinity : m.cpus[rival].clock;
     const enqueues = sched_state.nr_enqueues;
     for (;;) {
