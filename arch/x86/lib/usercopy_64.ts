@@ -10,6 +10,7 @@
  * strncpy_from_user and get_user/put_user return -EFAULT.
  */
 import { this_cpu } from '../../../kernel/smp.ts';
+import type { Cpu } from '../hw/cpu.ts';
 import { ex_region_enter, ex_region_exit } from '../mm/extable.ts';
 import { TASK_SIZE_MAX } from '../include/asm/page_64_types.ts';
 import { EFAULT, ENAMETOOLONG } from '../../../include/uapi/asm-generic/errno.ts';
@@ -19,22 +20,28 @@ export function access_ok(addr: number, size: number): boolean {
   return Number.isInteger(addr) && Number.isInteger(size) && addr >= 0 && size >= 0 && addr + size <= TASK_SIZE_MAX;
 }
 
-function user_access<T>(fn: () => T): T {
+/** user_access_begin(): STAC, and accesses from here on take the exception-table fixup. */
+function user_access_begin(): Cpu {
   const cpu = this_cpu();
   cpu.stac();
   ex_region_enter();
+  return cpu;
+}
+
+function user_access_end(cpu: Cpu): void {
+  ex_region_exit();
+  cpu.clac();
+}
+
+/* The single accesses; the bulk helpers below avoid the closure, as they run on every read() and write(). */
+function user_access<T>(fn: () => T): T {
+  const cpu = user_access_begin();
   try {
     return fn();
   } finally {
-    ex_region_exit();
-    cpu.clac();
+    user_access_end(cpu);
   }
 }
-
-/*
- * The bulk helpers open-code user_access(): they run on every read() and
- * write(), and a closure per call is an allocation the C doesn't make.
- */
 
 /** copy_to_user(to, from, n): `from` is a kernel address. Returns bytes not copied. */
 export function copy_to_user(to: number, from: number, n: number): number {
@@ -52,14 +59,11 @@ export function copy_from_user(to: number, from: number, n: number): number {
 
 /** copy_user_generic(): rep movsb between STAC and CLAC, under an exception-table entry. */
 function raw_copy_user(to: number, from: number, n: number): number {
-  const cpu = this_cpu();
-  cpu.stac();
-  ex_region_enter();
+  const cpu = user_access_begin();
   try {
     return cpu.copy(to, from, n);
   } finally {
-    ex_region_exit();
-    cpu.clac();
+    user_access_end(cpu);
   }
 }
 
@@ -67,14 +71,11 @@ function raw_copy_user(to: number, from: number, n: number): number {
 export function clear_user(to: number, n: number): number {
   if (n <= 0) return 0;
   if (!access_ok(to, n)) return n;
-  const cpu = this_cpu();
-  cpu.stac();
-  ex_region_enter();
+  const cpu = user_access_begin();
   try {
     return cpu.fill(to, 0, n);
   } finally {
-    ex_region_exit();
-    cpu.clac();
+    user_access_end(cpu);
   }
 }
 
