@@ -162,29 +162,29 @@ export class Nolibc {
   *open(path: string, flags: number, mode = 0o644): Sys {
     const p = yield* this.cstr(path);
     if (p < 0) return p;
-    return yield { nr: nr.__NR_open, args: [p, flags, mode] };
+    return yield* new SysCall(nr.__NR_open, [p, flags, mode]);
   }
 
   *openat(dirfd: number, path: string, flags: number, mode = 0o644): Sys {
     const p = yield* this.cstr(path);
     if (p < 0) return p;
-    return yield { nr: nr.__NR_openat, args: [dirfd, p, flags, mode] };
+    return yield* new SysCall(nr.__NR_openat, [dirfd, p, flags, mode]);
   }
 
   *unlink(path: string): Sys {
     const p = yield* this.cstr(path);
     if (p < 0) return p;
-    return yield { nr: nr.__NR_unlink, args: [p] };
+    return yield* new SysCall(nr.__NR_unlink, [p]);
   }
 
   *mkdir(path: string, mode = 0o755): Sys {
     const p = yield* this.cstr(path);
     if (p < 0) return p;
-    return yield { nr: nr.__NR_mkdir, args: [p, mode] };
+    return yield* new SysCall(nr.__NR_mkdir, [p, mode]);
   }
 
   *mmap(addr: number, len: number, prot: number, flags: number, fd = -1, off = 0): Sys {
-    return yield { nr: nr.__NR_mmap, args: [addr, len, prot, flags, fd, off] };
+    return yield* new SysCall(nr.__NR_mmap, [addr, len, prot, flags, fd, off]);
   }
   munmap(addr: number, len: number): Sys { return new SysCall(nr.__NR_munmap, [addr, len]); }
   mprotect(addr: number, len: number, prot: number): Sys { return new SysCall(nr.__NR_mprotect, [addr, len, prot]); }
@@ -204,13 +204,13 @@ export class Nolibc {
     this.poke32(ts + 4, 0);
     this.poke32(ts + 8, nsec >>> 0);
     this.poke32(ts + 12, 0);
-    return yield { nr: nr.__NR_nanosleep, args: [ts, 0] };
+    return yield* new SysCall(nr.__NR_nanosleep, [ts, 0]);
   }
 
   /** clone(flags, fn): the child runs fn with its own Nolibc. Returns the child's pid. */
   *clone(flags: number, fn: Program): Sys {
     const handle = register_user_fn(() => fn(new Nolibc()));
-    return yield { nr: nr.__NR_clone, args: [flags, handle] };
+    return yield* new SysCall(nr.__NR_clone, [flags, handle]);
   }
 
   exit(code: number): Sys { return new SysCall(nr.__NR_exit, [code]); }
