@@ -162,7 +162,6 @@ export class Cpu {
     }
   }
 
-
   /** Event counters (events.ts), like the PMU's: read them as perf stat does. */
   get ev(): Float64Array {
     this.fold_hits();
@@ -411,7 +410,7 @@ export class Cpu {
    * address, or -1 if the access was abandoned by an exception-table fixup.
    */
   translate(va: number, acc: Access = A_READ): number {
-    // Fast path: the front cache, then one permission-table load.
+    // Fast path: one compare against the front cache (see the comment above Cpu).
     const u = (va >>> 12) & U_MASK;
     const off = va & 0xfff;
     const e = this.u_ent;

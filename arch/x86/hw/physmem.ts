@@ -156,7 +156,6 @@ export class PhysMem {
     }
   }
 
-
   /** The view of the page at offset `o` of chunk `ci` (bytes `b`): cached while there is room. */
   private page_view(ci: number, b: Uint8Array, o: number): Uint8Array {
     const views = this.pview[ci];
