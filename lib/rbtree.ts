@@ -688,8 +688,3 @@ export function rb_erase_cached<N extends RbNode<N>>(node: N, root: RbRootCached
 export function rb_first_cached<N extends RbNode<N>>(root: RbRootCached<N>): N | null {
   return root.rb_leftmost;
 }
-
-export function rb_replace_node_cached<N extends RbNode<N>>(victim: N, nw: N, root: RbRootCached<N>): void {
-  if (root.rb_leftmost === victim) root.rb_leftmost = nw;
-  rb_replace_node(victim, nw, root.rb_root);
-}

@@ -41,8 +41,8 @@ export interface RbAugmentCallbacks<N extends RbNode<N>> {
 }
 
 /*
- * Colour helpers (rb_color, rb_is_red, rb_is_black, rb_set_parent,
- * rb_set_parent_color). A null child counts as black.
+ * Colour helpers (rb_color, rb_is_red, rb_is_black). A null child counts
+ * as black.
  */
 export function rb_color<N extends RbNode<N>>(node: N): number {
   return node.rb_color;
@@ -54,15 +54,6 @@ export function rb_is_red<N extends RbNode<N>>(node: N | null): boolean {
 
 export function rb_is_black<N extends RbNode<N>>(node: N | null): boolean {
   return node === null || node.rb_color === RB_BLACK;
-}
-
-export function rb_set_parent<N extends RbNode<N>>(node: N, parent: N | null): void {
-  node.rb_parent = parent;
-}
-
-export function rb_set_parent_color<N extends RbNode<N>>(node: N, parent: N | null, color: number): void {
-  node.rb_parent = parent;
-  node.rb_color = color;
 }
 
 /**

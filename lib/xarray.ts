@@ -72,11 +72,6 @@ export class XArray<T> {
   xa_head: T | XaNode<T> | null = null;
 }
 
-/** xa_is_node(). */
-export function xa_is_node<T>(entry: T | XaNode<T> | null): entry is XaNode<T> {
-  return entry instanceof XaNode;
-}
-
 /** get_offset(): the slot of `index` in a node at `shift`. */
 function get_offset(index: number, shift: number): number {
   if (index < 0x100000000 && shift < 32) return (index >>> shift) & XA_CHUNK_MASK;
@@ -328,9 +323,4 @@ export function* xa_for_each_start<T>(xa: XArray<T>, start: number): Generator<[
 /** xa_for_each(). */
 export function xa_for_each<T>(xa: XArray<T>): Generator<[number, T]> {
   return xa_for_each_start(xa, 0);
-}
-
-/** xa_destroy(): drop every entry and node. */
-export function xa_destroy<T>(xa: XArray<T>): void {
-  xa.xa_head = null;
 }

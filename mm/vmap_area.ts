@@ -234,7 +234,6 @@ export const FL_FIT_TYPE = 1; // full fit
 export const LE_FIT_TYPE = 2; // left edge fit
 export const RE_FIT_TYPE = 3; // right edge fit
 export const NE_FIT_TYPE = 4; // no edge fit
-export const FIT_TYPE_NAMES = ['NOTHING_FIT', 'FL_FIT_TYPE', 'LE_FIT_TYPE', 'RE_FIT_TYPE', 'NE_FIT_TYPE'] as const;
 
 /**
  * tskernel's cost of visiting one tree node, in loads: the node's links and
@@ -352,25 +351,6 @@ export function is_power_of_2(n: number): boolean {
 }
 
 /* --- lookups on the busy tree ------------------------------------------- */
-
-/** find_vmap_area_exceed_addr(): the first busy VA with addr < va_end, or null. */
-export function find_vmap_area_exceed_addr(addr: number): VmapArea | null {
-  let va: VmapArea | null = null;
-  let n = vmap_state.vmap_area_root.rb_node;
-  let steps = 0;
-  while (n !== null) {
-    steps++;
-    if (n.va_end > addr) {
-      va = n;
-      if (n.va_start <= addr) break;
-      n = n.rb_left;
-    } else {
-      n = n.rb_right;
-    }
-  }
-  vmap_state.steps += steps;
-  return va;
-}
 
 /** __find_vmap_area(addr, root): the VA containing addr. */
 export function __find_vmap_area(addr: number, root: RbRoot<VmapArea>): VmapArea | null {
