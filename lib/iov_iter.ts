@@ -279,13 +279,15 @@ const STEP_TO = 0;
 const STEP_FROM = 1;
 const STEP_ZERO = 2;
 
-function step(kind: number, user: boolean, base: number, kaddr: number, len: number): number {
-  if (user) {
-    if (kind === STEP_TO) return copy_to_user(base, kaddr, len);
-    if (kind === STEP_FROM) return copy_from_user(kaddr, base, len);
-    return clear_user(base, len);
-  }
-  // ITER_KVEC: memcpy / memset in the kernel; a fault here is a kernel bug (oops).
+/** copy_to_user_iter() / copy_from_user_iter() / zero_to_user_iter(): user memory under STAC. */
+function step_user(kind: number, base: number, kaddr: number, len: number): number {
+  if (kind === STEP_TO) return copy_to_user(base, kaddr, len);
+  if (kind === STEP_FROM) return copy_from_user(kaddr, base, len);
+  return clear_user(base, len);
+}
+
+/** memcpy_to_iter() / memcpy_from_iter() / zero_to_iter(): ITER_KVEC; a fault here is a kernel bug (oops). */
+function step_kernel(kind: number, base: number, kaddr: number, len: number): number {
   const cpu = this_cpu();
   if (kind === STEP_TO) return cpu.copy(base, kaddr, len);
   if (kind === STEP_FROM) return cpu.copy(kaddr, base, len);
@@ -302,7 +304,7 @@ function iterate_and_advance(i: IovIter, len: number, kaddr: number, kind: numbe
   if (i.count < len) len = i.count;
   if (len <= 0) return 0;
   if (i.iter_type === ITER_UBUF) {
-    const remain = step(kind, true, i.ubuf + i.iov_offset, kaddr, len);
+    const remain = step_user(kind, i.ubuf + i.iov_offset, kaddr, len);
     const progress = len - remain;
     i.iov_offset += progress;
     i.count -= progress;
@@ -323,7 +325,8 @@ function iterate_segments(i: IovIter, len: number, kaddr: number, kind: number):
     const seg = i.__iov[s];
     const part = Math.min(len, seg.iov_len - skip);
     if (part > 0) {
-      const remain = step(kind, user, seg.iov_base + skip, kaddr + progress, part);
+      const remain = user ? step_user(kind, seg.iov_base + skip, kaddr + progress, part)
+        : step_kernel(kind, seg.iov_base + skip, kaddr + progress, part);
       const consumed = part - remain;
       progress += consumed;
       skip += consumed;

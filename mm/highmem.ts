@@ -137,7 +137,15 @@ export function kmap_local_folio(folio: { readonly page: number }, offset: numbe
  * Outside the fixmap kmap range it is a direct-map address: nothing to do.
  */
 export function kunmap_local(vaddr: number): void {
-  if (!highmem_state.force_map) return;
+  if (highmem_state.force_map) kunmap_local_indexed(vaddr);
+}
+
+/*
+ * kunmap_local_indexed(): the force_map work, out of line as in Linux, so
+ * that kunmap_local() stays small enough for the JIT to inline into every
+ * copy loop where it is a no-op.
+ */
+function kunmap_local_indexed(vaddr: number): void {
   const addr = vaddr - (vaddr % 4096);
   if (addr < __fix_to_virt(FIX_KMAP_END) || addr > __fix_to_virt(FIX_KMAP_BEGIN)) {
     WARN(addr < PAGE_OFFSET, 'kunmap_local: %px is neither a kmap slot nor a direct-map address', addr);

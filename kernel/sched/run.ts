@@ -98,19 +98,24 @@ function run_user_step(p: TaskStruct): void {
     return;
   }
   if (r.done) {
-    // Returning from main() calls exit_group(status); returning from a
-    // thread's start function ends only that thread (nolibc's clone wrapper
-    // calls exit()).
-    const cpu = machine().cpus[machine().current];
-    cpu.syscall();
-    p.in_syscall = true;
-    const v = r.value;
-    const status = typeof v === 'number' ? v & 0xff : 0;
-    if (p.pid !== p.tgid) do_exit(status);
-    else do_group_exit(status);
+    task_returned(p, r.value);
     return;
   }
   entry_SYSCALL_64(p, r.value);
+}
+
+/*
+ * The task's function returned `v`. Returning from main() calls
+ * exit_group(status); returning from a thread's start function ends only
+ * that thread (nolibc's clone wrapper calls exit()).
+ */
+function task_returned(p: TaskStruct, v: number | void): void {
+  const cpu = machine().cpus[machine().current];
+  cpu.syscall();
+  p.in_syscall = true;
+  const status = typeof v === 'number' ? v & 0xff : 0;
+  if (p.pid !== p.tgid) do_exit(status);
+  else do_group_exit(status);
 }
 
 /** Run until every task has exited (or a cycle limit, or nothing can ever run). */

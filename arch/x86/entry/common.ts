@@ -72,9 +72,14 @@ function sane_args(args: readonly number[]): readonly number[] {
   if (!Array.isArray(args)) return [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    if (typeof a !== 'number' || !Number.isFinite(a)) return args.map((x) => (typeof x === 'number' && Number.isFinite(x) ? x : -1));
+    if (typeof a !== 'number' || !Number.isFinite(a)) return insane_args(args);
   }
   return args;
+}
+
+/* Out of line: the closure would otherwise weigh on every syscall's inlining. */
+function insane_args(args: readonly number[]): readonly number[] {
+  return args.map((x) => (typeof x === 'number' && Number.isFinite(x) ? x : -1));
 }
 
 /** entry_SYSCALL_64: the task `p` on this CPU issues `req`. */
@@ -110,19 +115,23 @@ export function syscall_exit_to_user_mode(p: TaskStruct, ret: number, nr: number
  * back to sleep.
  */
 export function exit_to_user_mode(p: TaskStruct): boolean {
-  if (p.resume) {
-    const r = p.resume();
-    if (r === null || (r === -ERESTARTSYS && p.state !== TASK_RUNNING)) {
-      schedule();
-      return false;
-    }
-    p.resume = null;
-    p.pending_ret = r;
-  }
+  if (p.resume && !resume_syscall(p)) return false;
   if (p.in_syscall) {
     switch_to_user_cr3();
     this_cpu().sysret();
     p.in_syscall = false;
   }
+  return true;
+}
+
+/* Finish the syscall `p` slept in; false if it must sleep again. */
+function resume_syscall(p: TaskStruct): boolean {
+  const r = p.resume === null ? null : p.resume();
+  if (r === null || (r === -ERESTARTSYS && p.state !== TASK_RUNNING)) {
+    schedule();
+    return false;
+  }
+  p.resume = null;
+  p.pending_ret = r;
   return true;
 }
