@@ -375,7 +375,10 @@ export function iov_iter_zero(bytes: number, i: IovIter): number {
 
 /** page_copy_sane(): the range lies within the (compound) page. */
 function page_copy_sane(offset: number, bytes: number, max: number): boolean {
-  if (offset >= 0 && bytes >= 0 && offset + bytes <= max) return true;
+  return (offset >= 0 && bytes >= 0 && offset + bytes <= max) || page_copy_insane();
+}
+
+function page_copy_insane(): false {
   WARN_ON_ONCE(true, 'page_copy_sane');
   return false;
 }
@@ -389,7 +392,10 @@ function count_copy(item: number, bytes_item: number, n: number): void {
 
 /** The iterator goes the way the copy does (a WARN and no copy otherwise). */
 function iter_direction_ok(i: IovIter, step: number): boolean {
-  if (i.data_source === (step === STEP_FROM)) return true;
+  return i.data_source === (step === STEP_FROM) || iter_direction_bad(step);
+}
+
+function iter_direction_bad(step: number): false {
   WARN_ON_ONCE(true, step === STEP_TO ? 'copy_page_to_iter to a source' : 'copy_page_from_iter from a destination');
   return false;
 }

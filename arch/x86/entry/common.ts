@@ -41,6 +41,15 @@ export const trace_sys_enter = DEFINE_EVENT<{ nr: number; args: readonly number[
 export const trace_sys_exit = DEFINE_EVENT<{ nr: number; ret: number }>('raw_syscalls', 'sys_exit',
   (f) => vsprintf('NR %d = %d', [f.nr, f.ret]));
 
+/* The emits out of line: their record literals would weigh on every syscall's inlining. */
+function trace_sys_enter_emit(nr: number, args: readonly number[]): void {
+  trace_sys_enter.emit({ nr, args });
+}
+
+function trace_sys_exit_emit(nr: number, ret: number): void {
+  trace_sys_exit.emit({ nr, ret });
+}
+
 /** Install a syscall (the table is rebuilt each boot by the subsystems' init). */
 export function register_syscall(nr: number, fn: SyscallFn): void {
   if (!Number.isInteger(nr) || nr < 0 || nr >= NR_syscalls) throw new RangeError(`register_syscall: bad number ${nr}`);
@@ -91,7 +100,7 @@ export function entry_SYSCALL_64(p: TaskStruct, req: SyscallRequest): void {
   p.in_syscall = true;
   const nr = Number.isInteger(req.nr) ? req.nr : -1;
   const args = sane_args(req.args);
-  if (trace_sys_enter.enabled) trace_sys_enter.emit({ nr, args });
+  if (trace_sys_enter.enabled) trace_sys_enter_emit(nr, args);
   const ret = do_syscall_64(nr, args);
   syscall_exit_to_user_mode(p, ret, nr);
 }
@@ -103,7 +112,7 @@ export function syscall_exit_to_user_mode(p: TaskStruct, ret: number, nr: number
     schedule();
     return;
   }
-  if (trace_sys_exit.enabled) trace_sys_exit.emit({ nr, ret });
+  if (trace_sys_exit.enabled) trace_sys_exit_emit(nr, ret);
   p.pending_ret = ret;
   const rq = this_rq();
   if (rq.need_resched || slice_expired(rq)) schedule();
