@@ -86,12 +86,16 @@ export class IovIter {
 }
 
 function iter_init(i: IovIter, type: number, direction: number, count: number): void {
-  if (direction !== ITER_SOURCE && direction !== ITER_DEST) BUG('iov_iter: bad direction %d', direction);
+  if (direction !== ITER_SOURCE && direction !== ITER_DEST) iter_bad_direction(direction);
   i.iter_type = type;
   i.data_source = direction === ITER_SOURCE;
   i.nofault = false;
   i.iov_offset = 0;
   i.count = count;
+}
+
+function iter_bad_direction(direction: number): never {
+  BUG('iov_iter: bad direction %d', direction);
 }
 
 /** iov_iter_ubuf(): one user buffer. */
