@@ -156,9 +156,7 @@ const vmap_area_cachep: VmapArea[] = [];
 
 /** kmem_cache_alloc(vmap_area_cachep): a cleared vmap_area, on no tree. */
 export function kmem_cache_alloc_vmap_area(): VmapArea {
-  const va = vmap_area_cachep.pop();
-  if (va === undefined) return new VmapArea();
-  return va;
+  return vmap_area_cachep.pop() ?? new VmapArea();
 }
 
 /** kmem_cache_free(vmap_area_cachep, va): the object is dead to its owner from here. */
@@ -332,6 +330,11 @@ export function vmap_charge_steps(): void {
   if (n === 0) return;
   vmap_state.steps = 0;
   vmap_state.total_steps += n;
+  if (smp.machine !== null) vmap_charge_cpu(n);
+}
+
+/* vmap_charge_steps() on a machine, out of line (host benchmarks have none). */
+function vmap_charge_cpu(n: number): void {
   const m = smp.machine;
   if (m === null) return;
   const cpu = m.cpus[m.current];
@@ -381,23 +384,23 @@ export function __find_vmap_area(addr: number, root: RbRoot<VmapArea>): VmapArea
 let va_link_parent: VmapArea | null = null;
 let va_link_slot: RbLink = 'rb_left';
 
+/*
+ * find_va_links()'s overlap WARN, out of line: the four format_va() calls
+ * are most of the function's bytecode, and a function that big is not
+ * inlined into its callers (the JIT's per-function limit).
+ */
+function va_links_overlap(va: VmapArea, n: VmapArea): void {
+  WARN(true, 'vmalloc bug: 0x%s-0x%s overlaps with 0x%s-0x%s',
+    format_va(va.va_start), format_va(va.va_end), format_va(n.va_start), format_va(n.va_end));
+}
+
 /**
  * find_va_links(): walk down from the root (or from `from`) to where `va`
  * goes. An overlap with an existing area is a vmalloc bug: WARN and return
  * false, and the caller declines the insert.
  */
 function find_va_links(va: VmapArea, root: RbRoot<VmapArea> | null, from: VmapArea | null): boolean {
-  let n: VmapArea | null;
-  if (root !== null) {
-    n = root.rb_node;
-    if (n === null) {
-      va_link_parent = null;
-      va_link_slot = 'rb_left';
-      return true;
-    }
-  } else {
-    n = from;
-  }
+  let n = root !== null ? root.rb_node : from;
   let parent: VmapArea | null = null;
   let slot: RbLink = 'rb_left';
   const start = va.va_start;
@@ -413,8 +416,7 @@ function find_va_links(va: VmapArea, root: RbRoot<VmapArea> | null, from: VmapAr
       slot = 'rb_right';
       n = n.rb_right;
     } else {
-      WARN(true, 'vmalloc bug: 0x%s-0x%s overlaps with 0x%s-0x%s',
-        format_va(start), format_va(end), format_va(n.va_start), format_va(n.va_end));
+      va_links_overlap(va, n);
       vmap_state.steps += steps;
       return false;
     }
@@ -434,51 +436,68 @@ function get_va_next_sibling(parent: VmapArea | null, slot: RbLink): VmapArea | 
   return slot === 'rb_right' ? parent.list_next : parent;
 }
 
-function __link_va(
-  va: VmapArea, root: RbRoot<VmapArea>, parent: VmapArea | null, slot: RbLink,
-  head: ListHead, augment: boolean,
-): void {
+/*
+ * __link_va(va, root, parent, link, head, augment) and __unlink_va(va,
+ * root, augment) are __always_inline in C, so link_va()/link_va_augment()
+ * and unlink_va()/unlink_va_augment() each compile to their own copy with
+ * `augment` a constant. They are written out that way here: each copy then
+ * sees one kind of tree (its own call feedback), and is small enough for
+ * the JIT to inline into its callers.
+ */
+
+/** link_va(): __link_va(..., false), for the busy and lazy trees. */
+function link_va(va: VmapArea, root: RbRoot<VmapArea>, parent: VmapArea | null, slot: RbLink, head: ListHead): void {
   // The VA is not on the list yet, but its future predecessor is known.
-  if (parent !== null) {
-    head = slot === 'rb_right' ? parent : parent.list_prev;
-  }
+  if (parent !== null) head = slot === 'rb_right' ? parent : parent.list_prev;
   rb_link_node(va, parent, slot);
-  if (augment) {
-    /*
-     * A plain insertion: subtree_max_size is set to zero afterwards and
-     * augment_tree_propagate_from() fills the values in bottom-up once the
-     * node is in the tree.
-     */
-    rb_insert_augmented(va, root, free_vmap_area_rb_augment_cb);
-    va.subtree_max_size = 0;
-  } else {
-    rb_insert_color(va, root);
-  }
+  rb_insert_color(va, root);
   list_add(va, head);
-  if (root === vmap_state.free_vmap_area_root) vmap_state.nr_free++;
-  else if (root === vmap_state.vmap_area_root) vmap_state.nr_busy++;
+  // tskernel's block counts (the lazy tree has none).
+  if (root === vmap_state.vmap_area_root) vmap_state.nr_busy++;
 }
 
-function __unlink_va(va: VmapArea, root: RbRoot<VmapArea>, augment: boolean): void {
-  // Test first: WARN_ON's rest arguments would allocate on every call.
+/** link_va_augment(): __link_va(..., true), for the free tree. */
+function link_va_augment(va: VmapArea, root: RbRoot<VmapArea>, parent: VmapArea | null, slot: RbLink, head: ListHead): void {
+  if (parent !== null) head = slot === 'rb_right' ? parent : parent.list_prev;
+  rb_link_node(va, parent, slot);
+  /*
+   * A plain insertion: subtree_max_size is set to zero afterwards and
+   * augment_tree_propagate_from() fills the values in bottom-up once the
+   * node is in the tree.
+   */
+  rb_insert_augmented(va, root, free_vmap_area_rb_augment_cb);
+  va.subtree_max_size = 0;
+  list_add(va, head);
+  if (root === vmap_state.free_vmap_area_root) vmap_state.nr_free++;
+}
+
+/* __unlink_va()'s WARN, out of line. */
+function unlink_va_empty(): void {
+  WARN_ON(true, 'unlink_va: vmap_area on no tree');
+}
+
+/** unlink_va(): __unlink_va(..., false). */
+export function unlink_va(va: VmapArea, root: RbRoot<VmapArea>): void {
   if (RB_EMPTY_NODE(va)) {
-    WARN_ON(true, 'unlink_va: vmap_area on no tree');
+    unlink_va_empty();
     return;
   }
-  if (augment) rb_erase_augmented(va, root, free_vmap_area_rb_augment_cb);
-  else rb_erase(va, root);
+  rb_erase(va, root);
+  list_del_init(va);
+  RB_CLEAR_NODE(va);
+  if (root === vmap_state.vmap_area_root) vmap_state.nr_busy--;
+}
+
+/** unlink_va_augment(): __unlink_va(..., true). */
+export function unlink_va_augment(va: VmapArea, root: RbRoot<VmapArea>): void {
+  if (RB_EMPTY_NODE(va)) {
+    unlink_va_empty();
+    return;
+  }
+  rb_erase_augmented(va, root, free_vmap_area_rb_augment_cb);
   list_del_init(va);
   RB_CLEAR_NODE(va);
   if (root === vmap_state.free_vmap_area_root) vmap_state.nr_free--;
-  else if (root === vmap_state.vmap_area_root) vmap_state.nr_busy--;
-}
-
-export function unlink_va(va: VmapArea, root: RbRoot<VmapArea>): void {
-  __unlink_va(va, root, false);
-}
-
-export function unlink_va_augment(va: VmapArea, root: RbRoot<VmapArea>): void {
-  __unlink_va(va, root, true);
 }
 
 /* --- DEBUG_AUGMENT_PROPAGATE_CHECK --------------------------------------- */
@@ -541,7 +560,7 @@ export function augment_tree_propagate_from(va: VmapArea): void {
 }
 
 export function insert_vmap_area(va: VmapArea, root: RbRoot<VmapArea>, head: ListHead): void {
-  if (find_va_links(va, root, null)) __link_va(va, root, va_link_parent, va_link_slot, head, false);
+  if (find_va_links(va, root, null)) link_va(va, root, va_link_parent, va_link_slot, head);
 }
 
 export function insert_vmap_area_augment(
@@ -549,7 +568,7 @@ export function insert_vmap_area_augment(
 ): void {
   const ok = from !== null ? find_va_links(va, null, from) : find_va_links(va, root, null);
   if (ok) {
-    __link_va(va, root, va_link_parent, va_link_slot, head, true);
+    link_va_augment(va, root, va_link_parent, va_link_slot, head);
     augment_tree_propagate_from(va);
   }
 }
@@ -603,7 +622,10 @@ function __merge_or_add_vmap_area(
          * "normalise" a sibling's augmented value and leave the tree
          * under-populated.
          */
-        if (merged) __unlink_va(va, root, augment);
+        if (merged) {
+          if (augment) unlink_va_augment(va, root);
+          else unlink_va(va, root);
+        }
         sibling.va_end = va.va_end;
         kmem_cache_free_vmap_area(va);
         va = sibling;
@@ -611,7 +633,10 @@ function __merge_or_add_vmap_area(
       }
     }
   }
-  if (!merged) __link_va(va, root, parent, slot, head, augment);
+  if (!merged) {
+    if (augment) link_va_augment(va, root, parent, slot, head);
+    else link_va(va, root, parent, slot, head);
+  }
   return va;
 }
 
