@@ -216,9 +216,23 @@ export function va_clip(
   return 0;
 }
 
+/*
+ * va_alloc() and __alloc_vmap_area() return an unsigned long in C: the
+ * address, or an error value. A 48-bit address returned (or passed) across
+ * a call the JIT does not inline is boxed in a fresh heap number, one per
+ * allocation. Here they return 0 or a negative errno, and leave the address
+ * in va_alloc_ret.nva_start_addr, a number field written in place: an out
+ * parameter, as find_va_links() has for its struct rb_node **.
+ */
+class VaAllocRet {
+  nva_start_addr = 0;
+}
+const va_alloc_ret = new VaAllocRet();
+
 /**
  * va_alloc(): the aligned start inside the found block, checked against
- * vend, and the clip. Returns the address or a negative errno.
+ * vend, and the clip. Returns 0 with the address in
+ * va_alloc_ret.nva_start_addr, or a negative errno.
  */
 function va_alloc(
   va: VmapArea, root: RbRoot<VmapArea>, head: ListHead,
@@ -228,16 +242,21 @@ function va_alloc(
   // Check the "vend" restriction.
   if (nva_start_addr + size > vend) return -ERANGE;
   const ret = va_clip(root, head, va, nva_start_addr, size);
-  if (ret !== 0) {
-    WARN_ON_ONCE(true, 'va_clip');
-    return ret;
-  }
-  return nva_start_addr;
+  if (ret !== 0) return va_clip_failed(ret);
+  va_alloc_ret.nva_start_addr = nva_start_addr;
+  return 0;
+}
+
+/* va_alloc()'s WARN_ON_ONCE(ret), out of line. */
+function va_clip_failed(ret: number): number {
+  WARN_ON_ONCE(true, 'va_clip');
+  return ret;
 }
 
 /**
- * __alloc_vmap_area(): allocate from the free tree. Returns the start
- * address or a negative errno (-ENOENT: nothing fits; -ERANGE: past vend).
+ * __alloc_vmap_area(): allocate from the free tree. Returns 0 with the
+ * start address in va_alloc_ret.nva_start_addr, or a negative errno
+ * (-ENOENT: nothing fits; -ERANGE: past vend).
  */
 export function __alloc_vmap_area(
   root: RbRoot<VmapArea>, head: ListHead, size: number, align: number, vstart: number, vend: number,
@@ -266,6 +285,37 @@ function vmap_range_valid(vstart: number, vend: number): boolean {
   return vstart >= MODULES_VADDR && vend <= MODULES_END;
 }
 
+/*
+ * alloc_vmap_area()'s cold paths, out of line: formatting a message takes
+ * more bytecode than the whole fast path, and a function that big leaves
+ * the JIT no room to inline the fast path's callees.
+ */
+
+/** The bad-range WARN (tskernel's range check). */
+function vmap_range_warn(vstart: number, vend: number): number {
+  WARN(true, 'vmalloc: range 0x%s-0x%s is outside the vmalloc and module areas',
+    Number.isInteger(vstart) ? format_va(vstart) : String(vstart),
+    Number.isInteger(vend) ? format_va(Math.min(vend, VMAP_ULONG_MAX)) : String(vend));
+  return -EINVAL;
+}
+
+/** The alloc_vmap_area tracepoint's record. */
+function trace_alloc_vmap_area_emit(err: number, size: number, align: number, vstart: number, vend: number): void {
+  const addr = err === 0 ? va_alloc_ret.nva_start_addr : err;
+  trace_alloc_vmap_area.emit({ addr, size, align, vstart, vend, failed: err === 0 ? 0 : 1 });
+}
+
+/** The BUG when an area breaks its alignment or range (a bug in the search). */
+function alloc_vmap_area_bug(va: VmapArea, align: number): never {
+  BUG('alloc_vmap_area: 0x%s-0x%s breaks align %d or range', format_va(va.va_start), format_va(va.va_end), align);
+}
+
+/** The "vmalloc_node_range ... failed" warning. */
+function alloc_vmap_area_warn(size: number, vstart: number, vend: number): void {
+  pr_warn('vmalloc_node_range for size %d failed: Address range restricted to 0x%s - 0x%s',
+    size, format_va(vstart), format_va(Math.min(vend, VMAP_ULONG_MAX)));
+}
+
 /**
  * alloc_vmap_area(): a busy VA of `size` bytes aligned to `align` within
  * [vstart, vend), or a negative errno: -EINVAL for a bad size, alignment or
@@ -278,26 +328,20 @@ export function alloc_vmap_area(
 ): VmapArea | number {
   if (!Number.isInteger(size) || size <= 0 || size % PAGE_SIZE !== 0 || !is_power_of_2(align)) return -EINVAL;
   if (!vmap_state.vmap_initialized) return -EBUSY;
-  if (!vmap_range_valid(vstart, vend)) {
-    WARN(true, 'vmalloc: range 0x%s-0x%s is outside the vmalloc and module areas',
-      Number.isInteger(vstart) ? format_va(vstart) : String(vstart),
-      Number.isInteger(vend) ? format_va(Math.min(vend, VMAP_ULONG_MAX)) : String(vend));
-    return -EINVAL;
-  }
+  if (!vmap_range_valid(vstart, vend)) return vmap_range_warn(vstart, vend);
   const va = kmem_cache_alloc_vmap_area();
   let purged = false;
   for (;;) {
-    const addr = __alloc_vmap_area(vmap_state.free_vmap_area_root, vmap_state.free_vmap_area_list, size, align, vstart, vend);
-    if (trace_alloc_vmap_area.enabled)
-      trace_alloc_vmap_area.emit({ addr, size, align, vstart, vend, failed: addr < 0 ? 1 : 0 });
-    if (addr >= 0) {
+    const err = __alloc_vmap_area(vmap_state.free_vmap_area_root, vmap_state.free_vmap_area_list, size, align, vstart, vend);
+    if (trace_alloc_vmap_area.enabled) trace_alloc_vmap_area_emit(err, size, align, vstart, vend);
+    if (err === 0) {
+      const addr = va_alloc_ret.nva_start_addr;
       va.va_start = addr;
       va.va_end = addr + size;
       va.vm = vm;
       va.flags = va_flags;
       insert_vmap_area(va, vmap_state.vmap_area_root, vmap_state.vmap_area_list);
-      if (va_align(va.va_start, align) !== va.va_start || va.va_start < vstart || va.va_end > vend)
-        BUG('alloc_vmap_area: 0x%s-0x%s breaks align %d or range', format_va(va.va_start), format_va(va.va_end), align);
+      if (va_align(addr, align) !== addr || addr < vstart || va.va_end > vend) alloc_vmap_area_bug(va, align);
       vmap_state.nr_alloc++;
       vmap_charge_steps();
       return va;
@@ -315,9 +359,7 @@ export function alloc_vmap_area(
   kmem_cache_free_vmap_area(va);
   vmap_state.nr_alloc_failed++;
   vmap_charge_steps();
-  if (!(gfp_mask & __GFP_NOWARN))
-    pr_warn('vmalloc_node_range for size %d failed: Address range restricted to 0x%s - 0x%s',
-      size, format_va(vstart), format_va(Math.min(vend, VMAP_ULONG_MAX)));
+  if (!(gfp_mask & __GFP_NOWARN)) alloc_vmap_area_warn(size, vstart, vend);
   return -EBUSY;
 }
 
