@@ -326,7 +326,8 @@ export function alloc_vmap_area(
   size: number, align: number, vstart: number, vend: number, _node: number, gfp_mask: gfp_t,
   va_flags: number, vm: VmStruct | null,
 ): VmapArea | number {
-  if (!Number.isInteger(size) || size <= 0 || size % PAGE_SIZE !== 0 || !is_power_of_2(align)) return -EINVAL;
+  // size must be a positive multiple of PAGE_SIZE: a fraction, NaN or Infinity leaves a remainder.
+  if (!(size > 0 && size % PAGE_SIZE === 0) || !is_power_of_2(align)) return -EINVAL;
   if (!vmap_state.vmap_initialized) return -EBUSY;
   if (!vmap_range_valid(vstart, vend)) return vmap_range_warn(vstart, vend);
   const va = kmem_cache_alloc_vmap_area();
