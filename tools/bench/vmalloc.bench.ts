@@ -63,18 +63,36 @@
  * full_fit): the typed-array load, through a module variable that may be
  * replaced when the array grows, costs more than the box it saves.
  * In long_busy_list js-sdsl's inserts take its O(1) path for a key above
- * the maximum, and its erases walk the busy run's right spine; the KVA
- * allocator's busy-tree insert walks that spine instead, so the busy tree
- * alone costs about what js-sdsl's insert+erase does (at 100k, ~116 against
- * ~125 ns per iteration of two pairs). On top come the free-tree clips and
- * merges (~105 ns, on a tree of two or three blocks) and the call's checks
- * and bookkeeping (~45 ns): 1.7-2.2x js-sdsl, where 1.5x would leave ~60 ns
- * for everything but the busy tree.
- * Run to run, the KVA side's times move by up to ~25% (long_busy_list at
- * 1k: 109-138 ns) while js-sdsl's stay within 1%; with
- * --no-concurrent-recompilation both are steady (KVA ~120, js-sdsl ~55:
- * slower too), so the spread is when TurboFan's background compiles land,
- * not the host. Compare ratios from one run, and more than one run.
+ * the maximum, and its erases walk the busy run's right spine (31 nodes at
+ * 100k: sequential inserts leave the longest path a red-black tree
+ * allows); the KVA allocator's busy-tree insert walks that spine instead
+ * (~33 ns, about 1 ns a node), so the busy tree alone - walk, link,
+ * rebalance, erase - costs ~55-65 ns a pair against js-sdsl's ~76 for
+ * insert+erase. On top come the free-tree search and clip (~9 ns a pair,
+ * on a tree of two or three blocks), the free's merge (~30 ns: an
+ * augmented insert, or an augmented erase of the merged-away block, and
+ * the propagation) and the call's checks and bookkeeping.
+ * What was cut (measured with perf and --trace-turbo-inlining): the cold
+ * paths' message formatting, which took most of alloc_vmap_area()'s and
+ * find_va_links()'s bytecode and so the JIT's inlining budget, is out of
+ * line; link_va()/unlink_va() and their _augment twins are written out
+ * per tree as C's __always_inline expands them; the address comes back
+ * through va_alloc_ret rather than a return the JIT boxes when it does not
+ * inline the call (46 bytes allocated per pair before, ~8 after). That
+ * took long_busy_list at 100k from 1.68-2.24x js-sdsl to 1.46-1.99x over
+ * five runs (three at 1.46-1.47x), full_fit from 2.16-3.27x to 2.33-2.80x,
+ * random from 2.44-4.16x to 2.35-2.96x. What is left is the work itself,
+ * not the inlining budget: raising the budget from 920 to 2000 bytes of
+ * bytecode (--max-inlined-bytecode-size-cumulative) leaves long_busy_list
+ * at 1.43-1.68x, and with --no-turbo-inlining a pair costs ~255 ns.
+ * Run to run, the KVA side's times are bimodal while js-sdsl's stay within
+ * a few per cent: which helpers TurboFan compiles on their own first
+ * (va_clip(), link_va(), rb_link_node(), __rb_insert()...) depends on when
+ * each tiers up, and a helper already optimized is then inlined only if
+ * its own inlined bytecode still fits the caller's budget, so a run that
+ * starts with more separate calls keeps them at every size (long_busy_list
+ * ~150 ns at 100k against ~116). --no-concurrent-recompilation does not
+ * remove the spread. Compare ratios from one run, and more than one run.
  *
  * The random pattern's 1M/1k ratio is bounded by memory, not by the
  * algorithm: both trees do O(log n) steps, but at 1M most steps miss the
@@ -82,7 +100,7 @@
  * ratio to its 1k time is printed next to it for that reason.
  * The naive list's cost is its walk: long_busy_list walks all N areas per
  * alloc; random walks to the first gap big enough, which moves up as the
- * churn fills the low holes (at 100k busy, 40-60x the KVA allocator over
+ * churn fills the low holes (at 100k busy, 60-80x the KVA allocator over
  * the 20k steps, ~80x over 50k); in full_fit the lowest hole is the first gap,
  * so first fit finds it at once and the list is faster than the trees.
  * That pattern hurt the pre-2019 allocator through lazy frees and purges
