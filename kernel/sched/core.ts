@@ -88,7 +88,7 @@ export function this_rq(): Rq {
 
 /** current: the task running on this CPU. */
 export function current(): TaskStruct {
-  return sched_state.rqs[smp_processor_id()].curr;
+  return this_rq().curr;
 }
 
 /** Put the current task to sleep until simulated time `until_ns` (hrtimer_nanosleep). */

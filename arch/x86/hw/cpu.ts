@@ -70,7 +70,7 @@ const T_DIRTY = TLB_DIRTY;
 
 /*
  * The front cache remembers a translation for one access context: CPL,
- * EFLAGS.AC and the kind of access, ctx = 3 * (2 * user + ac) + acc, kept
+ * EFLAGS.AC and the kind of access, ctx = 8 * user + 4 * ac + acc, kept
  * in the key's low bits beside the generation (tlb.ts). It is filled only
  * by an access the permission check allowed (a write only through a dirty
  * entry), so a hit needs no check at all: one compare. The same page used
@@ -81,6 +81,10 @@ const CFG_WP = 1, CFG_SMEP = 2, CFG_SMAP = 4;
 const PHYS_LIMIT = 2 ** MAXPHYADDR;
 /** Identical faults in a row, with the handler asking to retry, before we call it a livelock. */
 const MAX_FAULT_RETRIES = 4;
+
+/* mode_ctx bits: the front-cache context less the access kind (0..2). */
+const MODE_AC = 4;
+const MODE_USER = 8;
 
 export class Cpu {
   readonly tlb: Tlb;
@@ -107,7 +111,7 @@ export class Cpu {
   private readonly c_tlb_hit: number;
   /* The TLB's front-cache arrays, held here to save a load on the hot path. */
   private readonly u_ent: Float64Array;
-  /** 3 * (2 * user + ac): the front-cache context of this CPU's mode, less the access kind. */
+  /** 8 * user + 4 * ac (MODE_*): the front-cache context of this CPU's mode, less the access kind. */
   private mode_ctx = 0;
   /** CR0.WP, CR4.SMEP and CR4.SMAP as the front cache's entries were made under. */
   private paging_cfg = 0;
@@ -145,9 +149,14 @@ export class Cpu {
     return this._ac;
   }
 
-  /** Keep mode_ctx in step with CPL and EFLAGS.AC. */
+  /*
+   * Keep mode_ctx in step with CPL and EFLAGS.AC. STAC, CLAC, SYSCALL and
+   * SYSRET, which run on every syscall and user copy, set it directly from
+   * these constants instead: each is then small enough for V8 to inline
+   * without charging its callers' inlining budget.
+   */
   private update_mode(): void {
-    this.mode_ctx = 3 * ((this._cpl === 3 ? 2 : 0) + (this._ac ? 1 : 0));
+    this.mode_ctx = (this._cpl === 3 ? MODE_USER : 0) | (this._ac ? MODE_AC : 0);
   }
 
   /** Empty the front cache when CR0.WP, CR4.SMEP or CR4.SMAP change. */
@@ -352,12 +361,12 @@ export class Cpu {
 
   stac(): void {
     this._ac = true;
-    this.update_mode();
+    this.mode_ctx |= MODE_AC;
   }
 
   clac(): void {
     this._ac = false;
-    this.update_mode();
+    this.mode_ctx &= MODE_USER;
   }
 
   /** IBPB: WRMSR IA32_PRED_CMD.IBPB. */
@@ -388,7 +397,7 @@ export class Cpu {
   syscall(): void {
     this._cpl = 0;
     this._ac = false;
-    this.update_mode();
+    this.mode_ctx = 0;
     this._clock += this.costs.syscall;
     this._ev[ev.HW_SYSCALL]++;
   }
@@ -397,7 +406,7 @@ export class Cpu {
   sysret(): void {
     this._cpl = 3;
     this._ac = false;
-    this.update_mode();
+    this.mode_ctx = MODE_USER;
     this._clock += this.costs.sysret;
     this._ev[ev.HW_SYSRET]++;
   }

@@ -113,7 +113,7 @@ export class Tlb {
   /*
    * The L1-style front cache, laid out for the CPU's hit path: u_ent[2i] is
    * the key, the page base VA plus, in its (otherwise zero) low 12 bits,
-   * the generation times 16 and the CPU's access context (0..11, cpu.ts),
+   * the generation times 16 and the CPU's access context (0..14, cpu.ts),
    * so one compare checks all three; u_ent[2i + 1] is the page base PA;
    * u_ent[U_GEN] is the generation times 16, 0..4080, bumped whenever a
    * cached translation may have gone (the cache is cleared when it wraps).
