@@ -31,8 +31,8 @@ const SCRATCH_SIZE = 8192;
  * results: yield* hands an inner result object to the program's caller
  * unchanged (ECMA-262 GeneratorYield), so the kernel receives this object
  * as the yielded request, and the second next() carries the return value
- * back. A wrapper thus costs two host allocations (this and the argument
- * array) where a generator function costs five, on every syscall.
+ * back. A new one costs two host allocations (this and the argument
+ * array) where a generator function costs five; Nolibc reuses them (req()).
  */
 class SysCall implements Generator<SyscallRequest, number, number> {
   /* The iterator-result fields: first {done: false, value: this}, then the return value. */
@@ -40,7 +40,21 @@ class SysCall implements Generator<SyscallRequest, number, number> {
   value: SyscallRequest | number = this;
   private issued = false;
 
-  constructor(readonly nr: number, readonly args: readonly number[]) {}
+  constructor(public nr: number, readonly args: number[]) {}
+
+  /** The same object as a new request for `n` (same argument count), once this one has returned. */
+  reissue(n: number, a0: number, a1: number, a2: number, a3: number): this {
+    this.nr = n;
+    const a = this.args;
+    if (a.length > 0) a[0] = a0;
+    if (a.length > 1) a[1] = a1;
+    if (a.length > 2) a[2] = a2;
+    if (a.length > 3) a[3] = a3;
+    this.done = false;
+    this.value = this;
+    this.issued = false;
+    return this;
+  }
 
   next(ret?: number): IteratorResult<SyscallRequest, number> {
     if (this.done) return this as unknown as IteratorReturnResult<number>;
@@ -73,6 +87,26 @@ class SysCall implements Generator<SyscallRequest, number, number> {
 
 export class Nolibc {
   private scratch = 0;
+  /*
+   * The requests the plain wrappers hand out, one per argument count (0-4),
+   * each reused once its syscall has returned: C's nolibc passes the
+   * arguments in registers and allocates nothing, and two host allocations
+   * per syscall were ~6% of a cached 4 KiB read. A wrapper whose request is
+   * still outstanding (made but not yet driven to its return, e.g. a second
+   * wrapper called before `yield*` on the first) gets a fresh one, so only
+   * a program that keeps a finished wrapper and reads it again can tell.
+   * Each task has its own Nolibc (clone() makes one for the child).
+   */
+  private readonly reqs: (SysCall | undefined)[] = [undefined, undefined, undefined, undefined, undefined];
+
+  /** The request for syscall `n` with `k` (at most 4) arguments a0... */
+  private req(n: number, k: number, a0: number, a1: number, a2: number, a3: number): Sys {
+    const r = this.reqs[k];
+    if (r !== undefined && r.done) return r.reissue(n, a0, a1, a2, a3);
+    const fresh = new SysCall(n, [a0, a1, a2, a3].slice(0, k));
+    this.reqs[k] = fresh;
+    return fresh;
+  }
 
   syscall(n: number, ...args: number[]): Sys {
     return new SysCall(n, args);
@@ -148,16 +182,16 @@ export class Nolibc {
 
   /* ---- syscalls ---- */
 
-  read(fd: number, buf: number, count: number): Sys { return new SysCall(nr.__NR_read, [fd, buf, count]); }
-  write(fd: number, buf: number, count: number): Sys { return new SysCall(nr.__NR_write, [fd, buf, count]); }
-  pread64(fd: number, buf: number, count: number, off: number): Sys { return new SysCall(nr.__NR_pread64, [fd, buf, count, off]); }
-  pwrite64(fd: number, buf: number, count: number, off: number): Sys { return new SysCall(nr.__NR_pwrite64, [fd, buf, count, off]); }
-  readv(fd: number, iov: number, iovcnt: number): Sys { return new SysCall(nr.__NR_readv, [fd, iov, iovcnt]); }
-  writev(fd: number, iov: number, iovcnt: number): Sys { return new SysCall(nr.__NR_writev, [fd, iov, iovcnt]); }
-  close(fd: number): Sys { return new SysCall(nr.__NR_close, [fd]); }
-  lseek(fd: number, off: number, whence: number): Sys { return new SysCall(nr.__NR_lseek, [fd, off, whence]); }
-  ftruncate(fd: number, len: number): Sys { return new SysCall(nr.__NR_ftruncate, [fd, len]); }
-  fstat(fd: number, statbuf: number): Sys { return new SysCall(nr.__NR_fstat, [fd, statbuf]); }
+  read(fd: number, buf: number, count: number): Sys { return this.req(nr.__NR_read, 3, fd, buf, count, 0); }
+  write(fd: number, buf: number, count: number): Sys { return this.req(nr.__NR_write, 3, fd, buf, count, 0); }
+  pread64(fd: number, buf: number, count: number, off: number): Sys { return this.req(nr.__NR_pread64, 4, fd, buf, count, off); }
+  pwrite64(fd: number, buf: number, count: number, off: number): Sys { return this.req(nr.__NR_pwrite64, 4, fd, buf, count, off); }
+  readv(fd: number, iov: number, iovcnt: number): Sys { return this.req(nr.__NR_readv, 3, fd, iov, iovcnt, 0); }
+  writev(fd: number, iov: number, iovcnt: number): Sys { return this.req(nr.__NR_writev, 3, fd, iov, iovcnt, 0); }
+  close(fd: number): Sys { return this.req(nr.__NR_close, 1, fd, 0, 0, 0); }
+  lseek(fd: number, off: number, whence: number): Sys { return this.req(nr.__NR_lseek, 3, fd, off, whence, 0); }
+  ftruncate(fd: number, len: number): Sys { return this.req(nr.__NR_ftruncate, 2, fd, len, 0, 0); }
+  fstat(fd: number, statbuf: number): Sys { return this.req(nr.__NR_fstat, 2, fd, statbuf, 0, 0); }
 
   *open(path: string, flags: number, mode = 0o644): Sys {
     const p = yield* this.cstr(path);
@@ -186,12 +220,12 @@ export class Nolibc {
   *mmap(addr: number, len: number, prot: number, flags: number, fd = -1, off = 0): Sys {
     return yield* new SysCall(nr.__NR_mmap, [addr, len, prot, flags, fd, off]);
   }
-  munmap(addr: number, len: number): Sys { return new SysCall(nr.__NR_munmap, [addr, len]); }
-  mprotect(addr: number, len: number, prot: number): Sys { return new SysCall(nr.__NR_mprotect, [addr, len, prot]); }
+  munmap(addr: number, len: number): Sys { return this.req(nr.__NR_munmap, 2, addr, len, 0, 0); }
+  mprotect(addr: number, len: number, prot: number): Sys { return this.req(nr.__NR_mprotect, 3, addr, len, prot, 0); }
 
-  getpid(): Sys { return new SysCall(nr.__NR_getpid, []); }
-  gettid(): Sys { return new SysCall(nr.__NR_gettid, []); }
-  sched_yield(): Sys { return new SysCall(nr.__NR_sched_yield, []); }
+  getpid(): Sys { return this.req(nr.__NR_getpid, 0, 0, 0, 0, 0); }
+  gettid(): Sys { return this.req(nr.__NR_gettid, 0, 0, 0, 0, 0); }
+  sched_yield(): Sys { return this.req(nr.__NR_sched_yield, 0, 0, 0, 0, 0); }
 
   /** nanosleep() for `ns` nanoseconds of simulated time. */
   *nanosleep(ns: number): Sys {
@@ -213,8 +247,8 @@ export class Nolibc {
     return yield* new SysCall(nr.__NR_clone, [flags, handle]);
   }
 
-  exit(code: number): Sys { return new SysCall(nr.__NR_exit, [code]); }
-  exit_group(code: number): Sys { return new SysCall(nr.__NR_exit_group, [code]); }
+  exit(code: number): Sys { return this.req(nr.__NR_exit, 1, code, 0, 0, 0); }
+  exit_group(code: number): Sys { return this.req(nr.__NR_exit_group, 1, code, 0, 0, 0); }
 
   /** wait4(pid, &status, options): returns [pid or -errno, status word]. */
   *waitpid(pid: number, options = 0): Sys<[number, number]> {

@@ -41,9 +41,13 @@ export const trace_sys_enter = DEFINE_EVENT<{ nr: number; args: readonly number[
 export const trace_sys_exit = DEFINE_EVENT<{ nr: number; ret: number }>('raw_syscalls', 'sys_exit',
   (f) => vsprintf('NR %d = %d', [f.nr, f.ret]));
 
-/* The emits out of line: their record literals would weigh on every syscall's inlining. */
+/*
+ * The emits out of line: their record literals would weigh on every
+ * syscall's inlining. The record keeps a copy of the arguments: a program's
+ * request (nolibc's, say) may be reused for its next syscall.
+ */
 function trace_sys_enter_emit(nr: number, args: readonly number[]): void {
-  trace_sys_enter.emit({ nr, args });
+  trace_sys_enter.emit({ nr, args: args.slice() });
 }
 
 function trace_sys_exit_emit(nr: number, ret: number): void {

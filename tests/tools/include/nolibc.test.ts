@@ -1,0 +1,58 @@
+/*
+ * tests/tools/include/nolibc.test.ts - the syscall wrappers' request objects.
+ *
+ * nolibc reuses a plain wrapper's request once its syscall has returned:
+ * two wrappers held at once must still be two requests, and a trace
+ * record must keep the arguments it was written with.
+ */
+import { describe, expect, it } from 'vitest';
+import { start_kernel } from '../../../init/main.ts';
+import type { Nolibc } from '../../../tools/include/nolibc.ts';
+import { trace_entries } from '../../../kernel/trace/index.ts';
+import { EBADF } from '../../../include/uapi/asm-generic/errno.ts';
+import { O_RDWR, O_CREAT } from '../../../fs/file.ts';
+
+function run(cmdline: string, prog: (u: Nolibc, rec: number[]) => Generator<{ nr: number; args: readonly number[] }, number, number>): number[] {
+  const k = start_kernel(cmdline);
+  const rec: number[] = [];
+  k.spawn('t', (u: Nolibc) => prog(u, rec));
+  const r = k.run();
+  rec.push(r.exited[0].status);
+  k.shutdown();
+  return rec;
+}
+
+describe('tools_include_nolibc', () => {
+  it('reuses a returned request, and two wrappers held at once stay two', () => {
+    const rec = run('mem=32M cpus=1', function* (u, rec) {
+      const fd = yield* u.open('/f', O_RDWR | O_CREAT, 0o644);
+      const a = u.close(fd); // outstanding: the next close() must not clobber it
+      const b = u.close(1000);
+      rec.push(yield* b, yield* a);
+      rec.push(yield* u.close(fd)); // already closed by a
+      const c = u.getpid();
+      const pid = yield* c;
+      rec.push(pid, u.getpid() === c ? 1 : 0); // returned: reused
+      const d = u.getpid();
+      rec.push(u.getpid() === d ? 1 : 0); // not driven yet: a fresh one
+      return 0;
+    });
+    expect(rec).toEqual([-EBADF, 0, -EBADF, rec[3], 1, 0, 0]);
+    expect(rec[3]).toBeGreaterThan(0);
+  });
+
+  it('a trace record keeps its own arguments when the request is reused', () => {
+    const k = start_kernel('mem=32M cpus=1 trace_event=raw_syscalls:sys_enter');
+    k.spawn('t', function* (u: Nolibc) {
+      yield* u.close(7);
+      yield* u.close(8);
+      return 0;
+    });
+    k.run();
+    const closes = trace_entries()
+      .map((e) => e.fields as { nr: number; args: readonly number[] })
+      .filter((f) => f.nr === 3);
+    k.shutdown();
+    expect(closes.map((f) => f.args[0])).toEqual([7, 8]);
+  });
+});
