@@ -52,7 +52,7 @@ export const IOCB_DIRECT = 1 << 17;
 export class Kiocb {
   ki_pos = 0;
   ki_flags = 0;
-  constructor(readonly ki_filp: File) {}
+  constructor(public ki_filp: File) {}
 }
 
 /* iattr->ia_valid */

@@ -10,6 +10,7 @@
 import type { MmStruct } from '../../mm/mm_struct.ts';
 import type { FilesStruct } from '../../fs/file.ts';
 import type { KmapCtrl } from '../../mm/highmem.ts';
+import type { SyncRwFrame } from '../../fs/read_write.ts';
 
 export interface SyscallRequest {
   nr: number;
@@ -71,6 +72,8 @@ export class TaskStruct {
   files: FilesStruct | null = null;
   /** kmap_ctrl: this task's kmap_local slots, made on first use (mm/highmem.ts). */
   kmap_ctrl: KmapCtrl | null = null;
+  /** The kiocb and iov_iter of this task's sync reads and writes, made on first use (fs/read_write.ts). */
+  sync_rw: SyncRwFrame | null = null;
 
   constructor(readonly pid: number, public comm: string, mm: MmStruct | null) {
     this.tgid = pid;
