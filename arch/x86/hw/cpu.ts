@@ -150,10 +150,10 @@ export class Cpu {
   }
 
   /*
-   * Keep mode_ctx in step with CPL and EFLAGS.AC. STAC, CLAC, SYSCALL and
-   * SYSRET, which run on every syscall and user copy, set it directly from
-   * these constants instead: each is then small enough for V8 to inline
-   * without charging its callers' inlining budget.
+   * Keep mode_ctx in step with CPL and EFLAGS.AC. SYSCALL and SYSRET, which
+   * run on every syscall, set it outright, and STAC and CLAC, on every user
+   * copy, flip the AC bit: STAC and CLAC are then small enough for V8 to
+   * inline without charging their callers' inlining budget.
    */
   private update_mode(): void {
     this.mode_ctx = (this._cpl === 3 ? MODE_USER : 0) | (this._ac ? MODE_AC : 0);
