@@ -418,9 +418,18 @@ export function flush_tlb_kernel_range(start: number, end: number): void {
 
 /* ---- PTI's CR3 switches (arch/x86/entry/calling.h) ---- */
 
+/*
+ * Without PTI the switches are nothing (calling.h patches them out with
+ * ALTERNATIVE on X86_FEATURE_PTI): the test is all that is inlined into
+ * every syscall entry and exit, the work is out of line.
+ */
+
 /** SWITCH_TO_KERNEL_CR3: kernel PGD and PCID; never flushes. */
 export function switch_to_kernel_cr3(): void {
-  if (!tlb_state.pti) return;
+  if (tlb_state.pti) pti_switch_to_kernel_cr3();
+}
+
+function pti_switch_to_kernel_cr3(): void {
   const cpu = this_cpu();
   const cr3 = cpu.read_cr3();
   const pcid = (cpu.read_cr4() & X86_CR4_PCIDE) !== 0;
@@ -433,7 +442,10 @@ export function switch_to_kernel_cr3(): void {
  * its bit in user_pcid_flush_mask is set (and clear the bit).
  */
 export function switch_to_user_cr3(): void {
-  if (!tlb_state.pti) return;
+  if (tlb_state.pti) pti_switch_to_user_cr3();
+}
+
+function pti_switch_to_user_cr3(): void {
   const cpu = this_cpu();
   const cr3 = cpu.read_cr3();
   const pcid = (cpu.read_cr4() & X86_CR4_PCIDE) !== 0;
