@@ -111,11 +111,13 @@ export function folio_ref_add(f: Folio, nr: number): void {
 /** folio_put_refs(): drop `nr` references; the last frees the whole folio. */
 export function folio_put_refs(f: Folio, nr: number): void {
   const c = page_ref_count(f.page);
+  if (c > nr) set_page_count(f.page, c - nr);
+  else __folio_put_refs(f, c, nr);
+}
+
+/* The last references (or too many): out of line, as Linux's __folio_put(). */
+function __folio_put_refs(f: Folio, c: number, nr: number): void {
   if (c < nr) BUG('folio_put_refs: pfn %d has %d references, dropping %d', f.page, c, nr);
-  if (c > nr) {
-    set_page_count(f.page, c - nr);
-    return;
-  }
   set_page_count(f.page, 1);
   put_page(f.page); // the last reference: back to the allocator (compound order from page[1])
 }
