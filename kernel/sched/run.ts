@@ -91,10 +91,7 @@ function run_user_step(p: TaskStruct): void {
   try {
     r = gen.next(p.pending_ret);
   } catch (e) {
-    if (!(e instanceof TaskKilled)) throw e;
-    machine().cpus[machine().current].cpl = 0; // the fatal signal is delivered in the kernel
-    p.in_syscall = true;
-    do_group_exit(e.status, e.signal);
+    task_killed(p, e);
     return;
   }
   if (r.done) {
@@ -102,6 +99,14 @@ function run_user_step(p: TaskStruct): void {
     return;
   }
   entry_SYSCALL_64(p, r.value);
+}
+
+/* A fatal signal unwound the task's user code: it is delivered in the kernel. */
+function task_killed(p: TaskStruct, e: unknown): void {
+  if (!(e instanceof TaskKilled)) throw e;
+  machine().cpus[machine().current].cpl = 0;
+  p.in_syscall = true;
+  do_group_exit(e.status, e.signal);
 }
 
 /*
