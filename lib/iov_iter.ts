@@ -415,12 +415,12 @@ function copy_page_iter(page: number, offset: number, bytes: number, i: IovIter,
   const item = step === STEP_TO ? NR_COPY_TO_ITER : NR_COPY_FROM_ITER;
   const bytes_item = step === STEP_TO ? NR_COPY_TO_ITER_BYTES : NR_COPY_FROM_ITER_BYTES;
   let res = 0;
-  page += Math.floor(offset / 4096);
-  offset %= 4096;
+  // page_copy_sane() bounds offset by the folio size (at most 2 MiB): integer ops are exact.
+  page += offset >>> 12;
+  offset &= 4095;
   for (;;) {
     const kaddr = kmap_local_page(page);
-    let n = Math.min(bytes, 4096 - offset);
-    n = iterate_and_advance(i, n, kaddr + offset, step);
+    const n = iterate_and_advance(i, bytes < 4096 - offset ? bytes : 4096 - offset, kaddr + offset, step);
     kunmap_local(kaddr);
     if (n) count_copy(item, bytes_item, n);
     res += n;
@@ -445,9 +445,13 @@ export function copy_page_from_iter(page: number, offset: number, bytes: number,
   return copy_page_iter(page, offset, bytes, i, max, STEP_FROM);
 }
 
-/** copy_folio_to_iter(): copy_page_to_iter(&folio->page, ...). */
+/**
+ * copy_folio_to_iter(): copy_page_to_iter(&folio->page, ...), with that
+ * wrapper expanded: every page-cache read comes through here, and each
+ * wrapper level costs its bytecode in the JIT's inlining budget.
+ */
 export function copy_folio_to_iter(folio: Folio, offset: number, bytes: number, i: IovIter): number {
-  return copy_page_to_iter(folio.page, offset, bytes, i, 4096 << folio.order);
+  return copy_page_iter(folio.page, offset, bytes, i, 4096 << folio.order, STEP_TO);
 }
 
 /** copy_folio_from_iter(): copy_page_from_iter(&folio->page, ...). */
