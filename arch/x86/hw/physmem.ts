@@ -112,11 +112,13 @@ export class PhysMem {
 
   /** Copy `len` bytes between physical ranges (memmove semantics). */
   copy(dst: number, src: number, len: number): void {
-    if (len <= 0) return;
-    if (src < 0 || src + len > this.size) this.bad(src, len);
-    if (dst < 0 || dst + len > this.size) this.bad(dst, len);
-    // A whole page between two chunks: the hot case, kept small enough to inline.
-    if (len === 4096 && (src & 0xfff) === 0 && (dst & CHUNK_MASK) <= CHUNK_SIZE - 4096) {
+    /*
+     * A whole page between two chunks: the hot case, kept small enough to
+     * inline. Both chunks exist, so both pages lie in RAM (a chunk index
+     * past the end reads as undefined); every other copy, and every bad
+     * range, goes to copy_range(), which checks.
+     */
+    if (len === 4096 && src >= 0 && dst >= 0 && (src & 0xfff) === 0 && (dst & CHUNK_MASK) <= CHUNK_SIZE - 4096) {
       const sci = (src / CHUNK_SIZE) | 0;
       const sb = this.c8[sci];
       const db = this.c8[(dst / CHUNK_SIZE) | 0];
@@ -130,6 +132,9 @@ export class PhysMem {
 
   /** copy() of any range: chunk by chunk, memmove-safe. */
   private copy_range(dst: number, src: number, len: number): void {
+    if (len <= 0) return;
+    if (src < 0 || src + len > this.size) this.bad(src, len);
+    if (dst < 0 || dst + len > this.size) this.bad(dst, len);
     if (dst > src && dst < src + len) {
       // overlapping forward copy: go through a temporary
       const tmp = new Uint8Array(len);

@@ -24,6 +24,13 @@ describe('x86_physmem', () => {
     expect(() => mem.read32(1 << 20)).toThrow(MachineCheck);
     expect(() => mem.write8((1 << 20) + 5, 0)).toThrow(/beyond RAM/);
     expect(() => mem.copy(0, (1 << 20) - 2, 4)).toThrow(MachineCheck);
+    // Whole pages between two chunks, the fast path's shape, with either side outside RAM.
+    mem.write8(0, 1);
+    mem.write8(CHUNK_SIZE, 1);
+    expect(() => mem.copy(-4096, CHUNK_SIZE, 4096)).toThrow(MachineCheck);
+    expect(() => mem.copy(CHUNK_SIZE, -4096, 4096)).toThrow(MachineCheck);
+    expect(() => mem.copy(1 << 20, 0, 4096)).toThrow(MachineCheck);
+    expect(() => mem.copy(0, 1 << 20, 4096)).toThrow(MachineCheck);
     expect(() => mem.read32(2)).toThrow(MachineCheck); // misaligned word
     expect(() => new PhysMem(65 * 2 ** 30)).toThrow(/64 GiB/);
     expect(() => new PhysMem(1000)).toThrow(MachineCheck);
