@@ -128,7 +128,7 @@ export function syscall_exit_to_user_mode(p: TaskStruct, ret: number, nr: number
  * back to sleep.
  */
 export function exit_to_user_mode(p: TaskStruct): boolean {
-  if (p.resume && !resume_syscall(p)) return false;
+  if (p.resume && !resume_syscall(p, p.resume)) return false;
   if (p.in_syscall) {
     switch_to_user_cr3();
     this_cpu().sysret();
@@ -138,8 +138,8 @@ export function exit_to_user_mode(p: TaskStruct): boolean {
 }
 
 /* Finish the syscall `p` slept in; false if it must sleep again. */
-function resume_syscall(p: TaskStruct): boolean {
-  const r = p.resume === null ? null : p.resume();
+function resume_syscall(p: TaskStruct, resume: () => number | null): boolean {
+  const r = resume();
   if (r === null || (r === -ERESTARTSYS && p.state !== TASK_RUNNING)) {
     schedule();
     return false;
