@@ -42,6 +42,7 @@ import { RndState } from '../lib/prandom.ts';
 import { BUG, WARN, WARN_ON } from '../kernel/panic.ts';
 import { printk, KERN_EMERG } from '../kernel/printk.ts';
 import { smp } from '../kernel/smp.ts';
+import type { Machine } from '../arch/x86/hw/smp.ts';
 import { PAGE_SIZE, PAGE_SHIFT } from '../arch/x86/include/asm/page_types.ts';
 import { format_va, VA_SPACE } from '../arch/x86/include/asm/page.ts';
 
@@ -330,13 +331,12 @@ export function vmap_charge_steps(): void {
   if (n === 0) return;
   vmap_state.steps = 0;
   vmap_state.total_steps += n;
-  if (smp.machine !== null) vmap_charge_cpu(n);
+  const m = smp.machine;
+  if (m !== null) vmap_charge_cpu(m, n);
 }
 
 /* vmap_charge_steps() on a machine, out of line (host benchmarks have none). */
-function vmap_charge_cpu(n: number): void {
-  const m = smp.machine;
-  if (m === null) return;
+function vmap_charge_cpu(m: Machine, n: number): void {
   const cpu = m.cpus[m.current];
   cpu.charge(n * VMAP_LOADS_PER_NODE * cpu.costs.mem_access);
 }
