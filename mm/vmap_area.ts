@@ -37,8 +37,8 @@
  */
 import { RbNode, RbRoot, RB_CLEAR_NODE, RB_EMPTY_NODE, rb_erase, rb_insert_color, rb_link_node, type RbLink } from '../lib/rbtree.ts';
 import { type RbAugmentCallbacksMax, rb_erase_augmented, rb_insert_augmented } from '../lib/rbtree_augmented.ts';
-import { list_add, list_del_init } from '../include/linux/list.ts';
-import { RndState } from '../lib/prandom.ts';
+import { INIT_LIST_HEAD, list_add, list_del_init } from '../include/linux/list.ts';
+import { RndState, prandom_seed_state } from '../lib/prandom.ts';
 import { BUG, WARN, WARN_ON } from '../kernel/panic.ts';
 import { printk, KERN_EMERG } from '../kernel/printk.ts';
 import { smp } from '../kernel/smp.ts';
@@ -247,15 +247,22 @@ export const VMAP_LOADS_PER_NODE = 4;
  * vmap_area_init() (called from vmalloc_init()), so each boot starts empty.
  */
 export class VmapGlobals {
+  /*
+   * The roots and list heads are static in mm/vmalloc.c, and here they are
+   * never replaced either: vmap_area_init() empties them in place. Besides
+   * matching C, that keeps them constant for the JIT, which embeds them in
+   * the allocator's optimized code; replacing them at each boot (every test
+   * and benchmark setup) deoptimized all of that code.
+   */
   /** vmap_area_root / vmap_area_list: busy areas (one "vmap node"). */
-  vmap_area_root = new RbRoot<VmapArea>();
-  vmap_area_list = LIST_HEAD();
+  readonly vmap_area_root = new RbRoot<VmapArea>();
+  readonly vmap_area_list = LIST_HEAD();
   /** free_vmap_area_root / free_vmap_area_list: the augmented free tree. */
-  free_vmap_area_root = new RbRoot<VmapArea>();
-  free_vmap_area_list = LIST_HEAD();
+  readonly free_vmap_area_root = new RbRoot<VmapArea>();
+  readonly free_vmap_area_list = LIST_HEAD();
   /** purge_vmap_area_root / purge_vmap_area_list: lazily freed, not yet flushed. */
-  purge_vmap_area_root = new RbRoot<VmapArea>();
-  purge_vmap_area_list = LIST_HEAD();
+  readonly purge_vmap_area_root = new RbRoot<VmapArea>();
+  readonly purge_vmap_area_list = LIST_HEAD();
   vmap_initialized = false;
   /** vmap_lazy_nr: pages on the lazy (purge) list. */
   vmap_lazy_nr = 0;
@@ -266,7 +273,7 @@ export class VmapGlobals {
   /** DEBUG_AUGMENT_PROPAGATE_CHECK and DEBUG_AUGMENT_LOWEST_MATCH_CHECK (debug_vm). */
   debug = false;
   /** get_random_bytes() for the lowest-match check's vstart: seeded. */
-  rnd = new RndState(1);
+  readonly rnd = new RndState(1);
   /** Filled in by mm/vmap_purge.ts: reclaim_and_purge_vmap_areas() for the overflow path. */
   reclaim_and_purge_vmap_areas: () => void = () => {};
   /* tskernel statistics (no Linux counterpart): what Rezki would ask for. */
@@ -279,7 +286,7 @@ export class VmapGlobals {
   /** Tree nodes visited since init, all charged. */
   total_steps = 0;
   /** va_clip() outcomes by fit type (index = enum fit_type). */
-  fit_type = [0, 0, 0, 0, 0];
+  readonly fit_type = [0, 0, 0, 0, 0];
   nr_alloc = 0;
   nr_alloc_failed = 0;
 }
@@ -298,23 +305,23 @@ export interface VmapAreaInitOptions {
  * host benchmarks and pure allocator tests.
  */
 export function vmap_area_init(opts: VmapAreaInitOptions = {}): void {
-  vmap_state.vmap_area_root = new RbRoot<VmapArea>();
-  vmap_state.vmap_area_list = LIST_HEAD();
-  vmap_state.free_vmap_area_root = new RbRoot<VmapArea>();
-  vmap_state.free_vmap_area_list = LIST_HEAD();
-  vmap_state.purge_vmap_area_root = new RbRoot<VmapArea>();
-  vmap_state.purge_vmap_area_list = LIST_HEAD();
+  vmap_state.vmap_area_root.rb_node = null;
+  INIT_LIST_HEAD(vmap_state.vmap_area_list);
+  vmap_state.free_vmap_area_root.rb_node = null;
+  INIT_LIST_HEAD(vmap_state.free_vmap_area_list);
+  vmap_state.purge_vmap_area_root.rb_node = null;
+  INIT_LIST_HEAD(vmap_state.purge_vmap_area_list);
   vmap_state.vmap_lazy_nr = 0;
   vmap_state.nr_vmalloc_pages = 0;
   vmap_state.nr_cpus = opts.nr_cpus ?? 1;
   vmap_state.debug = opts.debug ?? false;
-  vmap_state.rnd = new RndState(opts.seed ?? 1);
+  prandom_seed_state(vmap_state.rnd, opts.seed ?? 1);
   vmap_state.reclaim_and_purge_vmap_areas = () => {};
   vmap_state.nr_busy = 0;
   vmap_state.nr_free = 0;
   vmap_state.steps = 0;
   vmap_state.total_steps = 0;
-  vmap_state.fit_type = [0, 0, 0, 0, 0];
+  vmap_state.fit_type.fill(0);
   vmap_state.nr_alloc = 0;
   vmap_state.nr_alloc_failed = 0;
   vmap_init_free_space();

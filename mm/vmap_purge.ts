@@ -104,7 +104,7 @@ export function __purge_vmap_area_lazy(start: number, end: number): boolean {
     // list_replace_init(): take the whole lazy list; the lazy tree starts over.
     const local: VmapArea[] = [];
     for (let va = head.list_next; va !== head; va = va.list_next) local.push(va);
-    vmap_state.purge_vmap_area_root = new RbRoot<VmapArea>();
+    vmap_state.purge_vmap_area_root.rb_node = null;
     INIT_LIST_HEAD(head);
     start = Math.min(start, local[0].va_start);
     end = Math.max(end, local[local.length - 1].va_end);
