@@ -26,19 +26,19 @@ import {
 /**
  * ALIGN(x, align) on the allocator's paths, where align is a power of two
  * (alloc_vmap_area() checks) and x an integer address below 2^53. For align
- * up to 2^30 the offset is x & (align - 1): ToInt32 keeps the low 32 bits of
- * an integer exactly, and V8 truncates with one instruction, where ALIGN()
- * (which serves any power of two up to 2^63) divides.
+ * up to 2^30 the distance to the next boundary is -x & (align - 1): ToInt32
+ * keeps the low 32 bits of -x exactly, and align divides 2^32. V8 does that
+ * in a few instructions, where ALIGN() (which serves any power of two up to
+ * 2^63) divides.
  */
 function va_align(x: number, align: number): number {
-  if (align > 0x40000000) return ALIGN(x, align);
-  const r = x & (align - 1);
-  return r === 0 ? x : x - r + align;
+  return align > 0x40000000 ? ALIGN(x, align) : x + (-x & (align - 1));
 }
 
 /** is_within_this_va(): does [ALIGN(max(va_start, vstart)), +size) fit in va? */
 export function is_within_this_va(va: VmapArea, size: number, align: number, vstart: number): boolean {
-  const nva_start_addr = va.va_start > vstart ? va_align(va.va_start, align) : va_align(vstart, align);
+  const va_start = va.va_start;
+  const nva_start_addr = va_align(va_start > vstart ? va_start : vstart, align);
   // C checks for wrap-around here; a double past the address space fails below instead.
   if (nva_start_addr < vstart) return false;
   return nva_start_addr + size <= va.va_end;
@@ -238,7 +238,8 @@ function va_alloc(
   va: VmapArea, root: RbRoot<VmapArea>, head: ListHead,
   size: number, align: number, vstart: number, vend: number,
 ): number {
-  const nva_start_addr = va.va_start > vstart ? va_align(va.va_start, align) : va_align(vstart, align);
+  const va_start = va.va_start;
+  const nva_start_addr = va_align(va_start > vstart ? va_start : vstart, align);
   // Check the "vend" restriction.
   if (nva_start_addr + size > vend) return -ERANGE;
   const ret = va_clip(root, head, va, nva_start_addr, size);

@@ -350,8 +350,12 @@ function vmap_charge_cpu(m: Machine, n: number): void {
 
 /* --- alignment on 48-bit numbers ---------------------------------------- */
 
-/** is_power_of_2() on numbers up to 2^63. */
+/** is_power_of_2() on numbers up to 2^63: an int32 in a few instructions, larger ones out of line. */
 export function is_power_of_2(n: number): boolean {
+  return (n | 0) === n ? n > 0 && (n & (n - 1)) === 0 : is_power_of_2_big(n);
+}
+
+function is_power_of_2_big(n: number): boolean {
   if (!Number.isInteger(n) || n < 1) return false;
   while (n > 0x40000000) {
     if (n % 2 !== 0) return false;
@@ -385,11 +389,17 @@ export function __find_vmap_area(addr: number, root: RbRoot<VmapArea>): VmapArea
 
 /*
  * find_va_links() returns a struct rb_node ** and the parent through an out
- * pointer. Here the result is these two module variables (no allocation
- * per call): the parent (null: the root slot) and which child slot.
+ * pointer. Here the result is the two fields of this object, written in
+ * place (no allocation per call): the parent (null: the root slot) and
+ * which child slot. A const object, not two module variables: the JIT
+ * folds its address into the code, where a module variable is a cell
+ * reached through the module's context.
  */
-let va_link_parent: VmapArea | null = null;
-let va_link_slot: RbLink = 'rb_left';
+class VaLinks {
+  parent: VmapArea | null = null;
+  slot: RbLink = 'rb_left';
+}
+const va_links = new VaLinks();
 
 /*
  * find_va_links()'s overlap WARN, out of line: the four format_va() calls
@@ -429,8 +439,8 @@ function find_va_links(va: VmapArea, root: RbRoot<VmapArea> | null, from: VmapAr
     }
   }
   vmap_state.steps += steps;
-  va_link_parent = parent;
-  va_link_slot = slot;
+  va_links.parent = parent;
+  va_links.slot = slot;
   return true;
 }
 
@@ -567,7 +577,7 @@ export function augment_tree_propagate_from(va: VmapArea): void {
 }
 
 export function insert_vmap_area(va: VmapArea, root: RbRoot<VmapArea>, head: ListHead): void {
-  if (find_va_links(va, root, null)) link_va(va, root, va_link_parent, va_link_slot, head);
+  if (find_va_links(va, root, null)) link_va(va, root, va_links.parent, va_links.slot, head);
 }
 
 export function insert_vmap_area_augment(
@@ -575,7 +585,7 @@ export function insert_vmap_area_augment(
 ): void {
   const ok = from !== null ? find_va_links(va, null, from) : find_va_links(va, root, null);
   if (ok) {
-    link_va_augment(va, root, va_link_parent, va_link_slot, head);
+    link_va_augment(va, root, va_links.parent, va_links.slot, head);
     augment_tree_propagate_from(va);
   }
 }
@@ -592,8 +602,8 @@ function __merge_or_add_vmap_area(
   va: VmapArea, root: RbRoot<VmapArea>, head: ListHead, augment: boolean,
 ): VmapArea | null {
   if (!find_va_links(va, root, null)) return null;
-  const parent = va_link_parent;
-  const slot = va_link_slot;
+  const parent = va_links.parent;
+  const slot = va_links.slot;
   let merged = false;
   const next = get_va_next_sibling(parent, slot);
   if (next !== null) {
