@@ -166,6 +166,20 @@ describe('mm_vmalloc', () => {
       vmap_check_invariants();
     });
 
+    it('aligns to every power of two the range can hold, on both sides of 2^30', () => {
+      vmap_area_init({ debug: true });
+      alloc(1);
+      for (let shift = 12; shift <= 40; shift++) {
+        const align = 2 ** shift;
+        const va = alloc_vmap_area(P, align, VMALLOC_START, VMALLOC_END, 0, GFP_KERNEL, 0, null);
+        if (typeof va === 'number') throw new Error(`align 2^${shift}: ${va}`);
+        expect(va.va_start % align).toBe(0);
+        expect(va.va_start).toBeGreaterThanOrEqual(VMALLOC_START);
+        free_vmap_area(va);
+      }
+      vmap_check_invariants();
+    });
+
     it('classifies by position: FL, LE, RE, NE and nothing', () => {
       const va = new VmapArea();
       va.va_start = 10 * P;
@@ -497,6 +511,10 @@ describe('mm_vmalloc', () => {
         expect(alloc_vmap_area(P, align, VMALLOC_START, VMALLOC_END, 0, GFP_KERNEL, 0, null)).toBe(-EINVAL);
       expect(is_power_of_2(2 ** 63)).toBe(true);
       expect(is_power_of_2(2 ** 63 + 2 ** 40)).toBe(false);
+      // Both sides of the int32 fast path.
+      for (const n of [1, 2, 2 ** 30, 2 ** 31, 2 ** 32, 2 ** 52]) expect(is_power_of_2(n)).toBe(true);
+      for (const n of [-(2 ** 31), -4, 2 ** 31 + 2, 2 ** 32 + 2 ** 31, 2 ** 31 + 0.5, Infinity, NaN])
+        expect(is_power_of_2(n)).toBe(false);
       vmap_check_invariants();
       expect(vmap_state.nr_busy).toBe(0);
     });
