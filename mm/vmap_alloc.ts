@@ -10,6 +10,7 @@
 import { RbRoot } from '../lib/rbtree.ts';
 import { prandom_u32_state } from '../lib/prandom.ts';
 import { BUG, WARN, WARN_ON_ONCE } from '../kernel/panic.ts';
+import { is_power_of_2 } from '../include/linux/log2.ts';
 import { printk, pr_warn, KERN_EMERG } from '../kernel/printk.ts';
 import { PAGE_SIZE, ALIGN } from '../arch/x86/include/asm/page_types.ts';
 import { format_va } from '../arch/x86/include/asm/page.ts';
@@ -18,7 +19,7 @@ import { EBUSY, EINVAL, ENOENT, ERANGE } from '../include/uapi/asm-generic/errno
 import { __GFP_NOWARN, type gfp_t } from './gfp.ts';
 import { trace_alloc_vmap_area } from '../kernel/trace/events/vmalloc.ts';
 import {
-  FL_FIT_TYPE, LE_FIT_TYPE, NE_FIT_TYPE, NOTHING_FIT, RE_FIT_TYPE, VMAP_ULONG_MAX, type VmStruct, VmapArea, __find_vmap_area, augment_tree_propagate_from, get_subtree_max_size, insert_vmap_area, insert_vmap_area_augment, is_power_of_2, kmem_cache_alloc_vmap_area, kmem_cache_free_vmap_area, merge_or_add_vmap_area_augment, unlink_va, unlink_va_augment, vmap_charge_steps, vmap_state, type ListHead,
+  FL_FIT_TYPE, LE_FIT_TYPE, NE_FIT_TYPE, NOTHING_FIT, RE_FIT_TYPE, VMAP_ULONG_MAX, type VmStruct, VmapArea, __find_vmap_area, augment_tree_propagate_from, get_subtree_max_size, insert_vmap_area, insert_vmap_area_augment, kmem_cache_alloc_vmap_area, kmem_cache_free_vmap_area, merge_or_add_vmap_area_augment, unlink_va, unlink_va_augment, vmap_charge_steps, vmap_state, type ListHead,
 } from './vmap_area.ts';
 
 /* --- searching the free tree ---------------------------------------------- */

@@ -348,22 +348,6 @@ function vmap_charge_cpu(m: Machine, n: number): void {
   cpu.charge(n * VMAP_LOADS_PER_NODE * cpu.costs.mem_access);
 }
 
-/* --- alignment on 48-bit numbers ---------------------------------------- */
-
-/** is_power_of_2() on numbers up to 2^63: an int32 in a few instructions, larger ones out of line. */
-export function is_power_of_2(n: number): boolean {
-  return (n | 0) === n ? n > 0 && (n & (n - 1)) === 0 : is_power_of_2_big(n);
-}
-
-function is_power_of_2_big(n: number): boolean {
-  if (!Number.isInteger(n) || n < 1) return false;
-  while (n > 0x40000000) {
-    if (n % 2 !== 0) return false;
-    n /= 2;
-  }
-  return (n & (n - 1)) === 0;
-}
-
 /* --- lookups on the busy tree ------------------------------------------- */
 
 /** __find_vmap_area(addr, root): the VA containing addr. */
