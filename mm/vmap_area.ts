@@ -243,8 +243,8 @@ export const NE_FIT_TYPE = 4; // no edge fit
 export const VMAP_LOADS_PER_NODE = 4;
 
 /**
- * The vmap globals of mm/vmalloc.c, in one object rebuilt by
- * vmap_area_init() (called from vmalloc_init()), so each boot starts empty.
+ * The vmap globals of mm/vmalloc.c, in one object that vmap_area_init()
+ * (called from vmalloc_init()) resets, so each boot starts empty.
  */
 export class VmapGlobals {
   /*
@@ -300,7 +300,7 @@ export interface VmapAreaInitOptions {
 }
 
 /**
- * Rebuild the KVA allocator's state (the part of vmalloc_init() that needs
+ * Reset the KVA allocator's state (the part of vmalloc_init() that needs
  * no machine): empty trees, then vmap_init_free_space(). Usable alone by
  * host benchmarks and pure allocator tests.
  */
