@@ -63,7 +63,7 @@
  * each benchmark: the patterns take different paths through the
  * allocator, and in one process the JIT compiles those with the type
  * feedback the patterns before left (with fix_size first, long_busy_list
- * ran ~30% slower than alone, full_fit ~15%).
+ * ran ~30% slower than alone).
  *
  * What bounds the ratio to js-sdsl (measured; the closing notes of issue 4
  * have the runs):
@@ -442,6 +442,10 @@ export interface VmallocBenchRow extends BenchRow {
 
 const PATTERNS: readonly Pattern[] = ['fix_size', 'long_busy_list', 'full_fit', 'random'];
 
+const TITLE = 'vmalloc: KVA alloc+free pairs (alloc_vmap_area + free_vmap_area; no page allocation, no mapping, ' +
+  'no lazy TLB), ratio = x js-sdsl OrderedMap insert+erase of the same keys; the targets are on the fix_size ' +
+  'rows, the other patterns show where the cost goes (see the file comment)';
+
 /** One pattern at 1k busy areas and up to max_busy, in this process: its rows. */
 function run_pattern(pattern: Pattern, max_busy: number): VmallocBenchRow[] {
   const sizes = [1_000, 10_000, 100_000, 1_000_000].filter((n) => n <= max_busy);
@@ -537,9 +541,7 @@ export function main(max_busy = 1_000_000, only?: Pattern, json = false): Vmallo
   const rows = only !== undefined ? run_pattern(only, max_busy)
     : PATTERNS.flatMap((pattern) => run_pattern_forked(pattern, max_busy));
   if (json) process.stdout.write(JSON.stringify(rows));
-  else {
-    print_rows('vmalloc: KVA alloc+free pairs (alloc_vmap_area + free_vmap_area; no page allocation, no mapping, no lazy TLB), ratio = x js-sdsl OrderedMap insert+erase of the same keys; targets on the fix_size rows, the other patterns show where the cost goes (see the file comment)', rows);
-  }
+  else print_rows(TITLE, rows);
   return rows;
 }
 
