@@ -155,23 +155,23 @@ export class VmapArea extends RbNode<VmapArea> {
 const VMAP_AREA_CACHE_MAX = 4096;
 const vmap_area_cachep: VmapArea[] = [];
 
-/** kmem_cache_alloc(vmap_area_cachep): a cleared vmap_area, on no tree. */
+/**
+ * kmem_cache_alloc(vmap_area_cachep): a vmap_area on no tree (RB_EMPTY_NODE:
+ * every path that frees one has unlinked it). As from Linux's cache, its
+ * other fields are left over from its last use; the caller sets the ones it
+ * uses, and linking sets the links.
+ */
 export function kmem_cache_alloc_vmap_area(): VmapArea {
   return vmap_area_cachep.pop() ?? new VmapArea();
 }
 
-/** kmem_cache_free(vmap_area_cachep, va): the object is dead to its owner from here. */
+/**
+ * kmem_cache_free(vmap_area_cachep, va): the object is dead to its owner
+ * from here. It must be off every tree; only the vm_struct reference is
+ * dropped, so that the cache does not keep it alive.
+ */
 export function kmem_cache_free_vmap_area(va: VmapArea): void {
-  va.va_start = 0;
-  va.va_end = 0;
-  va.subtree_max_size = 0;
   va.vm = null;
-  va.flags = 0;
-  va.rb_parent = va; // RB_CLEAR_NODE
-  va.rb_left = null;
-  va.rb_right = null;
-  va.list_next = va;
-  va.list_prev = va;
   if (vmap_area_cachep.length < VMAP_AREA_CACHE_MAX) vmap_area_cachep.push(va);
 }
 
