@@ -67,24 +67,24 @@
  *
  * What bounds the ratio to js-sdsl (measured; the closing notes of issue 4
  * have the runs):
- *   fix_size (1.2-1.35x at 100k): the busy tree does what js-sdsl does -
+ *   fix_size (1.1-1.4x at 100k): the busy tree does what js-sdsl does -
  *     js-sdsl's insert takes its O(1) path for a key above the maximum and
  *     its erase walks the busy run's right spine (31 nodes at 100k:
  *     sequential inserts leave the longest path a red-black tree allows);
  *     the KVA allocator's insert walks that spine instead (~38 ns, ~1.2 ns
  *     a node, the latency of one dependent load) and its erase starts at
  *     the node. On top come the search and LE clip and the merge on a free
- *     tree of two blocks (~20 ns), and the call's checks and counters.
- *   long_busy_list (1.5-1.8x): two interleaved pairs per iteration. The
+ *     tree of two blocks (~20-25 ns), and the call's checks and counters.
+ *   long_busy_list (1.5-1.9x): two interleaved pairs per iteration. The
  *     first vfree() leaves a hole below the second area: an augmented
  *     insert into the free tree; the second fills it and merges with both
  *     neighbours: an augmented erase. That churn (~30 ns a pair) is work an
  *     ordered map of busy keys never does.
- *   full_fit, random (1.9-2.9x): a pair walks four trees - the free-tree
- *     search and clip, the busy-tree insert, the busy-tree erase, the
- *     free-tree find_va_links() and merge - where insert+erase in an
- *     ordered map walks two (full_fit: ~55 nodes visited per pair at 100k
- *     against ~34).
+ *   full_fit, random (2-3x, random at times more): a pair walks four
+ *     trees - the free-tree search and clip, the busy-tree insert, the
+ *     busy-tree erase, the free-tree find_va_links() and merge - where
+ *     insert+erase in an ordered map walks two (full_fit: ~55 nodes
+ *     visited per pair at 100k against ~34).
  * The tree nodes and list links are embedded (lib/rbtree.ts, struct
  * vmap_area), so a step reads one VmapArea, but va_start, va_end and
  * subtree_max_size are 48-bit numbers, which V8 keeps in separate
@@ -96,7 +96,7 @@
  * (~2.5 ns each; C inlines them, being __always_inline). Which ones
  * depends on when each tiers up: a helper optimized on its own first is
  * inlined only if its own inlined bytecode still fits the caller's budget.
- * So the KVA side's times vary run to run (long_busy_list at 100k: 115-145
+ * So the KVA side's times vary run to run (long_busy_list at 100k: 115-160
  * ns) while js-sdsl's stay within a few per cent; even with every counter
  * and check removed and the budget raised fourfold, long_busy_list stays
  * at 1.2-1.35x. Compare ratios from one run, and more than one run.
