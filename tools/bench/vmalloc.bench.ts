@@ -203,8 +203,8 @@ function log_op(log: OpLog, insert: boolean, va: VmapArea): void {
 /**
  * One iteration of a stationary pattern (fix_size, long_busy_list, full_fit:
  * it leaves the allocator as it found it). fix_size and full_fit run the
- * same vmalloc(1 page) + vfree(); only their busy sets differ. Returns the alloc+free pairs done;
- * with a log, records them.
+ * same vmalloc(1 page) + vfree(); only their busy sets differ. Returns the
+ * alloc+free pairs done; with a log, records them.
  */
 function kva_iteration(pattern: Pattern, log: OpLog | null): number {
   if (pattern === 'long_busy_list') {
