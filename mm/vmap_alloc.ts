@@ -12,7 +12,7 @@ import { prandom_u32_state } from '../lib/prandom.ts';
 import { BUG, WARN, WARN_ON_ONCE } from '../kernel/panic.ts';
 import { is_power_of_2 } from '../include/linux/log2.ts';
 import { printk, pr_warn, KERN_EMERG } from '../kernel/printk.ts';
-import { PAGE_SIZE, ALIGN } from '../arch/x86/include/asm/page_types.ts';
+import { PAGE_SIZE, ALIGN, IS_ALIGNED } from '../arch/x86/include/asm/page_types.ts';
 import { format_va } from '../arch/x86/include/asm/page.ts';
 import { VMALLOC_START, VMALLOC_END, MODULES_VADDR, MODULES_END } from '../arch/x86/include/asm/pgtable_64_types.ts';
 import { EBUSY, EINVAL, ENOENT, ERANGE } from '../include/uapi/asm-generic/errno.ts';
@@ -344,7 +344,8 @@ export function alloc_vmap_area(
       va.vm = vm;
       va.flags = va_flags;
       insert_vmap_area(va, vmap_state.vmap_area_root, vmap_state.vmap_area_list);
-      if (va_align(addr, align) !== addr || addr < vstart || va.va_end > vend) alloc_vmap_area_bug(va, align);
+      // Checked with IS_ALIGNED(), not va_align(): the check must not share the search's arithmetic.
+      if (!IS_ALIGNED(addr, align) || addr < vstart || va.va_end > vend) alloc_vmap_area_bug(va, align);
       vmap_state.nr_alloc++;
       vmap_charge_steps();
       return va;
