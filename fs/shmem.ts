@@ -202,37 +202,31 @@ export function shmem_get_folio(inode: Inode, index: number, write_end: number, 
 
 /** The rest of shmem_get_folio(): writes, holes, !uptodate folios, allocation. */
 function shmem_get_folio_gfp(inode: Inode, index: number, write_end: number, sgp: number, found: Folio | null): Folio | number {
-  for (;;) {
-    if (found) {
-      if (sgp === SGP_WRITE) folio_mark_accessed(found);
-      if (folio_test_uptodate(found) || sgp === SGP_WRITE) return found;
-      if (sgp !== SGP_READ) {
-        folio_zero_segments(found, 0, folio_size(found), 0, 0);
-        folio_mark_uptodate(found);
-        return found;
-      }
-      folio_put(found); // a !uptodate folio reads as a hole
+  if (found) {
+    if (sgp === SGP_WRITE) folio_mark_accessed(found);
+    if (folio_test_uptodate(found) || sgp === SGP_WRITE) return found;
+    if (sgp !== SGP_READ) {
+      folio_zero_segments(found, 0, folio_size(found), 0, 0);
+      folio_mark_uptodate(found);
+      return found;
     }
-    if (sgp === SGP_READ) return 0;
-    if (sgp === SGP_NOALLOC) return -ENOENT;
-    let r: Folio | number = -ENOMEM;
-    const order = shmem_huge_order(inode, index, write_end);
-    if (order && xa_range_empty(inode.i_mapping, index - (index % (1 << order)), 1 << order))
-      r = shmem_alloc_and_add_folio(inode, index, order);
-    if (typeof r === 'number') r = shmem_alloc_and_add_folio(inode, index, 0);
-    if (r === -EEXIST) {
-      // Someone else added it: look again.
-      if (sgp <= SGP_CACHE && index * 4096 >= i_size_read(inode)) return -EINVAL;
-      found = filemap_get_entry(inode.i_mapping, index);
-      continue;
-    }
-    if (typeof r === 'number') return r;
-    if (sgp !== SGP_WRITE) {
-      folio_zero_segments(r, 0, folio_size(r), 0, 0);
-      folio_mark_uptodate(r);
-    }
-    return r;
+    folio_put(found); // a !uptodate folio reads as a hole
   }
+  if (sgp === SGP_READ) return 0;
+  if (sgp === SGP_NOALLOC) return -ENOENT;
+  let r: Folio | number = -ENOMEM;
+  const order = shmem_huge_order(inode, index, write_end);
+  if (order && xa_range_empty(inode.i_mapping, index - (index % (1 << order)), 1 << order))
+    r = shmem_alloc_and_add_folio(inode, index, order);
+  if (typeof r === 'number') r = shmem_alloc_and_add_folio(inode, index, 0);
+  // Someone else added it: look again (Linux's goto repeat).
+  if (r === -EEXIST) return shmem_get_folio(inode, index, write_end, sgp);
+  if (typeof r === 'number') return r;
+  if (sgp !== SGP_WRITE) {
+    folio_zero_segments(r, 0, folio_size(r), 0, 0);
+    folio_mark_uptodate(r);
+  }
+  return r;
 }
 
 /* ---- read and write ---- */

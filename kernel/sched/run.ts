@@ -170,7 +170,7 @@ export function sched_run(opts: RunOptions = {}): RunResult {
       // rival's (ties go to the lower CPU number, as the scan breaks them).
       // Other CPUs' clocks only grow meanwhile, so this never runs a step
       // the scan would have given to another CPU.
-      if (sched_state.nr_enqueues !== enqueues || sched_state.timer_sleepers > 0) break;
+      if (sched_state.nr_enqueues !== enqueues || any_timer_sleeper()) break;
       if (rq.curr === rq.idle || sched_state.tasks.size === 0) break;
       const clock = m.cpus[best].clock;
       if (clock > rival_clock || (clock === rival_clock && best > rival)) break;
