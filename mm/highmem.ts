@@ -52,7 +52,7 @@ export { KM_MAX_IDX };
 /** No Linux counter: slot mappings made by kmap_local with force_map. */
 export const NR_KMAP_LOCAL_MAP = vm_event_item('nr_kmap_local_map');
 
-/** struct kmap_ctrl (include/linux/sched.h), hung off task_struct->ext. */
+/** struct kmap_ctrl (include/linux/sched.h), task_struct->kmap_ctrl. */
 export class KmapCtrl {
   idx = 0;
   readonly pteval: (Pteval | null)[] = new Array<Pteval | null>(KM_MAX_IDX).fill(null);
@@ -133,8 +133,10 @@ export function kmap_local_folio(folio: { readonly page: number }, offset: numbe
 }
 
 /**
- * kunmap_local() (kunmap_local_indexed): any address inside the mapped page.
- * Outside the fixmap kmap range it is a direct-map address: nothing to do.
+ * kunmap_local(): any address inside the mapped page. Without force_map it
+ * is a direct-map address and there is nothing to do; with it,
+ * kunmap_local_indexed() releases the kmap slot (a direct-map address it
+ * leaves alone).
  */
 export function kunmap_local(vaddr: number): void {
   if (highmem_state.force_map) kunmap_local_indexed(vaddr);

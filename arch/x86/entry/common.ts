@@ -70,7 +70,8 @@ export function syscall_name(nr: number): string {
 
 /** do_syscall_64(): dispatch on the x86-64 number. */
 export function do_syscall_64(nr: number, args: readonly number[]): number {
-  // do_syscall_x64(): one unsigned compare, so negative numbers miss too.
+  // do_syscall_x64(): numbers outside [0, NR_syscalls) miss, negative ones and
+  // those >= 2^32 too (Linux would truncate the latter to EAX).
   const fn = nr >= 0 && nr < NR_syscalls ? entry_state.sys_call_table[nr] : undefined;
   if (!fn) return -ENOSYS;
   return fn(args);

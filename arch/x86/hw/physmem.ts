@@ -3,8 +3,8 @@
  *
  * Hardware, no Linux counterpart. RAM of a configured size is backed sparsely
  * by fixed 64 KiB chunks allocated on first write, so a mem=64G machine costs
- * the host only what is touched (plus two 8-byte slots per chunk: 16 MiB for
- * 64 GiB). Reading an untouched chunk yields zeros without allocating, as
+ * the host only what is touched (plus three 8-byte slots per chunk: 24 MiB
+ * for 64 GiB). Reading an untouched chunk yields zeros without allocating, as
  * DRAM that firmware cleared. An access beyond the end of RAM is a machine
  * check: tskernel stops with the reason instead of returning garbage.
  */
