@@ -111,7 +111,9 @@ export function init_sync_kiocb(kiocb: Kiocb, file: File): void {
  * cost ~10% of a cached 4 KiB read. A pair still live (a ->read_iter that
  * reads another file would nest) makes the caller take a fresh one, as a
  * deeper stack frame would. Nothing keeps a kiocb or an iterator past the
- * call (no AIO).
+ * call (no AIO). An oops thrown out of ->read_iter leaves the pair live:
+ * later calls then take fresh pairs, still correct, only slower; no
+ * try/finally on the hot path for a run that is over anyway.
  */
 export class SyncRwFrame {
   live = false;
