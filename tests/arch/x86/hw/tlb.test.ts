@@ -48,12 +48,14 @@ describe('x86_tlb', () => {
     cpu.stac();
     expect(cpu.store32(UVA, 5)).toBe(true); // the kernel writes the user page (copy_to_user)
     const misses = cpu.ev[HW_TLB_MISS];
+    const hits = cpu.ev[HW_TLB_HIT];
     expect(cpu.load32(UVA)).toBe(5); // kernel read, AC set
     cpu.clac();
     cpu.cpl = 3;
     expect(cpu.load32(UVA)).toBe(5); // user read
     expect(cpu.store32(UVA, 6)).toBe(true); // user write
     expect(cpu.ev[HW_TLB_MISS]).toBe(misses);
+    expect(cpu.ev[HW_TLB_HIT]).toBe(hits + 3); // each new context refilled from the TLB entry
   });
 
   it('keeps using a stale entry after its PTE changed without a flush', () => {
