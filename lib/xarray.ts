@@ -285,7 +285,8 @@ export function xa_find<T>(xa: XArray<T>, indexp: XaIndex, max: number): T | nul
       continue;
     }
     const first = base + offset * POW2[node.shift]!;
-    if (!exact && first > max) return null;
+    // While exact, first is start rounded down: never past max (checked on entry).
+    if (first > max) return null;
     const slot = node.slots[offset]!;
     if (slot === null) {
       exact = false;
@@ -293,9 +294,7 @@ export function xa_find<T>(xa: XArray<T>, indexp: XaIndex, max: number): T | nul
       continue;
     }
     if (node.shift === 0) {
-      const index = exact ? start : first;
-      if (index > max) return null;
-      indexp.index = index;
+      indexp.index = first;
       return slot as T;
     }
     node = slot as XaNode<T>;

@@ -26,7 +26,7 @@ import { GFP_HIGHUSER_MOVABLE, __GFP_COMP, type gfp_t } from '../../mm/gfp.ts';
 import { page_ref_count, page_ref_inc, set_page_count } from '../../mm/mm_types.ts';
 import { PageUptodate, SetPageUptodate, PageDirty, SetPageDirty, ClearPageDirty, SetPageFlag, PG_referenced, PG_swapbacked } from '../../mm/page_flags.ts';
 import { BUG } from '../../kernel/panic.ts';
-import { XArray, xa_load as xarray_load, xa_store, xa_erase, xa_find, xa_for_each_start } from '../../lib/xarray.ts';
+import { XArray, XA_MAX_INDEX, xa_load as xarray_load, xa_store, xa_erase, xa_find, type XaIndex } from '../../lib/xarray.ts';
 
 /** MAX_PAGECACHE_ORDER: HPAGE_PMD_ORDER (9) on x86-64 with THP; the ephmap's per-CPU slot is sized by it. */
 export const MAX_PAGECACHE_ORDER = 9;
@@ -211,7 +211,12 @@ export function xa_erase_folio(m: AddressSpace, f: Folio): void {
  */
 export function mapping_folios_from(m: AddressSpace, start: number): Folio[] {
   const folios: Folio[] = [];
-  for (const [, f] of xa_for_each_start(m.i_pages, start)) if (folios[folios.length - 1] !== f) folios.push(f);
+  // One lookup per folio: a large folio fills all its indices, so go on past it.
+  const idx: XaIndex = { index: start };
+  for (let f = xa_find(m.i_pages, idx, XA_MAX_INDEX); f !== null; f = xa_find(m.i_pages, idx, XA_MAX_INDEX)) {
+    folios.push(f);
+    idx.index = folio_next_index(f);
+  }
   return folios;
 }
 
