@@ -454,11 +454,6 @@ export function copy_folio_to_iter(folio: Folio, offset: number, bytes: number, 
   return copy_page_iter(folio.page, offset, bytes, i, 4096 << folio.order, STEP_TO);
 }
 
-/** copy_folio_from_iter(): copy_page_from_iter(&folio->page, ...), expanded as copy_folio_to_iter() is. */
-export function copy_folio_from_iter(folio: Folio, offset: number, bytes: number, i: IovIter): number {
-  return copy_page_iter(folio.page, offset, bytes, i, 4096 << folio.order, STEP_FROM);
-}
-
 /**
  * copy_folio_from_iter_atomic(): the write path's copy into a folio. The
  * folio is contiguous in the direct map, so one kmap_local_folio() covers

@@ -40,14 +40,7 @@ export interface RbAugmentCallbacks<N extends RbNode<N>> {
   rotate(old: N, nw: N): void;
 }
 
-/*
- * Colour helpers (rb_color, rb_is_red, rb_is_black). A null child counts
- * as black.
- */
-export function rb_color<N extends RbNode<N>>(node: N): number {
-  return node.rb_color;
-}
-
+/* Colour helpers (rb_is_red, rb_is_black). A null child counts as black. */
 export function rb_is_red<N extends RbNode<N>>(node: N | null): boolean {
   return node !== null && node.rb_color === RB_RED;
 }

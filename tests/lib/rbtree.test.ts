@@ -20,8 +20,7 @@ import {
   TestNode, augment_callbacks, Prng, insert, insert_cached, insert_augmented, check_tree, check, check_augmented, check_cached,
 } from '../../tools/testing/rbtree_test.ts';
 
-/* The test struct, callbacks and inserts are rbtree_test.c's: tools/testing/rbtree_test.ts. */
-
+/* The test struct, callbacks, inserts and check() are rbtree_test.c's: tools/testing/rbtree_test.ts. */
 
 function insert_augmented_cached(node: TestNode, root: RbRootCached<TestNode>): void {
   let parent: TestNode | null = null;
