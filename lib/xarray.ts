@@ -305,10 +305,11 @@ export function xa_find<T>(xa: XArray<T>, indexp: XaIndex, max: number): T | nul
 
 /** xa_find_after(): as xa_find(), from *indexp + 1. */
 export function xa_find_after<T>(xa: XArray<T>, indexp: XaIndex, max: number): T | null {
-  if (indexp.index >= max) return null;
-  const next: XaIndex = { index: indexp.index + 1 };
-  const entry = xa_find(xa, next, max);
-  if (entry !== null) indexp.index = next.index;
+  const at = indexp.index;
+  if (at >= max) return null;
+  indexp.index = at + 1;
+  const entry = xa_find(xa, indexp, max);
+  if (entry === null) indexp.index = at;
   return entry;
 }
 
