@@ -10,7 +10,7 @@
  * the mmu loops, say), so a table would depend on which ran first.
  */
 import { readdirSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,12 +19,33 @@ const wanted = process.argv.slice(2);
 const files = readdirSync(here).filter((f) => f.endsWith('.bench.ts')).sort()
   .filter((f) => wanted.length === 0 || wanted.includes(f.replace('.bench.ts', '')));
 
+/**
+ * Run one benchmark file; resolves to an error message or null. Its output
+ * is passed through as it comes; a file that printed nothing (a missing
+ * self-run guard: importing it runs nothing) counts as failed.
+ */
+function run_bench(f: string): Promise<string | null> {
+  return new Promise((resolve) => {
+    // The same node and the same TypeScript loader (tsx) this process runs under.
+    const child = spawn(process.execPath, [...process.execArgv, `${here}/${f}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let printed = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      printed = true;
+      process.stdout.write(chunk);
+    });
+    child.on('error', (e) => resolve(e.message));
+    child.on('close', (code, signal) => {
+      if (code !== 0) resolve(`exit ${code ?? signal}`);
+      else resolve(printed ? null : 'printed nothing: no self-run guard?');
+    });
+  });
+}
+
 let failed = 0;
 for (const f of files) {
-  // The same node and the same TypeScript loader (tsx) this process runs under.
-  const r = spawnSync(process.execPath, [...process.execArgv, `${here}/${f}`], { stdio: 'inherit' });
-  if (r.status !== 0) {
-    console.error(`bench: ${f} failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`})`);
+  const err = await run_bench(f);
+  if (err !== null) {
+    console.error(`bench: ${f} failed (${err})`);
     failed++;
   }
 }
