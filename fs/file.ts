@@ -127,6 +127,15 @@ export function put_files_struct(files: FilesStruct): void {
   }
 }
 
+/** exit_files(): an exiting task drops its reference to its table (do_exit). */
+export function exit_files(p: TaskStruct): void {
+  const files = task_files(p);
+  if (files) {
+    set_task_files(p, null);
+    put_files_struct(files);
+  }
+}
+
 /* ---- the console: fds 0..2 ---- */
 
 export const console_state = {

@@ -17,8 +17,6 @@
  * Simplified: no symlinks (so no LOOKUP_FOLLOW), no permissions, no RCU
  * walk, the cwd is always "/" (no chdir), umask 022.
  */
-import { register_syscall } from '../arch/x86/entry/common.ts';
-import { __NR_open, __NR_openat, __NR_mkdir, __NR_unlink } from '../arch/x86/entry/syscall_64.ts';
 import { strncpy_from_user } from '../arch/x86/lib/usercopy_64.ts';
 import { current } from '../kernel/sched/core.ts';
 import { S_ISDIR, S_ISREG, S_IFREG, S_IALLUGO, ATTR_MTIME, ATTR_CTIME } from '../include/linux/fs.ts';
@@ -369,9 +367,25 @@ function with_name(uaddr: number, fn: (name: string) => number): number {
   return typeof name === 'number' ? name : fn(name);
 }
 
-export function namei_syscalls_init(): void {
-  register_syscall(__NR_open, (a) => do_sys_openat2(AT_FDCWD, a[0], a[1], a[2]));
-  register_syscall(__NR_openat, (a) => do_sys_openat2(a[0], a[1], a[2], a[3]));
-  register_syscall(__NR_mkdir, (a) => with_name(a[0], (n) => (Number.isInteger(a[1]) ? do_mkdirat(AT_FDCWD, n, a[1]) : -EINVAL)));
-  register_syscall(__NR_unlink, (a) => with_name(a[0], (n) => do_unlinkat(AT_FDCWD, n)));
+/* ---- the entry points, given the argument registers ---- */
+
+/** open(filename, flags, mode) (fs/open.c in Linux). */
+export function sys_open(regs: readonly number[]): number {
+  return do_sys_openat2(AT_FDCWD, regs[0], regs[1], regs[2]);
+}
+
+/** openat(dfd, filename, flags, mode) (fs/open.c in Linux). */
+export function sys_openat(regs: readonly number[]): number {
+  return do_sys_openat2(regs[0], regs[1], regs[2], regs[3]);
+}
+
+/** mkdir(pathname, mode). */
+export function sys_mkdir(regs: readonly number[]): number {
+  const mode = regs[1];
+  return with_name(regs[0], (n) => (Number.isInteger(mode) ? do_mkdirat(AT_FDCWD, n, mode) : -EINVAL));
+}
+
+/** unlink(pathname). */
+export function sys_unlink(regs: readonly number[]): number {
+  return with_name(regs[0], (n) => do_unlinkat(AT_FDCWD, n));
 }

@@ -20,8 +20,7 @@ import { BUG } from '../kernel/panic.ts';
 import { DCACHE_MOUNTED, d_mountpoint, dput } from './dcache.ts';
 import { VfsMount, mount_state, mount_init } from './mount.ts';
 import { super_init, super_state, get_fs_type } from './super.ts';
-import { kern_path, do_mkdirat, namei_syscalls_init, AT_FDCWD, LOOKUP_DIRECTORY } from './namei.ts';
-import { open_syscalls_init } from './open.ts';
+import { kern_path, do_mkdirat, AT_FDCWD, LOOKUP_DIRECTORY } from './namei.ts';
 import { stat_init, stat_exit } from './stat.ts';
 import { shmem_init, shmem_exit } from './shmem_super.ts';
 import { init_ramfs_fs } from './ramfs.ts';
@@ -63,11 +62,7 @@ function init_mount_tree(): void {
   mount_state.mounts.push(m);
 }
 
-/**
- * vfs_caches_init(): filesystems, the root mount, /ram, and the file
- * syscalls (open, openat, mkdir, unlink, ftruncate, fstat; read_write_init()
- * adds the rest with files_init()).
- */
+/** vfs_caches_init(): filesystems, the root mount, /ram, and fstat's buffer. */
 export function vfs_caches_init(params: KernelParams): void {
   super_init();
   mount_init();
@@ -77,8 +72,6 @@ export function vfs_caches_init(params: KernelParams): void {
   let err = do_mkdirat(AT_FDCWD, '/ram', 0o755);
   if (!err) err = do_mount('ramfs', '/ram');
   if (err) BUG('vfs_caches_init: cannot mount ramfs on /ram: %d', err);
-  namei_syscalls_init();
-  open_syscalls_init();
   stat_init();
 }
 

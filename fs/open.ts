@@ -6,15 +6,14 @@
  * FMODE_PREAD and FMODE_PWRITE, a reference on the path); do_truncate()
  * goes through notify_change() to ->setattr; ftruncate(2) is
  * do_sys_ftruncate() (-EINVAL for a negative length, a non-regular file or
- * one not open for writing). open(2) itself is do_sys_openat2() in
- * fs/namei.ts (see there); close(2) is registered by fs/read_write.ts.
+ * one not open for writing). close(2) is close_fd() on the caller's table.
+ * open(2) itself is do_sys_openat2() in fs/namei.ts (see there).
  */
-import { register_syscall } from '../arch/x86/entry/common.ts';
-import { __NR_ftruncate } from '../arch/x86/entry/syscall_64.ts';
+import { current } from '../kernel/sched/core.ts';
 import { S_ISREG, ATTR_SIZE, ATTR_MTIME, ATTR_CTIME, type Iattr } from '../include/linux/fs.ts';
 import type { Dentry } from './dcache.ts';
 import { type Path, path_get } from './mount.ts';
-import { File, FMODE_READ, FMODE_WRITE, FMODE_LSEEK, FMODE_PREAD, FMODE_PWRITE, O_ACCMODE, type FileOperations } from './file.ts';
+import { File, close_fd, task_files, FMODE_READ, FMODE_WRITE, FMODE_LSEEK, FMODE_PREAD, FMODE_PWRITE, O_ACCMODE, type FileOperations } from './file.ts';
 import { file_of } from './read_write.ts';
 import { BUG } from '../kernel/panic.ts';
 import { EBADF, EINVAL, EPERM } from '../include/uapi/asm-generic/errno.ts';
@@ -63,6 +62,14 @@ export function do_sys_ftruncate(fd: number, length: number): number {
   return do_truncate(f.f_path.dentry, length, ATTR_MTIME | ATTR_CTIME);
 }
 
-export function open_syscalls_init(): void {
-  register_syscall(__NR_ftruncate, (a) => do_sys_ftruncate(a[0], a[1]));
+/* ---- the entry points, given the argument registers ---- */
+
+/** ftruncate(fd, length). */
+export function sys_ftruncate(regs: readonly number[]): number {
+  return do_sys_ftruncate(regs[0], regs[1]);
+}
+
+/** close(fd). */
+export function sys_close(regs: readonly number[]): number {
+  return close_fd(task_files(current()), regs[0]);
 }

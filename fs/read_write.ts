@@ -1,5 +1,5 @@
 /*
- * fs/read_write.ts - read, write, pread64, pwrite64, readv, writev, lseek and close.
+ * fs/read_write.ts - read, write, pread64, pwrite64, readv, writev and lseek.
  *
  * Mirrors fs/read_write.c: ksys_read/ksys_write use and update the file
  * position, the p* variants take one (-EINVAL if negative, -ESPIPE without
@@ -9,16 +9,13 @@
  * iov_iter (new_sync_read / do_iter_readv_writev) or, for files with only
  * ->read/->write (the console), the plain method (do_loop_readv_writev for
  * vectors). generic_file_llseek handles SEEK_SET/CUR/END.
- * close is fs/open.c's, registered here with the rest of the fd calls.
+ * The sys_* entry points are what arch/x86/entry/syscall_64.ts's table
+ * binds to the syscall numbers.
  * Simplified: no f_pos_lock (a syscall runs to completion on its CPU), no
  * fsnotify, no SEEK_DATA/SEEK_HOLE, no RWF_* flags (preadv2).
  */
-import { register_syscall } from '../arch/x86/entry/common.ts';
-import {
-  __NR_read, __NR_write, __NR_close, __NR_lseek, __NR_pread64, __NR_pwrite64, __NR_readv, __NR_writev,
-} from '../arch/x86/entry/syscall_64.ts';
 import { current } from '../kernel/sched/core.ts';
-import { fdget, close_fd, task_files, FMODE_READ, FMODE_WRITE, FMODE_PREAD, FMODE_PWRITE, O_APPEND, type File } from './file.ts';
+import { fdget, task_files, FMODE_READ, FMODE_WRITE, FMODE_PREAD, FMODE_PWRITE, O_APPEND, type File } from './file.ts';
 import { Kiocb, IOCB_APPEND, file_inode } from '../include/linux/fs.ts';
 import {
   IovIter, ITER_DEST, ITER_SOURCE, MAX_RW_COUNT, iov_iter_ubuf, import_iovec, iov_iter_count, iov_iter_advance,
@@ -303,13 +300,39 @@ function do_readv_writev(fd: number, vec: number, vlen: number, write: boolean):
   return ret;
 }
 
-export function read_write_init(): void {
-  register_syscall(__NR_read, (a) => ksys_read(a[0], a[1], a[2]));
-  register_syscall(__NR_write, (a) => ksys_write(a[0], a[1], a[2]));
-  register_syscall(__NR_pread64, (a) => ksys_pread64(a[0], a[1], a[2], a[3]));
-  register_syscall(__NR_pwrite64, (a) => ksys_pwrite64(a[0], a[1], a[2], a[3]));
-  register_syscall(__NR_readv, (a) => do_readv_writev(a[0], a[1], a[2], false));
-  register_syscall(__NR_writev, (a) => do_readv_writev(a[0], a[1], a[2], true));
-  register_syscall(__NR_lseek, (a) => ksys_lseek(a[0], a[1], a[2]));
-  register_syscall(__NR_close, (a) => close_fd(task_files(current()), a[0]));
+/* ---- the entry points (SYSCALL_DEFINEn), given the argument registers ---- */
+
+/** read(fd, buf, count). */
+export function sys_read(regs: readonly number[]): number {
+  return ksys_read(regs[0], regs[1], regs[2]);
+}
+
+/** write(fd, buf, count). */
+export function sys_write(regs: readonly number[]): number {
+  return ksys_write(regs[0], regs[1], regs[2]);
+}
+
+/** pread64(fd, buf, count, pos). */
+export function sys_pread64(regs: readonly number[]): number {
+  return ksys_pread64(regs[0], regs[1], regs[2], regs[3]);
+}
+
+/** pwrite64(fd, buf, count, pos). */
+export function sys_pwrite64(regs: readonly number[]): number {
+  return ksys_pwrite64(regs[0], regs[1], regs[2], regs[3]);
+}
+
+/** readv(fd, vec, vlen). */
+export function sys_readv(regs: readonly number[]): number {
+  return do_readv_writev(regs[0], regs[1], regs[2], false);
+}
+
+/** writev(fd, vec, vlen). */
+export function sys_writev(regs: readonly number[]): number {
+  return do_readv_writev(regs[0], regs[1], regs[2], true);
+}
+
+/** lseek(fd, offset, whence). */
+export function sys_lseek(regs: readonly number[]): number {
+  return ksys_lseek(regs[0], regs[1], regs[2]);
 }

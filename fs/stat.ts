@@ -15,8 +15,6 @@
  * (fs_stat_state.buf, no Linux counterpart: Linux's `tmp` is on the stack).
  * Simplified: uid/gid 0, no statx, no stat/lstat by name.
  */
-import { register_syscall } from '../arch/x86/entry/common.ts';
-import { __NR_fstat } from '../arch/x86/entry/syscall_64.ts';
 import { copy_to_user } from '../arch/x86/lib/usercopy_64.ts';
 import { this_cpu } from '../kernel/smp.ts';
 import type { Kstat } from '../include/linux/fs.ts';
@@ -81,8 +79,10 @@ export function cp_new_stat(stat: Kstat, statbuf: number): number {
   return copy_to_user(statbuf, k, STAT_SIZE) ? -EFAULT : 0;
 }
 
-/** fstat(2): vfs_fstat() + cp_new_stat(). The console has no inode: a character device. */
-export function sys_newfstat(fd: number, statbuf: number): number {
+/** fstat(fd, statbuf): vfs_fstat() + cp_new_stat(). The console has no inode: a character device. */
+export function sys_newfstat(regs: readonly number[]): number {
+  const fd = regs[0];
+  const statbuf = regs[1];
   const f = file_of(fd);
   if (!f) return -EBADF;
   const stat: Kstat = { dev: 0, ino: 0, nlink: 1, mode: 0o020620, size: 0, blksize: 1024, blocks: 0, atime_ns: 0, mtime_ns: 0, ctime_ns: 0 };
@@ -93,11 +93,10 @@ export function sys_newfstat(fd: number, statbuf: number): number {
   return cp_new_stat(stat, statbuf);
 }
 
-/** stat_init() (no Linux counterpart): the stat buffer and the syscall. */
+/** stat_init() (no Linux counterpart): the page cp_new_stat() builds struct stat in. */
 export function stat_init(): void {
   fs_stat_state.buf = __get_free_pages(GFP_KERNEL, 0);
   if (!fs_stat_state.buf) BUG('stat_init: out of memory');
-  register_syscall(__NR_fstat, (a) => sys_newfstat(a[0], a[1]));
 }
 
 export function stat_exit(): void {

@@ -32,10 +32,7 @@ import { sched_run, type RunOptions, type RunResult } from '../kernel/sched/run.
 import { fork_init, kernel_clone } from '../kernel/fork.ts';
 import { exit_init } from '../kernel/exit.ts';
 import { entry_init } from '../arch/x86/entry/common.ts';
-import { sys_init } from '../kernel/sys.ts';
-import { mmap_syscalls_init } from '../mm/mmap.ts';
 import { Nolibc, type Program } from '../tools/include/nolibc.ts';
-import { files_init } from '../fs/files_init.ts';
 import { vfs_caches_init, vfs_caches_exit } from '../fs/namespace.ts';
 import { kmap_local_init, kmap_local_exit } from '../mm/highmem.ts';
 import { vmalloc_init, vmalloc_shutdown, vmalloc_meminfo } from '../mm/vmalloc.ts';
@@ -195,7 +192,7 @@ export function start_kernel(cmdline = ''): Kernel {
   m.current = 0;
   pr_info('smp: Brought up 1 node, %d CPUs', m.nr_cpus);
 
-  // The scheduler and the syscall table.
+  // The scheduler.
   sched_init(m.nr_cpus, Math.round(0.75e-3 * costs.cpu_mhz * 1e6)); // sysctl_sched_base_slice 0.75 ms
   set_panic_context(() => {
     const p = current();
@@ -206,9 +203,6 @@ export function start_kernel(cmdline = ''): Kernel {
     const p = current();
     return { cpu: c.id, comm: p.pid === 0 ? `swapper/${c.id}` : p.comm, pid: p.pid, ts_ns: cycles_to_ns(costs, c.clock) };
   });
-  sys_init();
-  mmap_syscalls_init();
-  files_init();
   kmap_local_init(params.kmap_local);
   vfs_caches_init(params);
   console_init(__get_free_pages(GFP_KERNEL, 0));

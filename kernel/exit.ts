@@ -1,11 +1,12 @@
 /*
  * kernel/exit.ts - ending tasks and reaping them.
  *
- * Mirrors kernel/exit.c: do_exit() drops the task's mm (exit_mm -> mmput,
- * the last user tearing the address space down with exit_mmap() and
- * freeing the PGD), turns it into a zombie and wakes a parent waiting in
- * wait4(); do_group_exit() takes the other threads with it; wait4 reaps a
- * zombie child and reports its status (exit code << 8, or the signal).
+ * Mirrors kernel/exit.c: do_exit() closes the task's files (exit_files(),
+ * fs/file.c), drops its mm (exit_mm -> mmput, the last user tearing the
+ * address space down with exit_mmap() and freeing the PGD), turns it into
+ * a zombie and wakes a parent waiting in wait4(); do_group_exit() takes
+ * the other threads with it; wait4 reaps a zombie child and reports its
+ * status (exit code << 8, or the signal).
  * Orphans (tasks spawned by the kernel API, or whose parent died) are
  * reaped at once and their status kept for Kernel.run()'s report.
  * Simplified: no reparenting to init, no ptrace, no rusage.
@@ -17,6 +18,7 @@ import { exit_mmap } from '../mm/mmap.ts';
 import { pgd_free } from '../arch/x86/mm/pgalloc.ts';
 import { pti_state } from '../arch/x86/mm/pti.ts';
 import { switch_mm_irqs_off, this_tlbstate } from '../arch/x86/mm/tlb.ts';
+import { exit_files } from '../fs/file.ts';
 import { ECHILD, EINVAL } from '../include/uapi/asm-generic/errno.ts';
 
 export interface ExitRecord {
@@ -30,12 +32,10 @@ export interface ExitRecord {
 export const exit_state = {
   /** Tasks reaped without a parent to report to, in exit order. */
   orphans_exited: [] as ExitRecord[],
-  hooks: [] as ((p: TaskStruct) => void)[],
 };
 
 export function exit_init(): void {
   exit_state.orphans_exited = [];
-  exit_state.hooks = [];
 }
 
 /** mmput(): drop a user; the last one tears the address space down. */
@@ -80,7 +80,7 @@ function release_task(p: TaskStruct): void {
 function exit_task(p: TaskStruct, status: number, signal: number): void {
   p.exit_code = status;
   p.exit_signal_nr = signal;
-  for (const h of exit_state.hooks) h(p);
+  exit_files(p);
   exit_mm(p);
   if (p.wait.kind === 'timer') sched_state.timer_sleepers--;
   p.wait = { kind: 'none' };

@@ -7,6 +7,9 @@
  * parent's mm (a thread: mm_users++, same tgid). Without it, tskernel
  * starts the child on a fresh address space running the given program:
  * fork immediately followed by exec, since there is no copy-on-write.
+ * copy_files(): a thread made with CLONE_FILES shares its parent's fd
+ * table, any other child gets a copy (dup_fd), and a process the kernel
+ * starts (no parent) gets the console on 0, 1 and 2.
  * A "function pointer" passed to clone() is a handle from
  * register_user_fn(), the user program's text address in this model.
  */
@@ -16,6 +19,7 @@ import { MmStruct, init_mm, init_new_context } from '../mm/mm_struct.ts';
 import { MmLayout } from '../mm/mmap.ts';
 import { pgd_alloc } from '../arch/x86/mm/pgalloc.ts';
 import { pti_state } from '../arch/x86/mm/pti.ts';
+import { task_files, set_task_files, console_files, dup_fd } from '../fs/file.ts';
 import { EINVAL, ENOMEM } from '../include/uapi/asm-generic/errno.ts';
 
 export const CLONE_VM = 0x00000100;
@@ -31,13 +35,10 @@ export type UserProgram = () => UserGenerator;
 
 export const fork_state = {
   user_fns: [] as UserProgram[],
-  /** Hooks run by copy_process (fd tables ...): (parent or null, child, clone_flags). */
-  copy_hooks: [] as ((parent: TaskStruct | null, child: TaskStruct, flags: number) => number)[],
 };
 
 export function fork_init(): void {
   fork_state.user_fns = [];
-  fork_state.copy_hooks = [];
 }
 
 /** The "address" of a user function, for clone(). */
@@ -54,6 +55,17 @@ export function mm_alloc(name: string): MmStruct | null {
   init_new_context(mm);
   mm.layout = new MmLayout();
   return mm;
+}
+
+/** copy_files(): the child's fd table, shared, copied, or the console's. 0 or -errno. */
+function copy_files(clone_flags: number, parent: TaskStruct | null, tsk: TaskStruct): number {
+  const oldf = parent ? task_files(parent) : null;
+  if (!oldf) set_task_files(tsk, console_files());
+  else if (clone_flags & CLONE_FILES) {
+    oldf.count++;
+    set_task_files(tsk, oldf);
+  } else set_task_files(tsk, dup_fd(oldf));
+  return 0;
 }
 
 /**
@@ -77,10 +89,8 @@ export function kernel_clone(flags: number, program: UserProgram, comm: string, 
   if (flags & CLONE_THREAD && parent) p.tgid = parent.tgid;
   p.parent = parent;
   if (parent) parent.children.push(p);
-  for (const h of fork_state.copy_hooks) {
-    const r = h(parent, p, flags);
-    if (r < 0) return r; // (a full kernel would unwind here; hooks fail before allocating)
-  }
+  const r = copy_files(flags, parent, p);
+  if (r < 0) return r; // (a full kernel would unwind here; copy_files fails before allocating)
   p.gen = program();
   p.in_syscall = true; // a new task leaves the kernel through ret_from_fork
   wake_up_new_task(p);

@@ -4,13 +4,11 @@
  * Mirrors kernel/sys.c (getpid, gettid), kernel/sched/syscalls.c
  * (sched_yield), kernel/time/hrtimer.c (nanosleep on simulated time),
  * kernel/fork.c (clone) and kernel/exit.c (exit, exit_group, wait4), as
- * entries in the syscall table. Bad input gets -errno: a bad pointer
- * -EFAULT, a bad timespec -EINVAL, a bad clone flag -EINVAL.
+ * entry points of the syscall table (arch/x86/entry/syscall_64.ts), given
+ * the argument registers. Bad input gets -errno: a bad pointer -EFAULT, a
+ * bad timespec -EINVAL, a bad clone flag -EINVAL.
  */
-import { register_syscall, ERESTARTSYS } from '../arch/x86/entry/common.ts';
-import {
-  __NR_getpid, __NR_gettid, __NR_sched_yield, __NR_nanosleep, __NR_clone, __NR_exit, __NR_exit_group, __NR_wait4,
-} from '../arch/x86/entry/syscall_64.ts';
+import { ERESTARTSYS } from '../include/linux/errno.ts';
 import { current, this_rq, sleep_until } from './sched/core.ts';
 import { TASK_INTERRUPTIBLE } from './sched/task.ts';
 import { kernel_clone, fork_state } from './fork.ts';
@@ -25,8 +23,9 @@ export function ktime_get_ns(): number {
   return cycles_to_ns(machine().costs, this_cpu().clock);
 }
 
-function sys_nanosleep(args: readonly number[]): number {
-  const req = args[0];
+/** nanosleep(req, rem). */
+export function sys_nanosleep(regs: readonly number[]): number {
+  const req = regs[0];
   const sec = get_user_u64(req);
   if (sec < 0) return -EFAULT;
   const nsec = get_user_u64(req + 8);
@@ -45,8 +44,9 @@ function sys_nanosleep(args: readonly number[]): number {
   return r;
 }
 
-function sys_wait4(args: readonly number[]): number {
-  const [pid, wstatus, options] = args;
+/** wait4(pid, wstatus, options, rusage). */
+export function sys_wait4(regs: readonly number[]): number {
+  const [pid, wstatus, options] = regs;
   const p = current();
   const attempt = (): number => {
     const r = wait_task_zombie(p, pid, options);
@@ -66,8 +66,9 @@ function sys_wait4(args: readonly number[]): number {
   return r;
 }
 
-function sys_clone(args: readonly number[]): number {
-  const [flags, fn] = args;
+/** clone(flags, fn): fn is a register_user_fn() handle (see kernel/fork.ts). */
+export function sys_clone(regs: readonly number[]): number {
+  const [flags, fn] = regs;
   const prog = fork_state.user_fns[fn - 1];
   if (!prog) return -EINVAL;
   const parent = current();
@@ -75,22 +76,30 @@ function sys_clone(args: readonly number[]): number {
   return typeof child === 'number' ? child : child.pid;
 }
 
-export function sys_init(): void {
-  register_syscall(__NR_getpid, () => current().tgid);
-  register_syscall(__NR_gettid, () => current().pid);
-  register_syscall(__NR_sched_yield, () => {
-    this_rq().need_resched = true;
-    return 0;
-  });
-  register_syscall(__NR_nanosleep, sys_nanosleep);
-  register_syscall(__NR_clone, sys_clone);
-  register_syscall(__NR_exit, (a) => {
-    do_exit(a[0] & 0xff);
-    return 0;
-  });
-  register_syscall(__NR_exit_group, (a) => {
-    do_group_exit(a[0] & 0xff);
-    return 0;
-  });
-  register_syscall(__NR_wait4, sys_wait4);
+/** getpid(): the thread group's id. */
+export function sys_getpid(_regs: readonly number[]): number {
+  return current().tgid;
+}
+
+/** gettid(): this thread's id. */
+export function sys_gettid(_regs: readonly number[]): number {
+  return current().pid;
+}
+
+/** sched_yield(): reschedule on the way out. */
+export function sys_sched_yield(_regs: readonly number[]): number {
+  this_rq().need_resched = true;
+  return 0;
+}
+
+/** exit(status): this thread ends. */
+export function sys_exit(regs: readonly number[]): number {
+  do_exit(regs[0] & 0xff);
+  return 0;
+}
+
+/** exit_group(status): the whole thread group ends. */
+export function sys_exit_group(regs: readonly number[]): number {
+  do_group_exit(regs[0] & 0xff);
+  return 0;
 }

@@ -17,8 +17,6 @@ import { EEXIST, EINVAL, ENOMEM, ENODEV } from '../include/uapi/asm-generic/errn
 import { zap_page_range, change_protection, free_pgtables, MmuGather, tlb_finish_mmu } from './memory.ts';
 import { flush_tlb_mm_range } from '../arch/x86/mm/tlb.ts';
 import { BUG } from '../kernel/panic.ts';
-import { register_syscall } from '../arch/x86/entry/common.ts';
-import { __NR_mmap, __NR_munmap, __NR_mprotect } from '../arch/x86/entry/syscall_64.ts';
 import { current } from '../kernel/sched/core.ts';
 
 /* <uapi/asm-generic/mman-common.h>, mman.h */
@@ -231,7 +229,7 @@ export function exit_mmap(mm: MmStruct): void {
   tlb_finish_mmu(tlb);
 }
 
-/* ---- the syscalls ---- */
+/* ---- the entry points, given the argument registers ---- */
 
 function current_mm(): MmStruct {
   const mm = current().mm;
@@ -239,8 +237,17 @@ function current_mm(): MmStruct {
   return mm;
 }
 
-export function mmap_syscalls_init(): void {
-  register_syscall(__NR_mmap, (a) => do_mmap(current_mm(), a[0], a[1], a[2], a[3], a[4], a[5] ?? 0));
-  register_syscall(__NR_munmap, (a) => sys_munmap_mm(current_mm(), a[0], a[1]));
-  register_syscall(__NR_mprotect, (a) => do_mprotect(current_mm(), a[0], a[1], a[2]));
+/** mmap(addr, len, prot, flags, fd, off) (arch/x86/kernel/sys_x86_64.c in Linux). */
+export function sys_mmap(regs: readonly number[]): number {
+  return do_mmap(current_mm(), regs[0], regs[1], regs[2], regs[3], regs[4], regs[5] ?? 0);
+}
+
+/** munmap(addr, len). */
+export function sys_munmap(regs: readonly number[]): number {
+  return sys_munmap_mm(current_mm(), regs[0], regs[1]);
+}
+
+/** mprotect(start, len, prot) (mm/mprotect.c in Linux). */
+export function sys_mprotect(regs: readonly number[]): number {
+  return do_mprotect(current_mm(), regs[0], regs[1], regs[2]);
 }

@@ -4,18 +4,37 @@
  * No Linux counterpart (KUnit's test harness plays this part): in_kernel()
  * runs a function in kernel mode inside a syscall of a spawned task, the
  * way a KUnit case runs in a kthread, so kernel code sees current(), its
- * mm and the usercopy helpers as in a real syscall.
+ * mm and the usercopy helpers as in a real syscall. The hook is a stub in
+ * a slot of the boot's sys_call_table (kunit_activate_syscall_stub(), as
+ * KUnit's static stubs redirect a function for one test).
  */
 import { start_kernel, type Kernel } from '../../init/main.ts';
 import type { Nolibc } from '../../tools/include/nolibc.ts';
-import { register_syscall } from '../../arch/x86/entry/common.ts';
+import { syscall_64_state, NR_syscalls, type sys_call_ptr_t } from '../../arch/x86/entry/syscall_64.ts';
 import { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../../mm/mmap.ts';
 import { drain_all_pages } from '../../mm/page_alloc.ts';
 
 export type Prog = (u: Nolibc) => Generator<{ nr: number; args: readonly number[] }, number, number>;
 
-/** A syscall number no table entry uses: the test hook. */
-export const __NR_kunit = 500;
+/**
+ * Syscall numbers no table row uses, the test hooks: __NR_kunit and
+ * __NR_kunit + 1 are afs_syscall (183) and tuxcall (184), slots Linux
+ * leaves to sys_ni_syscall too.
+ */
+export const __NR_kunit = 183;
+
+/**
+ * Point slot `nr` of this boot's sys_call_table at `fn` and return what
+ * was there. The stub lasts until the next boot, which rebuilds the table
+ * from arch/x86/entry/syscall_64.ts.
+ */
+export function kunit_activate_syscall_stub(nr: number, fn: sys_call_ptr_t): sys_call_ptr_t {
+  if (!Number.isInteger(nr) || nr < 0 || nr >= NR_syscalls) throw new RangeError(`no sys_call_table slot ${nr}`);
+  const table = syscall_64_state.sys_call_table;
+  const prev = table[nr];
+  table[nr] = fn;
+  return prev;
+}
 
 export const RW = PROT_READ | PROT_WRITE;
 export const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
@@ -34,7 +53,7 @@ export function run_one(k: Kernel, prog: Prog, name = 't'): number {
  */
 export function in_kernel<T>(k: Kernel, fn: (ubuf: number) => T, buf_bytes = 4 * 4096): T {
   let out: { v: T } | null = null;
-  register_syscall(__NR_kunit, (a) => {
+  kunit_activate_syscall_stub(__NR_kunit, (a) => {
     out = { v: fn(a[0]) };
     return 0;
   });

@@ -13,10 +13,9 @@
  */
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { start_kernel, pattern, RW, ANON } from './helpers.ts';
+import { start_kernel, pattern, RW, ANON, kunit_activate_syscall_stub } from './helpers.ts';
 import type { Nolibc } from '../../tools/include/nolibc.ts';
-import { entry_state } from '../../arch/x86/entry/common.ts';
-import * as NR from '../../arch/x86/entry/syscall_64.ts';
+import * as NR from '../../arch/x86/include/uapi/asm/unistd_64.ts';
 import { current } from '../../kernel/sched/core.ts';
 import { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_APPEND } from '../../fs/file.ts';
 import { SEEK_SET, SEEK_CUR, SEEK_END } from '../../fs/read_write.ts';
@@ -289,13 +288,11 @@ function run_case(cmdline: string, progs: Op[][]): void {
     if (do_mkdirat(AT_FDCWD, '/huge', 0o755) || do_mount('tmpfs', '/huge', 'huge=always')) throw new Error('mount /huge');
     const log: number[] = [];
     for (const nr of LOGGED) {
-      const fn = entry_state.sys_call_table[nr];
-      if (!fn) throw new Error(`no syscall ${nr}`);
-      entry_state.sys_call_table[nr] = (a) => {
+      const fn = kunit_activate_syscall_stub(nr, (a) => {
         const ret = fn(a);
         log.push(current().pid);
         return ret;
-      };
+      });
     }
     const recs = new Map<number, Rec[]>();
     for (let p = 0; p < progs.length; p++) {

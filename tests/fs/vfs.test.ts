@@ -12,7 +12,7 @@ import { do_mount } from '../../fs/namespace.ts';
 import {
   EBADF, EFAULT, EISDIR, ENOENT, EEXIST, ENOTDIR, EINVAL, ESPIPE, ENAMETOOLONG, EFBIG, ENODEV,
 } from '../../include/uapi/asm-generic/errno.ts';
-import { __NR_mkdir, __NR_open } from '../../arch/x86/entry/syscall_64.ts';
+import { __NR_mkdir, __NR_open } from '../../arch/x86/include/uapi/asm/unistd_64.ts';
 import { MAX_LFS_FILESIZE } from '../../include/linux/fs.ts';
 import type { Nolibc } from '../../tools/include/nolibc.ts';
 

@@ -2,7 +2,7 @@
  * tests/mm/highmem.test.ts - kmap_local_page() / kunmap_local(), direct and force_map.
  */
 import { describe, it, expect } from 'vitest';
-import { start_kernel, in_kernel, run_one, pattern, __NR_kunit } from '../fs/helpers.ts';
+import { start_kernel, in_kernel, run_one, pattern, __NR_kunit, kunit_activate_syscall_stub } from '../fs/helpers.ts';
 import {
   kmap_local_page, kunmap_local, kmap_ctrl, kmap_local_slot_addr, highmem_state, KM_MAX_IDX, NR_KMAP_LOCAL_MAP,
 } from '../../mm/highmem.ts';
@@ -14,7 +14,7 @@ import { page_address } from '../../mm/mm_types.ts';
 import { this_cpu } from '../../kernel/smp.ts';
 import { current, wake_up_process, find_task_by_pid } from '../../kernel/sched/core.ts';
 import { TASK_INTERRUPTIBLE } from '../../kernel/sched/task.ts';
-import { register_syscall, ERESTARTSYS } from '../../arch/x86/entry/common.ts';
+import { ERESTARTSYS } from '../../include/linux/errno.ts';
 import { ptep_get, pte_none } from '../../arch/x86/mm/pgtable.ts';
 import { copy_to_user } from '../../arch/x86/lib/usercopy_64.ts';
 import { KernelPanic } from '../../kernel/panic.ts';
@@ -166,7 +166,7 @@ describe('mm_highmem', () => {
     const rec: Record<string, unknown> = {};
     let a_pid = 0;
     const key = {};
-    register_syscall(__NR_kunit, () => {
+    kunit_activate_syscall_stub(__NR_kunit, () => {
       const p = current();
       a_pid = p.pid;
       const pa0 = page_with(pattern(4096, 10));
@@ -194,7 +194,7 @@ describe('mm_highmem', () => {
       p.resume = cont;
       return cont();
     });
-    register_syscall(__NR_kunit + 1, () => {
+    kunit_activate_syscall_stub(__NR_kunit + 1, () => {
       rec.b_sees_empty = !slot_mapped(0) && !slot_mapped(1);
       const pb = page_with(pattern(4096, 20));
       const b0 = kmap_local_page(pb);

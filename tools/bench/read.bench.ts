@@ -13,7 +13,7 @@ import { start_kernel } from '../../init/main.ts';
 import type { Nolibc, Program } from '../include/nolibc.ts';
 import type { SyscallRequest } from '../../kernel/sched/task.ts';
 import { printk_state } from '../../kernel/printk.ts';
-import { __NR_pread64 } from '../../arch/x86/entry/syscall_64.ts';
+import { __NR_pread64 } from '../../arch/x86/include/uapi/asm/unistd_64.ts';
 import { O_RDWR, O_CREAT } from '../../fs/file.ts';
 import { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../../mm/mmap.ts';
 import { print_rows, consume, type BenchRow } from './harness.ts';

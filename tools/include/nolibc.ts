@@ -12,7 +12,7 @@
  * demand-pages and segfaults like a real one. clone() takes a program
  * function; its "address" is a handle the kernel resolves.
  */
-import * as nr from '../../arch/x86/entry/syscall_64.ts';
+import * as nr from '../../arch/x86/include/uapi/asm/unistd_64.ts';
 import type { SyscallRequest, UserGenerator } from '../../kernel/sched/task.ts';
 import { register_user_fn } from '../../kernel/fork.ts';
 import { this_cpu } from '../../kernel/smp.ts';

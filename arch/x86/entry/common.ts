@@ -3,8 +3,9 @@
  *
  * Mirrors arch/x86/entry/entry_64.S and entry/common.c (syscall_64.c's
  * x64_sys_call): SYSCALL enters CPL 0, SWITCH_TO_KERNEL_CR3 under PTI,
- * the stub and dispatch are charged, do_syscall_64() calls the table entry
- * (-ENOSYS for an empty slot). On the way out, syscall_exit_to_user_mode()
+ * the stub and dispatch are charged, do_syscall_64() calls the entry of
+ * sys_call_table (syscall_64.ts; sys_ni_syscall's -ENOSYS for an empty slot
+ * or a number past the table). On the way out, syscall_exit_to_user_mode()
  * reschedules when the slice is used up or a yield asked for it; the task
  * then returns to user with SWITCH_TO_USER_CR3 and SYSRET when it next
  * runs (exit_to_user_mode()).
@@ -16,25 +17,13 @@
  */
 import { this_cpu, machine } from '../../../kernel/smp.ts';
 import { switch_to_kernel_cr3, switch_to_user_cr3 } from '../mm/tlb.ts';
-import { ENOSYS } from '../../../include/uapi/asm-generic/errno.ts';
+import { ERESTARTSYS } from '../../../include/linux/errno.ts';
 import { schedule, this_rq, slice_expired } from '../../../kernel/sched/core.ts';
 import { TASK_RUNNING, type TaskStruct, type SyscallRequest } from '../../../kernel/sched/task.ts';
 import { DEFINE_EVENT } from '../../../kernel/trace/index.ts';
 import { vsprintf } from '../../../lib/vsprintf.ts';
-import { SYSCALL_NAMES } from './syscall_64.ts';
-
-/** -ERESTARTSYS: the syscall blocked and will be resumed (never seen by user space). */
-export const ERESTARTSYS = 512;
-
-export type SyscallFn = (args: readonly number[]) => number;
-
-/* x86-64 syscall numbers stop below 512 (the x32 range starts there). */
-export const NR_syscalls = 512;
-
-export const entry_state = {
-  /** sys_call_table[nr]: an array indexed by number, as Linux's is. */
-  sys_call_table: new Array<SyscallFn | undefined>(NR_syscalls).fill(undefined),
-};
+import { NR_syscalls, x64_sys_call, syscall_table_init } from './syscall_64.ts';
+import { sys_ni_syscall } from '../../../kernel/sys_ni.ts';
 
 export const trace_sys_enter = DEFINE_EVENT<{ nr: number; args: readonly number[] }>('raw_syscalls', 'sys_enter',
   (f) => vsprintf('NR %d (%s)', [f.nr, f.args.map((a) => a.toString(16)).join(', ')]));
@@ -54,27 +43,17 @@ function trace_sys_exit_emit(nr: number, ret: number): void {
   trace_sys_exit.emit({ nr, ret });
 }
 
-/** Install a syscall (the table is rebuilt each boot by the subsystems' init). */
-export function register_syscall(nr: number, fn: SyscallFn): void {
-  if (!Number.isInteger(nr) || nr < 0 || nr >= NR_syscalls) throw new RangeError(`register_syscall: bad number ${nr}`);
-  entry_state.sys_call_table[nr] = fn;
-}
-
+/** entry_init() (no Linux counterpart): this boot's sys_call_table, fresh from the table's rows. */
 export function entry_init(): void {
-  entry_state.sys_call_table = new Array<SyscallFn | undefined>(NR_syscalls).fill(undefined);
-}
-
-export function syscall_name(nr: number): string {
-  return SYSCALL_NAMES[nr] ?? `syscall_${nr}`;
+  syscall_table_init();
 }
 
 /** do_syscall_64(): dispatch on the x86-64 number. */
 export function do_syscall_64(nr: number, args: readonly number[]): number {
   // do_syscall_x64(): numbers outside [0, NR_syscalls) miss, negative ones and
   // those >= 2^32 too (Linux would truncate the latter to EAX).
-  const fn = nr >= 0 && nr < NR_syscalls ? entry_state.sys_call_table[nr] : undefined;
-  if (!fn) return -ENOSYS;
-  return fn(args);
+  if (nr >= 0 && nr < NR_syscalls) return x64_sys_call(args, nr);
+  return sys_ni_syscall(args);
 }
 
 /*
