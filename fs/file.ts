@@ -20,19 +20,7 @@ import type { Inode, Kiocb } from '../include/linux/fs.ts';
 import type { AddressSpace } from '../include/linux/pagemap.ts';
 import type { IovIter } from '../lib/iov_iter.ts';
 import { type Path, path_put } from './mount.ts';
-
-export const O_ACCMODE = 0o3;
-export const O_RDONLY = 0o0;
-export const O_WRONLY = 0o1;
-export const O_RDWR = 0o2;
-export const O_CREAT = 0o100;
-export const O_EXCL = 0o200;
-export const O_TRUNC = 0o1000;
-export const O_APPEND = 0o2000;
-export const O_DIRECTORY = 0o200000;
-
-export const O_NOFOLLOW = 0o400000;
-export const O_CLOEXEC = 0o2000000;
+import { O_RDONLY, O_WRONLY } from '../include/uapi/asm-generic/fcntl.ts';
 
 export const FMODE_READ = 0x1;
 export const FMODE_WRITE = 0x2;

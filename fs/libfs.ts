@@ -22,7 +22,7 @@ import { truncate_setsize } from './truncate.ts';
 import { folio_zero_segments, folio_zero_range } from '../mm/highmem.ts';
 import type { File, FileOperations } from './file.ts';
 import { EINVAL, EISDIR, ENOTEMPTY } from '../include/uapi/asm-generic/errno.ts';
-import { SEEK_SET, SEEK_CUR } from './read_write.ts';
+import { SEEK_SET, SEEK_CUR } from '../include/uapi/linux/fs.ts';
 
 /** simple_lookup(): every name an in-memory filesystem has is in the dcache; a miss is ENOENT. */
 export function simple_lookup(_dir: Inode, _name: string): Dentry | null {

@@ -23,13 +23,12 @@ import { S_ISDIR, S_ISREG, S_IFREG, S_IALLUGO, ATTR_MTIME, ATTR_CTIME } from '..
 import { type Dentry, dget, dput, d_lookup, d_alloc, d_delete, d_mountpoint, d_is_positive } from './dcache.ts';
 import { type Path, mount_state, lookup_mnt } from './mount.ts';
 import {
-  type File, fdget, fput, task_files, fd_install_new, O_ACCMODE, O_CREAT, O_EXCL, O_TRUNC, O_DIRECTORY,
+  type File, fdget, fput, task_files, fd_install_new,
 } from './file.ts';
+import { AT_FDCWD, O_ACCMODE, O_CREAT, O_EXCL, O_TRUNC, O_DIRECTORY } from '../include/uapi/linux/fcntl.ts';
 import { vfs_open, do_truncate } from './open.ts';
 import { EBADF, EBUSY, EEXIST, EINVAL, EISDIR, ENAMETOOLONG, ENOENT, ENOTDIR, EPERM } from '../include/uapi/asm-generic/errno.ts';
 
-export const AT_FDCWD = -100;
-export const AT_REMOVEDIR = 0x200;
 /** PATH_MAX (include/uapi/linux/limits.h), with the NUL. */
 export const PATH_MAX = 4096;
 export const NAME_MAX = 255;

@@ -15,7 +15,9 @@
  * fsnotify, no SEEK_DATA/SEEK_HOLE, no RWF_* flags (preadv2).
  */
 import { current } from '../kernel/sched/core.ts';
-import { fdget, task_files, FMODE_READ, FMODE_WRITE, FMODE_PREAD, FMODE_PWRITE, O_APPEND, type File } from './file.ts';
+import { fdget, task_files, FMODE_READ, FMODE_WRITE, FMODE_PREAD, FMODE_PWRITE, type File } from './file.ts';
+import { O_APPEND } from '../include/uapi/asm-generic/fcntl.ts';
+import { SEEK_SET, SEEK_CUR, SEEK_END, SEEK_MAX } from '../include/uapi/linux/fs.ts';
 import { Kiocb, IOCB_APPEND, file_inode } from '../include/linux/fs.ts';
 import {
   IovIter, ITER_DEST, ITER_SOURCE, MAX_RW_COUNT, iov_iter_ubuf, import_iovec, iov_iter_count, iov_iter_advance,
@@ -24,14 +26,6 @@ import { access_ok } from '../arch/x86/lib/usercopy_64.ts';
 import { EBADF, EINVAL, ESPIPE, EFAULT } from '../include/uapi/asm-generic/errno.ts';
 
 export { MAX_RW_COUNT };
-
-/* include/uapi/linux/fs.h */
-export const SEEK_SET = 0;
-export const SEEK_CUR = 1;
-export const SEEK_END = 2;
-export const SEEK_DATA = 3;
-export const SEEK_HOLE = 4;
-export const SEEK_MAX = SEEK_HOLE;
 
 /** loff_t *ppos: a position a callee may move. */
 export class Loff {

@@ -19,6 +19,7 @@ import { pgd_free } from '../arch/x86/mm/pgalloc.ts';
 import { pti_state } from '../arch/x86/mm/pti.ts';
 import { switch_mm_irqs_off, this_tlbstate } from '../arch/x86/mm/tlb.ts';
 import { exit_files } from '../fs/file.ts';
+import { WNOHANG } from '../include/uapi/linux/wait.ts';
 import { ECHILD, EINVAL } from '../include/uapi/asm-generic/errno.ts';
 
 export interface ExitRecord {
@@ -115,8 +116,6 @@ export function do_group_exit(status: number, signal = 0): void {
   }
   do_exit(status, signal);
 }
-
-export const WNOHANG = 0x00000001;
 
 /** The wait status word: exit code << 8, or the terminating signal. */
 export function wait_status(p: TaskStruct): number {

@@ -16,18 +16,14 @@
 import { TaskStruct, type UserGenerator } from './sched/task.ts';
 import { alloc_pid, wake_up_new_task } from './sched/core.ts';
 import { MmStruct, init_mm, init_new_context } from '../mm/mm_struct.ts';
-import { MmLayout } from '../mm/mmap.ts';
+import { MmLayout } from '../include/linux/mm_types.ts';
 import { pgd_alloc } from '../arch/x86/mm/pgalloc.ts';
 import { pti_state } from '../arch/x86/mm/pti.ts';
 import { task_files, set_task_files, console_files, dup_fd } from '../fs/file.ts';
 import { EINVAL, ENOMEM } from '../include/uapi/asm-generic/errno.ts';
 
-export const CLONE_VM = 0x00000100;
-export const CLONE_FS = 0x00000200;
-export const CLONE_FILES = 0x00000400;
-export const CLONE_SIGHAND = 0x00000800;
-export const CLONE_THREAD = 0x00010000;
-const CSIGNAL = 0x000000ff;
+import { CSIGNAL, CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND, CLONE_THREAD } from '../include/uapi/linux/sched.ts';
+
 const CLONE_SUPPORTED = CSIGNAL | CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD;
 
 /** A program's entry: called once, in the new task, to start its generator. */

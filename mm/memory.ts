@@ -12,8 +12,8 @@
  * no page-table locks.
  */
 import type { MmStruct } from './mm_struct.ts';
-import type { MmLayout, VmAreaStruct } from './mmap.ts';
-import { VM_WRITE, VM_EXEC, VM_READ } from './mmap.ts';
+import type { MmLayout, VmAreaStruct } from '../include/linux/mm_types.ts';
+import { VM_WRITE, VM_EXEC, VM_READ } from '../include/linux/mm.ts';
 import { alloc_pages, __free_pages } from './page_alloc.ts';
 import { GFP_HIGHUSER_MOVABLE, __GFP_ZERO } from './gfp.ts';
 import { vm_event_item, count_vm_event } from './vmstat.ts';

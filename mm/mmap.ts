@@ -12,54 +12,18 @@
  */
 import type { MmStruct } from './mm_struct.ts';
 import { PAGE_SIZE, PAGE_ALIGN } from '../arch/x86/include/asm/page_types.ts';
-import { TASK_SIZE, DEFAULT_MAP_WINDOW } from '../arch/x86/include/asm/page_64_types.ts';
+import { TASK_SIZE } from '../arch/x86/include/asm/page_64_types.ts';
 import { EEXIST, EINVAL, ENOMEM, ENODEV } from '../include/uapi/asm-generic/errno.ts';
 import { zap_page_range, change_protection, free_pgtables, MmuGather, tlb_finish_mmu } from './memory.ts';
 import { flush_tlb_mm_range } from '../arch/x86/mm/tlb.ts';
 import { BUG } from '../kernel/panic.ts';
 import { current } from '../kernel/sched/core.ts';
-
-/* <uapi/asm-generic/mman-common.h>, mman.h */
-export const PROT_NONE = 0x0;
-export const PROT_READ = 0x1;
-export const PROT_WRITE = 0x2;
-export const PROT_EXEC = 0x4;
-export const MAP_SHARED = 0x01;
-export const MAP_PRIVATE = 0x02;
-export const MAP_TYPE = 0x0f;
-export const MAP_FIXED = 0x10;
-export const MAP_ANONYMOUS = 0x20;
-export const MAP_POPULATE = 0x8000;
-export const MAP_FIXED_NOREPLACE = 0x100000;
-
-/* vm_flags (include/linux/mm.h) */
-export const VM_READ = 0x1;
-export const VM_WRITE = 0x2;
-export const VM_EXEC = 0x4;
-export const VM_SHARED = 0x8;
-export const VM_MAYREAD = 0x10;
-export const VM_MAYWRITE = 0x20;
-export const VM_MAYEXEC = 0x40;
-
-/** struct vm_area_struct. */
-export class VmAreaStruct {
-  constructor(public vm_start: number, public vm_end: number, public vm_flags: number) {}
-}
-
-/** The parts of struct mm_struct that describe a process address space. */
-export class MmLayout {
-  /** VMAs sorted by vm_start, never overlapping. */
-  readonly vmas: VmAreaStruct[] = [];
-  mmap_base = DEFAULT_MAP_WINDOW - 128 * 2 ** 20; // below a 128 MiB stack gap (mmap_base())
-  /** MM_ANONPAGES (get_mm_counter). */
-  anon_rss = 0;
-  /** Page-table pages this mm owns (mm_pgtables_bytes / PAGE_SIZE). */
-  nr_ptes = 0;
-  /** map_count. */
-  get map_count(): number {
-    return this.vmas.length;
-  }
-}
+import {
+  PROT_READ, PROT_WRITE, PROT_EXEC, MAP_SHARED, MAP_PRIVATE, MAP_TYPE, MAP_FIXED, MAP_ANONYMOUS, MAP_POPULATE,
+  MAP_FIXED_NOREPLACE,
+} from '../include/uapi/linux/mman.ts';
+import { VM_READ, VM_WRITE, VM_EXEC, VM_MAYREAD, VM_MAYWRITE, VM_MAYEXEC } from '../include/linux/mm.ts';
+import { VmAreaStruct, MmLayout } from '../include/linux/mm_types.ts';
 
 export function mm_layout(mm: MmStruct): MmLayout {
   const l = mm.layout;

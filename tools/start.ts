@@ -11,8 +11,8 @@
 import { start_kernel, type Kernel } from '../init/main.ts';
 import { ParamError } from '../kernel/params.ts';
 import type { Nolibc } from './include/nolibc.ts';
-import { CLONE_VM, CLONE_FILES, CLONE_THREAD, CLONE_SIGHAND } from '../kernel/fork.ts';
-import { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../mm/mmap.ts';
+import { CLONE_VM, CLONE_FILES, CLONE_THREAD, CLONE_SIGHAND } from '../include/uapi/linux/sched.ts';
+import { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../include/uapi/linux/mman.ts';
 import { console_state } from '../fs/file.ts';
 import { format_va } from '../arch/x86/include/asm/page.ts';
 import { fs_demo, fs_demo_counters } from './demo/fs_demo.ts';

@@ -11,7 +11,7 @@
 import { start_kernel, type Kernel } from '../../init/main.ts';
 import type { Nolibc } from '../../tools/include/nolibc.ts';
 import { syscall_64_state, NR_syscalls, type sys_call_ptr_t } from '../../arch/x86/entry/syscall_64.ts';
-import { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../../mm/mmap.ts';
+import { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../../include/uapi/linux/mman.ts';
 import { drain_all_pages } from '../../mm/page_alloc.ts';
 
 export type Prog = (u: Nolibc) => Generator<{ nr: number; args: readonly number[] }, number, number>;

@@ -17,9 +17,9 @@ import { start_kernel, pattern, RW, ANON, kunit_activate_syscall_stub } from './
 import type { Nolibc } from '../../tools/include/nolibc.ts';
 import * as NR from '../../arch/x86/include/uapi/asm/unistd_64.ts';
 import { current } from '../../kernel/sched/core.ts';
-import { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_APPEND } from '../../fs/file.ts';
-import { SEEK_SET, SEEK_CUR, SEEK_END } from '../../fs/read_write.ts';
-import { do_mkdirat, AT_FDCWD } from '../../fs/namei.ts';
+import { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_APPEND, AT_FDCWD } from '../../include/uapi/linux/fcntl.ts';
+import { SEEK_SET, SEEK_CUR, SEEK_END } from '../../include/uapi/linux/fs.ts';
+import { do_mkdirat } from '../../fs/namei.ts';
 import { do_mount } from '../../fs/namespace.ts';
 import { EBADF, EEXIST, EINVAL, ENOENT } from '../../include/uapi/asm-generic/errno.ts';
 

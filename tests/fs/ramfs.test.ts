@@ -3,7 +3,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { start_kernel, run_one, pattern, free_pages_now, RW, ANON } from './helpers.ts';
-import { O_RDWR, O_CREAT } from '../../fs/file.ts';
+import { O_RDWR, O_CREAT } from '../../include/uapi/linux/fcntl.ts';
 import { ENOMEM } from '../../include/uapi/asm-generic/errno.ts';
 
 function same(a: Uint8Array, b: Uint8Array): boolean {

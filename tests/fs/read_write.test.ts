@@ -8,7 +8,8 @@
  */
 import { describe, it, expect } from 'vitest';
 import { start_kernel, in_kernel } from './helpers.ts';
-import { File, FMODE_READ, O_RDONLY, type FileOperations } from '../../fs/file.ts';
+import { File, FMODE_READ, type FileOperations } from '../../fs/file.ts';
+import { O_RDONLY } from '../../include/uapi/linux/fcntl.ts';
 import { Loff, vfs_read } from '../../fs/read_write.ts';
 import { iov_iter_count, type IovIter } from '../../lib/iov_iter.ts';
 import type { Kiocb } from '../../include/linux/fs.ts';

@@ -3,7 +3,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { start_kernel, run_one, pattern, free_pages_now, RW, ANON } from './helpers.ts';
-import { O_RDONLY, O_RDWR, O_CREAT } from '../../fs/file.ts';
+import { O_RDONLY, O_RDWR, O_CREAT } from '../../include/uapi/linux/fcntl.ts';
 import { do_mount } from '../../fs/namespace.ts';
 import { kern_path } from '../../fs/namei.ts';
 import { xa_load } from '../../include/linux/pagemap.ts';

@@ -3,11 +3,8 @@
  */
 import { describe, it, expect } from 'vitest';
 import { start_kernel, run_one, pattern, bytes, free_pages_now, RW, ANON, type Prog } from './helpers.ts';
-import {
-  O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_DIRECTORY,
-} from '../../fs/file.ts';
-import { SEEK_SET, SEEK_CUR, SEEK_END } from '../../fs/read_write.ts';
-import { AT_FDCWD } from '../../fs/namei.ts';
+import { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_DIRECTORY, AT_FDCWD } from '../../include/uapi/linux/fcntl.ts';
+import { SEEK_SET, SEEK_CUR, SEEK_END } from '../../include/uapi/linux/fs.ts';
 import { do_mount } from '../../fs/namespace.ts';
 import {
   EBADF, EFAULT, EISDIR, ENOENT, EEXIST, ENOTDIR, EINVAL, ESPIPE, ENAMETOOLONG, EFBIG, ENODEV,

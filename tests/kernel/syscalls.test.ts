@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { start_kernel } from '../../init/main.ts';
 import type { Nolibc } from '../../tools/include/nolibc.ts';
-import { PROT_READ, PROT_WRITE, PROT_EXEC, MAP_PRIVATE, MAP_ANONYMOUS, MAP_SHARED, MAP_FIXED } from '../../mm/mmap.ts';
+import { PROT_READ, PROT_WRITE, PROT_EXEC, MAP_PRIVATE, MAP_ANONYMOUS, MAP_SHARED, MAP_FIXED } from '../../include/uapi/linux/mman.ts';
 import { EFAULT, ENOSYS, EINVAL, EBADF, ENOMEM, ECHILD, ENODEV } from '../../include/uapi/asm-generic/errno.ts';
 import { __NR_nanosleep, __NR_wait4 } from '../../arch/x86/include/uapi/asm/unistd_64.ts';
 import { drain_all_pages } from '../../mm/page_alloc.ts';

@@ -14,8 +14,8 @@ import type { Nolibc, Program } from '../include/nolibc.ts';
 import type { SyscallRequest } from '../../kernel/sched/task.ts';
 import { printk_state } from '../../kernel/printk.ts';
 import { __NR_pread64 } from '../../arch/x86/include/uapi/asm/unistd_64.ts';
-import { O_RDWR, O_CREAT } from '../../fs/file.ts';
-import { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../../mm/mmap.ts';
+import { O_RDWR, O_CREAT } from '../../include/uapi/linux/fcntl.ts';
+import { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../../include/uapi/linux/mman.ts';
 import { print_rows, consume, type BenchRow } from './harness.ts';
 
 const FILE_PAGES = 256; // 1 MiB: hot in the page cache, and in the simulated TLB's reach

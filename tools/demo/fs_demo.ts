@@ -10,9 +10,9 @@
  */
 import type { Kernel } from '../../init/main.ts';
 import type { Nolibc } from '../include/nolibc.ts';
-import { O_RDONLY, O_RDWR, O_CREAT, O_TRUNC } from '../../fs/file.ts';
-import { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../../mm/mmap.ts';
-import { do_mkdirat, AT_FDCWD } from '../../fs/namei.ts';
+import { O_RDONLY, O_RDWR, O_CREAT, O_TRUNC, AT_FDCWD } from '../../include/uapi/linux/fcntl.ts';
+import { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../../include/uapi/linux/mman.ts';
+import { do_mkdirat } from '../../fs/namei.ts';
 import { do_mount } from '../../fs/namespace.ts';
 import { HW_COPY_BYTES, HW_INVLPG } from '../../arch/x86/hw/events.ts';
 

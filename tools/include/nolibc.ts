@@ -16,7 +16,7 @@ import * as nr from '../../arch/x86/include/uapi/asm/unistd_64.ts';
 import type { SyscallRequest, UserGenerator } from '../../kernel/sched/task.ts';
 import { register_user_fn } from '../../kernel/fork.ts';
 import { this_cpu } from '../../kernel/smp.ts';
-import { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../../mm/mmap.ts';
+import { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../../include/uapi/linux/mman.ts';
 
 export type Sys<T = number> = Generator<SyscallRequest, T, number>;
 

@@ -10,7 +10,7 @@ import { start_kernel } from '../../../init/main.ts';
 import type { Nolibc } from '../../../tools/include/nolibc.ts';
 import { trace_entries } from '../../../kernel/trace/index.ts';
 import { EBADF } from '../../../include/uapi/asm-generic/errno.ts';
-import { O_RDWR, O_CREAT } from '../../../fs/file.ts';
+import { O_RDWR, O_CREAT } from '../../../include/uapi/linux/fcntl.ts';
 
 /** Run one program; returns what it recorded, then its exit status, then its pid. */
 function run(cmdline: string, prog: (u: Nolibc, rec: number[]) => Generator<{ nr: number; args: readonly number[] }, number, number>): number[] {

@@ -1,8 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import { start_kernel, type Kernel } from '../../../../init/main.ts';
 import type { Nolibc } from '../../../../tools/include/nolibc.ts';
-import { CLONE_VM, CLONE_FILES, CLONE_THREAD, CLONE_SIGHAND } from '../../../../kernel/fork.ts';
-import { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../../../../mm/mmap.ts';
+import { CLONE_VM, CLONE_FILES, CLONE_THREAD, CLONE_SIGHAND } from '../../../../include/uapi/linux/sched.ts';
+import { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../../../../include/uapi/linux/mman.ts';
 import { HW_CR3_WRITE, HW_CR3_WRITE_NOFLUSH } from '../../../../arch/x86/hw/events.ts';
 import { tlb_state } from '../../../../arch/x86/mm/tlb.ts';
 
