@@ -31,16 +31,13 @@ import {
 import { MAXPHYADDR } from '../include/asm/pgtable_types.ts';
 import { X86_TRAP_GP, X86_TRAP_PF, X86_TRAP_UD } from '../include/asm/trap_pf.ts';
 import type { Machine } from './smp.ts';
+import {
+  INVPCID_TYPE_INDIV_ADDR, INVPCID_TYPE_SINGLE_CTXT, INVPCID_TYPE_ALL_INCL_GLOBAL, INVPCID_TYPE_ALL_NON_GLOBAL,
+} from '../include/asm/invpcid.ts';
 
 export const FAULT_RETRY = 0;
 export const FAULT_FIXUP = 1;
 export type FaultResult = typeof FAULT_RETRY | typeof FAULT_FIXUP;
-
-/** INVPCID descriptor types (asm/invpcid.h). */
-export const INVPCID_TYPE_INDIV_ADDR = 0;
-export const INVPCID_TYPE_SINGLE_CTXT = 1;
-export const INVPCID_TYPE_ALL_INCL_GLOBAL = 2;
-export const INVPCID_TYPE_ALL_NON_GLOBAL = 3;
 
 /** CPUID bits the machine can be built with or without. */
 export interface CpuFeatures {

@@ -31,8 +31,8 @@ import { vm_event_item, count_vm_event, count_vm_events_cpu } from '../../../mm/
 import {
   trace_tlb_flush, TLB_LOCAL_SHOOTDOWN, TLB_REMOTE_SHOOTDOWN, TLB_FLUSH_ON_TASK_SWITCH, TLB_LOCAL_MM_SHOOTDOWN,
 } from '../../../kernel/trace/events/tlb.ts';
-import { X86_CR4_PGE, X86_CR4_PCIDE } from '../include/asm/processor-flags.ts';
-import { INVPCID_TYPE_ALL_INCL_GLOBAL, INVPCID_TYPE_INDIV_ADDR } from '../hw/cpu.ts';
+import { X86_CR4_PGE, X86_CR4_PCIDE, X86_CR3_PTI_PCID_USER_BIT, cr3_pcid } from '../include/asm/processor-flags.ts';
+import { INVPCID_TYPE_ALL_INCL_GLOBAL, INVPCID_TYPE_INDIV_ADDR } from '../include/asm/invpcid.ts';
 import { PAGE_SIZE, PAGE_SHIFT } from '../include/asm/page_types.ts';
 import { __pa } from '../include/asm/page_64_types.ts';
 import { init_mm, mm_cpumask_cpus, type MmStruct } from '../../../mm/mm_struct.ts';
@@ -49,8 +49,10 @@ export const NR_ASID_MISS = vm_event_item('nr_asid_miss');
 export const TLB_FLUSH_ALL = -1;
 export const TLB_NR_DYN_ASIDS = 6;
 export const TLB_GENERATION_INVALID = 0;
-const PTI_USER_PCID_BIT = 1 << 11;
+/* PTI's CR3 bits (arch/x86/entry/calling.h): the user PCID, and the user PGD half of the pair. */
+const PTI_USER_PCID_MASK = 1 << X86_CR3_PTI_PCID_USER_BIT;
 const PTI_USER_PGTABLE_MASK = 1 << PAGE_SHIFT;
+const PTI_USER_PGTABLE_AND_PCID_MASK = PTI_USER_PCID_MASK | PTI_USER_PGTABLE_MASK;
 
 export class TlbContext {
   ctx_id = 0;
@@ -111,7 +113,7 @@ export function kern_pcid(asid: number): number {
 }
 
 export function user_pcid(asid: number): number {
-  return kern_pcid(asid) | PTI_USER_PCID_BIT;
+  return kern_pcid(asid) | PTI_USER_PCID_MASK;
 }
 
 /** build_cr3(): PGD physical address | kern_pcid(asid) (0 without PCID). */
@@ -433,8 +435,8 @@ function pti_switch_to_kernel_cr3(): void {
   const cpu = this_cpu();
   const cr3 = cpu.read_cr3();
   const pcid = (cpu.read_cr4() & X86_CR4_PCIDE) !== 0;
-  const low = cr3 % 8192;
-  cpu.write_cr3(cr3 - low + (low & ~(PTI_USER_PCID_BIT | PTI_USER_PGTABLE_MASK)), pcid);
+  // (`&` sees only the low 32 bits of a CR3 value, which hold every bit masked here.)
+  cpu.write_cr3(cr3 - (cr3 & PTI_USER_PGTABLE_AND_PCID_MASK), pcid);
 }
 
 /**
@@ -453,11 +455,11 @@ function pti_switch_to_user_cr3(): void {
   let v = cr3;
   if (pcid) {
     const s = this_tlbstate();
-    const kpcid = cr3 % 2048;
+    const kpcid = cr3_pcid(cr3) & ~PTI_USER_PCID_MASK; // the kernel PCID: its bit in the flush mask
     if (s.user_pcid_flush_mask & (1 << kpcid)) s.user_pcid_flush_mask &= ~(1 << kpcid);
     else noflush = true;
-    if (!(v & PTI_USER_PCID_BIT)) v += PTI_USER_PCID_BIT;
+    if (!(v & PTI_USER_PCID_MASK)) v += PTI_USER_PCID_MASK;
   }
-  if (!(v % 8192 >= 4096)) v += PTI_USER_PGTABLE_MASK;
+  if (!(v & PTI_USER_PGTABLE_MASK)) v += PTI_USER_PGTABLE_MASK;
   cpu.write_cr3(v, noflush);
 }

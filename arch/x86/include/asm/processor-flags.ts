@@ -33,10 +33,16 @@ export const X86_CR4_SMAP = 1 << 21;
 export const X86_EFLAGS_IF = 1 << 9;
 export const X86_EFLAGS_AC = 1 << 18;
 
+/*
+ * A CR3 value is a number below 2^52, so `&` (which sees only its low 32
+ * bits) can pick the PCID bits out of it but not the address.
+ */
+
 /** CR3_ADDR_MASK: bits 51..12 (MAXPHYADDR further limits what is legal). */
 export function cr3_addr(cr3: number): number {
-  return cr3 - (cr3 % 4096);
+  return cr3 - (cr3 & X86_CR3_PCID_MASK);
 }
+/** The PCID bits, X86_CR3_PCID_MASK (PWT and PCD without CR4.PCIDE). */
 export function cr3_pcid(cr3: number): number {
-  return cr3 % 4096;
+  return cr3 & X86_CR3_PCID_MASK;
 }

@@ -4,7 +4,7 @@ import { _PAGE_PRESENT, _PAGE_RW, _PAGE_GLOBAL, _PAGE_ACCESSED, _PAGE_DIRTY, _PA
 import { Tlb, TLB_GLOBAL, TLB_SIZE_4K } from '../../../../arch/x86/hw/tlb.ts';
 import {
   INVPCID_TYPE_ALL_INCL_GLOBAL, INVPCID_TYPE_ALL_NON_GLOBAL, INVPCID_TYPE_INDIV_ADDR, INVPCID_TYPE_SINGLE_CTXT,
-} from '../../../../arch/x86/hw/cpu.ts';
+} from '../../../../arch/x86/include/asm/invpcid.ts';
 import { X86_CR4_PGE } from '../../../../arch/x86/include/asm/processor-flags.ts';
 import { HW_TLB_HIT, HW_TLB_MISS } from '../../../../arch/x86/hw/events.ts';
 
