@@ -1,7 +1,8 @@
 /*
- * fs/dcache.ts - struct dentry: names in the directory tree.
+ * fs/dcache.ts - the dentry cache: names in the directory tree.
  *
- * Mirrors fs/dcache.c for the in-memory filesystems: tmpfs and ramfs keep
+ * Mirrors fs/dcache.c (struct dentry is include/linux/dcache.ts) for the
+ * in-memory filesystems: tmpfs and ramfs keep
  * their whole tree in the dcache (a created dentry is pinned with an extra
  * reference, as simple_mknod's dget does), so a lookup that misses the
  * dcache is a miss on disk too. A dentry holds a reference to its parent
@@ -13,52 +14,9 @@
  * no RCU walk, no aliases or hard links, no LRU.
  */
 import type { Inode, SuperBlock } from '../include/linux/fs.ts';
+import { Dentry, DCACHE_MOUNTED, IS_ROOT, d_unhashed, dget } from '../include/linux/dcache.ts';
 import { iput } from './inode.ts';
 import { BUG } from '../kernel/panic.ts';
-
-/** d_flags. */
-export const DCACHE_MOUNTED = 1 << 16;
-
-/** struct dentry. */
-export class Dentry {
-  /** d_lockref.count. */
-  d_count = 1;
-  d_flags = 0;
-  /** null: negative (no such file) or killed. */
-  d_inode: Inode | null = null;
-  /** d_parent: the root is its own parent (IS_ROOT). */
-  d_parent: Dentry;
-  /** d_children, by name; only hashed positive dentries are here. */
-  readonly d_subdirs = new Map<string, Dentry>();
-  /** False until d_add/d_rehash, and again after d_delete/__d_drop (d_unhashed). */
-  hashed = false;
-  constructor(readonly d_name: string, parent: Dentry | null, readonly d_sb: SuperBlock) {
-    this.d_parent = parent ?? this;
-  }
-}
-
-export function IS_ROOT(d: Dentry): boolean {
-  return d.d_parent === d;
-}
-
-export function d_unhashed(d: Dentry): boolean {
-  return !d.hashed;
-}
-
-export function d_mountpoint(d: Dentry): boolean {
-  return (d.d_flags & DCACHE_MOUNTED) !== 0;
-}
-
-/** d_really_is_positive(). */
-export function d_is_positive(d: Dentry): boolean {
-  return d.d_inode !== null;
-}
-
-export function dget(d: Dentry): Dentry {
-  if (d.d_count <= 0) BUG('dget on a dead dentry %s', d.d_name);
-  d.d_count++;
-  return d;
-}
 
 /** d_alloc(): a new negative child of `parent`, not yet hashed; holds a reference to the parent. */
 export function d_alloc(parent: Dentry, name: string): Dentry {

@@ -1,8 +1,9 @@
 /*
- * fs/file.ts - struct file, per-process fd tables, and the console.
+ * fs/file.ts - per-process fd tables, the last fput(), and the console.
  *
  * Mirrors fs/file.c (alloc_fd, close_fd, fdget/fdput) and
- * fs/file_table.c (struct file, fput): a task's files_struct maps small
+ * fs/file_table.c (fput); struct file is include/linux/fs.ts's, struct
+ * files_struct include/linux/fdtable.ts's. A task's files_struct maps small
  * integers to open files; threads created with CLONE_FILES share it.
  * Every process starts with fds 0, 1, 2 on the console, a character device
  * whose output the kernel keeps (the emulator's serial console).
@@ -16,49 +17,11 @@ import type { TaskStruct } from '../kernel/sched/task.ts';
 import { EBADF, EMFILE, EFAULT } from '../include/uapi/asm-generic/errno.ts';
 import { this_cpu } from '../kernel/smp.ts';
 import { copy_from_user } from '../arch/x86/lib/usercopy_64.ts';
-import type { Inode, Kiocb } from '../include/linux/fs.ts';
-import type { AddressSpace } from '../include/linux/pagemap.ts';
-import type { IovIter } from '../lib/iov_iter.ts';
-import { type Path, path_put } from './mount.ts';
+import { File, FMODE_READ, FMODE_WRITE, type FileOperations } from '../include/linux/fs.ts';
+import { FilesStruct, NR_OPEN_DEFAULT } from '../include/linux/fdtable.ts';
+import { path_put } from './mount.ts';
 import { O_RDONLY, O_WRONLY } from '../include/uapi/asm-generic/fcntl.ts';
 
-export const FMODE_READ = 0x1;
-export const FMODE_WRITE = 0x2;
-export const FMODE_LSEEK = 0x4;
-export const FMODE_PREAD = 0x8;
-export const FMODE_PWRITE = 0x10;
-
-/** struct file_operations: what read(2)/write(2) reach, with the file position handled by the caller. */
-export interface FileOperations {
-  /** Copy up to count bytes to user `buf` from position pos; returns bytes or -errno. */
-  read?(file: File, buf: number, count: number, pos: number): number;
-  write?(file: File, buf: number, count: number, pos: number): number;
-  /** read_iter: copy from ki_pos into `to`, advancing ki_pos; bytes or -errno. */
-  read_iter?(iocb: Kiocb, to: IovIter): number;
-  write_iter?(iocb: Kiocb, from: IovIter): number;
-  /** llseek: the new position or -errno; absent means ESPIPE. */
-  llseek?(file: File, offset: number, whence: number): number;
-  release?(file: File): void;
-}
-
-/** struct file. */
-export class File {
-  f_pos = 0;
-  f_count = 1;
-  /** f_path: where it was opened (holds a dentry reference); null for the console. */
-  f_path: Path | null = null;
-  f_inode: Inode | null = null;
-  f_mapping: AddressSpace | null = null;
-  constructor(readonly f_op: FileOperations, readonly f_flags: number, readonly f_mode: number, readonly private_data: unknown = null) {}
-}
-
-/** struct files_struct. */
-export class FilesStruct {
-  readonly fd: (File | null)[] = [];
-  count = 1;
-}
-
-export const NR_OPEN_DEFAULT = 1024;
 export function task_files(p: TaskStruct): FilesStruct | null {
   return p.files;
 }

@@ -23,13 +23,13 @@ import {
   mapping_max_folio_size, mapping_writably_mapped, offset_in_folio, xa_load, xa_store_folio, xa_erase_folio,
   xa_range_empty,
 } from '../include/linux/pagemap.ts';
-import { type Kiocb, IOCB_APPEND, i_size_read, file_inode } from '../include/linux/fs.ts';
+import { type Kiocb, IOCB_APPEND, i_size_read, file_inode, type File } from '../include/linux/fs.ts';
 import {
-  type IovIter, iov_iter_count, iov_iter_truncate, iov_iter_revert, copy_folio_to_iter, copy_folio_from_iter_atomic,
+  iov_iter_count, iov_iter_truncate, iov_iter_revert, copy_folio_to_iter, copy_folio_from_iter_atomic,
   fault_in_iov_iter_readable,
 } from '../lib/iov_iter.ts';
+import type { IovIter } from '../include/linux/uio.ts';
 import { inode_touch_mtime } from './inode.ts';
-import type { File } from './file.ts';
 import { vm_stat_item, mod_node_page_state } from '../mm/vmstat.ts';
 import { PageSwapBacked } from '../mm/page_flags.ts';
 import type { gfp_t } from '../mm/gfp.ts';

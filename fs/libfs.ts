@@ -10,17 +10,18 @@
  */
 import {
   type Inode, type Kstat, type Iattr, type Kiocb, type AddressSpaceOperations, ATTR_SIZE, ATTR_MTIME, S_ISDIR,
+  type File, type FileOperations,
 } from '../include/linux/fs.ts';
 import {
   type AddressSpace, type Folio, folio_test_uptodate, folio_mark_uptodate, folio_mark_dirty, folio_put, folio_size,
   offset_in_folio, mapping_gfp_mask,
 } from '../include/linux/pagemap.ts';
-import { type Dentry, dput } from './dcache.ts';
+import { dput } from './dcache.ts';
+import type { Dentry } from '../include/linux/dcache.ts';
 import { drop_nlink, inode_newsize_ok, inode_touch_mtime } from './inode.ts';
 import { __filemap_get_folio, FGP_WRITEBEGIN } from './filemap.ts';
 import { truncate_setsize } from './truncate.ts';
 import { folio_zero_segments, folio_zero_range } from '../mm/highmem.ts';
-import type { File, FileOperations } from './file.ts';
 import { EINVAL, EISDIR, ENOTEMPTY } from '../include/uapi/asm-generic/errno.ts';
 import { SEEK_SET, SEEK_CUR } from '../include/uapi/linux/fs.ts';
 

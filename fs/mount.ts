@@ -1,34 +1,20 @@
 /*
- * fs/mount.ts - struct vfsmount, struct path and the mount hash.
+ * fs/mount.ts - the mount hash, and references on a path.
  *
- * Mirrors fs/mount.h and include/linux/mount.h / path.h: a mount attaches
- * a superblock's root at a dentry (the mountpoint) of its parent mount;
+ * Mirrors fs/mount.h and fs/namei.c's path_get/path_put (struct vfsmount
+ * is include/linux/mount.ts's, struct path include/linux/path.ts's): a
+ * mount attaches a superblock's root at a dentry (the mountpoint) of its
+ * parent mount;
  * path walking crosses into it with lookup_mnt() (__follow_mount) and back
  * out through `..` at a mount root (follow_dotdot).
  * Simplified: one mount namespace, no mount propagation, no bind mounts,
  * and a dentry is a mountpoint of at most one mount, so the hash is keyed
  * by the mountpoint dentry alone (Linux: (parent mount, dentry)).
  */
-import type { SuperBlock } from '../include/linux/fs.ts';
-import { type Dentry, dget, dput } from './dcache.ts';
-
-/** struct mount + struct vfsmount in one. */
-export class VfsMount {
-  /** mnt_parent: the mount this one is attached to; the root mount is its own parent. */
-  mnt_parent: VfsMount;
-  /** mnt_mountpoint: the dentry in mnt_parent covered by this mount. */
-  mnt_mountpoint: Dentry;
-  constructor(readonly mnt_root: Dentry, readonly mnt_sb: SuperBlock) {
-    this.mnt_parent = this;
-    this.mnt_mountpoint = mnt_root;
-  }
-}
-
-/** struct path. */
-export interface Path {
-  mnt: VfsMount;
-  dentry: Dentry;
-}
+import type { VfsMount } from '../include/linux/mount.ts';
+import type { Path } from '../include/linux/path.ts';
+import { type Dentry, dget } from '../include/linux/dcache.ts';
+import { dput } from './dcache.ts';
 
 export const mount_state = {
   /** The root of the (only) mount namespace: current->fs->root. */

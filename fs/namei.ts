@@ -19,12 +19,12 @@
  */
 import { strncpy_from_user } from '../arch/x86/lib/usercopy_64.ts';
 import { current } from '../kernel/sched/core.ts';
-import { S_ISDIR, S_ISREG, S_IFREG, S_IALLUGO, ATTR_MTIME, ATTR_CTIME } from '../include/linux/fs.ts';
-import { type Dentry, dget, dput, d_lookup, d_alloc, d_delete, d_mountpoint, d_is_positive } from './dcache.ts';
-import { type Path, mount_state, lookup_mnt } from './mount.ts';
-import {
-  type File, fdget, fput, task_files, fd_install_new,
-} from './file.ts';
+import { S_ISDIR, S_ISREG, S_IFREG, S_IALLUGO, ATTR_MTIME, ATTR_CTIME, type File } from '../include/linux/fs.ts';
+import { dput, d_lookup, d_alloc, d_delete } from './dcache.ts';
+import { type Dentry, dget, d_mountpoint, d_is_positive } from '../include/linux/dcache.ts';
+import { mount_state, lookup_mnt } from './mount.ts';
+import type { Path } from '../include/linux/path.ts';
+import { fdget, fput, task_files, fd_install_new } from './file.ts';
 import { AT_FDCWD, O_ACCMODE, O_CREAT, O_EXCL, O_TRUNC, O_DIRECTORY } from '../include/uapi/linux/fcntl.ts';
 import { vfs_open, do_truncate } from './open.ts';
 import { EBADF, EBUSY, EEXIST, EINVAL, EISDIR, ENAMETOOLONG, ENOENT, ENOTDIR, EPERM } from '../include/uapi/asm-generic/errno.ts';

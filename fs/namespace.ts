@@ -17,8 +17,10 @@
  */
 import type { KernelParams } from '../kernel/params.ts';
 import { BUG } from '../kernel/panic.ts';
-import { DCACHE_MOUNTED, d_mountpoint, dput } from './dcache.ts';
-import { VfsMount, mount_state, mount_init } from './mount.ts';
+import { dput } from './dcache.ts';
+import { DCACHE_MOUNTED, d_mountpoint } from '../include/linux/dcache.ts';
+import { mount_state, mount_init } from './mount.ts';
+import { VfsMount } from '../include/linux/mount.ts';
 import { super_init, super_state, get_fs_type } from './super.ts';
 import { kern_path, do_mkdirat, LOOKUP_DIRECTORY } from './namei.ts';
 import { AT_FDCWD } from '../include/uapi/linux/fcntl.ts';

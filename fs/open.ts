@@ -10,10 +10,14 @@
  * open(2) itself is do_sys_openat2() in fs/namei.ts (see there).
  */
 import { current } from '../kernel/sched/core.ts';
-import { S_ISREG, ATTR_SIZE, ATTR_MTIME, ATTR_CTIME, type Iattr } from '../include/linux/fs.ts';
-import type { Dentry } from './dcache.ts';
-import { type Path, path_get } from './mount.ts';
-import { File, close_fd, task_files, FMODE_READ, FMODE_WRITE, FMODE_LSEEK, FMODE_PREAD, FMODE_PWRITE, type FileOperations } from './file.ts';
+import {
+  S_ISREG, ATTR_SIZE, ATTR_MTIME, ATTR_CTIME, type Iattr, File, FMODE_READ, FMODE_WRITE, FMODE_LSEEK, FMODE_PREAD,
+  FMODE_PWRITE, type FileOperations,
+} from '../include/linux/fs.ts';
+import type { Dentry } from '../include/linux/dcache.ts';
+import { path_get } from './mount.ts';
+import type { Path } from '../include/linux/path.ts';
+import { close_fd, task_files } from './file.ts';
 import { O_ACCMODE } from '../include/uapi/asm-generic/fcntl.ts';
 import { file_of } from './read_write.ts';
 import { BUG } from '../kernel/panic.ts';

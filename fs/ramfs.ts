@@ -18,13 +18,14 @@ import { mapping_set_gfp_mask, mapping_set_unevictable } from '../include/linux/
 import { generic_file_read_iter, generic_file_write_iter } from './filemap.ts';
 import { truncate_inode_pages_final } from './truncate.ts';
 import { new_inode, inode_init_owner, simple_inode_init_ts, inc_nlink, inode_touch_mtime } from './inode.ts';
-import { type Dentry, d_make_root, d_instantiate, d_rehash, dget } from './dcache.ts';
+import { d_make_root, d_instantiate, d_rehash } from './dcache.ts';
+import { type Dentry, dget } from '../include/linux/dcache.ts';
 import { alloc_super, kill_litter_super, register_filesystem } from './super.ts';
 import {
   simple_lookup, simple_unlink, simple_rmdir, simple_getattr, simple_setattr, simple_dir_operations, ram_aops,
 } from './libfs.ts';
 import { generic_file_llseek } from './read_write.ts';
-import type { FileOperations } from './file.ts';
+import type { FileOperations } from '../include/linux/fs.ts';
 import { GFP_HIGHUSER } from '../mm/gfp.ts';
 import { EINVAL } from '../include/uapi/asm-generic/errno.ts';
 

@@ -15,17 +15,16 @@
  * fsnotify, no SEEK_DATA/SEEK_HOLE, no RWF_* flags (preadv2).
  */
 import { current } from '../kernel/sched/core.ts';
-import { fdget, task_files, FMODE_READ, FMODE_WRITE, FMODE_PREAD, FMODE_PWRITE, type File } from './file.ts';
+import { fdget, task_files } from './file.ts';
+import {
+  FMODE_READ, FMODE_WRITE, FMODE_PREAD, FMODE_PWRITE, type File, Kiocb, IOCB_APPEND, MAX_RW_COUNT, file_inode,
+} from '../include/linux/fs.ts';
 import { O_APPEND } from '../include/uapi/asm-generic/fcntl.ts';
 import { SEEK_SET, SEEK_CUR, SEEK_END, SEEK_MAX } from '../include/uapi/linux/fs.ts';
-import { Kiocb, IOCB_APPEND, file_inode } from '../include/linux/fs.ts';
-import {
-  IovIter, ITER_DEST, ITER_SOURCE, MAX_RW_COUNT, iov_iter_ubuf, import_iovec, iov_iter_count, iov_iter_advance,
-} from '../lib/iov_iter.ts';
+import { iov_iter_ubuf, import_iovec, iov_iter_count, iov_iter_advance } from '../lib/iov_iter.ts';
+import { IovIter, ITER_DEST, ITER_SOURCE } from '../include/linux/uio.ts';
 import { access_ok } from '../arch/x86/lib/usercopy_64.ts';
 import { EBADF, EINVAL, ESPIPE, EFAULT } from '../include/uapi/asm-generic/errno.ts';
-
-export { MAX_RW_COUNT };
 
 /** loff_t *ppos: a position a callee may move. */
 export class Loff {
@@ -96,60 +95,51 @@ export function init_sync_kiocb(kiocb: Kiocb, file: File): void {
 
 /*
  * new_sync_read() and new_sync_write() keep their struct kiocb and struct
- * iov_iter on the kernel stack. Here each task has one such pair
- * (task_struct.sync_rw), reused by its next sync read or write: a fresh
- * pair per call, with a heap box for the iterator's 48-bit buffer address,
- * cost ~10% of a cached 4 KiB read. A pair still live (a ->read_iter that
- * reads another file would nest) makes the caller take a fresh one, as a
- * deeper stack frame would. Nothing keeps a kiocb or an iterator past the
- * call (no AIO). An oops thrown out of ->read_iter leaves the pair live:
- * later calls then take fresh pairs, still correct, only slower; no
- * try/finally on the hot path for a run that is over anyway.
+ * iov_iter on the kernel stack. Here each task keeps one of each
+ * (task_struct.sync_kiocb, sync_iter), reused by its next sync read or
+ * write: a fresh pair per call, with a heap box for the iterator's 48-bit
+ * buffer address, cost ~10% of a cached 4 KiB read. A call takes the pair
+ * off the task and puts it back when done, so a sync read nested inside
+ * (a ->read_iter that reads another file) finds none and makes its own,
+ * as a deeper stack frame would. Nothing keeps a kiocb or an iterator past
+ * the call (no AIO). An oops thrown out of ->read_iter leaves the task
+ * without a pair: the next call makes a fresh one, no try/finally on the
+ * hot path for a run that is over anyway.
  */
-export class SyncRwFrame {
-  live = false;
-  readonly kiocb: Kiocb;
-  readonly iter = new IovIter();
-  constructor(file: File) {
-    this.kiocb = new Kiocb(file);
-  }
-}
-
-function sync_rw_get(file: File): SyncRwFrame {
-  const p = current();
-  let f = p.sync_rw;
-  if (f === null || f.live) {
-    f = new SyncRwFrame(file);
-    if (p.sync_rw === null) p.sync_rw = f;
-  }
-  f.live = true;
-  init_sync_kiocb(f.kiocb, file);
-  return f;
-}
 
 function new_sync_read(file: File, buf: number, len: number, ppos: Loff): number {
   const read_iter = file.f_op.read_iter;
   if (!read_iter) return -EINVAL;
-  const f = sync_rw_get(file);
-  const kiocb = f.kiocb;
+  const p = current();
+  const kiocb = p.sync_kiocb ?? new Kiocb(file);
+  const iter = p.sync_iter ?? new IovIter();
+  p.sync_kiocb = null;
+  p.sync_iter = null;
+  init_sync_kiocb(kiocb, file);
   kiocb.ki_pos = ppos.v;
-  iov_iter_ubuf(f.iter, ITER_DEST, buf, len);
-  const ret = read_iter(kiocb, f.iter);
+  iov_iter_ubuf(iter, ITER_DEST, buf, len);
+  const ret = read_iter(kiocb, iter);
   ppos.v = kiocb.ki_pos;
-  f.live = false;
+  p.sync_kiocb = kiocb;
+  p.sync_iter = iter;
   return ret;
 }
 
 function new_sync_write(file: File, buf: number, len: number, ppos: Loff): number {
   const write_iter = file.f_op.write_iter;
   if (!write_iter) return -EINVAL;
-  const f = sync_rw_get(file);
-  const kiocb = f.kiocb;
+  const p = current();
+  const kiocb = p.sync_kiocb ?? new Kiocb(file);
+  const iter = p.sync_iter ?? new IovIter();
+  p.sync_kiocb = null;
+  p.sync_iter = null;
+  init_sync_kiocb(kiocb, file);
   kiocb.ki_pos = ppos.v;
-  iov_iter_ubuf(f.iter, ITER_SOURCE, buf, len);
-  const ret = write_iter(kiocb, f.iter);
+  iov_iter_ubuf(iter, ITER_SOURCE, buf, len);
+  const ret = write_iter(kiocb, iter);
   if (ret > 0) ppos.v = kiocb.ki_pos;
-  f.live = false;
+  p.sync_kiocb = kiocb;
+  p.sync_iter = iter;
   return ret;
 }
 

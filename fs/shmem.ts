@@ -32,15 +32,16 @@ import {
   folio_mark_accessed, folio_put, folio_size, folio_file_page, filemap_alloc_folio, mapping_gfp_mask,
   xa_range_empty, __folio_set_swapbacked, offset_in_folio,
 } from '../include/linux/pagemap.ts';
-import { type IovIter, iov_iter_count, user_backed_iter, copy_folio_to_iter, copy_page_to_iter, iov_iter_zero } from '../lib/iov_iter.ts';
+import { iov_iter_count, user_backed_iter, copy_folio_to_iter, copy_page_to_iter, iov_iter_zero } from '../lib/iov_iter.ts';
+import type { IovIter } from '../include/linux/uio.ts';
 import {
   filemap_get_entry, __filemap_add_folio, filemap_remove_folio, generic_write_checks, generic_perform_write, file_update_time,
 } from './filemap.ts';
 import { truncate_inode_pages_range } from './truncate.ts';
 import { inode_newsize_ok, inode_touch_mtime } from './inode.ts';
-import type { Dentry } from './dcache.ts';
+import type { Dentry } from '../include/linux/dcache.ts';
 import { generic_file_llseek_size } from './read_write.ts';
-import type { File, FileOperations } from './file.ts';
+import type { File, FileOperations } from '../include/linux/fs.ts';
 import { folio_zero_segments } from '../mm/highmem.ts';
 import { GFP_TRANSHUGE_LIGHT } from '../mm/gfp.ts';
 import { PageHWPoison } from '../mm/page_flags.ts';

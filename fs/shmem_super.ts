@@ -21,7 +21,8 @@ import {
   shmem_aops, shmem_file_operations, shmem_setattr, shmem_evict_inode,
 } from './shmem.ts';
 import { new_inode, inode_init_owner, simple_inode_init_ts, inc_nlink, drop_nlink, inode_touch_mtime } from './inode.ts';
-import { type Dentry, d_make_root, d_instantiate, d_rehash, dget } from './dcache.ts';
+import { d_make_root, d_instantiate, d_rehash } from './dcache.ts';
+import { type Dentry, dget } from '../include/linux/dcache.ts';
 import { alloc_super, kill_litter_super, register_filesystem } from './super.ts';
 import { simple_lookup, simple_unlink, simple_empty, simple_dir_operations, generic_fillattr } from './libfs.ts';
 import { GFP_KERNEL, __GFP_ZERO } from '../mm/gfp.ts';

@@ -18,7 +18,7 @@
 import { copy_to_user } from '../arch/x86/lib/usercopy_64.ts';
 import { this_cpu } from '../kernel/smp.ts';
 import type { Kstat } from '../include/linux/fs.ts';
-import type { Dentry } from './dcache.ts';
+import type { Dentry } from '../include/linux/dcache.ts';
 import { generic_fillattr } from './libfs.ts';
 import { MAJOR, MINOR } from './super.ts';
 import { file_of } from './read_write.ts';

@@ -1,7 +1,7 @@
 /*
  * lib/iov_iter.ts - struct iov_iter: copying between pages and user or kernel buffers.
  *
- * Mirrors lib/iov_iter.c, include/linux/uio.h and include/linux/iov_iter.h
+ * Mirrors lib/iov_iter.c and include/linux/iov_iter.h
  * (iterate_and_advance with the ubuf/iovec/kvec steps): an iterator walks a
  * list of buffers with a byte count; the copy helpers move data between a
  * page and the iterator and advance it by what was copied.
@@ -33,57 +33,15 @@ import { vm_event_item, vmstat } from '../mm/vmstat.ts';
 import { smp_processor_id } from '../kernel/smp.ts';
 import { EFAULT, EINVAL } from '../include/uapi/asm-generic/errno.ts';
 import type { Folio } from '../include/linux/pagemap.ts';
-
-/* enum iter_type */
-export const ITER_UBUF = 0;
-export const ITER_IOVEC = 1;
-export const ITER_BVEC = 2;
-export const ITER_KVEC = 3;
-export const ITER_FOLIOQ = 4;
-export const ITER_XARRAY = 5;
-export const ITER_DISCARD = 6;
-
-/** ITER_SOURCE: the iterator is read from (write(2)); ITER_DEST: written to (read(2)). */
-export const ITER_SOURCE = 1;
-export const ITER_DEST = 0;
-
-export const UIO_FASTIOV = 8;
-export const UIO_MAXIOV = 1024;
-/** MAX_RW_COUNT (include/linux/fs.h): INT_MAX & PAGE_MASK. */
-export const MAX_RW_COUNT = 0x7ffff000;
+import { MAX_RW_COUNT } from '../include/linux/fs.ts';
+import {
+  IovIter, type Iovec, NO_SEGS, ITER_UBUF, ITER_IOVEC, ITER_KVEC, ITER_SOURCE, ITER_DEST, UIO_FASTIOV, UIO_MAXIOV,
+} from '../include/linux/uio.ts';
 
 export const NR_COPY_TO_ITER = vm_event_item('nr_copy_to_iter');
 export const NR_COPY_TO_ITER_BYTES = vm_event_item('nr_copy_to_iter_bytes');
 export const NR_COPY_FROM_ITER = vm_event_item('nr_copy_from_iter');
 export const NR_COPY_FROM_ITER_BYTES = vm_event_item('nr_copy_from_iter_bytes');
-
-/** struct iovec / struct kvec. */
-export interface Iovec {
-  iov_base: number;
-  iov_len: number;
-}
-
-const NO_SEGS: Iovec[] = [];
-
-/** struct iov_iter. */
-export class IovIter {
-  iter_type = ITER_UBUF;
-  nofault = false;
-  /** data_source: true for ITER_SOURCE. */
-  data_source = false;
-  /** Offset into the current segment (ITER_UBUF: into the buffer). */
-  iov_offset = 0;
-  /** Bytes left. */
-  count = 0;
-  /** ITER_UBUF: the user buffer (__ubuf_iovec.iov_base). */
-  ubuf = 0;
-  /** ITER_IOVEC / ITER_KVEC: the segment array. */
-  __iov: Iovec[] = NO_SEGS;
-  /** The current segment's index in __iov (Linux advances the __iov pointer itself). */
-  seg = 0;
-  /** Segments left from `seg`. */
-  nr_segs = 0;
-}
 
 function iter_init(i: IovIter, type: number, direction: number, count: number): void {
   if (direction !== ITER_SOURCE && direction !== ITER_DEST) iter_bad_direction(direction);

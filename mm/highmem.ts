@@ -33,7 +33,7 @@ import { PAGE_OFFSET } from '../arch/x86/include/asm/page_64_types.ts';
 import { PAGE_KERNEL, type Pgprot } from '../arch/x86/include/asm/pgtable_types.ts';
 import {
   pgd_offset, p4d_offset, pgdp_get, pudp_get, pmdp_get, ptep_get, pgd_none, pud_none, pmd_none,
-  pte_none, set_pte, pte_clear, pfn_pte, pmd_pfn, pud_pfn, pud_clear, pmd_clear, type Pteval,
+  pte_none, set_pte, pte_clear, pfn_pte, pmd_pfn, pud_pfn, pud_clear, pmd_clear,
 } from '../arch/x86/mm/pgtable.ts';
 import { pud_alloc, pmd_alloc, pte_alloc_kernel, pgtable_free_page } from '../arch/x86/mm/pgalloc.ts';
 import { kernel_pgprot } from '../arch/x86/mm/init_64.ts';
@@ -42,7 +42,7 @@ import { __va } from '../arch/x86/include/asm/page_64_types.ts';
 import { init_mm } from './mm_struct.ts';
 import { page_address } from './mm_types.ts';
 import { current, migrate_disable, migrate_enable, register_sched_hooks } from '../kernel/sched/core.ts';
-import type { TaskStruct } from '../kernel/sched/task.ts';
+import { KmapCtrl, type TaskStruct } from '../kernel/sched/task.ts';
 import { smp_processor_id, nr_cpu_ids, this_cpu } from '../kernel/smp.ts';
 import { BUG, WARN } from '../kernel/panic.ts';
 import { vm_event_item, count_vm_event } from './vmstat.ts';
@@ -51,12 +51,6 @@ export { KM_MAX_IDX };
 
 /** No Linux counter: slot mappings made by kmap_local with force_map. */
 export const NR_KMAP_LOCAL_MAP = vm_event_item('nr_kmap_local_map');
-
-/** struct kmap_ctrl (include/linux/sched.h), task_struct->kmap_ctrl. */
-export class KmapCtrl {
-  idx = 0;
-  readonly pteval: (Pteval | null)[] = new Array<Pteval | null>(KM_MAX_IDX).fill(null);
-}
 
 export const highmem_state = {
   /** CONFIG_DEBUG_KMAP_LOCAL_FORCE_MAP: kmap_local=force_map on the command line. */

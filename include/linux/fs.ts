@@ -1,5 +1,5 @@
 /*
- * include/linux/fs.ts - struct inode, super_block, kiocb and the VFS operation tables.
+ * include/linux/fs.ts - struct inode, super_block, file, kiocb and the VFS operation tables.
  *
  * Mirrors include/linux/fs.h (and the mode bits of include/uapi/linux/stat.h):
  * an inode is a TypeScript object (kernel metadata is not translated, DESIGN.md
@@ -11,8 +11,9 @@
  * permission check passes), no i_rwsem (a syscall runs to completion on its
  * CPU, so nothing races inside one), no xattrs, no atime updates (noatime).
  */
-import type { Dentry } from '../../fs/dcache.ts';
-import type { File, FileOperations } from '../../fs/file.ts';
+import type { Dentry } from './dcache.ts';
+import type { Path } from './path.ts';
+import type { IovIter } from './uio.ts';
 import { BUG } from '../../kernel/panic.ts';
 import { AddressSpace, type Folio } from './pagemap.ts';
 
@@ -39,6 +40,9 @@ export function S_ISDIR(m: number): boolean {
  * 2^31 (DESIGN.md section 5), so a file ends at 2^31 pages (8 TiB).
  */
 export const MAX_LFS_FILESIZE = 2 ** 31 * 4096 - 1;
+
+/** MAX_RW_COUNT: INT_MAX & PAGE_MASK, the most one read or write moves. */
+export const MAX_RW_COUNT = 0x7ffff000;
 
 /* kiocb->ki_flags */
 export const IOCB_HIPRI = 1 << 0;
@@ -180,4 +184,37 @@ export function file_inode(f: File): Inode {
   const inode = f.f_inode;
   if (!inode) BUG('file_inode() of a file with no inode');
   return inode;
+}
+
+/* ---- struct file ---- */
+
+/* f_mode */
+export const FMODE_READ = 0x1;
+export const FMODE_WRITE = 0x2;
+export const FMODE_LSEEK = 0x4;
+export const FMODE_PREAD = 0x8;
+export const FMODE_PWRITE = 0x10;
+
+/** struct file_operations: what read(2)/write(2) reach, with the file position handled by the caller. */
+export interface FileOperations {
+  /** Copy up to count bytes to user `buf` from position pos; returns bytes or -errno. */
+  read?(file: File, buf: number, count: number, pos: number): number;
+  write?(file: File, buf: number, count: number, pos: number): number;
+  /** read_iter: copy from ki_pos into `to`, advancing ki_pos; bytes or -errno. */
+  read_iter?(iocb: Kiocb, to: IovIter): number;
+  write_iter?(iocb: Kiocb, from: IovIter): number;
+  /** llseek: the new position or -errno; absent means ESPIPE. */
+  llseek?(file: File, offset: number, whence: number): number;
+  release?(file: File): void;
+}
+
+/** struct file. */
+export class File {
+  f_pos = 0;
+  f_count = 1;
+  /** f_path: where it was opened (holds a dentry reference); null for the console. */
+  f_path: Path | null = null;
+  f_inode: Inode | null = null;
+  f_mapping: AddressSpace | null = null;
+  constructor(readonly f_op: FileOperations, readonly f_flags: number, readonly f_mode: number, readonly private_data: unknown = null) {}
 }

@@ -8,9 +8,11 @@
  * through the MMU with user-mode accesses (tools/include/nolibc.ts).
  */
 import type { MmStruct } from '../../mm/mm_struct.ts';
-import type { FilesStruct } from '../../fs/file.ts';
-import type { KmapCtrl } from '../../mm/highmem.ts';
-import type { SyncRwFrame } from '../../fs/read_write.ts';
+import type { FilesStruct } from '../../include/linux/fdtable.ts';
+import type { Kiocb } from '../../include/linux/fs.ts';
+import type { IovIter } from '../../include/linux/uio.ts';
+import type { Pteval } from '../../arch/x86/mm/pgtable.ts';
+import { KM_MAX_IDX } from '../../arch/x86/include/asm/fixmap.ts';
 
 export interface SyscallRequest {
   nr: number;
@@ -34,6 +36,12 @@ export type WaitReason =
   | { kind: 'timer'; until_ns: number }
   | { kind: 'child'; pid: number }
   | { kind: 'event'; key: object };
+
+/** struct kmap_ctrl: a task's kmap_local slots (mm/highmem.ts), saved across context switches. */
+export class KmapCtrl {
+  idx = 0;
+  readonly pteval: (Pteval | null)[] = new Array<Pteval | null>(KM_MAX_IDX).fill(null);
+}
 
 export class TaskStruct {
   state = TASK_RUNNING;
@@ -72,8 +80,13 @@ export class TaskStruct {
   files: FilesStruct | null = null;
   /** kmap_ctrl: this task's kmap_local slots, made on first use (mm/highmem.ts). */
   kmap_ctrl: KmapCtrl | null = null;
-  /** The kiocb and iov_iter of this task's sync reads and writes, made on first use (fs/read_write.ts). */
-  sync_rw: SyncRwFrame | null = null;
+  /**
+   * The kiocb and iov_iter of this task's sync reads and writes (no Linux
+   * counterpart: Linux's are on the kernel stack), made on first use and
+   * taken off the task while in use (fs/read_write.ts).
+   */
+  sync_kiocb: Kiocb | null = null;
+  sync_iter: IovIter | null = null;
 
   constructor(readonly pid: number, public comm: string, mm: MmStruct | null) {
     this.tgid = pid;

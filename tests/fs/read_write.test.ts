@@ -8,11 +8,11 @@
  */
 import { describe, it, expect } from 'vitest';
 import { start_kernel, in_kernel } from './helpers.ts';
-import { File, FMODE_READ, type FileOperations } from '../../fs/file.ts';
+import { File, FMODE_READ, type FileOperations, type Kiocb } from '../../include/linux/fs.ts';
 import { O_RDONLY } from '../../include/uapi/linux/fcntl.ts';
 import { Loff, vfs_read } from '../../fs/read_write.ts';
-import { iov_iter_count, type IovIter } from '../../lib/iov_iter.ts';
-import type { Kiocb } from '../../include/linux/fs.ts';
+import { iov_iter_count } from '../../lib/iov_iter.ts';
+import type { IovIter } from '../../include/linux/uio.ts';
 
 describe('fs_read_write', () => {
   it('a sync read nested in a ->read_iter gets its own kiocb and iov_iter', () => {

@@ -5,10 +5,11 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { start_kernel, in_kernel, pattern } from '../fs/helpers.ts';
 import {
-  IovIter, ITER_DEST, ITER_SOURCE, ITER_IOVEC, MAX_RW_COUNT, iov_iter_ubuf, iov_iter_init, iov_iter_kvec, iov_iter_advance,
-  iov_iter_revert, iov_iter_count, copy_page_to_iter, copy_page_from_iter, iov_iter_zero, import_iovec, _copy_to_iter,
-  type Iovec,
+  iov_iter_ubuf, iov_iter_init, iov_iter_kvec, iov_iter_advance, iov_iter_revert, iov_iter_count, copy_page_to_iter,
+  copy_page_from_iter, iov_iter_zero, import_iovec, _copy_to_iter, NR_COPY_TO_ITER,
 } from '../../lib/iov_iter.ts';
+import { IovIter, ITER_DEST, ITER_SOURCE, ITER_IOVEC, type Iovec } from '../../include/linux/uio.ts';
+import { MAX_RW_COUNT } from '../../include/linux/fs.ts';
 import { alloc_pages, __free_pages } from '../../mm/page_alloc.ts';
 import { GFP_KERNEL, __GFP_COMP } from '../../mm/gfp.ts';
 import { page_address } from '../../mm/mm_types.ts';
@@ -17,7 +18,6 @@ import { current } from '../../kernel/sched/core.ts';
 import { sys_munmap_mm } from '../../mm/mmap.ts';
 import { put_user_u64 } from '../../arch/x86/lib/usercopy_64.ts';
 import { sum_vm_event } from '../../mm/vmstat.ts';
-import { NR_COPY_TO_ITER } from '../../lib/iov_iter.ts';
 import { EFAULT, EINVAL } from '../../include/uapi/asm-generic/errno.ts';
 
 /** Read user memory from the kernel (under STAC, as a uaccess would). */
