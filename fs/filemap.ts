@@ -20,9 +20,9 @@ import {
   type AddressSpace, type Folio, FolioBatch, folio_batch_add, folio_batch_count, folio_batch_init,
   folio_get, folio_put, folio_put_refs, folio_ref_add, folio_nr_pages, folio_size, folio_pos, folio_next_index,
   folio_test_uptodate, folio_mark_accessed, folio_test_large, filemap_alloc_folio, mapping_gfp_mask,
-  mapping_max_folio_size, mapping_writably_mapped, offset_in_folio, xa_load, xa_store_folio, xa_erase_folio,
-  xa_range_empty,
+  mapping_max_folio_size, mapping_writably_mapped, offset_in_folio, xa_store_folio, xa_erase_folio, xa_range_empty,
 } from '../include/linux/pagemap.ts';
+import { xa_load } from '../lib/xarray.ts';
 import { type Kiocb, IOCB_APPEND, i_size_read, file_inode, type File } from '../include/linux/fs.ts';
 import {
   iov_iter_count, iov_iter_truncate, iov_iter_revert, copy_folio_to_iter, copy_folio_from_iter_atomic,
@@ -73,11 +73,11 @@ export function filemap_account_folio(folio: Folio, sign: number): void {
 export function __filemap_add_folio(mapping: AddressSpace, folio: Folio, index: number): number {
   const nr = folio_nr_pages(folio);
   if (index % nr !== 0) BUG('__filemap_add_folio: index %d not aligned to %d pages', index, nr);
-  if (!xa_range_empty(mapping, index, nr)) return -EEXIST; // xas_find_conflict()
+  if (!xa_range_empty(mapping.i_pages, index, nr)) return -EEXIST; // xas_find_conflict()
   folio_ref_add(folio, nr);
   folio.mapping = mapping;
   folio.index = index;
-  xa_store_folio(mapping, folio);
+  xa_store_folio(mapping.i_pages, folio);
   mapping.nrpages += nr;
   filemap_account_folio(folio, 1);
   return 0;
@@ -92,7 +92,7 @@ export function filemap_add_folio(mapping: AddressSpace, folio: Folio, index: nu
 export function __filemap_remove_folio(folio: Folio): void {
   const mapping = folio.mapping;
   if (!mapping) BUG('__filemap_remove_folio: pfn %d is not in a page cache', folio.page);
-  xa_erase_folio(mapping, folio);
+  xa_erase_folio(mapping.i_pages, folio);
   mapping.nrpages -= folio_nr_pages(folio);
   folio.mapping = null;
   filemap_account_folio(folio, -1);
@@ -106,7 +106,7 @@ export function filemap_remove_folio(folio: Folio): void {
 
 /** filemap_get_entry(): the cached folio with a reference, or null. */
 export function filemap_get_entry(mapping: AddressSpace, index: number): Folio | null {
-  const folio = xa_load(mapping, index);
+  const folio = xa_load(mapping.i_pages, index);
   if (!folio) return null;
   folio_get(folio);
   return folio;
@@ -143,7 +143,7 @@ export function __filemap_get_folio(mapping: AddressSpace, index: number, fgp_fl
  */
 function filemap_get_read_batch(mapping: AddressSpace, index: number, max: number, fbatch: FolioBatch): void {
   while (index <= max) {
-    const folio = xa_load(mapping, index);
+    const folio = xa_load(mapping.i_pages, index);
     if (!folio) break;
     folio_get(folio);
     if (!folio_batch_add(fbatch, folio)) break;

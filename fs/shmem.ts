@@ -217,7 +217,7 @@ function shmem_get_folio_gfp(inode: Inode, index: number, write_end: number, sgp
   if (sgp === SGP_NOALLOC) return -ENOENT;
   let r: Folio | number = -ENOMEM;
   const order = shmem_huge_order(inode, index, write_end);
-  if (order && xa_range_empty(inode.i_mapping, index - (index % (1 << order)), 1 << order))
+  if (order && xa_range_empty(inode.i_mapping.i_pages, index - (index % (1 << order)), 1 << order))
     r = shmem_alloc_and_add_folio(inode, index, order);
   if (typeof r === 'number') r = shmem_alloc_and_add_folio(inode, index, 0);
   // Someone else added it: look again (Linux's goto repeat).

@@ -26,7 +26,7 @@ import { GFP_HIGHUSER_MOVABLE, __GFP_COMP, type gfp_t } from '../../mm/gfp.ts';
 import { page_ref_count, page_ref_inc, set_page_count } from '../../mm/mm_types.ts';
 import { PageUptodate, SetPageUptodate, PageDirty, SetPageDirty, ClearPageDirty, SetPageFlag, PG_referenced, PG_swapbacked } from '../../mm/page_flags.ts';
 import { BUG } from '../../kernel/panic.ts';
-import { XArray, XA_MAX_INDEX, xa_load as xarray_load, xa_store, xa_erase, xa_find, type XaIndex } from '../../lib/xarray.ts';
+import { XArray, XA_MAX_INDEX, xa_load, xa_store, xa_erase, xa_find, type XaIndex } from '../../lib/xarray.ts';
 
 /** MAX_PAGECACHE_ORDER: HPAGE_PMD_ORDER (9) on x86-64 with THP; the ephmap's per-CPU slot is sized by it. */
 export const MAX_PAGECACHE_ORDER = 9;
@@ -180,28 +180,29 @@ export function mapping_writably_mapped(m: AddressSpace): boolean {
   return m.i_mmap_writable > 0;
 }
 
-/* ---- the index (xarray operations on i_pages) ---- */
-
-/** filemap_get_entry() without the reference: the folio caching `index`, or null. */
-export function xa_load(m: AddressSpace, index: number): Folio | null {
-  return xarray_load(m.i_pages, index);
-}
+/*
+ * ---- the index: xarray operations on mapping->i_pages ----
+ *
+ * Callers pass the xarray, as Linux's pass &mapping->i_pages: a lookup is
+ * lib/xarray's xa_load(mapping.i_pages, index). What Linux does with one
+ * multi-index entry is spelled out here over each index a folio covers.
+ */
 
 /** True if no index in [start, start + nr) is occupied (xa_find in the range finds nothing). */
-export function xa_range_empty(m: AddressSpace, start: number, nr: number): boolean {
-  return xa_find(m.i_pages, { index: start }, start + nr - 1) === null;
+export function xa_range_empty(xa: XArray<Folio>, start: number, nr: number): boolean {
+  return xa_find(xa, { index: start }, start + nr - 1) === null;
 }
 
 /** The multi-index xas_store(&xas, folio) of __filemap_add_folio: every index the folio covers. */
-export function xa_store_folio(m: AddressSpace, f: Folio): void {
+export function xa_store_folio(xa: XArray<Folio>, f: Folio): void {
   const nr = 1 << f.order;
-  for (let i = 0; i < nr; i++) xa_store(m.i_pages, f.index + i, f);
+  for (let i = 0; i < nr; i++) xa_store(xa, f.index + i, f);
 }
 
 /** xas_store(&xas, NULL) over the folio's range (page_cache_delete). */
-export function xa_erase_folio(m: AddressSpace, f: Folio): void {
+export function xa_erase_folio(xa: XArray<Folio>, f: Folio): void {
   const nr = 1 << f.order;
-  for (let i = 0; i < nr; i++) if (xarray_load(m.i_pages, f.index + i) === f) xa_erase(m.i_pages, f.index + i);
+  for (let i = 0; i < nr; i++) if (xa_load(xa, f.index + i) === f) xa_erase(xa, f.index + i);
 }
 
 /**

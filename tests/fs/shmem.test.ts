@@ -6,7 +6,7 @@ import { start_kernel, run_one, pattern, free_pages_now, RW, ANON } from './help
 import { O_RDONLY, O_RDWR, O_CREAT } from '../../include/uapi/linux/fcntl.ts';
 import { do_mount } from '../../fs/namespace.ts';
 import { kern_path } from '../../fs/namei.ts';
-import { xa_load } from '../../include/linux/pagemap.ts';
+import { xa_load } from '../../lib/xarray.ts';
 import { page_address } from '../../mm/mm_types.ts';
 import { HW_COPY_BYTES, HW_PAGE_FAULT } from '../../arch/x86/hw/events.ts';
 import { ENOSPC, ENOMEM } from '../../include/uapi/asm-generic/errno.ts';
@@ -44,7 +44,7 @@ describe('fs_shmem', () => {
       d.pgfree = v1.pgfree - v0.pgfree;
       d.same = same(u.peek(dst, 4096), pattern(3 * 4096, 1).subarray(4096, 8192)) ? 1 : 0;
       const p = kern_path('/cached');
-      if (typeof p !== 'number' && p.dentry.d_inode) pfn = xa_load(p.dentry.d_inode.i_mapping, 1)?.page ?? -1;
+      if (typeof p !== 'number' && p.dentry.d_inode) pfn = xa_load(p.dentry.d_inode.i_mapping.i_pages, 1)?.page ?? -1;
       return 0;
     });
     expect(status).toBe(0);
