@@ -313,6 +313,23 @@ export function flush_tlb_func(f: FlushTlbInfo): void {
   const mm_gen = loaded.context.tlb_gen;
   if (mm_gen === local_gen) return;
   const reason = local ? (f.mm ? TLB_LOCAL_MM_SHOOTDOWN : TLB_LOCAL_SHOOTDOWN) : TLB_REMOTE_SHOOTDOWN;
+  /*
+   * This CPU is behind (local_gen < mm_gen): flush now, fully or in part.
+   * The invariant: every flush that generations up to local_gen asked for
+   * has been done here; only then may ctxs[asid].tlb_gen say local_gen.
+   * A partial flush needs two more things:
+   *  - new_tlb_gen == local_gen + 1: the one generation still owed is the
+   *    very range in hand, so flushing it and moving on keeps the
+   *    invariant. Two flushes can arrive out of order: a full one taking
+   *    the mm from gen 1 to 2, then a ranged one from 2 to 3, processed
+   *    here ranged first, sees local_gen 1, mm_gen 3. Flushing only the
+   *    range and recording 3 would skip gen 2's full flush and leave
+   *    stale entries the invariant says are gone; so it flushes fully.
+   *  - new_tlb_gen == mm_gen: an optimisation only. If later generations
+   *    are pending anyway, a full flush (not much dearer than a partial
+   *    one) catches up to mm_gen at once, and their IPIs then return early.
+   * Anything else is a full flush, after which local_gen = mm_gen is true.
+   */
   if (f.end !== TLB_FLUSH_ALL && f.new_tlb_gen === local_gen + 1 && f.new_tlb_gen === mm_gen) {
     const step = 2 ** f.stride_shift;
     for (let addr = f.start; addr < f.end; addr += step) flush_tlb_one_user(addr);
