@@ -13,8 +13,8 @@
  * dentry_hashtable), no negative dentries are cached (always_delete_dentry),
  * no RCU walk, no aliases or hard links, no LRU.
  */
-import type { Inode, SuperBlock } from '../include/linux/fs.ts';
-import { Dentry, DCACHE_MOUNTED, IS_ROOT, d_unhashed, dget } from '../include/linux/dcache.ts';
+import type { Inode } from '../include/linux/fs.ts';
+import { Dentry, IS_ROOT, dget } from '../include/linux/dcache.ts';
 import { iput } from './inode.ts';
 import { BUG } from '../kernel/panic.ts';
 

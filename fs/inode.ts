@@ -73,14 +73,6 @@ export function drop_nlink(inode: Inode): void {
   if (inode.i_nlink > 0) inode.i_nlink--;
 }
 
-export function clear_nlink(inode: Inode): void {
-  inode.i_nlink = 0;
-}
-
-export function set_nlink(inode: Inode, n: number): void {
-  inode.i_nlink = n;
-}
-
 /** evict(): the filesystem frees the inode's data; it leaves the superblock's list. */
 export function evict(inode: Inode): void {
   const sb = inode.i_sb;

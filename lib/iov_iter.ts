@@ -35,7 +35,7 @@ import { EFAULT, EINVAL } from '../include/uapi/asm-generic/errno.ts';
 import type { Folio } from '../include/linux/pagemap.ts';
 import { MAX_RW_COUNT } from '../include/linux/fs.ts';
 import {
-  IovIter, type Iovec, NO_SEGS, ITER_UBUF, ITER_IOVEC, ITER_KVEC, ITER_SOURCE, ITER_DEST, UIO_FASTIOV, UIO_MAXIOV,
+  IovIter, type Iovec, NO_SEGS, ITER_UBUF, ITER_IOVEC, ITER_KVEC, ITER_SOURCE, ITER_DEST, UIO_MAXIOV,
 } from '../include/linux/uio.ts';
 
 export const NR_COPY_TO_ITER = vm_event_item('nr_copy_to_iter');
@@ -83,15 +83,6 @@ export function iov_iter_kvec(i: IovIter, direction: number, kvec: Iovec[], nr_s
 
 export function iov_iter_count(i: IovIter): number {
   return i.count;
-}
-export function iter_is_ubuf(i: IovIter): boolean {
-  return i.iter_type === ITER_UBUF;
-}
-export function iter_is_iovec(i: IovIter): boolean {
-  return i.iter_type === ITER_IOVEC;
-}
-export function iov_iter_is_kvec(i: IovIter): boolean {
-  return i.iter_type === ITER_KVEC;
 }
 /** user_backed_iter(): UBUF or IOVEC. */
 export function user_backed_iter(i: IovIter): boolean {

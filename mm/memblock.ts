@@ -145,10 +145,6 @@ export function memblock_set_bottom_up(enable: boolean): void {
   memblock.bottom_up = enable;
 }
 
-export function memblock_bottom_up(): boolean {
-  return memblock.bottom_up;
-}
-
 export function memblock_set_current_limit(limit: number): void {
   memblock.current_limit = limit;
 }

@@ -77,17 +77,6 @@ function user_pte_alloc(mm: MmStruct, addr: number): number {
   return ptep;
 }
 
-/** The PTE slot for addr if the tables exist, else 0 (no allocation). */
-export function user_pte_lookup(mm: MmStruct, addr: number): number {
-  const pgdp = pgd_offset(mm, addr);
-  if (!pgd_present(pgdp_get(pgdp))) return 0;
-  const pudp = pud_offset(p4d_offset(pgdp, addr), addr);
-  if (!pud_present(pudp_get(pudp))) return 0;
-  const pmdp = pmd_offset(pudp, addr);
-  if (!pmd_present(pmdp_get(pmdp))) return 0;
-  return pte_offset_kernel(pmdp, addr);
-}
-
 /** do_anonymous_page(): a zeroed page mapped at addr. */
 function do_anonymous_page(mm: MmStruct, vma: VmAreaStruct, ptep: number, _addr: number): number {
   const pfn = alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0);

@@ -95,14 +95,6 @@ export function PFN_PHYS(pfn: number): number {
   return pfn * PAGE_SIZE;
 }
 
-export function page_to_phys(page: number): number {
-  return page * PAGE_SIZE;
-}
-
-export function phys_to_page(pa: number): number {
-  return Math.floor(pa / PAGE_SIZE);
-}
-
 /** page_address (lowmem_page_address): the page's direct-map address. */
 export function page_address(page: number): number {
   return PAGE_OFFSET + page * PAGE_SIZE;

@@ -212,10 +212,6 @@ export function __get_free_pages(gfp: gfp_t, order: number): number {
   return page === -1 ? 0 : page_address(page);
 }
 
-export function __get_free_page(gfp: gfp_t): number {
-  return __get_free_pages(gfp, 0);
-}
-
 /** get_zeroed_page: one cleared page's direct-map address, or 0. Needs the direct map. */
 export function get_zeroed_page(gfp: gfp_t): number {
   return __get_free_pages(gfp | __GFP_ZERO, 0);

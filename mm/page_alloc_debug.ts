@@ -291,12 +291,6 @@ export function meminfo(): { MemTotal: number; MemFree: number } {
   return { MemTotal: K(i.totalram), MemFree: K(i.freeram) };
 }
 
-/** /proc/meminfo text: "MemTotal:       65536 kB" (show_val_kb's widths). */
-export function meminfo_text(): string {
-  const m = meminfo();
-  return `MemTotal:       ${String(m.MemTotal).padStart(8)} kB\nMemFree:        ${String(m.MemFree).padStart(8)} kB\n`;
-}
-
 /* ---- teardown ---- */
 
 export interface PageAllocTeardownReport {

@@ -131,9 +131,6 @@ export function PageHead(page: number): boolean {
 export function __SetPageHead(page: number): void {
   mem_map.flags[page] |= 1 << PG_head;
 }
-export function __ClearPageHead(page: number): void {
-  mem_map.flags[page] &= ~(1 << PG_head);
-}
 
 /** PageReserved: never given to the buddy allocator (firmware, kernel image, memmap, holes). */
 export function PageReserved(page: number): boolean {
@@ -192,12 +189,6 @@ export function __ClearPageBuddy(page: number): void {
 /** PageTable: a page-table page (pagetable_alloc sets it). */
 export function PageTable(page: number): boolean {
   return mem_map._mapcount[page] >>> 24 === PGTY_table;
-}
-export function __SetPageTable(page: number): void {
-  set_page_type(page, PGTY_table, 'Table');
-}
-export function __ClearPageTable(page: number): void {
-  clear_page_type(page, PGTY_table, 'Table');
 }
 
 /** PageGuard: a debug_pagealloc guard page (never set here; page_is_buddy accepts it as Linux does). */

@@ -172,10 +172,6 @@ export function __get_vm_area_node(
   return area;
 }
 
-export function __get_vm_area_caller(size: number, flags: number, start: number, end: number, caller: string): VmStruct | null {
-  return __get_vm_area_node(size, 1, PAGE_SHIFT, flags, start, end, NUMA_NO_NODE, GFP_KERNEL, caller);
-}
-
 /** get_vm_area(): reserve a KVA range in VMALLOC, mapping nothing. */
 export function get_vm_area(size: number, flags: number): VmStruct | null {
   return __get_vm_area_node(size, 1, PAGE_SHIFT, flags, VMALLOC_START, VMALLOC_END, NUMA_NO_NODE, GFP_KERNEL, 'get_vm_area');

@@ -79,11 +79,6 @@ export function all_vmstat(): Record<string, number> {
   return out;
 }
 
-/** /proc/vmstat text. */
-export function vmstat_text(): string {
-  return Object.entries(all_vmstat()).map(([k, v]) => `${k} ${v}`).join('\n') + '\n';
-}
-
 /** Per-CPU values of one event, for perf-stat style tables. */
 export function vm_event_per_cpu(name: string): number[] {
   const i = event_names.indexOf(name);

@@ -24,7 +24,7 @@ import type { Inode, AddressSpaceOperations } from './fs.ts';
 import { alloc_pages, put_page } from '../../mm/page_alloc.ts';
 import { GFP_HIGHUSER_MOVABLE, __GFP_COMP, type gfp_t } from '../../mm/gfp.ts';
 import { page_ref_count, page_ref_inc, set_page_count } from '../../mm/mm_types.ts';
-import { PageUptodate, SetPageUptodate, PageDirty, SetPageDirty, ClearPageDirty, SetPageFlag, PG_referenced, PG_swapbacked } from '../../mm/page_flags.ts';
+import { PageUptodate, SetPageUptodate, SetPageDirty, SetPageFlag, PG_referenced, PG_swapbacked } from '../../mm/page_flags.ts';
 import { BUG } from '../../kernel/panic.ts';
 import { XArray, XA_MAX_INDEX, xa_load, xa_store, xa_erase, xa_find, type XaIndex } from '../../lib/xarray.ts';
 
@@ -79,15 +79,9 @@ export function folio_test_uptodate(f: Folio): boolean {
 export function folio_mark_uptodate(f: Folio): void {
   SetPageUptodate(f.page);
 }
-export function folio_test_dirty(f: Folio): boolean {
-  return PageDirty(f.page);
-}
 /** folio_mark_dirty() via ->dirty_folio; shmem and ramfs just set the flag (noop_dirty_folio / filemap_dirty_folio). */
 export function folio_mark_dirty(f: Folio): void {
   SetPageDirty(f.page);
-}
-export function folio_clear_dirty(f: Folio): void {
-  ClearPageDirty(f.page);
 }
 /** folio_mark_accessed(): only PG_referenced here (no LRU to activate on). */
 export function folio_mark_accessed(f: Folio): void {
@@ -99,9 +93,6 @@ export function __folio_set_swapbacked(f: Folio): void {
 
 /* ---- references ---- */
 
-export function folio_ref_count(f: Folio): number {
-  return page_ref_count(f.page);
-}
 export function folio_get(f: Folio): void {
   page_ref_inc(f.page);
 }
@@ -164,9 +155,6 @@ export function mapping_set_gfp_mask(m: AddressSpace, gfp: gfp_t): void {
 }
 export function mapping_set_large_folios(m: AddressSpace): void {
   m.max_folio_order = MAX_PAGECACHE_ORDER;
-}
-export function mapping_large_folio_support(m: AddressSpace): boolean {
-  return m.max_folio_order > 0;
 }
 /** mapping_max_folio_size(): the chunk generic_perform_write copies at once. */
 export function mapping_max_folio_size(m: AddressSpace): number {

@@ -78,10 +78,6 @@ export function register_sched_hooks(h: SchedHooks): void {
   sched_state.hooks.push(h);
 }
 
-export function cpu_rq(cpu: number): Rq {
-  return sched_state.rqs[cpu];
-}
-
 export function this_rq(): Rq {
   return sched_state.rqs[smp_processor_id()];
 }

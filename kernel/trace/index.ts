@@ -5,7 +5,7 @@
  * per-system headers under include/trace/events/). Re-exports only.
  */
 export {
-  TraceEventCall, trace_set_context, tracing_on, tracing_off, tracing_is_on,
+  TraceEventCall, trace_set_context, tracing_on, tracing_off,
   tracing_reset_online_cpus, trace_lat_flags, trace_buffer, TRACE_BUF_SIZE_DEFAULT,
   type TraceContext, type TraceLatState,
 } from './trace.ts';

@@ -113,10 +113,6 @@ export function tracing_off(): void {
   trace_state.buffer.record_disabled = true;
 }
 
-export function tracing_is_on(): boolean {
-  return !trace_state.buffer.record_disabled;
-}
-
 /** tracing_reset_online_cpus(): empty the buffer (echo > trace). */
 export function tracing_reset_online_cpus(): void {
   ring_buffer_reset(trace_state.buffer);

@@ -146,21 +146,6 @@ export function pud_pfn(v: Pteval): number {
 }
 export const pgd_pfn = pte_pfn;
 
-export function pte_write(v: Pteval): boolean {
-  return (v.lo & _PAGE_RW) !== 0;
-}
-export function pte_dirty(v: Pteval): boolean {
-  return (v.lo & _PAGE_DIRTY) !== 0;
-}
-export function pte_young(v: Pteval): boolean {
-  return (v.lo & _PAGE_ACCESSED) !== 0;
-}
-export function pte_global(v: Pteval): boolean {
-  return (v.lo & _PAGE_GLOBAL) !== 0;
-}
-export function pte_exec(v: Pteval): boolean {
-  return (v.hi & _PAGE_NX_HI) === 0;
-}
 /** The flag bits of an entry as a pgprot (pte_pgprot). */
 export function pte_pgprot(v: Pteval): Pgprot {
   return new Pgprot((v.lo & 0xfff) >>> 0, (v.hi & _PAGE_NX_HI) >>> 0);

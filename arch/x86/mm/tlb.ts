@@ -382,14 +382,6 @@ export function flush_tlb_mm_range(mm: MmStruct, start: number, end: number, str
   if (this_tlbstate().loaded_mm === mm) flush_tlb_func(f);
 }
 
-export function flush_tlb_mm(mm: MmStruct): void {
-  flush_tlb_mm_range(mm, 0, TLB_FLUSH_ALL, PAGE_SHIFT, true);
-}
-
-export function flush_tlb_page(mm: MmStruct, addr: number): void {
-  flush_tlb_mm_range(mm, addr, addr + PAGE_SIZE, PAGE_SHIFT, false);
-}
-
 /* ---- kernel flushes ---- */
 
 /**

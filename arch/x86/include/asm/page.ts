@@ -13,11 +13,6 @@ export const VA_BITS = 48;
 export const VA_SPACE = 2 ** VA_BITS;
 const KERNEL_HALF = 2 ** __VIRTUAL_MASK_SHIFT;
 
-/** True for a stored kernel-half address (bit 47 set, so it prints as ffff...). */
-export function va_is_kernel(va: number): boolean {
-  return va >= KERNEL_HALF;
-}
-
 /** %px: 16 hex digits, sign-extended from bit 47 as the CPU sees it. */
 export function format_va(va: number): string {
   if (!Number.isInteger(va) || va < 0 || va >= VA_SPACE) return `<bad va ${va}>`;

@@ -22,10 +22,6 @@ export function PAGE_ALIGN(addr: number): number {
   return r === 0 ? addr : addr + (PAGE_SIZE - r);
 }
 
-export function PAGE_ALIGNED(addr: number): boolean {
-  return addr % PAGE_SIZE === 0;
-}
-
 /*
  * IS_ALIGNED / ALIGN for a power-of-two `a` up to 2^63, on numbers that
  * exceed 32 bits: dividing and multiplying by a power of two is exact, and
@@ -39,6 +35,3 @@ export function ALIGN(x: number, a: number): number {
   return a <= 1 ? x : Math.ceil(x / a) * a;
 }
 
-export function ALIGN_DOWN(x: number, a: number): number {
-  return x - (x % a);
-}

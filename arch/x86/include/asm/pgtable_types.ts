@@ -86,11 +86,6 @@ export function __pgprot(lo: number, nx = false): Pgprot {
   return new Pgprot(lo >>> 0, nx ? _PAGE_NX_HI : 0);
 }
 
-/** pgprot_val for the low half: the flag bits 0..12. */
-export function pgprot_lo(p: Pgprot): number {
-  return p.lo;
-}
-
 const P = _PAGE_PRESENT;
 const RW = _PAGE_RW;
 const US = _PAGE_USER;
@@ -141,14 +136,3 @@ export function pgprot_4k_2_large(p: Pgprot): Pgprot {
   return new Pgprot((lo | _PAGE_PSE) >>> 0, p.hi);
 }
 
-/** Names of the low flag bits, for dumps: "P RW US A D G NX". */
-export function pte_flags_string(lo: number, hi: number): string {
-  const names: string[] = [];
-  const tab: [number, string][] = [
-    [P, 'P'], [RW, 'RW'], [US, 'USR'], [_PAGE_PWT, 'PWT'], [_PAGE_PCD, 'PCD'], [A, 'A'], [D, 'D'],
-    [_PAGE_PSE, 'PSE'], [G, 'GLB'],
-  ];
-  for (const [bit, name] of tab) if (lo & bit) names.push(name);
-  if (hi & _PAGE_NX_HI) names.push('NX');
-  return names.join(' ');
-}
