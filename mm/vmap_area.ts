@@ -193,7 +193,7 @@ export function get_subtree_max_size(node: VmapArea | null): number {
  * double, which it must box in a fresh heap number; on the free tree's
  * rotations that was most of the allocation per alloc+free pair.
  * Behaviour is the generic one's (lib/rbtree_augmented.ts), which
- * tests/mm/vmalloc_kva.test.ts checks against.
+ * tests/mm/vmap_alloc.test.ts checks against.
  */
 class FreeVmapAreaRbAugmentCb implements RbAugmentCallbacksMax<VmapArea> {
   /** free_vmap_area_rb_augment_cb_compute_max(). */

@@ -58,7 +58,7 @@ const cmd: fc.Arbitrary<Cmd> = fc.oneof(
   }) },
 );
 
-describe('mm_page_alloc', () => {
+describe('mm_page_alloc_property', () => {
   it('random alloc/free sequences: no page twice, nothing lost, full merging at the end', () => {
     fc.assert(fc.property(fc.array(cmd, { minLength: 1, maxLength: 80 }), fc.boolean(), fc.constantFrom(16, 32),
       (cmds, small_pcp, mib) => {

@@ -8,7 +8,7 @@ import { X86_CR4_PAE, X86_CR4_PCIDE } from '../../../../arch/x86/include/asm/pro
 import { X86_TRAP_GP } from '../../../../arch/x86/include/asm/trap_pf.ts';
 import { MachineCheck } from '../../../../arch/x86/hw/physmem.ts';
 
-describe('x86_cpu', () => {
+describe('x86_hw_cpu', () => {
   it('rejects bad CR3 values with a #GP naming the reason', () => {
     const m = new Machine({ mem_bytes: 1 << 24, nr_cpus: 1 });
     const cpu = m.cpus[0];

@@ -30,7 +30,7 @@ function record_faults(m: Machine): Fault[] {
   return faults;
 }
 
-describe('x86_mmu_fault', () => {
+describe('x86_hw_mmu_fault', () => {
   it('not present: error code 0 (kernel read), CR2 = address', () => {
     const { m } = test_machine();
     const faults = record_faults(m);
@@ -311,7 +311,7 @@ function ref_walk(m: Machine, pgd: number, va: number): { ok: boolean; rsvd: boo
   throw new Error('unreachable');
 }
 
-describe('x86_mmu_walk_property', () => {
+describe('x86_hw_mmu_walk_property', () => {
   it('agrees with a reference walk on random tables', () => {
     let walks_ok = 0;
     const idx = fc.integer({ min: 0, max: 3 }).map((k) => [0, 1, 273, 511][k]);

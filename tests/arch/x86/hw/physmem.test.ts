@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { PhysMem, MachineCheck, CHUNK_SIZE } from '../../../../arch/x86/hw/physmem.ts';
 
-describe('x86_physmem', () => {
+describe('x86_hw_physmem', () => {
   it('a 64 GiB RAM constructs without backing it, and grows only with touched chunks', () => {
     const before = process.memoryUsage().arrayBuffers;
     const mem = new PhysMem(64 * 2 ** 30);

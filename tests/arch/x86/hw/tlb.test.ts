@@ -11,7 +11,7 @@ import { HW_TLB_HIT, HW_TLB_MISS } from '../../../../arch/x86/hw/events.ts';
 const KVA = 0x888000200000; // a kernel-half address
 const KRW = _PAGE_PRESENT | _PAGE_RW;
 
-describe('x86_tlb', () => {
+describe('x86_hw_tlb', () => {
   it('caches a translation: second access hits, no walk', () => {
     const { m, pt, pgd } = test_machine();
     const cpu = m.cpus[0];

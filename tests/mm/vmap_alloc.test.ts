@@ -1,5 +1,5 @@
 /*
- * tests/mm/vmalloc_kva.test.ts - the KVA allocator on its own (no boot).
+ * tests/mm/vmap_alloc.test.ts - the KVA allocator (mm/vmap_alloc.ts) on its own (no boot).
  *
  * Mirrors what mm/vmalloc.c's DEBUG_AUGMENT_* checks and lib/test_vmalloc.c
  * exercise, as KUnit-style cases: fit types and merges drawn as ASCII page
@@ -61,7 +61,7 @@ function free_blocks(pages = 16): string {
   return out.join(' ');
 }
 
-describe('mm_vmalloc', () => {
+describe('mm_vmap_alloc', () => {
   describe('kva_fit_types', () => {
     /*
      * Set up:

@@ -1,11 +1,11 @@
 import { describe, it, expect } from 'vitest';
-import { start_kernel } from '../../init/main.ts';
-import type { Nolibc } from '../../tools/include/nolibc.ts';
-import { WEXITSTATUS } from '../../tools/include/nolibc.ts';
-import { CLONE_VM, CLONE_FILES } from '../../include/uapi/linux/sched.ts';
-import { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../../include/uapi/linux/mman.ts';
-import { console_state } from '../../fs/file.ts';
-import { drain_all_pages } from '../../mm/page_alloc.ts';
+import { start_kernel } from '../../../init/main.ts';
+import type { Nolibc } from '../../../tools/include/nolibc.ts';
+import { WEXITSTATUS } from '../../../tools/include/nolibc.ts';
+import { CLONE_VM, CLONE_FILES } from '../../../include/uapi/linux/sched.ts';
+import { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../../../include/uapi/linux/mman.ts';
+import { console_state } from '../../../fs/file.ts';
+import { drain_all_pages } from '../../../mm/page_alloc.ts';
 
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
 const RW = PROT_READ | PROT_WRITE;

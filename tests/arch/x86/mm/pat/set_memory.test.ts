@@ -1,14 +1,14 @@
 import { describe, it, expect, afterEach } from 'vitest';
-import { start_kernel, type Kernel } from '../../../../init/main.ts';
-import { this_cpu } from '../../../../kernel/smp.ts';
-import { page_address } from '../../../../mm/mm_types.ts';
-import { init_mm } from '../../../../mm/mm_struct.ts';
-import { lookup_address_in_pgd, PG_LEVEL_2M, PG_LEVEL_4K } from '../../../../arch/x86/mm/pgtable.ts';
-import { set_direct_map_invalid_noflush, set_direct_map_default_noflush, set_memory_np, set_memory_p, cpa_state } from '../../../../arch/x86/mm/pat/set_memory.ts';
-import { flush_tlb_kernel_range } from '../../../../arch/x86/mm/tlb.ts';
-import { get_kernel_nofault, EFAULT } from '../../../../mm/maccess.ts';
-import { alloc_pages, __free_pages } from '../../../../mm/page_alloc.ts';
-import { GFP_KERNEL } from '../../../../mm/gfp.ts';
+import { start_kernel, type Kernel } from '../../../../../init/main.ts';
+import { this_cpu } from '../../../../../kernel/smp.ts';
+import { page_address } from '../../../../../mm/mm_types.ts';
+import { init_mm } from '../../../../../mm/mm_struct.ts';
+import { lookup_address_in_pgd, PG_LEVEL_2M, PG_LEVEL_4K } from '../../../../../arch/x86/mm/pgtable.ts';
+import { set_direct_map_invalid_noflush, set_direct_map_default_noflush, set_memory_np, set_memory_p, cpa_state } from '../../../../../arch/x86/mm/pat/set_memory.ts';
+import { flush_tlb_kernel_range } from '../../../../../arch/x86/mm/tlb.ts';
+import { get_kernel_nofault, EFAULT } from '../../../../../mm/maccess.ts';
+import { alloc_pages, __free_pages } from '../../../../../mm/page_alloc.ts';
+import { GFP_KERNEL } from '../../../../../mm/gfp.ts';
 
 let k: Kernel | null = null;
 afterEach(() => {

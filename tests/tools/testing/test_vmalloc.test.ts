@@ -1,5 +1,5 @@
 /*
- * tests/mm/vmalloc_test_vmalloc.test.ts - tools/testing/test_vmalloc.ts runs.
+ * tests/tools/testing/test_vmalloc.test.ts - tools/testing/test_vmalloc.ts runs.
  *
  * Mirrors a `modprobe test_vmalloc run_test_mask=... nr_threads=...` run:
  * every case runs, align_shift_alloc_test is counted as xfailed, the
@@ -8,16 +8,17 @@
  * Loop counts are small: this checks behaviour, not speed. No debug_vm here:
  * full_fit_alloc_test builds 32768 areas and the debug checks are O(n) per
  * step, as Linux's DEBUG_AUGMENT_* are (test_vmalloc runs without them);
- * tests/mm/vmalloc*.test.ts run everything else with them on.
+ * tests/mm/vmalloc.test.ts and vmap_alloc.test.ts run everything else
+ * with them on.
  */
 import { describe, expect, it } from 'vitest';
-import { main, test_case_array, RUN_ALL_TESTS_MASK } from '../../tools/testing/test_vmalloc.ts';
-import { vmap_state } from '../../mm/vmap_area.ts';
-import { printk_state } from '../../kernel/printk.ts';
+import { main, test_case_array, RUN_ALL_TESTS_MASK } from '../../../tools/testing/test_vmalloc.ts';
+import { vmap_state } from '../../../mm/vmap_area.ts';
+import { printk_state } from '../../../kernel/printk.ts';
 
 const SUMMARY = /^Summary: (\w+) passed: (\d+) failed: (\d+) xfailed: (\d+) repeat: (\d+) loops: (\d+) avg: (\d+) usec$/;
 
-describe('mm_vmalloc', () => {
+describe('tools_testing_test_vmalloc', () => {
   describe('test_vmalloc', () => {
     it('runs every case on two workers and prints Linux\'s Summary lines; align_shift_alloc_test xfails', () => {
       const log = console.log;
