@@ -17,6 +17,7 @@ import { do_syscall_64 } from '../../../../arch/x86/entry/common.ts';
 import { sys_ni_syscall } from '../../../../kernel/sys_ni.ts';
 import { sys_pread64 } from '../../../../fs/read_write.ts';
 import { ENOSYS } from '../../../../include/uapi/asm-generic/errno.ts';
+import { kunit_activate_syscall_stub } from '../../../fs/helpers.ts';
 
 describe('x86_entry_syscall_64', () => {
   it('the uapi header holds exactly the table rows: __NR_<name> = nr', () => {
@@ -56,7 +57,8 @@ describe('x86_entry_syscall_64', () => {
 
   it('syscall_table_init() puts back a slot changed since the last boot', () => {
     const stub = (): number => 42;
-    syscall_64_state.sys_call_table[unistd_64.__NR_pread64] = stub;
+    kunit_activate_syscall_stub(unistd_64.__NR_pread64, stub);
+    expect(syscall_64_state.sys_call_table[unistd_64.__NR_pread64]).toBe(stub);
     syscall_table_init();
     expect(syscall_64_state.sys_call_table[unistd_64.__NR_pread64]).toBe(sys_pread64);
   });
