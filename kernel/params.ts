@@ -55,14 +55,13 @@ import { totalmem } from 'node:os';
 import { pr_notice, pr_debug_ns } from './printk.ts';
 import { next_arg, skip_spaces, memparse, kstrtoull } from '../lib/cmdline.ts';
 import { PAGE_SIZE, PAGE_ALIGN_DOWN } from '../arch/x86/include/asm/page_types.ts';
+import { NR_CPUS } from '../include/linux/threads.ts';
 
 /** COMMAND_LINE_SIZE (arch/x86/include/asm/setup.h): with the NUL, 2048 bytes. */
 export const COMMAND_LINE_SIZE = 2048;
 /** MAX_INIT_ARGS / MAX_INIT_ENVS (init/main.c): CONFIG_INIT_ENV_ARG_LIMIT, 32. */
 export const MAX_INIT_ARGS = 32;
 export const MAX_INIT_ENVS = 32;
-/** CONFIG_NR_CPUS for this machine: cpus= takes 1..NR_CPUS. */
-export const NR_CPUS = 64;
 
 /**
  * MAX_PHYSMEM: the most RAM the emulated machine supports, 64 GiB; equal to

@@ -12,8 +12,9 @@ import {
   parse_kernel_params, default_kernel_params, format_cmdline, register_param, unregister_param,
   registered_params, host_mem_map_limit, format_size, ParamError,
   type KernelParams, type ParseOptions,
-  MAX_PHYSMEM, MIN_PHYSMEM, NR_CPUS, COMMAND_LINE_SIZE, DEFAULT_COSTS_PROFILE,
+  MAX_PHYSMEM, MIN_PHYSMEM, COMMAND_LINE_SIZE, DEFAULT_COSTS_PROFILE,
 } from '../../kernel/params.ts';
+import { NR_CPUS } from '../../include/linux/threads.ts';
 import { memparse } from '../../lib/cmdline.ts';
 import { printk_init, printk_state, KERN_NOTICE } from '../../kernel/printk.ts';
 import { MAX_RAM_BYTES } from '../../arch/x86/hw/physmem.ts';
