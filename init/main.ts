@@ -10,6 +10,7 @@
  * One kernel runs at a time per host thread: every boot rebuilds each
  * subsystem's globals from nothing.
  */
+import './params_owners.ts'; // first: every boot parameter registered, in link order
 import { Machine } from '../arch/x86/hw/smp.ts';
 import { cost_profile, cycles_to_ns, type CostProfile } from '../arch/x86/hw/costs.ts';
 import { X86_TRAP_GP, X86_TRAP_PF, X86_TRAP_UD } from '../arch/x86/include/asm/trap_pf.ts';
@@ -25,8 +26,8 @@ import { pgtable_state } from '../arch/x86/mm/pgtable.ts';
 import { init_mem_mapping, direct_map_meminfo, free_kernel_pgtables } from '../arch/x86/mm/init_64.ts';
 import { extable_init } from '../arch/x86/mm/extable.ts';
 import { exc_page_fault, fault_state } from '../arch/x86/mm/fault.ts';
-import { tlb_state, tlb_init } from '../arch/x86/mm/tlb.ts';
-import { pti_init } from '../arch/x86/mm/pti.ts';
+import { tlb_init, tlb_single_page_flush_ceiling_init } from '../arch/x86/mm/tlb.ts';
+import { pti_check_boottime_disable, pti_state } from '../arch/x86/mm/pti.ts';
 import { sched_init, nr_context_switches, current } from '../kernel/sched/core.ts';
 import { sched_run, type RunOptions, type RunResult } from '../kernel/sched/run.ts';
 import { fork_init, kernel_clone } from '../kernel/fork.ts';
@@ -40,7 +41,7 @@ import { vfs_caches_init, vfs_caches_exit } from '../fs/namespace.ts';
 import { kmap_local_init, kmap_local_exit } from '../mm/highmem.ts';
 import { vmalloc_init, vmalloc_shutdown, vmalloc_meminfo } from '../mm/vmalloc.ts';
 import { console_init, console_state } from '../fs/file.ts';
-import { cpu_init_paging, cpu_setup_from } from '../arch/x86/kernel/cpu/common.ts';
+import { cpu_init_paging, cpu_setup_from, cpu_caps_cleared } from '../arch/x86/kernel/cpu/common.ts';
 import { cpa_state } from '../arch/x86/mm/pat/set_memory.ts';
 import { memblock_init, memblock_add, memblock_reserve } from '../mm/memblock.ts';
 import { mm_core_init, page_alloc_shutdown, meminfo, __get_free_pages, free_pages, type ShutdownReport } from '../mm/page_alloc.ts';
@@ -142,7 +143,7 @@ export function start_kernel(cmdline = ''): Kernel {
     mem_bytes: params.mem,
     nr_cpus: params.cpus,
     costs,
-    features: { invpcid: !params.noinvpcid },
+    features: cpu_caps_cleared(params),
   });
 
   smp_init_machine(m);
@@ -156,8 +157,7 @@ export function start_kernel(cmdline = ''): Kernel {
   extable_init();
   init_mm_init();
   fault_state.kernel_fault_hooks = [];
-  tlb_state.tlb_single_page_flush_ceiling = params.tlb_single_page_flush_ceiling;
-  pti_init(params.pti === 'on');
+  tlb_single_page_flush_ceiling_init(params);
   cpa_state.nr_split_1g = 0;
   cpa_state.nr_split_2m = 0;
   entry_init();
@@ -174,12 +174,14 @@ export function start_kernel(cmdline = ''): Kernel {
   memblock_add(0, params.mem);
   memblock_reserve(0, 0x100000); // the first 1 MiB: BIOS, real-mode trampoline
   memblock_reserve(__PHYSICAL_START, KERNEL_IMAGE_BYTES);
+  // init_mem_mapping(): PTI is decided first, then the direct map.
+  pti_check_boottime_disable(params);
   pgtable_state.early = true;
-  init_mem_mapping(params.mem, !params.nogbpages, params.pti !== 'on');
+  init_mem_mapping(params.mem, !params.nogbpages, !pti_state.enabled);
 
   // The BSP switches to init_mm: from here page tables are reached through the direct map.
-  const setup = cpu_setup_from(m.cpus[0], params.nopcid, params.nosmep, params.nosmap);
-  tlb_init(m.nr_cpus, setup.pcid, params.pti === 'on');
+  const setup = cpu_setup_from(m.cpus[0], params);
+  tlb_init(m.nr_cpus, setup.pcid, pti_state.enabled);
   m.current = 0;
   cpu_init_paging(m.cpus[0], setup, init_mm().pgd);
   pgtable_state.early = false;
