@@ -5,7 +5,7 @@
  * CONSOLE_LOGLEVEL_DEBUG), quiet_kernel ("quiet", CONSOLE_LOGLEVEL_QUIET)
  * and loglevel ("loglevel=", any level), which write console_loglevel; the
  * last one given wins. Here they fill KernelParams.loglevel and
- * start_kernel sets console_loglevel from it.
+ * start_kernel hands it to console_loglevel_init() (kernel/printk.ts).
  * A file of its own rather than init/main.ts, so that parsing a command
  * line sees them without booting, and not in kernel/printk.ts, which
  * kernel/params.ts itself prints through.

@@ -69,6 +69,15 @@ export function printk_init(): void {
   printk_state.log = [];
 }
 
+/**
+ * At boot, once the command line is read: console_loglevel as loglevel=,
+ * quiet or debug left it (init/main.c's early params write it directly),
+ * never above console_loglevel_cap.
+ */
+export function console_loglevel_init(level: number): void {
+  printk_state.console_loglevel = Math.min(level, printk_state.console_loglevel_cap);
+}
+
 const debuggers = new Map<string, createDebug.Debugger>();
 
 /**

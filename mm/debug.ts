@@ -21,7 +21,7 @@ import { printk, KERN_ALERT, KERN_WARNING } from '../kernel/printk.ts';
 import { BUG } from '../kernel/panic.ts';
 import { vsprintf } from '../lib/vsprintf.ts';
 import { machine, smp_processor_id } from '../kernel/smp.ts';
-import { register_param, flag_param } from '../kernel/params.ts';
+import { register_param, flag_param, type KernelParams } from '../kernel/params.ts';
 
 declare module '../kernel/params.ts' {
   interface KernelParams {
@@ -45,6 +45,12 @@ export const vm_debug = {
   /** Bad page reports since boot (Linux taints the kernel with TAINT_BAD_PAGE). */
   nr_bad_pages: 0,
 };
+
+/** At every boot (mm_core_init): debug_vm from the command line, no bad pages yet. */
+export function vm_debug_init(p: KernelParams): void {
+  vm_debug.debug_vm = p.debug_vm;
+  vm_debug.nr_bad_pages = 0;
+}
 
 /**
  * current->comm for reports. kernel/panic.ts keeps the scheduler's context
