@@ -12,7 +12,7 @@
  */
 import './params_owners.ts'; // first: every boot parameter registered, in link order
 import { Machine } from '../arch/x86/hw/smp.ts';
-import { cost_profile, cycles_to_ns, type CostProfile } from '../arch/x86/hw/costs.ts';
+import { cycles_to_ns, type CostProfile } from '../arch/x86/hw/costs.ts';
 import { X86_TRAP_GP, X86_TRAP_PF, X86_TRAP_UD } from '../arch/x86/include/asm/trap_pf.ts';
 import { __PHYSICAL_START, KERNEL_IMAGE_BYTES } from '../arch/x86/include/asm/page_64_types.ts';
 import { parse_kernel_params, type KernelParams } from '../kernel/params.ts';
@@ -43,6 +43,7 @@ import { kmap_local_init, kmap_local_exit } from '../mm/highmem.ts';
 import { vmalloc_init, vmalloc_shutdown, vmalloc_meminfo } from '../mm/vmalloc.ts';
 import { console_init, console_state } from '../fs/file.ts';
 import { cpu_init_paging, cpu_setup_from, cpu_caps_cleared } from '../arch/x86/kernel/cpu/common.ts';
+import { boot_cost_profile } from '../arch/x86/kernel/cpu/costs.ts';
 import { cpa_stats_init } from '../arch/x86/mm/pat/set_memory.ts';
 import { memblock_init, memblock_add, memblock_reserve } from '../mm/memblock.ts';
 import { mm_core_init, page_alloc_shutdown, meminfo, __get_free_pages, free_pages, type ShutdownReport } from '../mm/page_alloc.ts';
@@ -139,7 +140,7 @@ export function start_kernel(cmdline = ''): Kernel {
   panic_init();
   const params = parse_kernel_params(cmdline);
   console_loglevel_init(params.loglevel);
-  const costs = cost_profile(params.costs.profile, params.costs.overrides);
+  const costs = boot_cost_profile(params);
   const m = new Machine({
     mem_bytes: params.mem,
     nr_cpus: params.cpus,

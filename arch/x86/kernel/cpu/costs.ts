@@ -8,11 +8,13 @@
  * the command line picks it, so it sits beside the CPU bring-up code.
  *
  * costs=<profile>[,<key>=<cycles>...] names a profile and overrides single
- * keys of it. The parser checks the syntax; start_kernel resolves the
- * names with cost_profile().
+ * keys of it. The parser checks the syntax; boot_cost_profile() checks the
+ * names against the profiles (cost_profile()) before the machine is built,
+ * and an unknown profile or key is the command line's ParamError, not a
+ * host exception.
  */
-import { DEFAULT_COST_PROFILE } from '../../hw/costs.ts';
-import { register_param, param_error } from '../../../../kernel/params.ts';
+import { cost_profile, DEFAULT_COST_PROFILE, type CostProfile } from '../../hw/costs.ts';
+import { register_param, param_error, ParamError, type KernelParams } from '../../../../kernel/params.ts';
 
 /** costs=<profile>[,<key>=<cycles>...]. */
 export interface CostsParam {
@@ -63,3 +65,17 @@ register_param({
     return p.costs.profile !== DEFAULT_COSTS_PROFILE || o !== '' ? `costs=${p.costs.profile}${o}` : null;
   },
 });
+
+/**
+ * The profile the machine is built with: costs= resolved by cost_profile().
+ * An unknown profile or key (its RangeError) is a ParamError naming costs=,
+ * thrown before anything is allocated.
+ */
+export function boot_cost_profile(p: KernelParams): CostProfile {
+  try {
+    return cost_profile(p.costs.profile, p.costs.overrides);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new ParamError('costs', e.message.startsWith('costs=') ? e.message : `costs=: ${e.message}`);
+  }
+}
