@@ -29,6 +29,7 @@ import { extable_init } from '../arch/x86/mm/extable.ts';
 import { exc_page_fault, fault_init } from '../arch/x86/mm/fault.ts';
 import { tlb_init, tlb_single_page_flush_ceiling_init } from '../arch/x86/mm/tlb.ts';
 import { pti_check_boottime_disable, pti_state } from '../arch/x86/mm/pti.ts';
+import { asi_check_boottime_disable } from '../arch/x86/mm/asi.ts';
 import { sched_init, nr_context_switches, current } from '../kernel/sched/core.ts';
 import { sched_run, type RunOptions, type RunResult } from '../kernel/sched/run.ts';
 import { fork_init, kernel_clone } from '../kernel/fork.ts';
@@ -175,8 +176,9 @@ export function start_kernel(cmdline = ''): Kernel {
   memblock_add(0, params.mem);
   memblock_reserve(0, 0x100000); // the first 1 MiB: BIOS, real-mode trampoline
   memblock_reserve(__PHYSICAL_START, KERNEL_IMAGE_BYTES);
-  // init_mem_mapping(): PTI is decided first, then the direct map.
+  // init_mem_mapping(): PTI and ASI are decided first (asi=on is refused here), then the direct map.
   pti_check_boottime_disable(params);
+  asi_check_boottime_disable(params);
   pgalloc_init();
   pgtable_early_init();
   init_mem_mapping(params.mem, !params.nogbpages, !pti_state.enabled);

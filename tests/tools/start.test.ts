@@ -25,6 +25,7 @@ describe('tools_start', () => {
     ['costs=nosuch', /^tskernel: bad command line: costs=: unknown profile 'nosuch'/],
     ['costs=sapphire_rapids,nokey=1', /^tskernel: bad command line: costs=: unknown cost key 'nokey'/],
     ['mem=12Q', /^tskernel: bad command line: mem=: invalid size '12Q'/],
+    ['asi=on', /^tskernel: bad command line: asi=on: .*not implemented in this build yet/],
   ])('%s: one line on stderr and exit status 2', (arg, line) => {
     const r = npm_start(arg);
     expect(r.status).toBe(2);
