@@ -24,6 +24,7 @@ declare module '../kernel/params.ts' {
   }
 }
 
+/* loglevel=<0..15>: init/main.c's early_param("loglevel", loglevel). */
 register_param({
   name: 'loglevel', value: 'required', early: true,
   help: `loglevel=<0..15> console log level: messages below it reach the console. [${DEFAULT_LOGLEVEL}]`,
@@ -32,12 +33,14 @@ register_param({
   format: (p) => (p.loglevel !== DEFAULT_LOGLEVEL ? `loglevel=${p.loglevel}` : null),
 });
 
+/* quiet: init/main.c's early_param("quiet", quiet_kernel), CONSOLE_LOGLEVEL_QUIET. */
 register_param({
   name: 'quiet', value: 'none', early: true,
   help: 'quiet set the console log level to 4 (warnings and worse).',
   parse: (_val, out) => { out.loglevel = CONSOLE_LOGLEVEL_QUIET; },
 });
 
+/* debug: init/main.c's early_param("debug", debug_kernel), CONSOLE_LOGLEVEL_DEBUG. */
 register_param({
   name: 'debug', value: 'none', early: true,
   help: 'debug set the console log level to 10 (everything, kernel debugging messages too).',
