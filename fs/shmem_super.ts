@@ -39,6 +39,13 @@ declare module '../kernel/params.ts' {
   }
 }
 
+/*
+ * transparent_hugepage_tmpfs=always|within_size|advise|never: mm/shmem.c's
+ * __setup("transparent_hugepage_tmpfs=") (Linux 6.14,
+ * Documentation/admin-guide/mm/transhuge.rst): the huge= policy of every
+ * tmpfs mount that does not give one, the root included; shmem_init()
+ * applies it.
+ */
 register_param({
   name: 'transparent_hugepage_tmpfs', value: 'required',
   help: 'transparent_hugepage_tmpfs=[always|within_size|advise|never] default huge= policy of tmpfs mounts, / included. [never]',

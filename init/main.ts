@@ -10,23 +10,26 @@
  * One kernel runs at a time per host thread: every boot rebuilds each
  * subsystem's globals from nothing.
  */
+import './params_owners.ts'; // first: every boot parameter registered, in link order
 import { Machine } from '../arch/x86/hw/smp.ts';
-import { cost_profile, cycles_to_ns, type CostProfile } from '../arch/x86/hw/costs.ts';
+import { cycles_to_ns, type CostProfile } from '../arch/x86/hw/costs.ts';
 import { X86_TRAP_GP, X86_TRAP_PF, X86_TRAP_UD } from '../arch/x86/include/asm/trap_pf.ts';
 import { __PHYSICAL_START, KERNEL_IMAGE_BYTES } from '../arch/x86/include/asm/page_64_types.ts';
 import { parse_kernel_params, type KernelParams } from '../kernel/params.ts';
-import { printk_init, printk_state, pr_info, dmesg } from '../kernel/printk.ts';
+import { printk_init, console_loglevel_init, pr_info, dmesg } from '../kernel/printk.ts';
 import { panic_init, set_panic_context, BUG } from '../kernel/panic.ts';
 import { smp_init_machine } from '../kernel/smp.ts';
 import { trace_init, trace_set_context, trace_read, trace_perfetto_json } from '../kernel/trace/index.ts';
 import { vmstat_init, all_vmstat, vm_event_per_cpu } from '../mm/vmstat.ts';
 import { init_mm_init, init_mm } from '../mm/mm_struct.ts';
-import { pgtable_state } from '../arch/x86/mm/pgtable.ts';
+import { pgtable_early_init, pgtable_early_done } from '../arch/x86/mm/pgtable.ts';
+import { pgalloc_init } from '../arch/x86/mm/pgalloc.ts';
 import { init_mem_mapping, direct_map_meminfo, free_kernel_pgtables } from '../arch/x86/mm/init_64.ts';
 import { extable_init } from '../arch/x86/mm/extable.ts';
-import { exc_page_fault, fault_state } from '../arch/x86/mm/fault.ts';
-import { tlb_state, tlb_init } from '../arch/x86/mm/tlb.ts';
-import { pti_init } from '../arch/x86/mm/pti.ts';
+import { exc_page_fault, fault_init } from '../arch/x86/mm/fault.ts';
+import { tlb_init, tlb_single_page_flush_ceiling_init } from '../arch/x86/mm/tlb.ts';
+import { pti_check_boottime_disable, pti_state } from '../arch/x86/mm/pti.ts';
+import { asi_check_boottime_disable } from '../arch/x86/mm/asi.ts';
 import { sched_init, nr_context_switches, current } from '../kernel/sched/core.ts';
 import { sched_run, type RunOptions, type RunResult } from '../kernel/sched/run.ts';
 import { fork_init, kernel_clone } from '../kernel/fork.ts';
@@ -37,8 +40,9 @@ import { vfs_caches_init, vfs_caches_exit } from '../fs/namespace.ts';
 import { kmap_local_init, kmap_local_exit } from '../mm/highmem.ts';
 import { vmalloc_init, vmalloc_shutdown, vmalloc_meminfo } from '../mm/vmalloc.ts';
 import { console_init, console_state } from '../fs/file.ts';
-import { cpu_init_paging, cpu_setup_from } from '../arch/x86/kernel/cpu/common.ts';
-import { cpa_state } from '../arch/x86/mm/pat/set_memory.ts';
+import { cpu_init_paging, cpu_setup_from, cpu_caps_cleared } from '../arch/x86/kernel/cpu/common.ts';
+import { boot_cost_profile } from '../arch/x86/kernel/cpu/costs.ts';
+import { cpa_stats_init } from '../arch/x86/mm/pat/set_memory.ts';
 import { memblock_init, memblock_add, memblock_reserve } from '../mm/memblock.ts';
 import { mm_core_init, page_alloc_shutdown, meminfo, __get_free_pages, free_pages, type ShutdownReport } from '../mm/page_alloc.ts';
 import { GFP_KERNEL } from '../mm/gfp.ts';
@@ -133,13 +137,13 @@ export function start_kernel(cmdline = ''): Kernel {
   printk_init();
   panic_init();
   const params = parse_kernel_params(cmdline);
-  printk_state.console_loglevel = Math.min(params.loglevel, printk_state.console_loglevel_cap);
-  const costs = cost_profile(params.costs.profile, params.costs.overrides);
+  console_loglevel_init(params.loglevel);
+  const costs = boot_cost_profile(params);
   const m = new Machine({
     mem_bytes: params.mem,
     nr_cpus: params.cpus,
     costs,
-    features: { invpcid: !params.noinvpcid },
+    features: cpu_caps_cleared(params),
   });
 
   smp_init_machine(m);
@@ -152,11 +156,9 @@ export function start_kernel(cmdline = ''): Kernel {
   vmstat_init();
   extable_init();
   init_mm_init();
-  fault_state.kernel_fault_hooks = [];
-  tlb_state.tlb_single_page_flush_ceiling = params.tlb_single_page_flush_ceiling;
-  pti_init(params.pti === 'on');
-  cpa_state.nr_split_1g = 0;
-  cpa_state.nr_split_2m = 0;
+  fault_init();
+  tlb_single_page_flush_ceiling_init(params);
+  cpa_stats_init();
   entry_init();
   fork_init();
   exit_init();
@@ -171,15 +173,19 @@ export function start_kernel(cmdline = ''): Kernel {
   memblock_add(0, params.mem);
   memblock_reserve(0, 0x100000); // the first 1 MiB: BIOS, real-mode trampoline
   memblock_reserve(__PHYSICAL_START, KERNEL_IMAGE_BYTES);
-  pgtable_state.early = true;
-  init_mem_mapping(params.mem, !params.nogbpages, params.pti !== 'on');
+  // init_mem_mapping(): PTI and ASI are decided first (asi=on is refused here), then the direct map.
+  pti_check_boottime_disable(params);
+  asi_check_boottime_disable(params);
+  pgalloc_init();
+  pgtable_early_init();
+  init_mem_mapping(params.mem, !params.nogbpages, !pti_state.enabled);
 
   // The BSP switches to init_mm: from here page tables are reached through the direct map.
-  const setup = cpu_setup_from(m.cpus[0], params.nopcid, params.nosmep, params.nosmap);
-  tlb_init(m.nr_cpus, setup.pcid, params.pti === 'on');
+  const setup = cpu_setup_from(m.cpus[0], params);
+  tlb_init(m.nr_cpus, setup.pcid, pti_state.enabled);
   m.current = 0;
   cpu_init_paging(m.cpus[0], setup, init_mm().pgd);
-  pgtable_state.early = false;
+  pgtable_early_done();
 
   mm_core_init(params);
   vmalloc_init({ debug_vm: params.debug_vm, seed: params.seed });

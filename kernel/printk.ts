@@ -6,6 +6,8 @@
  * Messages at or below console_loglevel are also written to stderr; tests
  * and benchmarks lower it to keep quiet. pr_debug() is the `debug` package,
  * one namespace per subsystem ("mm:vmalloc"), enabled with DEBUG=mm:*.
+ * loglevel=, quiet and debug are registered in init/loglevel.ts (Linux has
+ * them in init/main.c), since kernel/params.ts prints through this file.
  */
 import createDebug from 'debug';
 import { vsprintf } from '../lib/vsprintf.ts';
@@ -19,13 +21,23 @@ export const KERN_NOTICE = 5;
 export const KERN_INFO = 6;
 export const KERN_DEBUG = 7;
 
+/** include/linux/printk.h. */
+export const CONSOLE_LOGLEVEL_QUIET = 4;
+export const CONSOLE_LOGLEVEL_DEBUG = 10;
+export const CONSOLE_LOGLEVEL_MOTORMOUTH = 15;
+/**
+ * The console level of a boot with no loglevel=, quiet or debug: 4, as if
+ * `quiet` were given (Linux's CONSOLE_LOGLEVEL_DEFAULT is 7).
+ */
+export const DEFAULT_LOGLEVEL = CONSOLE_LOGLEVEL_QUIET;
+
 const LOG_BUF_LEN = 4096; // messages kept; Linux sizes in bytes (CONFIG_LOG_BUF_SHIFT)
 
 export interface LogRecord { level: number; text: string }
 
 export const printk_state = {
   /** Default 4 (warnings and worse), as CONSOLE_LOGLEVEL_DEFAULT's "quiet" boots. */
-  console_loglevel: 4,
+  console_loglevel: DEFAULT_LOGLEVEL,
   /**
    * No Linux counterpart: the most verbose console a boot may set. Tests
    * cap it at 0 so boots stay quiet whatever loglevel= says.
@@ -55,6 +67,15 @@ export function dmesg(): string {
 
 export function printk_init(): void {
   printk_state.log = [];
+}
+
+/**
+ * At boot, once the command line is read: console_loglevel as loglevel=,
+ * quiet or debug left it (init/main.c's early params write it directly),
+ * never above console_loglevel_cap.
+ */
+export function console_loglevel_init(level: number): void {
+  printk_state.console_loglevel = Math.min(level, printk_state.console_loglevel_cap);
 }
 
 const debuggers = new Map<string, createDebug.Debugger>();

@@ -5,10 +5,46 @@
  * and this_cpu() name the CPU the run loop is executing (the machine's
  * `current`), per_cpu(var, cpu) reaches another CPU's copy, and
  * on_each_cpu() runs a function everywhere through IPIs (kernel/smp.c).
- * The machine is set at boot; every boot starts from a fresh one.
+ * The machine is set at boot; every boot starts from a fresh one. The
+ * CPU count on the command line (nr_cpus=, cpus=) is registered here, as
+ * kernel/smp.c registers nr_cpus=.
  */
 import type { Machine } from '../arch/x86/hw/smp.ts';
 import type { Cpu } from '../arch/x86/hw/cpu.ts';
+import { NR_CPUS } from '../include/linux/threads.ts';
+import { register_param, parse_uint } from './params.ts';
+
+declare module './params.ts' {
+  interface KernelParams {
+    /** cpus= / nr_cpus=: CPUs the machine has, 1..NR_CPUS (Linux: nr_cpu_ids). */
+    cpus: number;
+  }
+}
+
+/** cpus= when none is given. */
+export const DEFAULT_CPUS = 2;
+
+/*
+ * nr_cpus=<n>: kernel/smp.c's early_param("nr_cpus", nrcpus), which lowers
+ * nr_cpu_ids, the number of CPUs the kernel will use. Here the machine is
+ * built with that many CPUs (start_kernel reads p.cpus), 1..NR_CPUS; a
+ * malformed or out-of-range count is refused where Linux ignores it.
+ * cpus=<n> is tskernel's shorter spelling of the same setting. Both are
+ * early, so the two are one setting and the last given wins.
+ */
+register_param({
+  name: 'cpus', value: 'required', early: true,
+  help: `cpus=<n> number of CPUs, 1..${NR_CPUS}. [${DEFAULT_CPUS}]`,
+  set_default: (out) => { out.cpus = DEFAULT_CPUS; },
+  parse: (val, out) => { out.cpus = parse_uint('cpus', 'CPU count', val!, 1, NR_CPUS); },
+  format: (p) => (p.cpus !== DEFAULT_CPUS ? `cpus=${p.cpus}` : null),
+});
+
+register_param({
+  name: 'nr_cpus', value: 'required', early: true,
+  help: 'nr_cpus=<n> same as cpus=.',
+  parse: (val, out) => { out.cpus = parse_uint('nr_cpus', 'CPU count', val!, 1, NR_CPUS); },
+});
 
 export const smp = {
   machine: null as Machine | null,

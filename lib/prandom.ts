@@ -5,7 +5,33 @@
  * equidistributed combined Tausworthe generator (LFSR113), seeded the way
  * prandom_seed_state() does it. This is the only randomness kernel and
  * machine code may use: a seed gives the same sequence on every run.
+ * seed=, the boot parameter every seeded user starts from, is registered
+ * here (tskernel's own: Linux seeds from hardware entropy).
  */
+import { register_param, parse_uint } from '../kernel/params.ts';
+
+declare module '../kernel/params.ts' {
+  interface KernelParams {
+    /** seed=: the one PRNG's seed, a u32. */
+    seed: number;
+  }
+}
+
+/** seed= when none is given. */
+export const DEFAULT_SEED = 1;
+
+/*
+ * seed=<u32> (no Linux counterpart): where each boot's RndStates start
+ * (vmalloc's, fail_page_alloc's), so that the same command line and seed
+ * replay the same run byte for byte.
+ */
+register_param({
+  name: 'seed', value: 'required',
+  help: `seed=<u32> seed of the PRNG; the same command line and seed replay byte for byte. [${DEFAULT_SEED}]`,
+  set_default: (out) => { out.seed = DEFAULT_SEED; },
+  parse: (val, out) => { out.seed = parse_uint('seed', 'seed', val!, 0, 0xffffffff); },
+  format: (p) => (p.seed !== DEFAULT_SEED ? `seed=${p.seed}` : null),
+});
 
 export class RndState {
   s1 = 0;

@@ -6,7 +6,7 @@
  * check_new_page) and lib/ratelimit.c (__ratelimit). CONFIG_DEBUG_VM is the
  * debug_vm boot parameter here: vm_debug.debug_vm turns on the checks Linux
  * compiles in with it (check_new_pages on every allocation, the invariant
- * checker after every operation).
+ * checker after every operation); the parameter is registered here.
  *
  * A bad page is reported with Linux's text ("BUG: Bad page state in process
  * %s  pfn:%05lx" and dump_page's lines) and then left alone, as Linux does:
@@ -21,6 +21,23 @@ import { printk, KERN_ALERT, KERN_WARNING } from '../kernel/printk.ts';
 import { BUG } from '../kernel/panic.ts';
 import { vsprintf } from '../lib/vsprintf.ts';
 import { machine, smp_processor_id } from '../kernel/smp.ts';
+import { register_param, flag_param, type KernelParams } from '../kernel/params.ts';
+
+declare module '../kernel/params.ts' {
+  interface KernelParams {
+    /** debug_vm: CONFIG_DEBUG_VM-style invariant checks. */
+    debug_vm: boolean;
+  }
+}
+
+/*
+ * debug_vm (no Linux counterpart: CONFIG_DEBUG_VM is chosen when the kernel
+ * is built): turns on at boot what CONFIG_DEBUG_VM compiles in, the
+ * VM_BUG_ON checks, check_new_pages() on every allocation and the invariant
+ * checker after every page-allocator operation (Kconfig's DEBUG_VM:
+ * "extended checks in the virtual-memory system"). Tests boot with it.
+ */
+register_param(flag_param('debug_vm', 'debug_vm turn on CONFIG_DEBUG_VM-style invariant checks.'));
 
 export const vm_debug = {
   /** CONFIG_DEBUG_VM: checks and the invariant checker after each operation. */
@@ -28,6 +45,12 @@ export const vm_debug = {
   /** Bad page reports since boot (Linux taints the kernel with TAINT_BAD_PAGE). */
   nr_bad_pages: 0,
 };
+
+/** At every boot (mm_core_init): debug_vm from the command line, no bad pages yet. */
+export function vm_debug_init(p: KernelParams): void {
+  vm_debug.debug_vm = p.debug_vm;
+  vm_debug.nr_bad_pages = 0;
+}
 
 /**
  * current->comm for reports. kernel/panic.ts keeps the scheduler's context

@@ -6,7 +6,7 @@
  * FAULT_ATTR_INITIALIZER, setup_fault_attr, should_fail_ex, fail_dump).
  *
  * Turned on with fail_page_alloc=<interval>,<probability>,<space>,<times>
- * (parsed by kernel/params.ts). Linux's debugfs knobs
+ * (registered here, as mm/fail_page_alloc.c's __setup does). Linux's debugfs knobs
  * (/sys/kernel/debug/fail_page_alloc/...) are boot parameters here, since
  * there is no debugfs; '-' and '_' are the same in a parameter name, so the
  * debugfs spelling works as a suffix too (fail_page_alloc_ignore-gfp-wait=0):
@@ -37,15 +37,25 @@
  * Left out: the task filter (make-it-fail), the stacktrace filters
  * (require-start/end, reject-start/end, stacktrace-depth), fail_nth.
  */
-import { register_param, parse_uint, type KernelParams } from '../kernel/params.ts';
+import { register_param, parse_uint, param_error, type KernelParams } from '../kernel/params.ts';
 import { printk, KERN_NOTICE } from '../kernel/printk.ts';
 import { RndState, prandom_u32_below } from '../lib/prandom.ts';
 import { __GFP_DIRECT_RECLAIM, __GFP_HIGHMEM, __GFP_NOFAIL, __GFP_NOWARN, type gfp_t } from './gfp.ts';
 import { NR_PAGE_ORDERS } from './mmzone.ts';
 import { RatelimitState, __ratelimit } from './debug.ts';
 
+/** The boot-settable part of struct fault_attr (include/linux/fault-inject.h). */
+export interface FaultAttr {
+  interval: number;     // fail one call in `interval` (0 and 1: every eligible call)
+  probability: number;  // percent, 0..100
+  space: number;        // bytes of allocation to let through before failing
+  times: number;        // failures left; -1 means no limit
+}
+
 declare module '../kernel/params.ts' {
   interface KernelParams {
+    /** fail_page_alloc=: null when fault injection is off. */
+    fail_page_alloc: FaultAttr | null;
     /** fail_page_alloc's ignore-gfp-wait (ignore_gfp_reclaim). */
     fail_page_alloc_ignore_gfp_wait: boolean;
     /** fail_page_alloc's ignore-gfp-highmem. */
@@ -150,7 +160,45 @@ export function should_fail_alloc_page(gfp_mask: gfp_t, order: number): boolean 
   return true;
 }
 
-/* ---- boot parameters for the debugfs knobs ---- */
+/* ---- boot parameters ---- */
+
+/** setup_fault_attr (lib/fault-inject.c): "<interval>,<probability>,<space>,<times>". */
+function parse_fault_attr(name: string, val: string): FaultAttr {
+  const m = /^(\d+),(\d+),(\d+),(-?\d+)$/.exec(val);
+  if (!m) throw param_error(name, 'value', val, '<interval>,<probability>,<space>,<times>');
+  const [interval, probability, space, times] = [m[1]!, m[2]!, m[3]!, m[4]!].map(Number) as
+    [number, number, number, number];
+  if (!Number.isSafeInteger(interval) || !Number.isSafeInteger(space))
+    throw param_error(name, 'value', val, 'interval and space below 2^53');
+  if (probability > 100)
+    throw param_error(name, 'probability', m[2]!, '0..100 percent');
+  if (times < -1 || times > 0x7fffffff)
+    throw param_error(name, 'times', m[4]!, `-1 (no limit) or 0..${0x7fffffff}`);
+  return { interval, probability, space, times };
+}
+
+/*
+ * fail_page_alloc=<interval>,<probability>,<space>,<times>: fail_page_alloc.c's
+ * __setup("fail_page_alloc=", setup_fail_page_alloc), read by
+ * setup_fault_attr() (Documentation/fault-injection/fault-injection.rst,
+ * "Boot option"). Off (null) by default; fail_page_alloc_init() applies it.
+ */
+register_param({
+  name: 'fail_page_alloc', value: 'required',
+  help: 'fail_page_alloc=<interval>,<probability>,<space>,<times> fault injection for the page allocator; times -1 is no limit.',
+  set_default: (out) => { out.fail_page_alloc = null; },
+  parse: (val, out) => { out.fail_page_alloc = parse_fault_attr('fail_page_alloc', val!); },
+  format: (p) => {
+    const f = p.fail_page_alloc;
+    return f ? `fail_page_alloc=${f.interval},${f.probability},${f.space},${f.times}` : null;
+  },
+});
+
+/*
+ * The debugfs knobs (/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait,
+ * ignore-gfp-highmem, min-order, verbose) as boot parameters, with
+ * Linux's defaults.
+ */
 
 function bool_knob(name: 'fail_page_alloc_ignore_gfp_wait' | 'fail_page_alloc_ignore_gfp_highmem', help: string): void {
   register_param({

@@ -46,8 +46,41 @@ import { KmapCtrl, type TaskStruct } from '../kernel/sched/task.ts';
 import { smp_processor_id, nr_cpu_ids, this_cpu } from '../kernel/smp.ts';
 import { BUG, WARN } from '../kernel/panic.ts';
 import { vm_event_item, count_vm_event } from './vmstat.ts';
+import { register_param, one_of } from '../kernel/params.ts';
 
 export { KM_MAX_IDX };
+
+/**
+ * kmap_local_page() on 64-bit: 'direct' returns the direct-map address (no
+ * mapping, Linux's default); 'force_map' installs a per-CPU slot PTE as
+ * CONFIG_DEBUG_KMAP_LOCAL_FORCE_MAP does.
+ */
+export type KmapLocalMode = 'direct' | 'force_map';
+
+declare module '../kernel/params.ts' {
+  interface KernelParams {
+    /** kmap_local=: how kmap_local_page() maps. */
+    kmap_local: KmapLocalMode;
+  }
+}
+
+/*
+ * kmap_local=force_map|direct|off (no Linux counterpart: Linux chooses at
+ * build time with CONFIG_DEBUG_KMAP_LOCAL_FORCE_MAP, "Enforce kmap_local
+ * temporary mappings", which maps non-highmem pages through slots too).
+ * direct and off are the default, page_address(); start_kernel hands the
+ * mode to kmap_local_init().
+ */
+register_param({
+  name: 'kmap_local', value: 'required',
+  help: 'kmap_local=force_map|direct|off force_map maps every kmap_local_page() in a slot; direct and off return the direct map. [direct]',
+  set_default: (out) => { out.kmap_local = 'direct'; },
+  parse: (val, out) => {
+    out.kmap_local = one_of('kmap_local', 'mode', val!,
+      { force_map: 'force_map', direct: 'direct', off: 'direct' } as const);
+  },
+  format: (p) => (p.kmap_local !== 'direct' ? `kmap_local=${p.kmap_local}` : null),
+});
 
 /** No Linux counter: slot mappings made by kmap_local with force_map. */
 export const NR_KMAP_LOCAL_MAP = vm_event_item('nr_kmap_local_map');
@@ -246,7 +279,7 @@ function fixmap_pte_alloc(va: number): number {
  * and hook the context switch. Runs after sched_init() and the buddy
  * allocator are up.
  */
-export function kmap_local_init(mode: 'direct' | 'force_map'): void {
+export function kmap_local_init(mode: KmapLocalMode): void {
   highmem_state.force_map = mode === 'force_map';
   highmem_state.kmap_prot = kernel_pgprot(PAGE_KERNEL);
   highmem_state.created = [];

@@ -35,7 +35,7 @@ import { charge_touched } from './page_alloc_free.ts';
 import { page_alloc_debug_init, page_alloc_record_boot_state, check_page_alloc_invariants, nr_free_pages,
   totalram_pages } from './page_alloc_debug.ts';
 import { fail_page_alloc_init } from './fail_page_alloc.ts';
-import { vm_debug } from './debug.ts';
+import { vm_debug, vm_debug_init } from './debug.ts';
 import { default_kernel_params, type KernelParams } from '../kernel/params.ts';
 import { BUG } from '../kernel/panic.ts';
 import { pr_info } from '../kernel/printk.ts';
@@ -132,8 +132,7 @@ function mem_init_print_info(): void {
  * debug_vm, fail_page_alloc= and its knobs, and seed= from `p`.
  */
 export function mm_core_init(p: KernelParams = default_kernel_params()): void {
-  vm_debug.debug_vm = p.debug_vm;
-  vm_debug.nr_bad_pages = 0;
+  vm_debug_init(p);
   fail_page_alloc_init(p);
   page_alloc_debug_init();
   free_area_init();

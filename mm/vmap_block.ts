@@ -19,7 +19,7 @@
  * Simplified: no RCU or locks; the xarray is a Map; the purge of
  * fragmented blocks is the unconditional one (no VMAP_PURGE_THRESHOLD
  * heuristic of v6.7+); VMAP_BBMAP_BITS is computed for NR_CPUS = 64
- * (MAX_CPUS), giving 1024 pages (4 MiB) per block.
+ * (include/linux/threads.ts), giving 1024 pages (4 MiB) per block.
  * tskernel addition: vb_free() of an address in no block WARNs and returns
  * (Linux would dereference NULL).
  */
@@ -30,7 +30,7 @@ import { vunmap_range_noflush } from './vmap_pgtable.ts';
 import { flush_tlb_kernel_range } from '../arch/x86/mm/tlb.ts';
 import { smp_processor_id, nr_cpu_ids } from '../kernel/smp.ts';
 import { BUG, WARN } from '../kernel/panic.ts';
-import { MAX_CPUS } from '../arch/x86/hw/smp.ts';
+import { NR_CPUS } from '../include/linux/threads.ts';
 import { PAGE_SIZE } from '../arch/x86/include/asm/page_types.ts';
 import { VMALLOC_START, VMALLOC_END } from '../arch/x86/include/asm/pgtable_64_types.ts';
 import type { gfp_t } from './gfp.ts';
@@ -42,8 +42,6 @@ export const VMALLOC_PAGES = VMALLOC_SPACE / PAGE_SIZE;
 export const VMAP_MAX_ALLOC = 64;
 export const VMAP_BBMAP_BITS_MAX = 1024;
 export const VMAP_BBMAP_BITS_MIN = VMAP_MAX_ALLOC * 2;
-/** NR_CPUS of the configuration: tskernel's MAX_CPUS. */
-const NR_CPUS = MAX_CPUS;
 
 function roundup_pow_of_two(n: number): number {
   return 2 ** Math.ceil(Math.log2(n));

@@ -8,12 +8,16 @@
  */
 import { describe, it, expect, beforeEach } from 'vitest';
 import fc from 'fast-check';
+import '../../init/params_owners.ts';
 import {
   parse_kernel_params, default_kernel_params, format_cmdline, register_param, unregister_param,
-  registered_params, host_mem_map_limit, format_size, ParamError,
+  registered_params, format_size, ParamError,
   type KernelParams, type ParseOptions,
-  MAX_PHYSMEM, MIN_PHYSMEM, NR_CPUS, COMMAND_LINE_SIZE, DEFAULT_COSTS_PROFILE,
+  COMMAND_LINE_SIZE,
 } from '../../kernel/params.ts';
+import { host_mem_map_limit, MAX_PHYSMEM, MIN_PHYSMEM } from '../../arch/x86/kernel/e820.ts';
+import { NR_CPUS } from '../../include/linux/threads.ts';
+import { DEFAULT_COSTS_PROFILE } from '../../arch/x86/kernel/cpu/costs.ts';
 import { memparse } from '../../lib/cmdline.ts';
 import { printk_init, printk_state, KERN_NOTICE } from '../../kernel/printk.ts';
 import { MAX_RAM_BYTES } from '../../arch/x86/hw/physmem.ts';

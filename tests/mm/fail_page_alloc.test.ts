@@ -9,6 +9,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
+import '../../init/params_owners.ts';
 import { boot_mm } from './page_alloc_boot.ts';
 import { alloc_pages, __free_pages, page_alloc_shutdown } from '../../mm/page_alloc.ts';
 import {

@@ -7,6 +7,7 @@
  * range in the largest aligned blocks with reserved pages and holes marked.
  */
 import { describe, it, expect, beforeEach } from 'vitest';
+import '../../init/params_owners.ts';
 import { Machine } from '../../arch/x86/hw/smp.ts';
 import { smp_init_machine } from '../../kernel/smp.ts';
 import { printk_init, dmesg } from '../../kernel/printk.ts';

@@ -6,6 +6,7 @@
  * mimics the lead's setup_arch(): the low 1 MiB and a 4 MiB kernel image at
  * 16 MiB reserved, a few early page-table pages from memblock.
  */
+import '../../init/params_owners.ts';
 import { Machine } from '../../arch/x86/hw/smp.ts';
 import { smp_init_machine } from '../../kernel/smp.ts';
 import { printk_init } from '../../kernel/printk.ts';

@@ -4,7 +4,7 @@
  * Hardware, no Linux counterpart. Every hardware event and every modelled
  * kernel step charges cycles from a profile; results (IOPS, deltas) are
  * counted events times these costs, never constants written for an answer.
- * Each figure names its source in ../shared/reference/costs.md (costs) or
+ * Each figure names its source in Documentation/costs.md, which holds costs.md (costs) and
  * anchors.md section 4 (anchors), with the label used there:
  *   [M] measured by the named source, [E] the source's estimate,
  *   [L] the reference author's microbenchmark (Ice Lake-SP guest),

@@ -44,6 +44,11 @@ export const fault_state = {
   kernel_fault_hooks: [] as ((cpu: Cpu, error_code: number, address: number) => boolean)[],
 };
 
+/** At every boot: no kernel fault hooks until a subsystem registers one. */
+export function fault_init(): void {
+  fault_state.kernel_fault_hooks = [];
+}
+
 export function fault_in_kernel_space(address: number): boolean {
   return address >= TASK_SIZE_MAX;
 }

@@ -24,6 +24,21 @@ import { pgtable_alloc_page, pgtable_free_page, pud_alloc, pmd_alloc, pte_alloc_
 import { PageReserved } from '../../../mm/page_flags.ts';
 import { _PAGE_PRESENT, _PAGE_PSE } from '../include/asm/pgtable_types.ts';
 import { BUG } from '../../../kernel/panic.ts';
+import { register_param, flag_param } from '../../../kernel/params.ts';
+
+declare module '../../../kernel/params.ts' {
+  interface KernelParams {
+    /** nogbpages: no 1 GiB leaves in the direct map (direct_gbpages = 0). */
+    nogbpages: boolean;
+  }
+}
+
+/*
+ * nogbpages: init_64.c's early_param("nogbpages", parse_direct_gbpages_off),
+ * which clears direct_gbpages; start_kernel passes !nogbpages to
+ * init_mem_mapping().
+ */
+register_param(flag_param('nogbpages', 'nogbpages [X86] Do not use GB pages for kernel direct mappings.', true));
 
 export const init64_state = {
   /** direct_gbpages: 1 GiB leaves allowed (cleared by nogbpages). */

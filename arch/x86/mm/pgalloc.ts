@@ -31,6 +31,12 @@ export const pgalloc_state = {
   nr_pagetable: 0,
 };
 
+/** At every boot, before the first table is allocated: no table pages yet. */
+export function pgalloc_init(): void {
+  pgalloc_state.early_pages = 0;
+  pgalloc_state.nr_pagetable = 0;
+}
+
 /**
  * A zeroed page for a page table: its direct-map address, or 0 when memory
  * is exhausted (the caller returns -ENOMEM).

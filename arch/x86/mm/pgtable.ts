@@ -35,6 +35,16 @@ export const pgtable_state = {
   early: true,
 };
 
+/** At every boot, before the direct map exists: tables are reached by physical address. */
+export function pgtable_early_init(): void {
+  pgtable_state.early = true;
+}
+
+/** The BSP runs on init_mm's page tables: from here tables are reached through the direct map. */
+export function pgtable_early_done(): void {
+  pgtable_state.early = false;
+}
+
 /* ---- reading and writing entries ---- */
 
 function rd(addr: number): number {

@@ -11,15 +11,55 @@
  * Simplified: the user PGD's kernel half maps nothing (tskernel's entry
  * code executes no instructions from memory, so cpu_entry_area, the entry
  * text and espfix need no user mapping).
+ * The pti= and nopti parameters are registered here, as in pti.c.
  */
+import { register_param, one_of, type KernelParams } from '../../../kernel/params.ts';
+
+/** pti_mode (arch/x86/mm/pti.c): PTI_AUTO, PTI_FORCE_ON, PTI_FORCE_OFF. */
+export type PtiMode = 'auto' | 'on' | 'off';
+
+declare module '../../../kernel/params.ts' {
+  interface KernelParams {
+    /** pti= / nopti: pti_mode. */
+    pti: PtiMode;
+  }
+}
+
+/*
+ * pti=on|off|auto and nopti: pti.c's early_param("pti", pti_parse_cmdline)
+ * and early_param("nopti", pti_parse_cmdline_nopti); nopti is pti=off.
+ * Linux defaults to auto, which turns PTI on only on a CPU with
+ * X86_BUG_CPU_MELTDOWN. The machine models no CPU bugs, so auto is off
+ * here; the default is written off, since PTI is measured when asked for.
+ */
+register_param({
+  name: 'pti', value: 'required', early: true,
+  help: 'pti=on|off|auto [X86-64] Page Table Isolation: force on, force off, or by CPU. [off]',
+  set_default: (out) => { out.pti = 'off'; },
+  parse: (val, out) => {
+    out.pti = one_of('pti', 'value', val!, { on: 'on', off: 'off', auto: 'auto' } as const);
+  },
+  format: (p) => (p.pti !== 'off' ? `pti=${p.pti}` : null),
+});
+
+register_param({
+  name: 'nopti', value: 'none', early: true,
+  help: 'nopti [X86-64] Equivalent to pti=off.',
+  parse: (_val, out) => { out.pti = 'off'; },
+});
 
 export const pti_state = {
-  /** X86_FEATURE_PTI: pti=on. */
+  /** X86_FEATURE_PTI: set by pti_check_boottime_disable() at every boot. */
   enabled: false,
 };
 
-export function pti_init(on: boolean): void {
-  pti_state.enabled = on;
+/**
+ * pti_check_boottime_disable() (pti.c, called from init_mem_mapping()):
+ * force X86_FEATURE_PTI on for pti=on; pti=off, nopti and auto (no
+ * X86_BUG_CPU_MELTDOWN on this machine) leave it off.
+ */
+export function pti_check_boottime_disable(p: KernelParams): void {
+  pti_state.enabled = p.pti === 'on';
 }
 
 /** kernel_to_user_pgdp(). */

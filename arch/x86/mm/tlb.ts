@@ -37,6 +37,7 @@ import { PAGE_SIZE, PAGE_SHIFT } from '../include/asm/page_types.ts';
 import { __pa } from '../include/asm/page_64_types.ts';
 import { init_mm, mm_cpumask_cpus, type MmStruct } from '../../../mm/mm_struct.ts';
 import { BUG_ON } from '../../../kernel/panic.ts';
+import { register_param, parse_uint, type KernelParams } from '../../../kernel/params.ts';
 
 export const NR_TLB_LOCAL_FLUSH_ONE = vm_event_item('nr_tlb_local_flush_one');
 export const NR_TLB_LOCAL_FLUSH_ALL = vm_event_item('nr_tlb_local_flush_all');
@@ -45,6 +46,9 @@ export const NR_TLB_REMOTE_FLUSH_RECEIVED = vm_event_item('nr_tlb_remote_flush_r
 /* No Linux counters: ASID reuse on switch, as the processes issue asks. */
 export const NR_ASID_HIT = vm_event_item('nr_asid_hit');
 export const NR_ASID_MISS = vm_event_item('nr_asid_miss');
+
+/** tlb_single_page_flush_ceiling (arch/x86/mm/tlb.c): 33 pages. */
+export const DEFAULT_TLB_SINGLE_PAGE_FLUSH_CEILING = 33;
 
 export const TLB_FLUSH_ALL = -1;
 export const TLB_NR_DYN_ASIDS = 6;
@@ -76,7 +80,7 @@ export class TlbState {
 
 export const tlb_state = {
   /** tlb_single_page_flush_ceiling: above this many pages, flush everything. */
-  tlb_single_page_flush_ceiling: 33,
+  tlb_single_page_flush_ceiling: DEFAULT_TLB_SINGLE_PAGE_FLUSH_CEILING,
   /** X86_FEATURE_PCID as the kernel uses it (off with nopcid). */
   pcid: true,
   /** X86_FEATURE_PTI. */
@@ -100,6 +104,36 @@ export function tlb_init(nr_cpus: number, pcid: boolean, pti: boolean): void {
     init_mm().cpumask[c] = 1;
     tlb_state.cpu_tlbstate.push(s);
   }
+}
+
+/*
+ * tlb_single_page_flush_ceiling=<pages> (tskernel's own): on Linux a
+ * debugfs file, /sys/kernel/debug/x86/tlb_single_page_flush_ceiling
+ * (Documentation/arch/x86/tlb.rst), over tlb.c's variable of that name,
+ * 33 by default. A range flush of more pages than this flushes the whole
+ * TLB instead of page by page. No debugfs here, so it is set at boot.
+ */
+declare module '../../../kernel/params.ts' {
+  interface KernelParams {
+    /** tlb_single_page_flush_ceiling=: pages. */
+    tlb_single_page_flush_ceiling: number;
+  }
+}
+
+register_param({
+  name: 'tlb_single_page_flush_ceiling', value: 'required',
+  help: `tlb_single_page_flush_ceiling=<pages> flush a range page by page up to this many pages, else the whole TLB. [${DEFAULT_TLB_SINGLE_PAGE_FLUSH_CEILING}]`,
+  set_default: (out) => { out.tlb_single_page_flush_ceiling = DEFAULT_TLB_SINGLE_PAGE_FLUSH_CEILING; },
+  parse: (val, out) => {
+    out.tlb_single_page_flush_ceiling = parse_uint('tlb_single_page_flush_ceiling', 'page count', val!, 0, 0x7fffffff);
+  },
+  format: (p) => (p.tlb_single_page_flush_ceiling !== DEFAULT_TLB_SINGLE_PAGE_FLUSH_CEILING
+    ? `tlb_single_page_flush_ceiling=${p.tlb_single_page_flush_ceiling}` : null),
+});
+
+/** At every boot: the ceiling from the command line (the debugfs write, done once). */
+export function tlb_single_page_flush_ceiling_init(p: KernelParams): void {
+  tlb_state.tlb_single_page_flush_ceiling = p.tlb_single_page_flush_ceiling;
 }
 
 export function this_tlbstate(): TlbState {

@@ -18,7 +18,7 @@
  */
 import { FIXADDR_TOP, VSYSCALL_ADDR } from './pgtable_64_types.ts';
 import { PAGE_SHIFT } from './page_types.ts';
-import { NR_CPUS } from '../../../../kernel/params.ts';
+import { NR_CPUS } from '../../../../include/linux/threads.ts';
 
 /** KM_MAX_IDX (asm-generic/kmap_size.h) without CONFIG_DEBUG_KMAP_LOCAL. */
 export const KM_MAX_IDX = 16;

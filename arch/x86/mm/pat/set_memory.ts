@@ -33,6 +33,12 @@ export const cpa_state = {
   nr_split_2m: 0,
 };
 
+/** At every boot: no splits yet (Linux's cpa_stats_init() only creates the debugfs file). */
+export function cpa_stats_init(): void {
+  cpa_state.nr_split_1g = 0;
+  cpa_state.nr_split_2m = 0;
+}
+
 /*
  * split_large_page(): replace the leaf at `kpte` (level 1G or 2M) by a table
  * of 512 smaller leaves mapping the same range with the same protections.
