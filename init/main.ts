@@ -11,7 +11,9 @@
  * subsystem's globals from nothing.
  */
 import { Machine } from '../arch/x86/hw/smp.ts';
-import { cost_profile, cycles_to_ns, type CostProfile } from '../arch/x86/hw/costs.ts';
+import { cost_profile, type CostProfile } from '../arch/x86/hw/costs.ts';
+import { tsc_init } from '../arch/x86/kernel/tsc.ts';
+import { ktime_get_ns } from '../kernel/time/timekeeping.ts';
 import { X86_TRAP_GP, X86_TRAP_PF, X86_TRAP_UD } from '../arch/x86/include/asm/trap_pf.ts';
 import { __PHYSICAL_START, KERNEL_IMAGE_BYTES } from '../arch/x86/include/asm/page_64_types.ts';
 import { parse_kernel_params, type KernelParams } from '../kernel/params.ts';
@@ -146,11 +148,12 @@ export function start_kernel(cmdline = ''): Kernel {
   });
 
   smp_init_machine(m);
+  tsc_init();
   set_panic_context(() => ({ cpu: m.current, comm: `swapper/${m.current}`, pid: 0 }));
   trace_init({ nr_cpus: m.nr_cpus, trace_event: params.trace_event.join(',') });
   trace_set_context(() => {
     const c = m.cpus[m.current];
-    return { cpu: c.id, comm: `swapper/${c.id}`, pid: 0, ts_ns: cycles_to_ns(costs, c.clock) };
+    return { cpu: c.id, comm: `swapper/${c.id}`, pid: 0, ts_ns: ktime_get_ns() };
   });
   vmstat_init();
   extable_init();
@@ -204,7 +207,7 @@ export function start_kernel(cmdline = ''): Kernel {
   trace_set_context(() => {
     const c = m.cpus[m.current];
     const p = current();
-    return { cpu: c.id, comm: p.pid === 0 ? `swapper/${c.id}` : p.comm, pid: p.pid, ts_ns: cycles_to_ns(costs, c.clock) };
+    return { cpu: c.id, comm: p.pid === 0 ? `swapper/${c.id}` : p.comm, pid: p.pid, ts_ns: ktime_get_ns() };
   });
   sys_init();
   mmap_syscalls_init();

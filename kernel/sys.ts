@@ -17,13 +17,7 @@ import { kernel_clone, fork_state } from './fork.ts';
 import { do_exit, do_group_exit, wait_task_zombie, wait_status, WNOHANG } from './exit.ts';
 import { get_user_u64, put_user_u32 } from '../arch/x86/lib/usercopy_64.ts';
 import { EFAULT, EINVAL } from '../include/uapi/asm-generic/errno.ts';
-import { this_cpu, machine } from './smp.ts';
-import { cycles_to_ns } from '../arch/x86/hw/costs.ts';
-
-/** Simulated time on this CPU, in ns. */
-export function ktime_get_ns(): number {
-  return cycles_to_ns(machine().costs, this_cpu().clock);
-}
+import { ktime_get_ns } from './time/timekeeping.ts';
 
 function sys_nanosleep(args: readonly number[]): number {
   const req = args[0];

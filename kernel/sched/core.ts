@@ -182,7 +182,7 @@ function context_switch(rq: Rq, prev: TaskStruct, next: TaskStruct): void {
   }
   this_cpu().charge(machine().costs.context_switch);
   rq.curr = next;
-  next.slice_start = this_cpu().clock;
+  next.slice_start = this_cpu().rdtsc();
   for (const h of sched_state.hooks) h.sched_in(next);
 }
 
@@ -202,7 +202,7 @@ export function schedule(): void {
   if (next === prev) {
     // Picked again (alone on its CPU): a new slice starts, as
     // set_next_entity() restarts prev_sum_exec_runtime.
-    if (prev !== rq.idle) prev.slice_start = this_cpu().clock;
+    if (prev !== rq.idle) prev.slice_start = this_cpu().rdtsc();
     return;
   }
   if (prev !== rq.idle) {
@@ -217,7 +217,7 @@ export function schedule(): void {
 
 /** The slice of the current task is used up: reschedule on the way back to user. */
 export function slice_expired(rq: Rq): boolean {
-  return rq.curr !== rq.idle && this_cpu().clock - rq.curr.slice_start >= sched_state.slice_cycles;
+  return rq.curr !== rq.idle && this_cpu().rdtsc() - rq.curr.slice_start >= sched_state.slice_cycles;
 }
 
 /** migrate_disable()/migrate_enable(): pin current to its CPU. */

@@ -10,7 +10,7 @@
  * segfault) unwinds the task's generator and ends the task.
  */
 import { machine } from '../smp.ts';
-import { cycles_to_ns } from '../../arch/x86/hw/costs.ts';
+import { cycles_to_ns, ns_to_cycles } from '../time/timekeeping.ts';
 import { sched_state, schedule, wake_up_process, type Rq } from './core.ts';
 import { TASK_INTERRUPTIBLE, type TaskStruct } from './task.ts';
 import { entry_SYSCALL_64, exit_to_user_mode } from '../../arch/x86/entry/common.ts';
@@ -36,17 +36,13 @@ function has_work(rq: Rq): boolean {
   return rq.curr !== rq.idle || rq.queue.length > 0;
 }
 
-function ns_to_cycles(ns: number): number {
-  return Math.ceil((ns * machine().costs.cpu_mhz) / 1000);
-}
-
 /* Wake every timer sleeper whose time has come on its own CPU's clock. */
 function expire_timers(): void {
   if (!any_timer_sleeper()) return;
   const m = machine();
   for (const p of sched_state.tasks.values()) {
     if (p.state !== TASK_INTERRUPTIBLE || p.wait.kind !== 'timer') continue;
-    if (cycles_to_ns(m.costs, m.cpus[p.cpu].clock) >= p.wait.until_ns) wake_on_its_cpu(p);
+    if (cycles_to_ns(m.cpus[p.cpu].rdtsc()) >= p.wait.until_ns) wake_on_its_cpu(p);
   }
 }
 
@@ -74,7 +70,7 @@ function idle_until_next_timer(): boolean {
   }
   if (!first || first.wait.kind !== 'timer') return false;
   const cpu = m.cpus[first.cpu];
-  cpu.clock = Math.max(cpu.clock, ns_to_cycles(first.wait.until_ns));
+  cpu.clock = Math.max(cpu.clock, Math.ceil(ns_to_cycles(first.wait.until_ns)));
   wake_on_its_cpu(first); // directly: converting back to ns may round below until_ns
   return true;
 }

@@ -194,6 +194,18 @@ export class Cpu {
     this._clock += h * this.c_tlb_hit;
   }
 
+  /**
+   * RDTSC: the time-stamp counter. The TSC counts this CPU's cycles, so it
+   * reads the cycle clock (busy and idle cycles alike, as an invariant TSC
+   * keeps counting through HLT/MWAIT). Not charged: its ~25 cycles belong
+   * to the modelled step around it, and reading time must not move it.
+   * A double, not a 64-bit integer: per-byte copy costs make the clock
+   * fractional, and the kernel's conversions (kernel/time) are exact on it.
+   */
+  rdtsc(): number {
+    return this._clock + this.u_hits * this.c_tlb_hit;
+  }
+
   charge(cycles: number): void {
     this._clock += cycles;
   }
