@@ -97,10 +97,13 @@ function run_user_step(p: TaskStruct): void {
   entry_SYSCALL_64(p, r.value);
 }
 
-/* A fatal signal unwound the task's user code: it is delivered in the kernel. */
+/*
+ * A fatal signal unwound the task's user code: it is delivered in the
+ * kernel. The fault that raised it entered CPL 0 and never returned, so the
+ * CPU is in kernel mode already.
+ */
 function task_killed(p: TaskStruct, e: unknown): void {
   if (!(e instanceof TaskKilled)) throw e;
-  machine().cpus[machine().current].cpl = 0;
   p.in_syscall = true;
   do_group_exit(e.status, e.signal);
 }

@@ -15,8 +15,9 @@
  * left, loads return -1). The same fault coming back without progress is a
  * machine-level BUG rather than a hang.
  *
- * Simplified: no segmentation, no interrupts flag, CPL is 0 or 3, one
- * privilege transition model (SYSCALL/SYSRET); EFER.NXE is always on.
+ * Simplified: no segmentation, no interrupts flag, CPL is 0 or 3, changed
+ * only by SYSCALL/SYSRET and by exception delivery and its IRET; EFER.NXE
+ * is always on.
  */
 import { Tlb, TLB_DIRTY, TLB_GLOBAL, type TlbConfig } from './tlb.ts';
 import type { PhysMem } from './physmem.ts';
@@ -30,7 +31,7 @@ import {
 } from '../include/asm/processor-flags.ts';
 import { MAXPHYADDR } from '../include/asm/pgtable_types.ts';
 import { X86_TRAP_GP, X86_TRAP_PF, X86_TRAP_UD } from '../include/asm/trap_pf.ts';
-import type { Machine } from './smp.ts';
+import type { Machine, TrapHandler } from './smp.ts';
 
 export const FAULT_RETRY = 0;
 export const FAULT_FIXUP = 1;
@@ -140,7 +141,10 @@ export class Cpu {
   get cpl(): number {
     return this._cpl;
   }
-  /** Set CPL directly (tests, and the kernel's first entry to user mode). */
+  /**
+   * Set CPL directly: for tests that put a bare CPU in user mode. Kernel
+   * code changes CPL only through SYSCALL/SYSRET and exception delivery.
+   */
   set cpl(v: number) {
     this._cpl = v === 3 ? 3 : 0;
     this.update_mode();
@@ -216,11 +220,33 @@ export class Cpu {
 
   /* ---- faults ---- */
 
+  /*
+   * Exception delivery and IRET. The handler runs at CPL 0: from user mode
+   * the CPU switches to the kernel before calling it (the IDT gate's DPL-0
+   * code segment), with RFLAGS, and so EFLAGS.AC, saved in the frame. When
+   * the handler returns, IRET restores the interrupted CPL and AC. A handler
+   * that throws never IRETs (a fatal signal unwinding the task, a BUG): the
+   * CPU stays in the kernel, where the kernel goes on to kill the task.
+   */
+  private deliver(h: TrapHandler, code: number, cr2: number, reason: string): FaultResult {
+    const cpl = this._cpl;
+    const ac = this._ac;
+    if (cpl !== 0) {
+      this._cpl = 0;
+      this.update_mode();
+    }
+    const r = h(this, code, cr2, reason);
+    this._cpl = cpl;
+    this._ac = ac;
+    this.update_mode();
+    return r;
+  }
+
   private raise_gp(vector: number, reason: string): false {
     this._ev[ev.HW_GP]++;
     this._clock += this.costs.exception;
     const h = this.machine.trap_table[vector];
-    if (h && h(this, 0, 0, reason) === FAULT_FIXUP) return false;
+    if (h && this.deliver(h, 0, 0, reason) === FAULT_FIXUP) return false;
     throw new GeneralProtection(vector, `CPU ${this.id}: ${vector === X86_TRAP_UD ? '#UD' : '#GP'}: ${reason}`);
   }
 
@@ -231,7 +257,7 @@ export class Cpu {
     const h = this.machine.trap_table[X86_TRAP_PF];
     if (!h)
       throw new MachineCheck(`CPU ${this.id}: #PF at ${va.toString(16)} error_code 0x${code.toString(16)} with no handler`);
-    return h(this, code, va, '');
+    return this.deliver(h, code, va, '');
   }
 
   /* ---- control registers ---- */
