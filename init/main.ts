@@ -30,7 +30,10 @@ import { exc_page_fault, fault_state } from '../arch/x86/mm/fault.ts';
 import { tlb_state, tlb_init } from '../arch/x86/mm/tlb.ts';
 import { pti_init } from '../arch/x86/mm/pti.ts';
 import { sched_init, nr_context_switches, current } from '../kernel/sched/core.ts';
-import { sched_run, type RunOptions, type RunResult } from '../kernel/sched/run.ts';
+import { sched_run, sched_cpu_step, type RunOptions, type RunResult } from '../kernel/sched/run.ts';
+import { hrtimers_init } from '../kernel/time/hrtimer.ts';
+import { sysvec_apic_timer_interrupt } from '../arch/x86/kernel/apic/apic.ts';
+import { LOCAL_TIMER_VECTOR } from '../arch/x86/include/asm/irq_vectors.ts';
 import { fork_init, kernel_clone } from '../kernel/fork.ts';
 import { exit_init } from '../kernel/exit.ts';
 import { entry_init } from '../arch/x86/entry/common.ts';
@@ -170,6 +173,9 @@ export function start_kernel(cmdline = ''): Kernel {
   const die = (_c: unknown, _e: number, _a: number, reason: string): never => BUG('general protection fault: %s', reason);
   m.set_intr_gate(X86_TRAP_GP, die);
   m.set_intr_gate(X86_TRAP_UD, die);
+  m.set_intr_gate(LOCAL_TIMER_VECTOR, sysvec_apic_timer_interrupt);
+  hrtimers_init();
+  m.set_cpu_step(sched_cpu_step);
   pr_info('Command line: %s', params.saved_command_line);
 
   // setup_arch(): memblock, then page tables from memblock.

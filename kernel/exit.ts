@@ -18,6 +18,7 @@ import { pgd_free } from '../arch/x86/mm/pgalloc.ts';
 import { pti_state } from '../arch/x86/mm/pti.ts';
 import { switch_mm_irqs_off, this_tlbstate } from '../arch/x86/mm/tlb.ts';
 import { ECHILD, EINVAL } from '../include/uapi/asm-generic/errno.ts';
+import { hrtimer_cancel_sleeper } from './time/hrtimer.ts';
 
 export interface ExitRecord {
   pid: number;
@@ -82,7 +83,7 @@ function exit_task(p: TaskStruct, status: number, signal: number): void {
   p.exit_signal_nr = signal;
   for (const h of exit_state.hooks) h(p);
   exit_mm(p);
-  if (p.wait.kind === 'timer') sched_state.timer_sleepers--;
+  if (p.wait.kind === 'timer') hrtimer_cancel_sleeper(p);
   p.wait = { kind: 'none' };
   p.state = TASK_DEAD;
   p.exit_state = EXIT_ZOMBIE;

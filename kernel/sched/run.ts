@@ -1,78 +1,40 @@
 /*
- * kernel/sched/run.ts - the CPUs executing: tskernel's main loop.
+ * kernel/sched/run.ts - what a CPU does on its turn, and Kernel.run().
  *
- * No Linux counterpart: this plays the hardware running N CPUs in one host
- * thread (DESIGN.md section 6). Each step picks the CPU with the smallest
- * cycle clock that has work, makes it the current CPU, and lets its current
- * task run user code until the next syscall, which runs to completion in
- * kernel mode (entry_SYSCALL_64). Idle CPUs skip ahead to the next timer
- * when nothing else can run. A fatal signal raised in user code (a
- * segfault) unwinds the task's generator and ends the task.
+ * No single Linux counterpart: the per-CPU loop of a running kernel, cut
+ * into steps for the machine's run loop (arch/x86/hw/run.ts), which gives
+ * the turn to the CPU with the smallest clock (DESIGN.md section 6).
+ * sched_cpu_step() is what a CPU executes on its turn, installed at boot
+ * with set_cpu_step(): with a task to run (schedule() picks it if the CPU
+ * was idle) it runs the task's user code up to its next syscall and the
+ * syscall to completion (entry_SYSCALL_64); with nothing to run, the idle
+ * task arms the timer for its sleepers and waits in HLT (do_idle). A fatal
+ * signal raised in user code (a segfault) unwinds the task's generator and
+ * ends the task. Timers, wake-ups and skipping an idle CPU ahead to its
+ * next timer are the machine's; the kernel only decides what runs.
  */
 import { machine } from '../smp.ts';
-import { cycles_to_ns, ns_to_cycles } from '../time/timekeeping.ts';
-import { sched_state, schedule, wake_up_process, type Rq } from './core.ts';
-import { TASK_INTERRUPTIBLE, type TaskStruct } from './task.ts';
+import { sched_state, schedule, this_rq } from './core.ts';
+import type { TaskStruct } from './task.ts';
+import type { Cpu } from '../../arch/x86/hw/cpu.ts';
 import { entry_SYSCALL_64, exit_to_user_mode } from '../../arch/x86/entry/common.ts';
 import { do_exit, do_group_exit, exit_state, type ExitRecord } from '../exit.ts';
 import { TaskKilled } from '../signal.ts';
 import { pr_info } from '../printk.ts';
+import { hrtimer_idle_enter } from '../time/hrtimer.ts';
 
 export interface RunResult {
   /** Why run() returned. */
   reason: 'done' | 'cycle_limit' | 'deadlock';
   /** Tasks reaped without a parent (spawned ones), in exit order. */
   exited: ExitRecord[];
-  /** Cycle clock per CPU at the end. */
+  /** Cycle clock per CPU at the end (busy and idle cycles). */
   cycles: number[];
 }
 
 export interface RunOptions {
   /** Stop once every CPU with work has passed this many cycles. */
   max_cycles?: number;
-}
-
-function has_work(rq: Rq): boolean {
-  return rq.curr !== rq.idle || rq.queue.length > 0;
-}
-
-/* Wake every timer sleeper whose time has come on its own CPU's clock. */
-function expire_timers(): void {
-  if (!any_timer_sleeper()) return;
-  const m = machine();
-  for (const p of sched_state.tasks.values()) {
-    if (p.state !== TASK_INTERRUPTIBLE || p.wait.kind !== 'timer') continue;
-    if (cycles_to_ns(m.cpus[p.cpu].rdtsc()) >= p.wait.until_ns) wake_on_its_cpu(p);
-  }
-}
-
-/* The timer interrupt of p's CPU wakes it. */
-function wake_on_its_cpu(p: TaskStruct): void {
-  const m = machine();
-  const saved = m.current;
-  m.current = p.cpu;
-  wake_up_process(p);
-  m.current = saved;
-}
-
-/* Cheap pre-check: a timer sleeper exists (hrtimer's "is the queue empty"). */
-function any_timer_sleeper(): boolean {
-  return sched_state.timer_sleepers > 0;
-}
-
-/* No CPU has work: move the CPU of the earliest timer sleeper forward to it. */
-function idle_until_next_timer(): boolean {
-  const m = machine();
-  let first: TaskStruct | null = null;
-  for (const p of sched_state.tasks.values()) {
-    if (p.state !== TASK_INTERRUPTIBLE || p.wait.kind !== 'timer') continue;
-    if (!first || (first.wait.kind === 'timer' && p.wait.until_ns < first.wait.until_ns)) first = p;
-  }
-  if (!first || first.wait.kind !== 'timer') return false;
-  const cpu = m.cpus[first.cpu];
-  cpu.clock = Math.max(cpu.clock, Math.ceil(ns_to_cycles(first.wait.until_ns)));
-  wake_on_its_cpu(first); // directly: converting back to ns may round below until_ns
-  return true;
 }
 
 /** Run user code of `p` (current on this CPU) up to its next syscall, and that syscall. */
@@ -122,59 +84,48 @@ function task_returned(p: TaskStruct, v: number | void): void {
   else do_group_exit(status);
 }
 
+/*
+ * do_idle(): nothing to run. Arm the timer for this CPU's sleepers and
+ * wait; a task queued here meanwhile (a wake-up from this very step)
+ * means need_resched is already set, and the wait ends at once.
+ */
+function do_idle(cpu: Cpu): void {
+  hrtimer_idle_enter();
+  cpu.hlt();
+  if (this_rq().queue.length > 0) machine().wake(cpu, cpu.id);
+}
+
+/**
+ * The step a CPU runs on its turn. A CPU woken for a task that another CPU
+ * has since pulled away finds nothing and waits again, at no cost.
+ */
+export function sched_cpu_step(cpu: Cpu): void {
+  const rq = this_rq();
+  if (rq.curr === rq.idle) {
+    if (rq.queue.length === 0) {
+      do_idle(cpu);
+      return;
+    }
+    schedule();
+  }
+  if (rq.curr !== rq.idle) run_user_step(rq.curr);
+  if (rq.curr === rq.idle) do_idle(cpu);
+}
+
 /** Run until every task has exited (or a cycle limit, or nothing can ever run). */
 export function sched_run(opts: RunOptions = {}): RunResult {
   const m = machine();
   const first_exit = exit_state.orphans_exited.length;
   let reason: RunResult['reason'] = 'done';
-  for (;;) {
-    if (sched_state.tasks.size === 0) break;
-    expire_timers();
-    // The CPU with work and the smallest clock (lowest number on ties), and
-    // the one the next pass would pick after it: the rival.
-    let best = -1;
-    let rival = -1;
-    for (let c = 0; c < m.nr_cpus; c++) {
-      if (!has_work(sched_state.rqs[c])) continue;
-      if (best < 0) {
-        best = c;
-      } else if (m.cpus[c].clock < m.cpus[best].clock) {
-        rival = best;
-        best = c;
-      } else if (rival < 0 || m.cpus[c].clock < m.cpus[rival].clock) {
-        rival = c;
-      }
-    }
-    if (best < 0) {
-      if (idle_until_next_timer()) continue;
+  if (sched_state.tasks.size > 0) {
+    const r = m.run({ max_cycles: opts.max_cycles });
+    if (sched_state.tasks.size === 0) {
+      reason = 'done';
+    } else if (r === 'cycle_limit') {
+      reason = 'cycle_limit';
+    } else {
       reason = 'deadlock';
       pr_info('sched_run: %d task(s) blocked with nothing to wake them', sched_state.tasks.size);
-      break;
-    }
-    if (opts.max_cycles !== undefined && m.cpus[best].clock >= opts.max_cycles) {
-      reason = 'cycle_limit';
-      break;
-    }
-    m.current = best;
-    const rq = sched_state.rqs[best];
-    if (rq.curr === rq.idle) schedule();
-    if (rq.curr === rq.idle) continue;
-    const rival_clock = rival < 0 ? Infinity : m.cpus[rival].clock;
-    const enqueues = sched_state.nr_enqueues;
-    for (;;) {
-      run_user_step(rq.curr);
-      // Go on with this CPU while the next pass would pick it again anyway:
-      // nothing was enqueued anywhere (no CPU gained work), no timer can
-      // expire, it still has a task, and its clock has not passed the
-      // rival's (ties go to the lower CPU number, as the scan breaks them).
-      // Other CPUs' clocks only grow meanwhile, so this never runs a step
-      // the scan would have given to another CPU.
-      if (sched_state.nr_enqueues !== enqueues || any_timer_sleeper()) break;
-      if (rq.curr === rq.idle || sched_state.tasks.size === 0) break;
-      const clock = m.cpus[best].clock;
-      if (clock > rival_clock || (clock === rival_clock && best > rival)) break;
-      if (opts.max_cycles !== undefined && clock >= opts.max_cycles) break;
-      m.current = best;
     }
   }
   m.current = 0;

@@ -122,6 +122,18 @@ export class Cpu {
   private readonly wr = new WalkResult();
   /** Interrupt nesting from IPIs, for the machine's bookkeeping. */
   in_ipi = 0;
+  /*
+   * The idle wait (see "idle" below). in_idle: the CPU executed HLT and has
+   * not been dispatched since, so wake-up events move its clock forward;
+   * halted: it waits for such an event, and the machine does not run it.
+   * Both are the machine's; the kernel only executes hlt().
+   */
+  in_idle = false;
+  halted = false;
+  /** Cycles the clock moved forward while the CPU waited idle, within clock. */
+  private _idle = 0;
+  /** IA32_TSC_DEADLINE: the local APIC timer fires once the TSC reaches it; 0 when disarmed. */
+  private _tsc_deadline = 0;
 
   constructor(
     readonly id: number,
@@ -188,6 +200,62 @@ export class Cpu {
   set clock(v: number) {
     this.fold_hits();
     this._clock = v;
+  }
+
+  /*
+   * ---- idle ----
+   *
+   * Time on a CPU is busy or idle. Busy cycles are charged by the work done
+   * (instructions, modelled kernel steps); idle cycles pass while the CPU
+   * waits in HLT (or MWAIT) for a wake-up: its timer, an IPI, another CPU
+   * queueing work for it. The CPUs' clocks are separate, so an idle CPU's
+   * clock does not run by itself: the machine moves it forward to the event
+   * that ends the wait (idle_until), and counts the gap as idle. A wake-up
+   * before the CPU is dispatched again moves it further (it cannot resume
+   * before the last event that woke it). The PMU's cycles event counts
+   * busy cycles only (CPU_CLK_UNHALTED stops in HLT); the TSC counts both.
+   */
+
+  /** HLT: wait for a wake-up event (the kernel's idle loop). */
+  hlt(): void {
+    this.in_idle = true;
+    this.halted = true;
+  }
+
+  /** Cycles spent waiting idle; busy cycles are clock - idle_cycles. */
+  get idle_cycles(): number {
+    return this._idle;
+  }
+
+  /** Busy (unhalted) cycles: what perf's cycles event counts. */
+  get busy_cycles(): number {
+    return this.clock - this._idle;
+  }
+
+  /**
+   * The machine moves an idle CPU's clock forward to `t` (never back), the
+   * gap counted as idle. Machine only: kernel code waits with hlt().
+   */
+  idle_until(t: number): void {
+    this.fold_hits();
+    if (t > this._clock) {
+      this._idle += t - this._clock;
+      this._clock = t;
+    }
+  }
+
+  /** RDMSR IA32_TSC_DEADLINE. */
+  get tsc_deadline(): number {
+    return this._tsc_deadline;
+  }
+
+  /**
+   * WRMSR IA32_TSC_DEADLINE: arm the local APIC timer to fire when the TSC
+   * reaches `tsc` (at once if it already has); 0 disarms. Not charged,
+   * like the other MSR writes the model leaves in the step around them.
+   */
+  write_tsc_deadline(tsc: number): void {
+    this._tsc_deadline = tsc > 0 ? tsc : 0;
   }
 
   private fold_hits(): void {
