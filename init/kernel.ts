@@ -17,6 +17,7 @@ import { dmesg } from '../kernel/printk.ts';
 import { BUG } from '../kernel/panic.ts';
 import { trace_read, trace_perfetto_json, perf_stat_format } from '../kernel/trace/index.ts';
 import { nr_context_switches } from '../kernel/sched/core.ts';
+import { cycles_to_ns } from '../kernel/time/timekeeping.ts';
 import { sched_run, type RunOptions, type RunResult } from '../kernel/sched/run.ts';
 import { kernel_clone } from '../kernel/fork.ts';
 import { all_vmstat, vm_event_per_cpu } from '../mm/vmstat.ts';
@@ -72,11 +73,19 @@ export class Kernel {
     return trace_perfetto_json();
   }
 
-  /** Machine counters per CPU in perf-stat layout. */
+  /**
+   * Machine counters per CPU in perf-stat layout. task-clock and cycles
+   * are busy time only; idle-cycles is the time each CPU waited in HLT
+   * (kernel/trace/perf_stat.ts says why).
+   */
   perf_stat(target = 'tskernel'): string {
+    const cpus = this.machine.cpus;
+    const busy = cpus.map((c) => c.busy_cycles);
     const counters: Record<string, number[]> = {
-      cycles: this.machine.cpus.map((c) => c.clock),
+      'task-clock': busy.map((b) => cycles_to_ns(b)),
       'context-switches': nr_context_switches(),
+      cycles: busy,
+      'idle-cycles': cpus.map((c) => c.idle_cycles),
     };
     HW_EVENT_NAMES.forEach((name, i) => {
       const v = this.machine.cpus.map((c) => c.ev[i]);
