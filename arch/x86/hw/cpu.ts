@@ -255,7 +255,9 @@ export class Cpu {
    * like the other MSR writes the model leaves in the step around them.
    */
   write_tsc_deadline(tsc: number): void {
-    this._tsc_deadline = tsc > 0 ? tsc : 0;
+    const v = tsc > 0 ? tsc : 0;
+    if ((v > 0) !== (this._tsc_deadline > 0)) this.machine.nr_timers_armed += v > 0 ? 1 : -1;
+    this._tsc_deadline = v;
   }
 
   private fold_hits(): void {

@@ -55,15 +55,11 @@ function fire_timer(m: Machine, cpu: Cpu): void {
  * loop's need_resched check, folded in).
  */
 function fire_due_timers(m: Machine): void {
+  if (m.nr_timers_armed === 0) return;
   for (const cpu of m.cpus) {
     const d = cpu.tsc_deadline;
     if (d > 0 && cpu.clock >= d) fire_timer(m, cpu);
   }
-}
-
-function any_timer_armed(m: Machine): boolean {
-  for (const cpu of m.cpus) if (cpu.tsc_deadline > 0) return true;
-  return false;
 }
 
 /*
@@ -72,6 +68,7 @@ function any_timer_armed(m: Machine): boolean {
  * the first whole cycle at or after the deadline.
  */
 function idle_until_next_timer(m: Machine): boolean {
+  if (m.nr_timers_armed === 0) return false;
   let next: Cpu | null = null;
   for (const cpu of m.cpus) {
     const d = cpu.tsc_deadline;
@@ -115,7 +112,7 @@ export function machine_run(m: Machine, step: CpuStep, opts: MachineRunOptions =
         m.current = best;
         cpu.in_idle = false; // dispatched: whatever woke it, it runs from here
         step(cpu);
-        if (m.nr_wakeups !== wakeups || cpu.halted || any_timer_armed(m)) break;
+        if (m.nr_wakeups !== wakeups || cpu.halted || m.nr_timers_armed > 0) break;
         const clock = cpu.clock;
         if (clock > rival_clock || (clock === rival_clock && best > rival)) break;
         if (max !== undefined && clock >= max) break;

@@ -46,6 +46,8 @@ export class Machine {
   private cpu_step: CpuStep | null = null;
   /** Wake-ups of halted CPUs so far: run() rescans when one became runnable. */
   nr_wakeups = 0;
+  /** CPUs whose TSC deadline is armed (kept by Cpu.write_tsc_deadline). */
+  nr_timers_armed = 0;
 
   constructor(cfg: MachineConfig) {
     if (!Number.isInteger(cfg.nr_cpus) || cfg.nr_cpus < 1 || cfg.nr_cpus > MAX_CPUS)

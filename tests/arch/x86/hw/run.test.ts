@@ -110,6 +110,7 @@ describe('x86_machine_run', () => {
     expect(c1.busy_cycles).toBe(200 + 50);
     expect(c0.idle_cycles).toBe(9001 - 100);
     expect(c0.clock).toBe(9001);
+    expect(m.nr_timers_armed).toBe(0);
   });
 
   it('a due timer interrupts a busy CPU with no idle time', () => {
