@@ -4,9 +4,12 @@
  * Hardware, no Linux counterpart. The kernel reaches a CPU only through
  * instruction-like methods: MOV to/from CR0/CR3/CR4, INVLPG, INVPCID,
  * STAC/CLAC, the mitigation instructions (IBPB via its MSR write, L1D flush,
- * VERW, the RSB-filling call sequence), SYSCALL/SYSRET, and memory access by
- * virtual address (load, store, copy, fill, translate). Every one charges its
- * cost from the profile to this CPU's cycle clock and bumps a counter.
+ * VERW, the RSB-filling call sequence), SYSCALL/SYSRET, RDTSC, HLT, the
+ * IA32_TSC_DEADLINE MSR, and memory access by virtual address (load, store,
+ * copy, fill, translate). Those that cost charge it from the profile to this
+ * CPU's cycle clock and bump a counter; modelled kernel work is charged with
+ * charge(). Nothing else in the kernel moves a clock: the machine does, for
+ * a CPU waiting idle (see "idle" below) and for IPI timing (smp.ts).
  *
  * A translation that fails raises #PF through the machine's trap table with
  * the error code and CR2. If the handler returns FAULT_RETRY the access is
