@@ -31,7 +31,7 @@ import { exc_page_fault, fault_state } from '../arch/x86/mm/fault.ts';
 import { tlb_state, tlb_init } from '../arch/x86/mm/tlb.ts';
 import { pti_init } from '../arch/x86/mm/pti.ts';
 import { sched_init, current } from '../kernel/sched/core.ts';
-import { sched_cpu_step } from '../kernel/sched/run.ts';
+import { arch_cpu_step } from '../arch/x86/entry/usermode.ts';
 import { hrtimers_init } from '../kernel/time/hrtimer.ts';
 import { sysvec_apic_timer_interrupt } from '../arch/x86/kernel/apic/apic.ts';
 import { LOCAL_TIMER_VECTOR } from '../arch/x86/include/asm/irq_vectors.ts';
@@ -93,7 +93,7 @@ export function start_kernel(cmdline = ''): Kernel {
   m.set_intr_gate(X86_TRAP_UD, die);
   m.set_intr_gate(LOCAL_TIMER_VECTOR, sysvec_apic_timer_interrupt);
   hrtimers_init();
-  m.set_cpu_step(sched_cpu_step);
+  m.set_cpu_step(arch_cpu_step);
   pr_info('Command line: %s', params.saved_command_line);
 
   // setup_arch(): memblock, then page tables from memblock.
