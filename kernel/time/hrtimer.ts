@@ -9,8 +9,9 @@
  * sleeper of this CPU whose time has come and arms the timer for the next
  * one (or leaves it disarmed).
  * Simplified: no hrtimer objects or timerqueue. A CPU's timers are its
- * tasks sleeping on a timer (sched_state's task list, in pid order, the
- * order they wake in when several expire at once); a sleep cannot be
+ * tasks sleeping on a timer (sched_state's task list, in the order the
+ * tasks were created: the order they wake in when several expire at once,
+ * where Linux would take expiry order); a sleep cannot be
  * cancelled except by the task's death (hrtimer_cancel_sleeper).
  */
 import { sched_state, wake_up_process, wake_up_idle_cpu } from '../sched/core.ts';
@@ -26,9 +27,10 @@ export function hrtimers_init(): void {
 }
 
 /*
- * Has p's sleep ended at TSC value `now`? Either test says yes: ns is what
- * the sleeper asked for, and the TSC deadline is what the timer fired at
- * (converting that back to ns may round a hair below the expiry).
+ * Has a sleep until `until_ns` ended at TSC value `now`? Either test says
+ * yes: ns is what the sleeper asked for, and the TSC deadline is what the
+ * timer fired at (converting that back to ns may round a hair below the
+ * expiry: timer_wakeup_rounding in tests/kernel/sched.test.ts).
  */
 function sleeper_expired(until_ns: number, now: number): boolean {
   return cycles_to_ns(now) >= until_ns || now >= ns_to_cycles(until_ns);
