@@ -13,7 +13,7 @@
  * the machine's; the kernel only decides what runs.
  */
 import { machine } from '../smp.ts';
-import { sched_state, schedule, this_rq } from './core.ts';
+import { sched_state, schedule, cpu_rq, type Rq } from './core.ts';
 import type { TaskStruct } from './task.ts';
 import type { Cpu } from '../../arch/x86/hw/cpu.ts';
 import { exit_state, type ExitRecord } from '../exit.ts';
@@ -42,33 +42,34 @@ export interface RunOptions {
 function do_idle(cpu: Cpu): void {
   hrtimer_idle_enter();
   cpu.hlt();
-  if (this_rq().queue.length > 0) machine().wake(cpu, cpu.id);
+  if (cpu_rq(cpu.id).queue.length > 0) machine().wake(cpu, cpu.id);
 }
 
 /**
  * The task to run on this turn, or null when the CPU has nothing to run
- * and now waits. A CPU woken for a task that another CPU has since pulled
- * away finds nothing and waits again, at no cost.
+ * and now waits. Small, to stay inlined on every syscall's path; an idle
+ * CPU goes out of line.
  */
 export function sched_turn_task(cpu: Cpu): TaskStruct | null {
-  const rq = this_rq();
-  if (rq.curr === rq.idle) {
-    if (rq.queue.length === 0) {
-      do_idle(cpu);
-      return null;
-    }
-    schedule();
-    if (rq.curr === rq.idle) {
-      do_idle(cpu);
-      return null;
-    }
-  }
-  return rq.curr;
+  const rq = cpu_rq(cpu.id); // cpu is the current CPU
+  return rq.curr !== rq.idle ? rq.curr : sched_turn_idle(cpu, rq);
+}
+
+/*
+ * The CPU was idle: schedule() the first queued task. A CPU woken for a
+ * task that another CPU has since pulled away finds nothing and waits
+ * again, at no cost.
+ */
+function sched_turn_idle(cpu: Cpu, rq: Rq): TaskStruct | null {
+  if (rq.queue.length > 0) schedule();
+  if (rq.curr !== rq.idle) return rq.curr;
+  do_idle(cpu);
+  return null;
 }
 
 /** The turn is over: if the task slept or died and nothing else runs here, wait. */
 export function sched_turn_end(cpu: Cpu): void {
-  const rq = this_rq();
+  const rq = cpu_rq(cpu.id);
   if (rq.curr === rq.idle) do_idle(cpu);
 }
 

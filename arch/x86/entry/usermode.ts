@@ -16,6 +16,7 @@ import type { Cpu } from '../hw/cpu.ts';
 import type { TaskStruct, SyscallRequest } from '../../../kernel/sched/task.ts';
 import { entry_SYSCALL_64, exit_to_user_mode } from './common.ts';
 import { sched_turn_task, sched_turn_end } from '../../../kernel/sched/run.ts';
+import { cpu_rq } from '../../../kernel/sched/core.ts';
 import { do_exit, do_group_exit } from '../../../kernel/exit.ts';
 import { TaskKilled } from '../../../kernel/signal.ts';
 
@@ -65,10 +66,15 @@ function task_returned(cpu: Cpu, p: TaskStruct, v: number | void): void {
   else do_group_exit(status);
 }
 
-/** A CPU's turn: the task the scheduler gives it runs to its next syscall. */
+/**
+ * A CPU's turn: the task the scheduler gives it runs to its next syscall.
+ * The common case, a CPU already running a task, is decided here without
+ * a call: this runs once per syscall.
+ */
 export function arch_cpu_step(cpu: Cpu): void {
-  const p = sched_turn_task(cpu);
+  const rq = cpu_rq(cpu.id);
+  const p = rq.curr !== rq.idle ? rq.curr : sched_turn_task(cpu);
   if (!p) return;
   run_user_step(cpu, p);
-  sched_turn_end(cpu);
+  if (rq.curr === rq.idle) sched_turn_end(cpu);
 }

@@ -108,9 +108,11 @@ export function machine_run(m: Machine, step: CpuStep, opts: MachineRunOptions =
       if (max !== undefined && cpu.clock >= max) return 'cycle_limit';
       const rival_clock = rival < 0 ? Infinity : cpus[rival].clock;
       const wakeups = m.nr_wakeups;
+      // Dispatched: whatever woke it, it runs from here. Only HLT (which
+      // ends the turn) puts it back in its idle wait.
+      cpu.in_idle = false;
       for (;;) {
         m.current = best;
-        cpu.in_idle = false; // dispatched: whatever woke it, it runs from here
         step(cpu);
         if (m.nr_wakeups !== wakeups || cpu.halted || m.nr_timers_armed > 0) break;
         const clock = cpu.clock;
