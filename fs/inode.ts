@@ -12,8 +12,7 @@
  * from the current CPU's cycle clock (deterministic, not wall time).
  */
 import { Inode, type SuperBlock, MAX_LFS_FILESIZE } from '../include/linux/fs.ts';
-import { this_cpu, machine } from '../kernel/smp.ts';
-import { cycles_to_ns } from '../arch/x86/hw/costs.ts';
+import { ktime_get_ns } from '../kernel/time/timekeeping.ts';
 import { BUG, WARN } from '../kernel/panic.ts';
 import { EFBIG } from '../include/uapi/asm-generic/errno.ts';
 
@@ -41,7 +40,7 @@ export function inode_init_owner(inode: Inode, _dir: Inode | null, mode: number)
 
 /** current_time(): the simulated time in ns on this CPU. */
 export function current_time(_inode: Inode): number {
-  return Math.floor(cycles_to_ns(machine().costs, this_cpu().clock));
+  return Math.floor(ktime_get_ns());
 }
 
 /** simple_inode_init_ts(): atime = mtime = ctime = now. */

@@ -6,131 +6,53 @@
  * machine it describes, then setup_arch() (memblock, the direct map and
  * kernel image page tables from memblock, the BSP's CR4/CR3), mm_core_init()
  * (mem_map, memblock_free_all into the buddy allocator), then bring up the
- * other CPUs on init_mm. Returns the Kernel object of DESIGN.md section 8.
+ * other CPUs on init_mm. Returns the Kernel object of DESIGN.md section 8
+ * (init/kernel.ts, re-exported here).
  * One kernel runs at a time per host thread: every boot rebuilds each
  * subsystem's globals from nothing.
  */
 import './params_owners.ts'; // first: every boot parameter registered, in link order
 import { Machine } from '../arch/x86/hw/smp.ts';
-import { cycles_to_ns, type CostProfile } from '../arch/x86/hw/costs.ts';
+import { tsc_init } from '../arch/x86/kernel/tsc.ts';
+import { ktime_get_ns } from '../kernel/time/timekeeping.ts';
 import { X86_TRAP_GP, X86_TRAP_PF, X86_TRAP_UD } from '../arch/x86/include/asm/trap_pf.ts';
 import { __PHYSICAL_START, KERNEL_IMAGE_BYTES } from '../arch/x86/include/asm/page_64_types.ts';
-import { parse_kernel_params, type KernelParams } from '../kernel/params.ts';
-import { printk_init, console_loglevel_init, pr_info, dmesg } from '../kernel/printk.ts';
+import { parse_kernel_params } from '../kernel/params.ts';
+import { printk_init, console_loglevel_init, pr_info } from '../kernel/printk.ts';
 import { panic_init, set_panic_context, BUG } from '../kernel/panic.ts';
 import { smp_init_machine } from '../kernel/smp.ts';
-import { trace_init, trace_set_context, trace_read, trace_perfetto_json } from '../kernel/trace/index.ts';
-import { vmstat_init, all_vmstat, vm_event_per_cpu } from '../mm/vmstat.ts';
+import { trace_init, trace_set_context } from '../kernel/trace/index.ts';
+import { vmstat_init } from '../mm/vmstat.ts';
 import { init_mm_init, init_mm } from '../mm/mm_struct.ts';
 import { pgtable_early_init, pgtable_early_done } from '../arch/x86/mm/pgtable.ts';
 import { pgalloc_init } from '../arch/x86/mm/pgalloc.ts';
-import { init_mem_mapping, direct_map_meminfo, free_kernel_pgtables } from '../arch/x86/mm/init_64.ts';
+import { init_mem_mapping } from '../arch/x86/mm/init_64.ts';
 import { extable_init } from '../arch/x86/mm/extable.ts';
 import { exc_page_fault, fault_init } from '../arch/x86/mm/fault.ts';
 import { tlb_init, tlb_single_page_flush_ceiling_init } from '../arch/x86/mm/tlb.ts';
 import { pti_check_boottime_disable, pti_state } from '../arch/x86/mm/pti.ts';
 import { asi_check_boottime_disable } from '../arch/x86/mm/asi.ts';
-import { sched_init, nr_context_switches, current } from '../kernel/sched/core.ts';
-import { sched_run, type RunOptions, type RunResult } from '../kernel/sched/run.ts';
-import { fork_init, kernel_clone } from '../kernel/fork.ts';
+import { sched_init, current } from '../kernel/sched/core.ts';
+import { arch_cpu_step } from '../arch/x86/entry/usermode.ts';
+import { hrtimers_init } from '../kernel/time/hrtimer.ts';
+import { sysvec_apic_timer_interrupt } from '../arch/x86/kernel/apic/apic.ts';
+import { LOCAL_TIMER_VECTOR } from '../arch/x86/include/asm/irq_vectors.ts';
+import { fork_init } from '../kernel/fork.ts';
 import { exit_init } from '../kernel/exit.ts';
 import { entry_init } from '../arch/x86/entry/common.ts';
-import { Nolibc, type Program } from '../tools/include/nolibc.ts';
-import { vfs_caches_init, vfs_caches_exit } from '../fs/namespace.ts';
-import { kmap_local_init, kmap_local_exit } from '../mm/highmem.ts';
-import { vmalloc_init, vmalloc_shutdown, vmalloc_meminfo } from '../mm/vmalloc.ts';
-import { console_init, console_state } from '../fs/file.ts';
+import { vfs_caches_init } from '../fs/namespace.ts';
+import { kmap_local_init } from '../mm/highmem.ts';
+import { vmalloc_init } from '../mm/vmalloc.ts';
+import { console_init } from '../fs/file.ts';
 import { cpu_init_paging, cpu_setup_from, cpu_caps_cleared } from '../arch/x86/kernel/cpu/common.ts';
 import { boot_cost_profile } from '../arch/x86/kernel/cpu/costs.ts';
 import { cpa_stats_init } from '../arch/x86/mm/pat/set_memory.ts';
 import { memblock_init, memblock_add, memblock_reserve } from '../mm/memblock.ts';
-import { mm_core_init, page_alloc_shutdown, meminfo, __get_free_pages, free_pages, type ShutdownReport } from '../mm/page_alloc.ts';
+import { mm_core_init, __get_free_pages } from '../mm/page_alloc.ts';
 import { GFP_KERNEL } from '../mm/gfp.ts';
-import { HW_EVENT_NAMES } from '../arch/x86/hw/events.ts';
-import { perf_stat_format } from '../kernel/trace/index.ts';
+import { Kernel } from './kernel.ts';
 
-export class Kernel {
-  private down = false;
-  constructor(readonly params: KernelParams, readonly machine: Machine, readonly costs: CostProfile) {}
-
-  /**
-   * Start a process running `program` on a fresh address space. Returns its
-   * pid; it runs when run() is called.
-   */
-  spawn(name: string, program: Program): number {
-    const p = kernel_clone(0, () => program(new Nolibc()), name, null);
-    if (typeof p === 'number') throw new Error(`spawn(${name}): ${p}`);
-    return p.pid;
-  }
-
-  /** Run until every task has exited (or opts.max_cycles). */
-  run(opts: RunOptions = {}): RunResult {
-    return sched_run(opts);
-  }
-
-  /** /proc/vmstat: page-state counters and VM events, by Linux's names. */
-  vmstat(): Record<string, number> {
-    return all_vmstat();
-  }
-
-  /** /proc/meminfo, in kB. */
-  meminfo(): Record<string, number> {
-    return { ...meminfo(), ...vmalloc_meminfo(), ...direct_map_meminfo() };
-  }
-
-  dmesg(): string {
-    return dmesg();
-  }
-
-  /** The ftrace `trace` file. */
-  trace(): string {
-    return trace_read();
-  }
-
-  /** Chrome/Perfetto trace JSON. */
-  trace_json(): string {
-    return trace_perfetto_json();
-  }
-
-  /** Machine counters per CPU in perf-stat layout. */
-  perf_stat(target = 'tskernel'): string {
-    const counters: Record<string, number[]> = {
-      cycles: this.machine.cpus.map((c) => c.clock),
-      'context-switches': nr_context_switches(),
-    };
-    HW_EVENT_NAMES.forEach((name, i) => {
-      const v = this.machine.cpus.map((c) => c.ev[i]);
-      if (v.some((x) => x !== 0)) counters[name] = v;
-    });
-    // Software events, per CPU, by their /proc/vmstat names.
-    for (const name of ['pgfault', 'nr_asid_hit', 'nr_asid_miss', 'nr_tlb_local_flush_one', 'nr_tlb_local_flush_all',
-      'nr_tlb_remote_flush', 'nr_tlb_remote_flush_received']) {
-      const v = vm_event_per_cpu(name);
-      if (v.some((x) => x !== 0)) counters[name] = v;
-    }
-    const elapsed = Math.max(...this.machine.cpus.map((c) => c.clock));
-    return perf_stat_format(counters, { target, per_cpu: true, elapsed_cycles: elapsed, cpu_ghz: this.costs.cpu_mhz / 1000 });
-  }
-
-  /**
-   * Give every page back. A page neither free nor reserved afterwards is a
-   * leak: reported, and an error.
-   */
-  shutdown(): ShutdownReport {
-    if (this.down) BUG('shutdown() called twice');
-    this.down = true;
-    this.machine.current = 0;
-    vfs_caches_exit();
-    kmap_local_exit();
-    free_pages(console_state.bounce, 0);
-    vmalloc_shutdown();
-    free_kernel_pgtables();
-    const report = page_alloc_shutdown();
-    if (report.leaked.length)
-      BUG('shutdown: %d page(s) leaked, first pfns: %s', report.leaked.length, report.leaked.slice(0, 8).join(' '));
-    return report;
-  }
-}
+export { Kernel };
 
 /** start_kernel(cmdline): boot and return the kernel. Throws ParamError on a bad command line. */
 export function start_kernel(cmdline = ''): Kernel {
@@ -147,11 +69,12 @@ export function start_kernel(cmdline = ''): Kernel {
   });
 
   smp_init_machine(m);
+  tsc_init();
   set_panic_context(() => ({ cpu: m.current, comm: `swapper/${m.current}`, pid: 0 }));
   trace_init({ nr_cpus: m.nr_cpus, trace_event: params.trace_event.join(',') });
   trace_set_context(() => {
     const c = m.cpus[m.current];
-    return { cpu: c.id, comm: `swapper/${c.id}`, pid: 0, ts_ns: cycles_to_ns(costs, c.clock) };
+    return { cpu: c.id, comm: `swapper/${c.id}`, pid: 0, ts_ns: ktime_get_ns() };
   });
   vmstat_init();
   extable_init();
@@ -166,6 +89,9 @@ export function start_kernel(cmdline = ''): Kernel {
   const die = (_c: unknown, _e: number, _a: number, reason: string): never => BUG('general protection fault: %s', reason);
   m.set_intr_gate(X86_TRAP_GP, die);
   m.set_intr_gate(X86_TRAP_UD, die);
+  m.set_intr_gate(LOCAL_TIMER_VECTOR, sysvec_apic_timer_interrupt);
+  hrtimers_init();
+  m.set_cpu_step(arch_cpu_step);
   pr_info('Command line: %s', params.saved_command_line);
 
   // setup_arch(): memblock, then page tables from memblock.
@@ -207,7 +133,7 @@ export function start_kernel(cmdline = ''): Kernel {
   trace_set_context(() => {
     const c = m.cpus[m.current];
     const p = current();
-    return { cpu: c.id, comm: p.pid === 0 ? `swapper/${c.id}` : p.comm, pid: p.pid, ts_ns: cycles_to_ns(costs, c.clock) };
+    return { cpu: c.id, comm: p.pid === 0 ? `swapper/${c.id}` : p.comm, pid: p.pid, ts_ns: ktime_get_ns() };
   });
   kmap_local_init(params.kmap_local);
   vfs_caches_init(params);

@@ -21,6 +21,7 @@ import { switch_mm_irqs_off, this_tlbstate } from '../arch/x86/mm/tlb.ts';
 import { exit_files } from '../fs/file.ts';
 import { WNOHANG } from '../include/uapi/linux/wait.ts';
 import { ECHILD, EINVAL } from '../include/uapi/asm-generic/errno.ts';
+import { hrtimer_cancel_sleeper } from './time/hrtimer.ts';
 
 export interface ExitRecord {
   pid: number;
@@ -83,7 +84,7 @@ function exit_task(p: TaskStruct, status: number, signal: number): void {
   p.exit_signal_nr = signal;
   exit_files(p);
   exit_mm(p);
-  if (p.wait.kind === 'timer') sched_state.timer_sleepers--;
+  if (p.wait.kind === 'timer') hrtimer_cancel_sleeper(p);
   p.wait = { kind: 'none' };
   p.state = TASK_DEAD;
   p.exit_state = EXIT_ZOMBIE;

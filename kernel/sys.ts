@@ -16,13 +16,7 @@ import { do_exit, do_group_exit, wait_task_zombie, wait_status } from './exit.ts
 import { WNOHANG } from '../include/uapi/linux/wait.ts';
 import { get_user_u64, put_user_u32 } from '../arch/x86/lib/usercopy_64.ts';
 import { EFAULT, EINVAL } from '../include/uapi/asm-generic/errno.ts';
-import { this_cpu, machine } from './smp.ts';
-import { cycles_to_ns } from '../arch/x86/hw/costs.ts';
-
-/** Simulated time on this CPU, in ns. */
-export function ktime_get_ns(): number {
-  return cycles_to_ns(machine().costs, this_cpu().clock);
-}
+import { ktime_get_ns } from './time/timekeeping.ts';
 
 /** nanosleep(req, rem). */
 export function sys_nanosleep(regs: readonly number[]): number {

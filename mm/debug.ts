@@ -21,6 +21,7 @@ import { printk, KERN_ALERT, KERN_WARNING } from '../kernel/printk.ts';
 import { BUG } from '../kernel/panic.ts';
 import { vsprintf } from '../lib/vsprintf.ts';
 import { machine, smp_processor_id } from '../kernel/smp.ts';
+import { ktime_get_ns } from '../kernel/time/timekeeping.ts';
 import { register_param, flag_param, type KernelParams } from '../kernel/params.ts';
 
 declare module '../kernel/params.ts' {
@@ -128,8 +129,8 @@ export function check_new_pages(page: number, order: number): boolean {
 }
 
 /*
- * struct ratelimit_state (lib/ratelimit.c). Time is the current CPU's cycle
- * clock; DEFAULT_RATELIMIT_INTERVAL (5 * HZ) is five seconds of it. Belongs
+ * struct ratelimit_state (lib/ratelimit.c). Time is ktime_get_ns() on the
+ * current CPU; DEFAULT_RATELIMIT_INTERVAL (5 * HZ) is five seconds of it. Belongs
  * in lib/ratelimit.ts once another subsystem needs it.
  */
 export class RatelimitState {
@@ -140,9 +141,8 @@ export class RatelimitState {
 }
 
 export function __ratelimit(rs: RatelimitState, func: string): boolean {
-  const m = machine();
-  const now = m.cpus[m.current].clock;
-  const interval = rs.interval_seconds * m.costs.cpu_mhz * 1e6;
+  const now = ktime_get_ns();
+  const interval = rs.interval_seconds * 1e9;
   if (rs.begin < 0) rs.begin = now;
   if (rs.begin + interval < now) {
     if (rs.missed) printk(KERN_WARNING, `${func}: ${rs.missed} callbacks suppressed`);

@@ -19,6 +19,8 @@ import { switch_mm_irqs_off, enter_lazy_tlb } from '../../arch/x86/mm/tlb.ts';
 import { BUG, BUG_ON } from '../panic.ts';
 import { DEFINE_EVENT } from '../trace/index.ts';
 import { vsprintf } from '../../lib/vsprintf.ts';
+import { ns_to_cycles } from '../time/timekeeping.ts';
+import { lapic_next_deadline, lapic_read_deadline } from '../../arch/x86/kernel/apic/apic.ts';
 
 export const trace_sched_switch = DEFINE_EVENT<{ prev_comm: string; prev_pid: number; prev_state: string; next_comm: string; next_pid: number }>(
   'sched', 'sched_switch',
@@ -55,8 +57,6 @@ export const sched_state = {
   hooks: [] as SchedHooks[],
   /** Tasks sleeping on a timer (the hrtimer queue's population). */
   timer_sleepers: 0,
-  /** Enqueues so far: sched_run() notices a CPU that may have gained work. */
-  nr_enqueues: 0,
 };
 
 export function sched_init(nr_cpus: number, slice_cycles: number): void {
@@ -71,11 +71,18 @@ export function sched_init(nr_cpus: number, slice_cycles: number): void {
     idle.active_mm = init_mm();
     idle.cpu = c;
     sched_state.rqs.push(new Rq(c, idle));
+    // Every CPU runs its idle task, waiting for work (cpu_startup_entry).
+    machine().cpus[c].hlt();
   }
 }
 
 export function register_sched_hooks(h: SchedHooks): void {
   sched_state.hooks.push(h);
+}
+
+/** cpu_rq(cpu): that CPU's runqueue. */
+export function cpu_rq(cpu: number): Rq {
+  return sched_state.rqs[cpu];
 }
 
 export function this_rq(): Rq {
@@ -87,11 +94,18 @@ export function current(): TaskStruct {
   return this_rq().curr;
 }
 
-/** Put the current task to sleep until simulated time `until_ns` (hrtimer_nanosleep). */
+/**
+ * Put the current task to sleep until simulated time `until_ns`
+ * (do_nanosleep: hrtimer_sleeper_start_expires, then sleep). This CPU's
+ * timer is armed for it if it is the earliest; hrtimer_interrupt() wakes it.
+ */
 export function sleep_until(p: TaskStruct, until_ns: number): void {
   if (p.wait.kind !== 'timer') sched_state.timer_sleepers++;
   p.state = TASK_INTERRUPTIBLE;
   p.wait = { kind: 'timer', until_ns };
+  const deadline = ns_to_cycles(until_ns);
+  const armed = lapic_read_deadline();
+  if (armed === 0 || deadline < armed) lapic_next_deadline(deadline);
 }
 
 export function alloc_pid(): number {
@@ -106,11 +120,17 @@ function enqueue_task(rq: Rq, p: TaskStruct): void {
   BUG_ON(rq.queue.includes(p), 'task already queued');
   p.cpu = rq.cpu;
   rq.queue.push(p);
-  sched_state.nr_enqueues++;
-  // An idle CPU cannot run the task before the moment it became runnable.
-  const here = this_cpu();
-  const there = machine().cpus[rq.cpu];
-  if (rq.curr === rq.idle && there.clock < here.clock) there.clock = here.clock;
+  if (rq.curr === rq.idle) wake_up_idle_cpu(rq.cpu);
+}
+
+/**
+ * wake_up_idle_cpu(): `cpu` runs its idle task; get it to look at its
+ * runqueue. Its idle loop waits in MWAIT on its need_resched flag, so
+ * setting the flag wakes it without an IPI (set_nr_if_polling); it cannot
+ * run anything before this moment, so its clock comes up to ours.
+ */
+export function wake_up_idle_cpu(cpu: number): void {
+  machine().wake(this_cpu(), cpu);
 }
 
 /** select_task_rq(): the least loaded CPU, lowest number on ties. */
@@ -178,7 +198,7 @@ function context_switch(rq: Rq, prev: TaskStruct, next: TaskStruct): void {
   }
   this_cpu().charge(machine().costs.context_switch);
   rq.curr = next;
-  next.slice_start = this_cpu().clock;
+  next.slice_start = this_cpu().rdtsc();
   for (const h of sched_state.hooks) h.sched_in(next);
 }
 
@@ -198,7 +218,7 @@ export function schedule(): void {
   if (next === prev) {
     // Picked again (alone on its CPU): a new slice starts, as
     // set_next_entity() restarts prev_sum_exec_runtime.
-    if (prev !== rq.idle) prev.slice_start = this_cpu().clock;
+    if (prev !== rq.idle) prev.slice_start = this_cpu().rdtsc();
     return;
   }
   if (prev !== rq.idle) {
@@ -213,7 +233,7 @@ export function schedule(): void {
 
 /** The slice of the current task is used up: reschedule on the way back to user. */
 export function slice_expired(rq: Rq): boolean {
-  return rq.curr !== rq.idle && this_cpu().clock - rq.curr.slice_start >= sched_state.slice_cycles;
+  return rq.curr !== rq.idle && this_cpu().rdtsc() - rq.curr.slice_start >= sched_state.slice_cycles;
 }
 
 /** migrate_disable()/migrate_enable(): pin current to its CPU. */

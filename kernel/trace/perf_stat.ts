@@ -15,6 +15,19 @@
  * "task-clock" or "cpu-clock" (values in ns) is that clock and prints as
  * msec; without one, and given the elapsed time, the clock is the elapsed
  * time on every CPU (what `perf stat -a` counts as cpu-clock).
+ *
+ * Work, not sleep. perf's cycles event counts unhalted cycles
+ * (CPU_CLK_UNHALTED stops while a CPU waits in HLT or MWAIT) and
+ * task-clock counts the time tasks were on a CPU; neither counts sleep,
+ * and a kernel developer reads them as the cost of the work. So
+ * Kernel.perf_stat() prints task-clock (busy time, with "CPUs utilized"
+ * against the elapsed time), cycles (busy cycles, so a patch's extra work
+ * is not diluted by time spent asleep; "GHz" is then cycles per busy
+ * second), and idle-cycles: the cycles each CPU waited for a timer, an
+ * IPI or a wake-up, with the share of that CPU's time they are ("idle").
+ * perf has no event of that name; the nearest is the C-state residency
+ * counter cstate_core/c1-residency/. "seconds time elapsed" stays the
+ * wall time, busy and idle: the latest CPU clock.
  */
 
 /** Per-CPU values of one counter (a plain array or a Float64Array row). */
@@ -118,6 +131,9 @@ export function perf_stat_format(counters: Readonly<Record<string, PerfCounts>>,
       if (elapsed_ns) s += metric(8, 3, '', v / elapsed_ns, 'CPUs utilized');
     } else if (name === 'cycles') {
       if (ns !== undefined) s += metric(8, 3, '', ns ? v / ns : 0, 'GHz');
+    } else if (name === 'idle-cycles' && counters['cycles'] !== undefined) {
+      const all = sum(counters['cycles'], cpu) + v;
+      s += metric(7, 2, '%', all ? (100 * v) / all : 0, 'idle');
     } else if (name === 'instructions' && counters['cycles'] !== undefined) {
       const cyc = sum(counters['cycles'], cpu);
       s += metric(7, 2, ' ', cyc ? v / cyc : 0, 'insn per cycle');

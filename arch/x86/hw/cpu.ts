@@ -4,9 +4,12 @@
  * Hardware, no Linux counterpart. The kernel reaches a CPU only through
  * instruction-like methods: MOV to/from CR0/CR3/CR4, INVLPG, INVPCID,
  * STAC/CLAC, the mitigation instructions (IBPB via its MSR write, L1D flush,
- * VERW, the RSB-filling call sequence), SYSCALL/SYSRET, and memory access by
- * virtual address (load, store, copy, fill, translate). Every one charges its
- * cost from the profile to this CPU's cycle clock and bumps a counter.
+ * VERW, the RSB-filling call sequence), SYSCALL/SYSRET, RDTSC, HLT, the
+ * IA32_TSC_DEADLINE MSR, and memory access by virtual address (load, store,
+ * copy, fill, translate). Those that cost charge it from the profile to this
+ * CPU's cycle clock and bump a counter; modelled kernel work is charged with
+ * charge(). Nothing else in the kernel moves a clock: the machine does, for
+ * a CPU waiting idle (see "idle" below) and for IPI timing (smp.ts).
  *
  * A translation that fails raises #PF through the machine's trap table with
  * the error code and CR2. If the handler returns FAULT_RETRY the access is
@@ -15,8 +18,9 @@
  * left, loads return -1). The same fault coming back without progress is a
  * machine-level BUG rather than a hang.
  *
- * Simplified: no segmentation, no interrupts flag, CPL is 0 or 3, one
- * privilege transition model (SYSCALL/SYSRET); EFER.NXE is always on.
+ * Simplified: no segmentation, no interrupts flag, CPL is 0 or 3, changed
+ * only by SYSCALL/SYSRET and by exception delivery and its IRET; EFER.NXE
+ * is always on.
  */
 import { Tlb, TLB_DIRTY, TLB_GLOBAL, type TlbConfig } from './tlb.ts';
 import type { PhysMem } from './physmem.ts';
@@ -30,7 +34,7 @@ import {
 } from '../include/asm/processor-flags.ts';
 import { MAXPHYADDR } from '../include/asm/pgtable_types.ts';
 import { X86_TRAP_GP, X86_TRAP_PF, X86_TRAP_UD } from '../include/asm/trap_pf.ts';
-import type { Machine } from './smp.ts';
+import type { Machine, TrapHandler } from './smp.ts';
 import {
   INVPCID_TYPE_INDIV_ADDR, INVPCID_TYPE_SINGLE_CTXT, INVPCID_TYPE_ALL_INCL_GLOBAL, INVPCID_TYPE_ALL_NON_GLOBAL,
 } from '../include/asm/invpcid.ts';
@@ -118,6 +122,18 @@ export class Cpu {
   private readonly wr = new WalkResult();
   /** Interrupt nesting from IPIs, for the machine's bookkeeping. */
   in_ipi = 0;
+  /*
+   * The idle wait (see "idle" below). in_idle: the CPU executed HLT and has
+   * not been dispatched since, so wake-up events move its clock forward;
+   * halted: it waits for such an event, and the machine does not run it.
+   * Both are the machine's; the kernel only executes hlt().
+   */
+  in_idle = false;
+  halted = false;
+  /** Cycles the clock moved forward while the CPU waited idle, within clock. */
+  private _idle = 0;
+  /** IA32_TSC_DEADLINE: the local APIC timer fires once the TSC reaches it; 0 when disarmed. */
+  private _tsc_deadline = 0;
 
   constructor(
     readonly id: number,
@@ -137,7 +153,10 @@ export class Cpu {
   get cpl(): number {
     return this._cpl;
   }
-  /** Set CPL directly (tests, and the kernel's first entry to user mode). */
+  /**
+   * Set CPL directly: for tests that put a bare CPU in user mode. Kernel
+   * code changes CPL only through SYSCALL/SYSRET and exception delivery.
+   */
   set cpl(v: number) {
     this._cpl = v === 3 ? 3 : 0;
     this.update_mode();
@@ -183,12 +202,82 @@ export class Cpu {
     this._clock = v;
   }
 
+  /*
+   * ---- idle ----
+   *
+   * Time on a CPU is busy or idle. Busy cycles are charged by the work done
+   * (instructions, modelled kernel steps); idle cycles pass while the CPU
+   * waits in HLT (or MWAIT) for a wake-up: its timer, an IPI, another CPU
+   * queueing work for it. The CPUs' clocks are separate, so an idle CPU's
+   * clock does not run by itself: the machine moves it forward to the event
+   * that ends the wait (idle_until), and counts the gap as idle. A wake-up
+   * before the CPU is dispatched again moves it further (it cannot resume
+   * before the last event that woke it). The PMU's cycles event counts
+   * busy cycles only (CPU_CLK_UNHALTED stops in HLT); the TSC counts both.
+   */
+
+  /** HLT: wait for a wake-up event (the kernel's idle loop). */
+  hlt(): void {
+    this.in_idle = true;
+    this.halted = true;
+  }
+
+  /** Cycles spent waiting idle; busy cycles are clock - idle_cycles. */
+  get idle_cycles(): number {
+    return this._idle;
+  }
+
+  /** Busy (unhalted) cycles: what perf's cycles event counts. */
+  get busy_cycles(): number {
+    return this.clock - this._idle;
+  }
+
+  /**
+   * The machine moves an idle CPU's clock forward to `t` (never back), the
+   * gap counted as idle. Machine only: kernel code waits with hlt().
+   */
+  idle_until(t: number): void {
+    this.fold_hits();
+    if (t > this._clock) {
+      this._idle += t - this._clock;
+      this._clock = t;
+    }
+  }
+
+  /** RDMSR IA32_TSC_DEADLINE. */
+  get tsc_deadline(): number {
+    return this._tsc_deadline;
+  }
+
+  /**
+   * WRMSR IA32_TSC_DEADLINE: arm the local APIC timer to fire when the TSC
+   * reaches `tsc` (at once if it already has); 0 disarms. Not charged,
+   * like the other MSR writes the model leaves in the step around them.
+   */
+  write_tsc_deadline(tsc: number): void {
+    const v = tsc > 0 ? tsc : 0;
+    if ((v > 0) !== (this._tsc_deadline > 0)) this.machine.nr_timers_armed += v > 0 ? 1 : -1;
+    this._tsc_deadline = v;
+  }
+
   private fold_hits(): void {
     const h = this.u_hits;
     if (h === 0) return;
     this.u_hits = 0;
     this._ev[E_TLB_HIT] += h;
     this._clock += h * this.c_tlb_hit;
+  }
+
+  /**
+   * RDTSC: the time-stamp counter. The TSC counts this CPU's cycles, so it
+   * reads the cycle clock (busy and idle cycles alike, as an invariant TSC
+   * keeps counting through HLT/MWAIT). Not charged: its ~25 cycles belong
+   * to the modelled step around it, and reading time must not move it.
+   * A double, not a 64-bit integer: per-byte copy costs make the clock
+   * fractional, and the kernel's conversions (kernel/time) are exact on it.
+   */
+  rdtsc(): number {
+    return this._clock + this.u_hits * this.c_tlb_hit;
   }
 
   charge(cycles: number): void {
@@ -201,11 +290,33 @@ export class Cpu {
 
   /* ---- faults ---- */
 
+  /*
+   * Exception delivery and IRET. The handler runs at CPL 0: from user mode
+   * the CPU switches to the kernel before calling it (the IDT gate's DPL-0
+   * code segment), with RFLAGS, and so EFLAGS.AC, saved in the frame. When
+   * the handler returns, IRET restores the interrupted CPL and AC. A handler
+   * that throws never IRETs (a fatal signal unwinding the task, a BUG): the
+   * CPU stays in the kernel, where the kernel goes on to kill the task.
+   */
+  private deliver(h: TrapHandler, code: number, cr2: number, reason: string): FaultResult {
+    const cpl = this._cpl;
+    const ac = this._ac;
+    if (cpl !== 0) {
+      this._cpl = 0;
+      this.update_mode();
+    }
+    const r = h(this, code, cr2, reason);
+    this._cpl = cpl;
+    this._ac = ac;
+    this.update_mode();
+    return r;
+  }
+
   private raise_gp(vector: number, reason: string): false {
     this._ev[ev.HW_GP]++;
     this._clock += this.costs.exception;
     const h = this.machine.trap_table[vector];
-    if (h && h(this, 0, 0, reason) === FAULT_FIXUP) return false;
+    if (h && this.deliver(h, 0, 0, reason) === FAULT_FIXUP) return false;
     throw new GeneralProtection(vector, `CPU ${this.id}: ${vector === X86_TRAP_UD ? '#UD' : '#GP'}: ${reason}`);
   }
 
@@ -216,7 +327,7 @@ export class Cpu {
     const h = this.machine.trap_table[X86_TRAP_PF];
     if (!h)
       throw new MachineCheck(`CPU ${this.id}: #PF at ${va.toString(16)} error_code 0x${code.toString(16)} with no handler`);
-    return h(this, code, va, '');
+    return this.deliver(h, code, va, '');
   }
 
   /* ---- control registers ---- */

@@ -86,18 +86,18 @@ function do_kern_addr_fault(cpu: Cpu, error_code: number, address: number): Faul
 }
 
 /**
- * exc_page_fault(): the IDT entry for vector 14. From user mode the entry
- * code switches to kernel mode and, under PTI, to the kernel CR3 first, and
- * back before returning (idtentry's SWITCH_TO_KERNEL_CR3 and the return
- * path); a fatal signal leaves the task in the kernel to die.
+ * exc_page_fault(): the IDT entry for vector 14. The CPU has already
+ * entered CPL 0 (exception delivery) and IRET takes it back. From user
+ * mode (X86_PF_USER: the access was made at CPL 3, user_mode(regs)) the
+ * entry code switches to the kernel CR3 under PTI first, and back before
+ * returning (idtentry's SWITCH_TO_KERNEL_CR3 and the return path); a fatal
+ * signal leaves the task in the kernel to die.
  */
 export function exc_page_fault(cpu: Cpu, error_code: number, address: number): FaultResult {
-  if (cpu.cpl !== 3) return handle_page_fault(cpu, error_code, address);
-  cpu.cpl = 0;
+  if (!(error_code & X86_PF_USER)) return handle_page_fault(cpu, error_code, address);
   switch_to_kernel_cr3();
   const r = handle_page_fault(cpu, error_code, address);
   switch_to_user_cr3();
-  cpu.cpl = 3;
   return r;
 }
 

@@ -25,8 +25,8 @@
  * runs once per simulated second per mm as in Linux; cond_mitigation's IBPB is
  * off unless asked for (spectre_v2_user=on has no parameter yet).
  */
-import { this_cpu, on_each_cpu, on_each_cpu_mask, nr_cpu_ids, smp_processor_id, machine } from '../../../kernel/smp.ts';
-import { cycles_to_ns } from '../hw/costs.ts';
+import { this_cpu, on_each_cpu, on_each_cpu_mask, nr_cpu_ids, smp_processor_id } from '../../../kernel/smp.ts';
+import { ktime_get_ns } from '../../../kernel/time/timekeeping.ts';
 import { vm_event_item, count_vm_event, count_vm_events_cpu } from '../../../mm/vmstat.ts';
 import {
   trace_tlb_flush, TLB_LOCAL_SHOOTDOWN, TLB_REMOTE_SHOOTDOWN, TLB_FLUSH_ON_TASK_SWITCH, TLB_LOCAL_MM_SHOOTDOWN,
@@ -386,8 +386,7 @@ function should_flush_tlb(cpu: number, f: FlushTlbInfo, trim_cpumask: boolean): 
 
 /** should_trim_cpumask(): at most once per simulated second (jiffies + HZ) per mm. */
 function should_trim_cpumask(mm: MmStruct): boolean {
-  const m = machine();
-  const now = cycles_to_ns(m.costs, m.cpus[m.current].clock);
+  const now = ktime_get_ns();
   if (now < mm.next_trim_cpumask_ns) return false;
   mm.next_trim_cpumask_ns = now + 1e9;
   return true;

@@ -58,4 +58,24 @@ describe('kernel_trace_perf_stat', () => {
     const out = perf_stat_format({ 'asi:asi_exit': [10] }, { metrics: { 'asi:asi_exit': { value: 12.5, unit: '% of syscalls' } } });
     expect(out.split('\n')[3]).toBe('                10      asi:asi_exit                     #   12.500 % of syscalls');
   });
+  it('prints busy task-clock and cycles beside idle-cycles, with the idle share of each CPU', () => {
+    const out = perf_stat_format({
+      'task-clock': [1_000_000, 250_000],
+      cycles: [2_800_000, 700_000],
+      'idle-cycles': [0, 2_100_000],
+    }, { per_cpu: true, elapsed_cycles: 2_800_000, cpu_ghz: 2.8 });
+    expect(out).toBe(
+      '\n' +
+      " Performance counter stats for 'system wide':\n" +
+      '\n' +
+      'CPU0                     1.00 msec task-clock                       #    1.000 CPUs utilized\n' +
+      'CPU1                     0.25 msec task-clock                       #    0.250 CPUs utilized\n' +
+      'CPU0                2,800,000      cycles                           #    2.800 GHz\n' +
+      'CPU1                  700,000      cycles                           #    2.800 GHz\n' +
+      'CPU0                        0      idle-cycles                      #    0.00% idle\n' +
+      'CPU1                2,100,000      idle-cycles                      #   75.00% idle\n' +
+      '\n' +
+      '       0.001000000 seconds time elapsed\n' +
+      '\n');
+  });
 });

@@ -1,11 +1,12 @@
 import { describe, it, expect } from 'vitest';
 import { test_machine } from '../../../../tools/testing/pt_builder.ts';
 import { Machine } from '../../../../arch/x86/hw/smp.ts';
-import { GeneralProtection, FAULT_FIXUP } from '../../../../arch/x86/hw/cpu.ts';
+import { GeneralProtection, FAULT_FIXUP, FAULT_RETRY } from '../../../../arch/x86/hw/cpu.ts';
 import { cost_profile } from '../../../../arch/x86/hw/costs.ts';
 import * as ev from '../../../../arch/x86/hw/events.ts';
 import { X86_CR4_PAE, X86_CR4_PCIDE } from '../../../../arch/x86/include/asm/processor-flags.ts';
-import { X86_TRAP_GP } from '../../../../arch/x86/include/asm/trap_pf.ts';
+import { X86_TRAP_GP, X86_TRAP_PF, X86_PF_USER } from '../../../../arch/x86/include/asm/trap_pf.ts';
+import { _PAGE_PRESENT, _PAGE_RW, _PAGE_USER } from '../../../../arch/x86/include/asm/pgtable_types.ts';
 import { MachineCheck } from '../../../../arch/x86/hw/physmem.ts';
 
 describe('x86_hw_cpu', () => {
@@ -99,5 +100,59 @@ describe('x86_hw_cpu', () => {
     expect(m.cpus[1].ev[ev.HW_IPI_RECEIVED]).toBe(1);
     // wait=1: the sender's clock reaches the last receiver's finish
     expect(m.cpus[0].clock).toBeGreaterThanOrEqual(m.cpus[2].clock);
+  });
+  it('a #PF from user mode runs its handler at CPL 0; IRET returns to CPL 3 with EFLAGS.AC', () => {
+    const { m, pt, pgd } = test_machine();
+    const cpu = m.cpus[0];
+    const UVA = 0x7f0000001000;
+    const in_handler: [number, boolean][] = [];
+    m.set_intr_gate(X86_TRAP_PF, (c, code) => {
+      in_handler.push([c.cpl, c.ac]);
+      expect(code & X86_PF_USER).toBe(X86_PF_USER);
+      c.stac(); // the handler's own user access; IRET must undo it
+      pt.map(pgd, UVA, pt.alloc_frame(), _PAGE_PRESENT | _PAGE_RW | _PAGE_USER);
+      return FAULT_RETRY;
+    });
+    cpu.cpl = 3;
+    expect(cpu.store32(UVA, 7)).toBe(true);
+    expect(in_handler).toEqual([[0, false]]);
+    expect(cpu.cpl).toBe(3);
+    expect(cpu.ac).toBe(false);
+    // Back in user mode, a supervisor-only page still faults as a user access.
+    const KVA = 0x888000200000;
+    pt.map(pgd, KVA, pt.alloc_frame(), _PAGE_PRESENT | _PAGE_RW);
+    m.set_intr_gate(X86_TRAP_PF, (c, code) => {
+      in_handler.push([c.cpl, c.ac]);
+      expect(code & X86_PF_USER).toBe(X86_PF_USER);
+      return FAULT_FIXUP;
+    });
+    expect(cpu.load32(KVA)).toBe(-1);
+    expect(in_handler[1]).toEqual([0, false]);
+    expect(cpu.cpl).toBe(3);
+  });
+
+  it('a kernel #PF handler keeps CPL 0, and IRET restores the AC of a user copy', () => {
+    const { m, pt, pgd } = test_machine();
+    const cpu = m.cpus[0];
+    const UVA = 0x7f0000002000;
+    m.set_intr_gate(X86_TRAP_PF, (c) => {
+      expect(c.cpl).toBe(0);
+      c.clac(); // as the entry code's ASM_CLAC
+      pt.map(pgd, UVA, pt.alloc_frame(), _PAGE_PRESENT | _PAGE_RW | _PAGE_USER);
+      return FAULT_RETRY;
+    });
+    cpu.stac();
+    expect(cpu.store32(UVA, 1)).toBe(true); // retried with AC set again, so SMAP allows it
+    expect(cpu.ac).toBe(true);
+    cpu.clac();
+  });
+
+  it('a handler that never returns leaves the CPU in kernel mode', () => {
+    const { m } = test_machine();
+    const cpu = m.cpus[0];
+    m.set_intr_gate(X86_TRAP_PF, () => { throw new Error('fatal signal'); });
+    cpu.cpl = 3;
+    expect(() => cpu.load32(0x7f0000003000)).toThrow('fatal signal');
+    expect(cpu.cpl).toBe(0);
   });
 });
