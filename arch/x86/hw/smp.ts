@@ -1,5 +1,5 @@
 /*
- * arch/x86/hw/smp.ts - the machine: RAM, N CPUs, the trap table, IPIs.
+ * arch/x86/hw/smp.ts - the machine: RAM, N CPUs, the shared LLC, the trap table, IPIs.
  *
  * Hardware, no Linux counterpart. All CPUs run in one host thread; the
  * kernel's run loop says which CPU is executing (`current`). An IPI charges
@@ -8,6 +8,7 @@
  * so code in the handler that asks "which CPU am I" gets the receiver.
  */
 import { PhysMem } from './physmem.ts';
+import { CacheLevel } from './cache.ts';
 import { Cpu, type CpuFeatures, ALL_FEATURES, type FaultResult } from './cpu.ts';
 import { type CostProfile, cost_profile, DEFAULT_COST_PROFILE } from './costs.ts';
 import type { TlbConfig } from './tlb.ts';
@@ -34,6 +35,8 @@ export class Machine {
   readonly cpus: Cpu[];
   readonly costs: CostProfile;
   readonly features: CpuFeatures;
+  /** The last-level cache of the cache model (cache.ts), shared by every CPU. */
+  readonly llc: CacheLevel;
   /** IDT: vector -> handler (X86_TRAP_PF, X86_TRAP_GP, X86_TRAP_UD). */
   readonly trap_table: (TrapHandler | undefined)[] = new Array<TrapHandler | undefined>(32).fill(undefined);
   /** The CPU executing now. */
@@ -45,9 +48,12 @@ export class Machine {
     this.mem = new PhysMem(cfg.mem_bytes);
     this.costs = cfg.costs ?? cost_profile(DEFAULT_COST_PROFILE);
     this.features = { ...ALL_FEATURES, ...cfg.features };
+    this.llc = new CacheLevel(this.costs.cpu.llc_kib, this.costs.cpu.llc_ways);
+    // Each CPU's TLB has the profile's geometry unless the config overrides it.
+    const tlb: TlbConfig = { ...this.costs.cpu.tlb, ...cfg.tlb };
     this.cpus = [];
     for (let i = 0; i < cfg.nr_cpus; i++)
-      this.cpus.push(new Cpu(i, this, this.mem, this.costs, this.features, cfg.tlb));
+      this.cpus.push(new Cpu(i, this, this.mem, this.costs, this.features, tlb));
   }
 
   get nr_cpus(): number {
@@ -74,11 +80,11 @@ export class Machine {
     let latest = from.clock;
     for (const t of targets) {
       const to = this.cpus[t];
-      from.clock += this.costs.ipi_send;
+      from.charge('ipi_send');
       from.ev[HW_IPI_SENT]++;
       // The interrupt arrives no earlier than it was sent.
       if (to.clock < from.clock) to.clock = from.clock;
-      to.clock += this.costs.ipi_receive;
+      to.charge('ipi_receive');
       to.ev[HW_IPI_RECEIVED]++;
       this.current = t;
       to.in_ipi++;
@@ -90,6 +96,6 @@ export class Machine {
       }
       if (to.clock > latest) latest = to.clock;
     }
-    if (wait && latest > from.clock) from.clock = latest;
+    if (wait && latest > from.clock) from.charge('ipi_wait', latest - from.clock);
   }
 }
