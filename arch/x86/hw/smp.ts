@@ -2,10 +2,28 @@
  * arch/x86/hw/smp.ts - the machine: RAM, N CPUs, the shared LLC, the trap table, IPIs.
  *
  * Hardware, no Linux counterpart. All CPUs run in one host thread; the
- * kernel's run loop says which CPU is executing (`current`). An IPI charges
- * the sender per target and the receiver for taking the interrupt, then
- * runs the handler on the receiver at once with `current` switched to it,
- * so code in the handler that asks "which CPU am I" gets the receiver.
+ * kernel's run loop says which CPU is executing (`current`). An IPI runs
+ * its handler on the receiver at once with `current` switched to it, so
+ * code in the handler that asks "which CPU am I" gets the receiver.
+ *
+ * IPI timing. CPU clocks are not in step: the run loop advances the CPU
+ * with the smallest clock, and an idle CPU's clock stands still. So an IPI
+ * is timed by the work it causes, never by the distance between clocks:
+ *  - the sender pays ipi_send per target, at its own clock; target i's
+ *    interrupt is sent at the sender's clock after its i-th ipi_send;
+ *  - a receiver whose clock is behind that send time (idle, or lagging)
+ *    is brought to it; the gap is idle or skew, not work: it is charged to
+ *    no cost key and is recorded in the receiver's ipi_catchup for the run
+ *    loop's owner to count as idle. A receiver already ahead takes the
+ *    interrupt at its own time;
+ *  - either way the receiver pays ipi_receive (entry and exit) and whatever
+ *    the handler charges; its "work" is its clock's advance over these;
+ *  - with `wait` (smp_call_function_many's wait=1) the sender then spins
+ *    until the last receiver is done, measured in the sender's time: each
+ *    receiver's work counted from its own send time, the handlers running
+ *    in parallel. The spin is charged as ipi_wait, one per cycle. A
+ *    receiver's clock lead is never the sender's cost, so skew cannot
+ *    change what one shootdown costs.
  */
 import { PhysMem } from './physmem.ts';
 import { CacheLevel } from './cache.ts';
@@ -71,19 +89,25 @@ export class Machine {
 
   /**
    * Send an IPI from `from` to each CPU in `targets` and run `handler` there.
-   * With `wait`, the sender also waits until every receiver is done, so its
-   * clock moves to the latest receiver's finish (smp_call_function_many with
-   * wait=1).
+   * With `wait`, the sender also waits until every receiver's handler is
+   * done (smp_call_function_many with wait=1). Timing: this file's first
+   * comment.
    */
   send_ipi(from: Cpu, targets: readonly number[], handler: (cpu: Cpu) => void, wait = true): void {
     const saved = this.current;
-    let latest = from.clock;
+    let done_at = 0; // when the last receiver finishes, on the sender's clock
     for (const t of targets) {
       const to = this.cpus[t];
       from.charge('ipi_send');
       from.ev[HW_IPI_SENT]++;
-      // The interrupt arrives no earlier than it was sent.
-      if (to.clock < from.clock) to.clock = from.clock;
+      const sent = from.clock;
+      // The interrupt arrives no earlier than it was sent; waiting for it is not work.
+      const behind = sent - to.clock;
+      if (behind > 0) {
+        to.ipi_catchup += behind;
+        to.clock = sent;
+      }
+      const t0 = to.clock;
       to.charge('ipi_receive');
       to.ev[HW_IPI_RECEIVED]++;
       this.current = t;
@@ -94,8 +118,10 @@ export class Machine {
         to.in_ipi--;
         this.current = saved;
       }
-      if (to.clock > latest) latest = to.clock;
+      const finish = sent + (to.clock - t0);
+      if (finish > done_at) done_at = finish;
     }
-    if (wait && latest > from.clock) from.charge('ipi_wait', latest - from.clock);
+    const spin = done_at - from.clock;
+    if (wait && spin > 0) from.charge('ipi_wait', spin);
   }
 }
