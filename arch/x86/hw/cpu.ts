@@ -70,13 +70,20 @@ export class GeneralProtection extends Error {
 const VA_LIMIT = 2 ** 48;
 /* Hot-path constants as module locals (imported bindings are getters under the TS loaders). */
 const E_TLB_HIT = ev.HW_TLB_HIT, E_TLB_MISS = ev.HW_TLB_MISS, E_WALK = ev.HW_WALK, E_WALK_STEP = ev.HW_WALK_STEP;
+const E_SYSCALL = ev.HW_SYSCALL, E_SYSRET = ev.HW_SYSRET, E_COPY_BYTES = ev.HW_COPY_BYTES, E_FILL_BYTES = ev.HW_FILL_BYTES;
 const U_MASK = Tlb.U_ENTRIES - 1, U_GEN = Tlb.U_GEN;
 const A_READ = ACC_READ, A_WRITE = ACC_WRITE;
 const T_DIRTY = TLB_DIRTY;
 /* Cost-key indices (costs.ts) as module locals, for the same reason. */
 const KEY = COST_KEY_INDEX;
+const KEY_MAP: ReadonlyMap<string, number> = new Map(Object.entries(KEY));
 const K_TLB_HIT = KEY.tlb_hit, K_MEM = KEY.mem_access, K_EXCEPTION = KEY.exception;
 const K_COPY_BASE = KEY.copy_base, K_COPY_BYTE = KEY.copy_byte, K_FILL_BYTE = KEY.fill_byte;
+const K_SYSCALL = KEY.syscall, K_SYSRET = KEY.sysret;
+const K_CR3_WRITE = KEY.cr3_write, K_CR4_WRITE = KEY.cr4_write, K_INVLPG = KEY.invlpg;
+const K_INVPCID_ADDR = KEY.invpcid_addr, K_INVPCID_CTX = KEY.invpcid_ctx, K_INVPCID_ALL = KEY.invpcid_all;
+const K_INVPCID_NONGLOBAL = KEY.invpcid_nonglobal;
+const K_IBPB = KEY.ibpb, K_L1D_FLUSH = KEY.l1d_flush, K_VERW = KEY.verw, K_RSB_FILL = KEY.rsb_fill;
 /* By cache level (cache.ts CACHE_L2/LLC/DRAM): an L2 line costs nothing beyond the per-byte rate. */
 const K_WALK: readonly number[] = [KEY.walk_step_l2, KEY.walk_step_llc, KEY.walk_step_dram];
 const K_LINE_READ: readonly number[] = [-1, KEY.line_read_llc, KEY.line_read_dram];
@@ -127,6 +134,13 @@ export class Cpu {
   /** This CPU's L2 in the cache model; the LLC is the machine's. */
   readonly l2: CacheLevel;
   private readonly llc: CacheLevel;
+  /* copy()'s cache-model state across its segments: the page last looked up on each side, where it was, its last line. */
+  private cp_spfn = -1;
+  private cp_slevel = 0;
+  private cp_sline = -1;
+  private cp_dpfn = -1;
+  private cp_dlevel = 0;
+  private cp_dline = -1;
   cr0 = X86_CR0_PE | X86_CR0_PG | X86_CR0_WP;
   /** CR3 without bit 63 (it always reads as 0). */
   private cr3 = 0;
@@ -138,6 +152,12 @@ export class Cpu {
   private _ac = false;
   private readonly c_tlb_hit: number;
   private readonly c_mem: number;
+  /* Cycles of the keys charged inline on the syscall and copy paths (cost_cycles' entries). */
+  private readonly c_syscall: number;
+  private readonly c_sysret: number;
+  private readonly c_copy_base: number;
+  private readonly c_copy_byte: number;
+  private readonly c_fill_byte: number;
   /* The TLB's front-cache arrays, held here to save a load on the hot path. */
   private readonly u_ent: Float64Array;
   /** 8 * user + 4 * ac (MODE_*): the front-cache context of this CPU's mode, less the access kind. */
@@ -169,6 +189,11 @@ export class Cpu {
     this.cost_cycles = cost_cycles(costs);
     this.c_tlb_hit = this.cost_cycles[K_TLB_HIT];
     this.c_mem = this.cost_cycles[K_MEM];
+    this.c_syscall = this.cost_cycles[K_SYSCALL];
+    this.c_sysret = this.cost_cycles[K_SYSRET];
+    this.c_copy_base = this.cost_cycles[K_COPY_BASE];
+    this.c_copy_byte = this.cost_cycles[K_COPY_BYTE];
+    this.c_fill_byte = this.cost_cycles[K_FILL_BYTE];
     this.l2 = new CacheLevel(costs.cpu.l2_kib, costs.cpu.l2_ways);
     this.llc = machine.llc;
     this.u_ent = this.tlb.u_ent;
@@ -248,18 +273,25 @@ export class Cpu {
   }
 
   /**
-   * Charge `n` units of cost `key`: n x profile[key] cycles to the clock,
-   * n to the key's counter. The only way cycles reach the clock besides
-   * idle time.
+   * Charge `n` units (default 1) of cost `key`: n x profile[key] cycles to
+   * the clock, n to the key's counter. The only way cycles reach the clock
+   * besides idle time.
    */
-  charge(key: CostKey, n = 1): void {
-    const i = KEY[key];
-    this._clock += n * this.cost_cycles[i];
-    this._ce[i] += n;
+  charge(key: CostKey, n?: number): void {
+    /*
+     * A Map, not KEY[key]: every caller's key goes through this one load
+     * site, whose feedback soon sees every key; a keyed property load with
+     * megamorphic feedback costs ~20 ns even when inlined with a literal
+     * key, Map.get ~4.
+     */
+    this.charge_index(KEY_MAP.get(key) as number, n);
   }
 
-  /* charge() by key index, for this file's own paths. */
-  private charge_index(i: number, n = 1): void {
+  /**
+   * charge() by key index (COST_KEY_INDEX), for hot paths that resolve
+   * their key once at module load: no lookup at all.
+   */
+  charge_index(i: number, n = 1): void {
     this._clock += n * this.cost_cycles[i];
     this._ce[i] += n;
   }
@@ -290,7 +322,18 @@ export class Cpu {
     const h = this.machine.trap_table[X86_TRAP_PF];
     if (!h)
       throw new MachineCheck(`CPU ${this.id}: #PF at ${va.toString(16)} error_code 0x${code.toString(16)} with no handler`);
-    return h(this, code, va, '');
+    // The handler may copy (a COW fault): keep the faulting copy's cache-model state.
+    const { cp_spfn, cp_slevel, cp_sline, cp_dpfn, cp_dlevel, cp_dline } = this;
+    try {
+      return h(this, code, va, '');
+    } finally {
+      this.cp_spfn = cp_spfn;
+      this.cp_slevel = cp_slevel;
+      this.cp_sline = cp_sline;
+      this.cp_dpfn = cp_dpfn;
+      this.cp_dlevel = cp_dlevel;
+      this.cp_dline = cp_dline;
+    }
   }
 
   /* ---- control registers ---- */
@@ -323,7 +366,7 @@ export class Cpu {
     this.pgd_pa = pgd;
     this.cur_pcid = pcide ? low : 0;
     this.tlb.pcid_switched();
-    this.charge('cr3_write');
+    this.charge_index(K_CR3_WRITE);
     if (noflush) {
       this._ev[ev.HW_CR3_WRITE_NOFLUSH]++;
     } else {
@@ -359,7 +402,7 @@ export class Cpu {
     if ((val & X86_CR4_PCIDE) && !(old & X86_CR4_PCIDE) && this.cr3 % 4096 !== 0)
       return this.raise_gp(X86_TRAP_GP, 'setting CR4.PCIDE with CR3[11:0] != 0');
     this.cr4 = val;
-    this.charge('cr4_write');
+    this.charge_index(K_CR4_WRITE);
     this._ev[ev.HW_CR4_WRITE]++;
     if (((old ^ val) & X86_CR4_PGE) || ((old & X86_CR4_PCIDE) && !(val & X86_CR4_PCIDE))) {
       this.tlb.flush_all();
@@ -384,7 +427,7 @@ export class Cpu {
 
   /** INVLPG: the page of `va` in the current PCID, and global entries for it. */
   invlpg(va: number): void {
-    this.charge('invlpg');
+    this.charge_index(K_INVLPG);
     this._ev[ev.HW_INVLPG]++;
     if (Number.isInteger(va) && va >= 0 && va < VA_LIMIT) this.tlb.invlpg(va, this.cur_pcid);
   }
@@ -402,23 +445,23 @@ export class Cpu {
       case INVPCID_TYPE_INDIV_ADDR:
         if (!Number.isInteger(addr) || addr < 0 || addr >= VA_LIMIT)
           return this.raise_gp(X86_TRAP_GP, `INVPCID type 0 with non-canonical address ${addr}`);
-        this.charge('invpcid_addr');
+        this.charge_index(K_INVPCID_ADDR);
         this._ev[ev.HW_INVPCID_ADDR]++;
         this.tlb.flush_addr_pcid(addr, pcid);
         return true;
       case INVPCID_TYPE_SINGLE_CTXT:
-        this.charge('invpcid_ctx');
+        this.charge_index(K_INVPCID_CTX);
         this._ev[ev.HW_INVPCID_CTX]++;
         this.tlb.flush_pcid(pcid);
         return true;
       case INVPCID_TYPE_ALL_INCL_GLOBAL:
-        this.charge('invpcid_all');
+        this.charge_index(K_INVPCID_ALL);
         this._ev[ev.HW_INVPCID_ALL]++;
         this._ev[ev.HW_TLB_FLUSH_ALL]++;
         this.tlb.flush_all();
         return true;
       case INVPCID_TYPE_ALL_NON_GLOBAL:
-        this.charge('invpcid_nonglobal');
+        this.charge_index(K_INVPCID_NONGLOBAL);
         this._ev[ev.HW_INVPCID_NONGLOBAL]++;
         this.tlb.flush_nonglobal();
         return true;
@@ -441,25 +484,25 @@ export class Cpu {
 
   /** IBPB: WRMSR IA32_PRED_CMD.IBPB. */
   ibpb(): void {
-    this.charge('ibpb');
+    this.charge_index(K_IBPB);
     this._ev[ev.HW_IBPB]++;
   }
 
   /** WRMSR IA32_FLUSH_CMD.L1D_FLUSH. */
   l1d_flush(): void {
-    this.charge('l1d_flush');
+    this.charge_index(K_L1D_FLUSH);
     this._ev[ev.HW_L1D_FLUSH]++;
   }
 
   /** VERW with a selector: clears CPU buffers (MDS mitigation). */
   verw(): void {
-    this.charge('verw');
+    this.charge_index(K_VERW);
     this._ev[ev.HW_VERW]++;
   }
 
   /** The 32-entry RSB-stuffing call sequence (__FILL_RETURN_BUFFER). */
   rsb_fill(): void {
-    this.charge('rsb_fill');
+    this.charge_index(K_RSB_FILL);
     this._ev[ev.HW_RSB_FILL]++;
   }
 
@@ -468,8 +511,9 @@ export class Cpu {
     this._cpl = 0;
     this._ac = false;
     this.mode_ctx = 0;
-    this.charge('syscall');
-    this._ev[ev.HW_SYSCALL]++;
+    this._clock += this.c_syscall; // charge_index(K_SYSCALL), inline: every syscall
+    this._ce[K_SYSCALL]++;
+    this._ev[E_SYSCALL]++;
   }
 
   /** SYSRET: return to CPL 3. */
@@ -477,8 +521,9 @@ export class Cpu {
     this._cpl = 3;
     this._ac = false;
     this.mode_ctx = MODE_USER;
-    this.charge('sysret');
-    this._ev[ev.HW_SYSRET]++;
+    this._clock += this.c_sysret;
+    this._ce[K_SYSRET]++;
+    this._ev[E_SYSRET]++;
   }
 
   /* ---- translation ---- */
@@ -630,39 +675,78 @@ export class Cpu {
    *
    * Priced as copy_base, copy_byte per byte at the hot rate, and per line
    * read or written on a page found outside L2 the line_* cost of where it
-   * was: one cache-model lookup per physical page on each side.
+   * was: one cache-model lookup per physical page on each side. When the
+   * two sides are not equally aligned, a line can straddle two segments;
+   * it counts once.
    */
   copy(dst: number, src: number, len: number): number {
-    this.charge_index(K_COPY_BASE);
+    this.cp_spfn = -1;
+    this.cp_dpfn = -1;
     let done = 0;
-    let sp = -1, dp = -1, sl = 0, dl = 0; // page last looked up on each side, and where it was
     while (done < len) {
       const s = src + done;
       const d = dst + done;
-      const so = s & 0xfff;
-      const dof = d & 0xfff;
-      const n = Math.min(len - done, 4096 - so, 4096 - dof);
+      const n = Math.min(len - done, 4096 - (s & 0xfff), 4096 - (d & 0xfff));
       const ps = this.translate(s, ACC_READ);
       if (ps < 0) break;
       const pd = this.translate(d, A_WRITE);
       if (pd < 0) break;
       this.mem.copy(pd, ps, n);
-      const spfn = (ps - so) / 4096;
-      if (spfn !== sp) { sp = spfn; sl = this.cache_touch(spfn); }
-      if (sl !== 0) this.charge_index(K_LINE_READ[sl], lines_of(so, n));
-      const dpfn = (pd - dof) / 4096;
-      if (dpfn !== dp) { dp = dpfn; dl = this.cache_touch(dpfn); }
-      if (dl !== 0) this.charge_index(K_LINE_WRITE[dl], lines_of(dof, n));
+      this.copy_traffic(ps, pd, n);
       done += n;
     }
-    this.charge_index(K_COPY_BYTE, done);
-    this._ev[ev.HW_COPY_BYTES] += done;
+    this.charge_string_op(K_COPY_BYTE, this.c_copy_byte, done);
+    this._ev[E_COPY_BYTES] += done;
     return len - done;
+  }
+
+  /*
+   * The cache model's part of one copy() segment: `n` bytes from physical
+   * `ps` to `pd`. Out of copy() so that copy() stays small enough to inline
+   * into its callers; its state across segments is in the cp_* fields.
+   */
+  private copy_traffic(ps: number, pd: number, n: number): void {
+    const spfn = (ps / 4096) | 0; // below 2^24: MAXPHYADDR is 36 bits
+    if (spfn !== this.cp_spfn) {
+      this.cp_spfn = spfn;
+      this.cp_slevel = this.cache_touch(spfn);
+      this.cp_sline = -1;
+    }
+    if (this.cp_slevel !== 0) this.cp_sline = this.count_lines(K_LINE_READ[this.cp_slevel], ps, n, this.cp_sline);
+    const dpfn = (pd / 4096) | 0;
+    if (dpfn !== this.cp_dpfn) {
+      this.cp_dpfn = dpfn;
+      this.cp_dlevel = this.cache_touch(dpfn);
+      this.cp_dline = -1;
+    }
+    if (this.cp_dlevel !== 0) this.cp_dline = this.count_lines(K_LINE_WRITE[this.cp_dlevel], pd, n, this.cp_dline);
+  }
+
+  /*
+   * Charge key `k` for the 64-byte lines of `n` bytes at physical `pa`, but
+   * the first if it is `prev_line`, the last line the same side counted
+   * (a line straddling two segments counts once). Returns the last line.
+   */
+  private count_lines(k: number, pa: number, n: number, prev_line: number): number {
+    const first = Math.floor(pa / 64), last = Math.floor((pa + n - 1) / 64);
+    this.charge_index(k, last - first + (first === prev_line ? 0 : 1));
+    return last;
+  }
+
+  /*
+   * copy_base and `done` bytes of key `k` (copy_byte or fill_byte, costing
+   * `c` each), inline: charge_index() is too large to be inlined into every
+   * copy's caller.
+   */
+  private charge_string_op(k: number, c: number, done: number): void {
+    const ce = this._ce;
+    ce[K_COPY_BASE]++;
+    ce[k] += done;
+    this._clock += this.c_copy_base + done * c;
   }
 
   /** rep stosb: fill `len` bytes at `dst` with `byte`. Returns bytes not filled. Priced as copy(). */
   fill(dst: number, byte: number, len: number): number {
-    this.charge_index(K_COPY_BASE);
     let done = 0;
     while (done < len) {
       const d = dst + done;
@@ -671,12 +755,12 @@ export class Cpu {
       const pd = this.translate(d, A_WRITE);
       if (pd < 0) break;
       this.mem.fill(pd, byte, n);
-      const l = this.cache_touch((pd - dof) / 4096);
+      const l = this.cache_touch((pd / 4096) | 0);
       if (l !== 0) this.charge_index(K_LINE_WRITE[l], lines_of(dof, n));
       done += n;
     }
-    this.charge_index(K_FILL_BYTE, done);
-    this._ev[ev.HW_FILL_BYTES] += done;
+    this.charge_string_op(K_FILL_BYTE, this.c_fill_byte, done);
+    this._ev[E_FILL_BYTES] += done;
     return len - done;
   }
 
@@ -690,12 +774,11 @@ export class Cpu {
       const pa = this.translate(va + done, ACC_READ);
       if (pa < 0) break;
       this.mem.read_into(pa, out.subarray(done, done + n));
-      const l = this.cache_touch((pa - off) / 4096);
+      const l = this.cache_touch((pa / 4096) | 0);
       if (l !== 0) this.charge_index(K_LINE_READ[l], lines_of(off, n));
       done += n;
     }
-    this.charge_index(K_COPY_BASE);
-    this.charge_index(K_COPY_BYTE, done);
+    this.charge_string_op(K_COPY_BYTE, this.c_copy_byte, done);
     return len - done;
   }
 
@@ -709,12 +792,11 @@ export class Cpu {
       const pa = this.translate(va + done, A_WRITE);
       if (pa < 0) break;
       this.mem.write_from(pa, src.subarray(done, done + n));
-      const l = this.cache_touch((pa - off) / 4096);
+      const l = this.cache_touch((pa / 4096) | 0);
       if (l !== 0) this.charge_index(K_LINE_WRITE[l], lines_of(off, n));
       done += n;
     }
-    this.charge_index(K_COPY_BASE);
-    this.charge_index(K_COPY_BYTE, done);
+    this.charge_string_op(K_COPY_BYTE, this.c_copy_byte, done);
     return len - done;
   }
 }
