@@ -234,13 +234,13 @@ const skylake: CostProfile = {
     // modelled as two arrays of that size.
     tlb: { entries_4k: 1536, ways_4k: 12, entries_2m: 1536, ways_2m: 12, entries_1g: 16, ways_1g: 4, replacement: 'lru' },
     // [I] by cpu_set_bug_bits(): no RDCL_NO, MDS_NO or PSCHANGE_MC_NO, TSX
-    // without TAA_NO, and cpu_vuln_blacklist lists SKYLAKE_X for MMIO,
-    // RETBLEED, GDS, ITS and VMSCAPE. No eIBRS, so no EIBRS_PBRSB; BHI is set
+    // without TAA_NO, and cpu_vuln_blacklist lists SKYLAKE_X steppings up to
+    // 5 (the 8180 is stepping 4) for MMIO, RETBLEED, GDS and VMSCAPE; ITS only
+    // from stepping 6 (Cascade Lake). No eIBRS, so no EIBRS_PBRSB; BHI is set
     // on every Intel part without BHI_NO.
     bugs: ['X86_BUG_CPU_MELTDOWN', 'X86_BUG_SPECTRE_V1', 'X86_BUG_SPECTRE_V2', 'X86_BUG_SPEC_STORE_BYPASS',
       'X86_BUG_L1TF', 'X86_BUG_MDS', 'X86_BUG_SWAPGS', 'X86_BUG_TAA', 'X86_BUG_ITLB_MULTIHIT',
-      'X86_BUG_MMIO_STALE_DATA', 'X86_BUG_RETBLEED', 'X86_BUG_GDS', 'X86_BUG_BHI', 'X86_BUG_ITS',
-      'X86_BUG_VMSCAPE'],
+      'X86_BUG_MMIO_STALE_DATA', 'X86_BUG_RETBLEED', 'X86_BUG_GDS', 'X86_BUG_BHI', 'X86_BUG_VMSCAPE'],
   },
   cpu_mhz: 2600, // [I]
   cr4_write: 700, // [M] costs.md 4: 539 ns for the toggle at 2.6 GHz, per write
