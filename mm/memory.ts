@@ -27,7 +27,7 @@ import { flush_tlb_mm_range } from '../arch/x86/mm/tlb.ts';
 import { _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_NX_HI, _PAGE_PROTNONE, Pgprot } from '../arch/x86/include/asm/pgtable_types.ts';
 import { __va } from '../arch/x86/include/asm/page_64_types.ts';
 import { PGDIR_SIZE, PUD_SIZE, PMD_SIZE } from '../arch/x86/include/asm/pgtable_64_types.ts';
-import { this_cpu, machine } from '../kernel/smp.ts';
+import { this_cpu } from '../kernel/smp.ts';
 import { pti_state } from '../arch/x86/mm/pti.ts';
 
 export const PGFAULT = vm_event_item('pgfault');
@@ -82,7 +82,7 @@ function do_anonymous_page(mm: MmStruct, vma: VmAreaStruct, ptep: number, _addr:
   const pfn = alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0);
   if (pfn === null) return VM_FAULT_OOM;
   set_pte(ptep, pfn_pte(pfn, vm_get_page_prot(vma.vm_flags)));
-  this_cpu().charge(machine().costs.pte_update);
+  this_cpu().charge('pte_update');
   layout_of(mm).anon_rss++;
   return VM_FAULT_DONE;
 }
@@ -93,7 +93,7 @@ function do_anonymous_page(mm: MmStruct, vma: VmAreaStruct, ptep: number, _addr:
  */
 export function handle_mm_fault(mm: MmStruct, vma: VmAreaStruct, addr: number, write: boolean): number {
   count_vm_event(PGFAULT);
-  this_cpu().charge(machine().costs.fault_work);
+  this_cpu().charge('fault_work');
   const page = addr - (addr % 4096);
   const ptep = user_pte_alloc(mm, page);
   if (!ptep) return VM_FAULT_OOM;

@@ -28,7 +28,7 @@ export function charge_touched(): void {
   if (n === 0) return;
   mem_map.touched = 0;
   const cpu = this_cpu();
-  cpu.charge(n * cpu.costs.mem_access);
+  cpu.charge('mem_access', n);
 }
 
 /** compound_order: the order of a compound page (page[1]'s order byte), 0 otherwise. */

@@ -345,7 +345,7 @@ export function vmap_charge_steps(): void {
 /* vmap_charge_steps() on a machine, out of line (host benchmarks have none). */
 function vmap_charge_cpu(m: Machine, n: number): void {
   const cpu = m.cpus[m.current];
-  cpu.charge(n * VMAP_LOADS_PER_NODE * cpu.costs.mem_access);
+  cpu.charge('mem_access', n * VMAP_LOADS_PER_NODE);
 }
 
 /* --- lookups on the busy tree ------------------------------------------- */

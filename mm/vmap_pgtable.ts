@@ -59,7 +59,7 @@ function level_addr_end(addr: number, end: number, size: number): number {
 /** Cost of one PTE written or cleared by kernel code, as mm/memory.ts charges it. */
 function charge_pte_updates(n: number): void {
   const cpu = this_cpu();
-  cpu.charge(n * cpu.costs.pte_update);
+  cpu.charge('pte_update', n);
 }
 
 /**

@@ -196,7 +196,7 @@ function context_switch(rq: Rq, prev: TaskStruct, next: TaskStruct): void {
     switch_mm_irqs_off(next.mm);
     next.active_mm = next.mm;
   }
-  this_cpu().charge(machine().costs.context_switch);
+  this_cpu().charge('context_switch');
   rq.curr = next;
   next.slice_start = this_cpu().rdtsc();
   for (const h of sched_state.hooks) h.sched_in(next);
@@ -209,7 +209,7 @@ function context_switch(rq: Rq, prev: TaskStruct, next: TaskStruct): void {
 export function schedule(): void {
   const rq = this_rq();
   const prev = rq.curr;
-  this_cpu().charge(machine().costs.schedule);
+  this_cpu().charge('schedule');
   rq.need_resched = false;
   if (prev !== rq.idle && prev.state === TASK_RUNNING && prev.exit_state === 0) enqueue_task(rq, prev);
   let next = rq.queue.shift();

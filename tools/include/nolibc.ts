@@ -159,7 +159,7 @@ export class Nolibc {
 
   /** Burn user-mode cycles (computation between syscalls). */
   compute(cycles: number): void {
-    this_cpu().charge(cycles);
+    this_cpu().charge('user_work', cycles);
   }
 
   private *scratch_page(): Sys {

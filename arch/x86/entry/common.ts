@@ -15,7 +15,7 @@
  * restarts such syscalls the same way, through -ERESTARTSYS).
  * Simplified: no signals delivery, no audit/seccomp/ptrace work.
  */
-import { this_cpu, machine } from '../../../kernel/smp.ts';
+import { this_cpu } from '../../../kernel/smp.ts';
 import { switch_to_kernel_cr3, switch_to_user_cr3 } from '../mm/tlb.ts';
 import { ERESTARTSYS } from '../../../include/linux/errno.ts';
 import { schedule, this_rq, slice_expired } from '../../../kernel/sched/core.ts';
@@ -80,7 +80,7 @@ export function entry_SYSCALL_64(p: TaskStruct, req: SyscallRequest): void {
   const cpu = this_cpu();
   cpu.syscall();
   switch_to_kernel_cr3();
-  cpu.charge(machine().costs.syscall_work);
+  cpu.charge('syscall_work');
   p.in_syscall = true;
   const nr = Number.isInteger(req.nr) ? req.nr : -1;
   const args = sane_args(req.args);

@@ -1,5 +1,5 @@
 /*
- * arch/x86/hw/costs.ts - the cycle cost profile.
+ * arch/x86/hw/costs.ts - the cycle cost profile, and the part it describes.
  *
  * Hardware, no Linux counterpart. Every hardware event and every modelled
  * kernel step charges cycles from a profile; results (IOPS, deltas) are
@@ -8,18 +8,69 @@
  * anchors.md section 4 (anchors), with the label used there:
  *   [M] measured by the named source, [E] the source's estimate,
  *   [L] the reference author's microbenchmark (Ice Lake-SP guest),
- *   [I] our inference or estimate: no published figure exists.
+ *   [I] our inference or estimate: no published figure exists,
+ *   [S] the vendor's published specification of the part.
  * Profiles are data: chosen with costs=NAME, overridden per key with
- * costs=NAME,key=value.
+ * costs=NAME,key=value (any numeric key: a cost, cpu_mhz, or a number of
+ * the CPU description such as llc_kib or entries_4k).
+ *
+ * Accounting: a CPU charges a cost key, never bare cycles. charge(key, n)
+ * adds n x profile[key] to its clock and n to its counter for that key
+ * (Cpu.cost_events, indexed by COST_KEY_INDEX), so the clock's advance is,
+ * up to float rounding, the sum over keys of count x cycles. Keys that price
+ * a unit of time rather than an event (user_work, ipi_wait) cost 1 and count
+ * cycles. Adding a key is one line in CostProfile and one in sapphire_rapids:
+ * its index comes from the profile's key list.
  */
+import type { TlbConfig } from './tlb.ts';
+
+/**
+ * Linux's names (arch/x86/include/asm/cpufeatures.h) for the CPU bugs a
+ * part has, as cpu_set_bug_bits() would set them (issue 14's setcpuid= and
+ * clearcpuid= start from this list).
+ */
+export type X86Bug =
+  | 'X86_BUG_CPU_MELTDOWN' | 'X86_BUG_SPECTRE_V1' | 'X86_BUG_SPECTRE_V2' | 'X86_BUG_SPEC_STORE_BYPASS'
+  | 'X86_BUG_L1TF' | 'X86_BUG_MDS' | 'X86_BUG_MSBDS_ONLY' | 'X86_BUG_SWAPGS' | 'X86_BUG_TAA'
+  | 'X86_BUG_ITLB_MULTIHIT' | 'X86_BUG_SRBDS' | 'X86_BUG_MMIO_STALE_DATA' | 'X86_BUG_RETBLEED'
+  | 'X86_BUG_EIBRS_PBRSB' | 'X86_BUG_GDS' | 'X86_BUG_RFDS' | 'X86_BUG_BHI' | 'X86_BUG_ITS'
+  | 'X86_BUG_VMSCAPE';
+
+/** The part a profile describes: what /proc/cpuinfo and the hardware manuals say of it. */
+export interface CpuModel {
+  /** /proc/cpuinfo "model name". */
+  model_name: string;
+  /** CPUID family and model (display values). */
+  family: number;
+  model: number;
+  /** L2 per core, KiB, and its associativity: the cache model's per-CPU level (cache.ts). */
+  l2_kib: number;
+  l2_ways: number;
+  /** Last-level cache of the socket, KiB, and its associativity: the cache model's shared level. */
+  llc_kib: number;
+  llc_ways: number;
+  /** STLB geometry; the machine builds each CPU's TLB from it. */
+  tlb: TlbConfig;
+  /** The X86_BUG_* bits Linux sets on this part. */
+  bugs: readonly X86Bug[];
+}
 
 export interface CostProfile {
-  /** Core clock used to turn cycles into time (IOPS, trace timestamps). */
+  /** The part (not a cost: no key index; its numbers can still be overridden by name). */
+  cpu: CpuModel;
+  /** Core clock used to turn cycles into time (IOPS, trace timestamps). Not a cost key. */
   cpu_mhz: number;
   /** STLB hit: folded into load latency; a nominal cycle so hits are visible. */
   tlb_hit: number;
-  /** One paging-structure read in a page walk. */
-  walk_step: number;
+  /*
+   * One paging-structure read of a page walk, by where the cache model
+   * (cache.ts) finds the page-table page: a TLB miss's cost follows from
+   * where the tables are. Paging-structure caches are not modelled apart:
+   * upper-level tables are hot pages, so their steps price as L2 hits.
+   */
+  walk_step_l2: number;
+  walk_step_llc: number;
+  walk_step_dram: number;
   /** MOV to CR3 (serialising), with or without flush; the flush's real cost shows as later walks. */
   cr3_write: number;
   /** MOV to CR4 (a PGE toggle is two of these). */
@@ -37,18 +88,32 @@ export interface CostProfile {
   ipi_send: number;
   /** Taking an IPI on the receiver: interrupt entry and exit. */
   ipi_receive: number;
+  /** One cycle the sender of a synchronous IPI waits for the receivers' handlers (counted in cycles). */
+  ipi_wait: number;
   /** Exception (#PF, #GP) entry and return, hardware part. */
   exception: number;
-  /** Per-byte cost of rep movsb / rep stosb on hot data. */
+  /** Per-byte cost of rep movsb / rep stosb on L1/L2-hot data. */
   copy_byte: number;
   fill_byte: number;
   /** Fixed setup of one string copy or fill. */
   copy_base: number;
+  /*
+   * Memory traffic beyond L2, per 64-byte line a copy or fill touches on a
+   * page the cache model does not find in this CPU's L2: extra cycles over
+   * the hot per-byte cost, for a line read (a copy's source) or written (a
+   * copy's destination, a fill), from the LLC or from DRAM.
+   */
+  line_read_llc: number;
+  line_read_dram: number;
+  line_write_llc: number;
+  line_write_dram: number;
   /** SYSCALL and SYSRET instructions, each. */
   syscall: number;
   sysret: number;
-  /** An ordinary load or store of up to 8 bytes (L1 hit). */
+  /** An ordinary load or store of up to 8 bytes (L1 hit; not priced through the cache model). */
   mem_access: number;
+  /** One cycle of user-mode computation a program asks for (nolibc's compute(); counted in cycles). */
+  user_work: number;
   /*
    * Modelled kernel steps (software, not instructions). They are charged by
    * kernel code, so a change in a path shows up as a change in cycles.
@@ -67,7 +132,8 @@ export interface CostProfile {
   page_alloc: number;
 }
 
-export type CostKey = keyof CostProfile;
+/** A key a CPU charges: every field of the profile that prices something. */
+export type CostKey = Exclude<keyof CostProfile, 'cpu' | 'cpu_mhz'>;
 
 /*
  * Default: a Sapphire Rapids server, where the ASI figures were measured
@@ -75,12 +141,35 @@ export type CostKey = keyof CostProfile;
  * another microarchitecture it says so.
  */
 const sapphire_rapids: CostProfile = {
+  cpu: {
+    model_name: 'Intel(R) Xeon(R) Platinum 8480+', // [S] a 56-core Sapphire Rapids SKU
+    family: 6, // [S] INTEL_SAPPHIRERAPIDS_X is family 6, model 0x8f
+    model: 143,
+    l2_kib: 2048, // [S] Golden Cove server core: 2 MiB L2 per core, 16-way
+    l2_ways: 16,
+    llc_kib: 107520, // [S] 105 MiB LLC for 56 cores (1.875 MiB per core), 15-way
+    llc_ways: 15,
+    // [I] STLB: 2048 entries for 4 KiB pages, 1024 for 2 MiB, 32 for 1 GiB;
+    // the split by size and the 8-way associativity are estimates (Intel does
+    // not document the STLB's organisation beyond its size).
+    tlb: { entries_4k: 2048, ways_4k: 8, entries_2m: 1024, ways_2m: 8, entries_1g: 32, ways_1g: 4, replacement: 'lru' },
+    // [I] by Linux's cpu_set_bug_bits() (arch/x86/kernel/cpu/common.c): the
+    // part enumerates RDCL_NO, MDS_NO, TAA_NO, PSCHANGE_MC_NO, GDS_NO and
+    // eIBRS but not SSB_NO, PBRSB_NO or BHI_NO, and cpu_vuln_blacklist lists
+    // SAPPHIRERAPIDS_X for VMSCAPE only: no Meltdown, L1TF, MDS, TAA, MMIO,
+    // Retbleed or GDS. (setcpuid=retbleed adds an IBPB in asi_exit, as the
+    // seed's benchmark did: asi.md 2.1.)
+    bugs: ['X86_BUG_SPECTRE_V1', 'X86_BUG_SPECTRE_V2', 'X86_BUG_SPEC_STORE_BYPASS', 'X86_BUG_SWAPGS',
+      'X86_BUG_EIBRS_PBRSB', 'X86_BUG_BHI', 'X86_BUG_VMSCAPE'],
+  },
   cpu_mhz: 2800, // [I] all-core frequency of a Xeon 8480-class part; only scales time
   tlb_hit: 1, // [I] nominal
   // [M] costs.md 4: Luto's 512-page ping-pong, ~8.6 ns per refilled entry with
   // cached tables, ~24 cycles per 4-level walk at 2.8 GHz; anchors 4.3: Gregg's
   // ~17 cycles/walk. 6 per step gives 24 for four levels.
-  walk_step: 6,
+  walk_step_l2: 6,
+  walk_step_llc: 80, // [I] a mesh-LLC load, ~30 ns: no Sapphire Rapids figure in costs.md 4
+  walk_step_dram: 250, // [I] a DRAM load, ~90 ns at 2.8 GHz: no published walk figure (costs.md 4)
   cr3_write: 96, // [M] costs.md 4: Molnar 2015, CR3-write flush 96 cycles
   cr4_write: 750, // [M] costs.md 4: Luto, CR4.PGE twiddle ~539 ns (two writes) on Skylake, /2 at ~2.8 GHz
   invlpg: 260, // [M] costs.md 4: Molnar 2015, INVLPG 260 cycles ("about 100 ns", a5102476a24b)
@@ -94,13 +183,28 @@ const sapphire_rapids: CostProfile = {
   verw: 500, // [I] costs.md 3: no published figure; an estimate
   ipi_send: 1000, // [I] costs.md 5: no primary per-IPI figure; shootdowns are "microseconds"
   ipi_receive: 1500, // [I] as above: interrupt entry, handler dispatch, EOI, return
+  ipi_wait: 1, // the unit: one cycle spent in csd_lock_wait()
   exception: 250, // [I] anchors 4.3: lat_pagefault 0.111 us (~310 cycles) including the handler
-  copy_byte: 0.0212, // [L] costs.md 6: rep movsb 4 KiB hot in ~87 cycles
-  fill_byte: 0.0232, // [L] costs.md 6: rep stosb 4 KiB hot in 34 ns (~95 cycles)
+  // [L] costs.md 6: rep movsb 4 KiB L1/L2-hot in 31 ns, ~87 cycles with the
+  // startup: (87 - copy_base) / 4096, fitted.
+  copy_byte: 0.01636,
+  // [L] costs.md 6: rep stosb 4 KiB hot in 34 ns, ~95 cycles: (95 - copy_base) / 4096, fitted.
+  fill_byte: 0.01831,
   copy_base: 20, // [I] string-op startup
+  // [I] a 4 KiB copy from the LLC in ~145 ns (87 + 64 x 5 cycles), ~28 GB/s
+  // per core from the mesh; costs.md 6 has no LLC figure.
+  line_read_llc: 5,
+  line_write_llc: 5, // [I] as line_read_llc
+  // [L] costs.md 6: rep movsb 4 KiB streaming from DRAM 660 ns, 1848 cycles at
+  // 2.8 GHz: (1848 - 87) / 64 lines, fitted (destination hot).
+  line_read_dram: 27.5,
+  // [L] costs.md 6: rep stosb 4 KiB to DRAM 460 ns, 1288 cycles: (1288 - 95) / 64,
+  // fitted; Arora's clear_page at 13.7 GB/s (~300 ns, AMD Milan) is the low end.
+  line_write_dram: 18.6,
   syscall: 87, // [M] costs.md 5: 210-cycle round trip on i7-9700 x0.83, halved per direction
   sysret: 87, // [M] as above
   mem_access: 1, // [I] L1 hit, nominal
+  user_work: 1, // the unit: one cycle of the program's own computation
   // [M] costs.md 5: getpid round trip 210 cycles (i7-9700) x0.83 = 174, and
   // SYSCALL + SYSRET already take 174: the remaining dispatch is small. [I] 40.
   syscall_work: 40,
@@ -117,6 +221,27 @@ const sapphire_rapids: CostProfile = {
 /** A pre-ASI-era part for comparison runs: same model, older figures. */
 const skylake: CostProfile = {
   ...sapphire_rapids,
+  cpu: {
+    model_name: 'Intel(R) Xeon(R) Platinum 8180 CPU @ 2.50GHz', // [S] a 28-core Skylake-SP SKU
+    family: 6, // [S] INTEL_SKYLAKE_X is family 6, model 0x55
+    model: 85,
+    l2_kib: 1024, // [S] Skylake-SP: 1 MiB L2 per core, 16-way
+    l2_ways: 16,
+    llc_kib: 39424, // [S] 1.375 MiB of LLC per core, 28 cores (38.5 MiB), 11-way
+    llc_ways: 11,
+    // [S] Skylake's STLB holds 1536 4 KiB/2 MiB entries, 12-way, and 16 1 GiB
+    // entries, 4-way (Intel's optimization manual); [I] the shared 4K/2M array is
+    // modelled as two arrays of that size.
+    tlb: { entries_4k: 1536, ways_4k: 12, entries_2m: 1536, ways_2m: 12, entries_1g: 16, ways_1g: 4, replacement: 'lru' },
+    // [I] by cpu_set_bug_bits(): no RDCL_NO, MDS_NO or PSCHANGE_MC_NO, TSX
+    // without TAA_NO, and cpu_vuln_blacklist lists SKYLAKE_X steppings up to
+    // 5 (the 8180 is stepping 4) for MMIO, RETBLEED, GDS and VMSCAPE; ITS only
+    // from stepping 6 (Cascade Lake). No eIBRS, so no EIBRS_PBRSB; BHI is set
+    // on every Intel part without BHI_NO.
+    bugs: ['X86_BUG_CPU_MELTDOWN', 'X86_BUG_SPECTRE_V1', 'X86_BUG_SPECTRE_V2', 'X86_BUG_SPEC_STORE_BYPASS',
+      'X86_BUG_L1TF', 'X86_BUG_MDS', 'X86_BUG_SWAPGS', 'X86_BUG_TAA', 'X86_BUG_ITLB_MULTIHIT',
+      'X86_BUG_MMIO_STALE_DATA', 'X86_BUG_RETBLEED', 'X86_BUG_GDS', 'X86_BUG_BHI', 'X86_BUG_VMSCAPE'],
+  },
   cpu_mhz: 2600, // [I]
   cr4_write: 700, // [M] costs.md 4: 539 ns for the toggle at 2.6 GHz, per write
   invpcid_all: 980, // [M] costs.md 4: 376 ns at 2.6 GHz
@@ -132,23 +257,88 @@ export const COST_PROFILES: Readonly<Record<string, Readonly<CostProfile>>> = {
 
 export const DEFAULT_COST_PROFILE = 'sapphire_rapids';
 
+/** Every cost key, in the default profile's order: index i is counted in Cpu.cost_events[i]. */
+export const COST_KEYS: readonly CostKey[] = Object.keys(sapphire_rapids)
+  .filter((k): k is CostKey => k !== 'cpu' && k !== 'cpu_mhz');
+
+export const NR_COST_KEYS = COST_KEYS.length;
+
+/** A cost key's index in COST_KEYS (and in every per-CPU counter array). */
+export const COST_KEY_INDEX: Readonly<Record<CostKey, number>> =
+  Object.fromEntries(COST_KEYS.map((k, i) => [k, i])) as Record<CostKey, number>;
+
+/** The profile's cycles per key, by key index (what Cpu.charge() multiplies). */
+export function cost_cycles(p: CostProfile): Float64Array {
+  const c = new Float64Array(NR_COST_KEYS);
+  for (let i = 0; i < NR_COST_KEYS; i++) c[i] = p[COST_KEYS[i]];
+  return c;
+}
+
+function bad_value(k: string, v: number): RangeError {
+  return new RangeError(`costs=: bad value for '${k}': ${v}`);
+}
+
 /**
  * Resolve a profile by name with per-key overrides. An unknown profile or
- * key is an error naming it, never silently ignored.
+ * key is an error naming it, never silently ignored. A key is any numeric
+ * field: a cost, cpu_mhz, or a number of the CPU description (l2_kib,
+ * llc_kib, entries_4k, ...), whose checks the cache and TLB constructors make.
  */
 export function cost_profile(name: string, overrides: Record<string, number> = {}): CostProfile {
-  const base = COST_PROFILES[name];
+  const base = Object.hasOwn(COST_PROFILES, name) ? COST_PROFILES[name] : undefined;
   if (!base)
     throw new RangeError(`costs=: unknown profile '${name}' (known: ${Object.keys(COST_PROFILES).join(', ')})`);
-  const p: CostProfile = { ...base };
+  const cpu: CpuModel = { ...base.cpu, tlb: { ...base.cpu.tlb }, bugs: [...base.cpu.bugs] };
+  const p: CostProfile = { ...base, cpu };
+  const top = p as unknown as Record<string, unknown>;
+  const model = cpu as unknown as Record<string, unknown>;
+  const tlb = cpu.tlb as unknown as Record<string, unknown>;
   for (const [k, v] of Object.entries(overrides)) {
-    if (!(k in p)) throw new RangeError(`costs=: unknown cost key '${k}'`);
-    if (!Number.isFinite(v) || v < 0) throw new RangeError(`costs=: bad value for '${k}': ${v}`);
-    p[k as CostKey] = v;
+    const where = [top, model, tlb].find((o) => Object.hasOwn(o, k) && typeof o[k] === 'number');
+    if (!where) throw new RangeError(`costs=: unknown cost key '${k}'`);
+    if (!Number.isFinite(v) || v < 0) throw bad_value(k, v);
+    where[k] = v;
   }
   return p;
 }
 
 export function cycles_to_ns(p: CostProfile, cycles: number): number {
   return (cycles * 1000) / p.cpu_mhz;
+}
+
+/** One row of a cost breakdown: how often a key was charged and the cycles it added. */
+export interface CostRow {
+  key: CostKey;
+  count: number;
+  cycles: number;
+}
+
+/** What cost_breakdown() reads: a CPU's per-key counts and the cycles it charges per key. */
+export interface CostCounted {
+  readonly cost_events: Float64Array;
+  readonly cost_cycles: Float64Array;
+}
+
+/**
+ * Where the cycles went, per cost key, summed over `cpus` (one CPU or
+ * all): count and count x cycles for every key charged at least once, in
+ * profile order. The cycles add up to the CPUs' clock advance, less idle
+ * time (a clock moved forward without work: sleeps, IPI catch-up).
+ */
+export function cost_breakdown(cpus: readonly CostCounted[]): CostRow[] {
+  const count = new Float64Array(NR_COST_KEYS);
+  const cycles = new Float64Array(NR_COST_KEYS);
+  for (const c of cpus) {
+    const ev = c.cost_events;
+    const cyc = c.cost_cycles;
+    for (let i = 0; i < NR_COST_KEYS; i++) {
+      if (ev[i] === 0) continue;
+      count[i] += ev[i];
+      cycles[i] += ev[i] * cyc[i];
+    }
+  }
+  const rows: CostRow[] = [];
+  for (let i = 0; i < NR_COST_KEYS; i++)
+    if (count[i] !== 0) rows.push({ key: COST_KEYS[i], count: count[i], cycles: cycles[i] });
+  return rows;
 }

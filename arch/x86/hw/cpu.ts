@@ -11,6 +11,11 @@
  * charge(). Nothing else in the kernel moves a clock: the machine does, for
  * a CPU waiting idle (see "idle" below) and for IPI timing (smp.ts).
  *
+ * Every cycle added to the clock is charged to a cost key (costs.ts) and
+ * counted in cost_events, so the clock's advance breaks down by key. Copies,
+ * fills and page walks are priced by where the cache model (cache.ts) finds
+ * the physical pages they touch: this CPU's L2, the shared LLC, or DRAM.
+ *
  * A translation that fails raises #PF through the machine's trap table with
  * the error code and CR2. If the handler returns FAULT_RETRY the access is
  * retried, as the faulting instruction restarts on hardware; FAULT_FIXUP
@@ -25,7 +30,8 @@
 import { Tlb, TLB_DIRTY, TLB_GLOBAL, type TlbConfig } from './tlb.ts';
 import type { PhysMem } from './physmem.ts';
 import { MachineCheck } from './physmem.ts';
-import type { CostProfile } from './costs.ts';
+import { type CostKey, type CostProfile, COST_KEY_INDEX, NR_COST_KEYS, cost_cycles } from './costs.ts';
+import { CacheLevel, cache_touch } from './cache.ts';
 import * as ev from './events.ts';
 import { ACC_EXEC, ACC_READ, ACC_WRITE, type Access, WalkResult, access_error, set_dirty, walk, walk_error } from './mmu.ts';
 import {
@@ -65,9 +71,29 @@ export class GeneralProtection extends Error {
 const VA_LIMIT = 2 ** 48;
 /* Hot-path constants as module locals (imported bindings are getters under the TS loaders). */
 const E_TLB_HIT = ev.HW_TLB_HIT, E_TLB_MISS = ev.HW_TLB_MISS, E_WALK = ev.HW_WALK, E_WALK_STEP = ev.HW_WALK_STEP;
+const E_SYSCALL = ev.HW_SYSCALL, E_SYSRET = ev.HW_SYSRET, E_COPY_BYTES = ev.HW_COPY_BYTES, E_FILL_BYTES = ev.HW_FILL_BYTES;
 const U_MASK = Tlb.U_ENTRIES - 1, U_GEN = Tlb.U_GEN;
 const A_READ = ACC_READ, A_WRITE = ACC_WRITE;
 const T_DIRTY = TLB_DIRTY;
+/* Cost-key indices (costs.ts) as module locals, for the same reason. */
+const KEY = COST_KEY_INDEX;
+const KEY_MAP: ReadonlyMap<string, number> = new Map(Object.entries(KEY));
+const K_TLB_HIT = KEY.tlb_hit, K_MEM = KEY.mem_access, K_EXCEPTION = KEY.exception;
+const K_COPY_BASE = KEY.copy_base, K_COPY_BYTE = KEY.copy_byte, K_FILL_BYTE = KEY.fill_byte;
+const K_SYSCALL = KEY.syscall, K_SYSRET = KEY.sysret;
+const K_CR3_WRITE = KEY.cr3_write, K_CR4_WRITE = KEY.cr4_write, K_INVLPG = KEY.invlpg;
+const K_INVPCID_ADDR = KEY.invpcid_addr, K_INVPCID_CTX = KEY.invpcid_ctx, K_INVPCID_ALL = KEY.invpcid_all;
+const K_INVPCID_NONGLOBAL = KEY.invpcid_nonglobal;
+const K_IBPB = KEY.ibpb, K_L1D_FLUSH = KEY.l1d_flush, K_VERW = KEY.verw, K_RSB_FILL = KEY.rsb_fill;
+/* By cache level (cache.ts CACHE_L2/LLC/DRAM): an L2 line costs nothing beyond the per-byte rate. */
+const K_WALK: readonly number[] = [KEY.walk_step_l2, KEY.walk_step_llc, KEY.walk_step_dram];
+const K_LINE_READ: readonly number[] = [-1, KEY.line_read_llc, KEY.line_read_dram];
+const K_LINE_WRITE: readonly number[] = [-1, KEY.line_write_llc, KEY.line_write_dram];
+
+/** 64-byte lines spanned by `n` bytes at page offset `off`. */
+function lines_of(off: number, n: number): number {
+  return ((off + n + 63) >>> 6) - (off >>> 6);
+}
 
 /*
  * The front cache remembers a translation for one access context: CPL,
@@ -100,6 +126,22 @@ export class Cpu {
    * without a fold, V8 would only widen the field to a double: still exact.)
    */
   private u_hits = 0;
+  /* Loads and stores (mem_access) not yet folded, for the same reason. */
+  private u_mem = 0;
+  /** Per cost key (COST_KEY_INDEX): times charged, folded on read (see cost_events). */
+  private readonly _ce = new Float64Array(NR_COST_KEYS);
+  /** Per cost key: the cycles one charge adds, from the profile when the CPU was built. */
+  readonly cost_cycles: Float64Array;
+  /** This CPU's L2 in the cache model; the LLC is the machine's. */
+  readonly l2: CacheLevel;
+  private readonly llc: CacheLevel;
+  /* copy()'s cache-model state across its segments: the page last looked up on each side, where it was, its last line. */
+  private cp_spfn = -1;
+  private cp_slevel = 0;
+  private cp_sline = -1;
+  private cp_dpfn = -1;
+  private cp_dlevel = 0;
+  private cp_dline = -1;
   cr0 = X86_CR0_PE | X86_CR0_PG | X86_CR0_WP;
   /** CR3 without bit 63 (it always reads as 0). */
   private cr3 = 0;
@@ -110,6 +152,13 @@ export class Cpu {
   /** EFLAGS.AC, set by STAC, cleared by CLAC. */
   private _ac = false;
   private readonly c_tlb_hit: number;
+  private readonly c_mem: number;
+  /* Cycles of the keys charged inline on the syscall and copy paths (cost_cycles' entries). */
+  private readonly c_syscall: number;
+  private readonly c_sysret: number;
+  private readonly c_copy_base: number;
+  private readonly c_copy_byte: number;
+  private readonly c_fill_byte: number;
   /* The TLB's front-cache arrays, held here to save a load on the hot path. */
   private readonly u_ent: Float64Array;
   /** 8 * user + 4 * ac (MODE_*): the front-cache context of this CPU's mode, less the access kind. */
@@ -134,6 +183,12 @@ export class Cpu {
   private _idle = 0;
   /** IA32_TSC_DEADLINE: the local APIC timer fires once the TSC reaches it; 0 when disarmed. */
   private _tsc_deadline = 0;
+  /**
+   * Cycles this CPU's clock was moved forward to take an IPI at its send
+   * time (smp.ts): it was idle or behind, so the gap is idle or skew, not
+   * work, and is charged to no cost key. The run loop's owner counts it.
+   */
+  ipi_catchup = 0;
 
   constructor(
     readonly id: number,
@@ -144,7 +199,16 @@ export class Cpu {
     tlb_config: Partial<TlbConfig> = {},
   ) {
     this.tlb = new Tlb(tlb_config);
-    this.c_tlb_hit = costs.tlb_hit;
+    this.cost_cycles = cost_cycles(costs);
+    this.c_tlb_hit = this.cost_cycles[K_TLB_HIT];
+    this.c_mem = this.cost_cycles[K_MEM];
+    this.c_syscall = this.cost_cycles[K_SYSCALL];
+    this.c_sysret = this.cost_cycles[K_SYSRET];
+    this.c_copy_base = this.cost_cycles[K_COPY_BASE];
+    this.c_copy_byte = this.cost_cycles[K_COPY_BYTE];
+    this.c_fill_byte = this.cost_cycles[K_FILL_BYTE];
+    this.l2 = new CacheLevel(costs.cpu.l2_kib, costs.cpu.l2_ways);
+    this.llc = machine.llc;
     this.u_ent = this.tlb.u_ent;
     this.update_mode();
     this.update_paging_controls();
@@ -193,9 +257,15 @@ export class Cpu {
     return this._ev;
   }
 
+  /** Times each cost key was charged, by COST_KEY_INDEX (see cost_breakdown() in costs.ts). */
+  get cost_events(): Float64Array {
+    this.fold_hits();
+    return this._ce;
+  }
+
   /** Cycle clock. */
   get clock(): number {
-    return this._clock + this.u_hits * this.c_tlb_hit;
+    return this._clock + this.u_hits * this.c_tlb_hit + this.u_mem * this.c_mem;
   }
   set clock(v: number) {
     this.fold_hits();
@@ -262,10 +332,18 @@ export class Cpu {
 
   private fold_hits(): void {
     const h = this.u_hits;
-    if (h === 0) return;
-    this.u_hits = 0;
-    this._ev[E_TLB_HIT] += h;
-    this._clock += h * this.c_tlb_hit;
+    if (h !== 0) {
+      this.u_hits = 0;
+      this._ev[E_TLB_HIT] += h;
+      this._ce[K_TLB_HIT] += h;
+      this._clock += h * this.c_tlb_hit;
+    }
+    const m = this.u_mem;
+    if (m !== 0) {
+      this.u_mem = 0;
+      this._ce[K_MEM] += m;
+      this._clock += m * this.c_mem;
+    }
   }
 
   /**
@@ -280,8 +358,33 @@ export class Cpu {
     return this._clock + this.u_hits * this.c_tlb_hit;
   }
 
-  charge(cycles: number): void {
-    this._clock += cycles;
+  /**
+   * Charge `n` units (default 1) of cost `key`: n x profile[key] cycles to
+   * the clock, n to the key's counter. The only way cycles reach the clock
+   * besides idle time.
+   */
+  charge(key: CostKey, n?: number): void {
+    /*
+     * A Map, not KEY[key]: every caller's key goes through this one load
+     * site, whose feedback soon sees every key; a keyed property load with
+     * megamorphic feedback costs ~20 ns even when inlined with a literal
+     * key, Map.get ~4.
+     */
+    this.charge_index(KEY_MAP.get(key) as number, n);
+  }
+
+  /**
+   * charge() by key index (COST_KEY_INDEX), for hot paths that resolve
+   * their key once at module load: no lookup at all.
+   */
+  charge_index(i: number, n = 1): void {
+    this._clock += n * this.cost_cycles[i];
+    this._ce[i] += n;
+  }
+
+  /** Where the physical page `pfn` is in the cache model (cache.ts CACHE_*), now touched. */
+  cache_touch(pfn: number): number {
+    return cache_touch(this.l2, this.llc, pfn);
   }
 
   count(event: number, n = 1): void {
@@ -314,7 +417,7 @@ export class Cpu {
 
   private raise_gp(vector: number, reason: string): false {
     this._ev[ev.HW_GP]++;
-    this._clock += this.costs.exception;
+    this.charge_index(K_EXCEPTION);
     const h = this.machine.trap_table[vector];
     if (h && this.deliver(h, 0, 0, reason) === FAULT_FIXUP) return false;
     throw new GeneralProtection(vector, `CPU ${this.id}: ${vector === X86_TRAP_UD ? '#UD' : '#GP'}: ${reason}`);
@@ -323,11 +426,22 @@ export class Cpu {
   private raise_pf(va: number, code: number): FaultResult {
     this.cr2 = va;
     this._ev[ev.HW_PAGE_FAULT]++;
-    this._clock += this.costs.exception;
+    this.charge_index(K_EXCEPTION);
     const h = this.machine.trap_table[X86_TRAP_PF];
     if (!h)
       throw new MachineCheck(`CPU ${this.id}: #PF at ${va.toString(16)} error_code 0x${code.toString(16)} with no handler`);
-    return this.deliver(h, code, va, '');
+    // The handler may copy (a COW fault): keep the faulting copy's cache-model state.
+    const { cp_spfn, cp_slevel, cp_sline, cp_dpfn, cp_dlevel, cp_dline } = this;
+    try {
+      return this.deliver(h, code, va, '');
+    } finally {
+      this.cp_spfn = cp_spfn;
+      this.cp_slevel = cp_slevel;
+      this.cp_sline = cp_sline;
+      this.cp_dpfn = cp_dpfn;
+      this.cp_dlevel = cp_dlevel;
+      this.cp_dline = cp_dline;
+    }
   }
 
   /* ---- control registers ---- */
@@ -360,7 +474,7 @@ export class Cpu {
     this.pgd_pa = pgd;
     this.cur_pcid = pcide ? low : 0;
     this.tlb.pcid_switched();
-    this._clock += this.costs.cr3_write;
+    this.charge_index(K_CR3_WRITE);
     if (noflush) {
       this._ev[ev.HW_CR3_WRITE_NOFLUSH]++;
     } else {
@@ -396,7 +510,7 @@ export class Cpu {
     if ((val & X86_CR4_PCIDE) && !(old & X86_CR4_PCIDE) && this.cr3 % 4096 !== 0)
       return this.raise_gp(X86_TRAP_GP, 'setting CR4.PCIDE with CR3[11:0] != 0');
     this.cr4 = val;
-    this._clock += this.costs.cr4_write;
+    this.charge_index(K_CR4_WRITE);
     this._ev[ev.HW_CR4_WRITE]++;
     if (((old ^ val) & X86_CR4_PGE) || ((old & X86_CR4_PCIDE) && !(val & X86_CR4_PCIDE))) {
       this.tlb.flush_all();
@@ -421,7 +535,7 @@ export class Cpu {
 
   /** INVLPG: the page of `va` in the current PCID, and global entries for it. */
   invlpg(va: number): void {
-    this._clock += this.costs.invlpg;
+    this.charge_index(K_INVLPG);
     this._ev[ev.HW_INVLPG]++;
     if (Number.isInteger(va) && va >= 0 && va < VA_LIMIT) this.tlb.invlpg(va, this.cur_pcid);
   }
@@ -435,28 +549,27 @@ export class Cpu {
     if (!this.features.invpcid) return this.raise_gp(X86_TRAP_UD, 'INVPCID not supported');
     if (!Number.isInteger(pcid) || pcid < 0 || pcid > 4095)
       return this.raise_gp(X86_TRAP_GP, `INVPCID with PCID ${pcid} > 4095`);
-    const c = this.costs;
     switch (type) {
       case INVPCID_TYPE_INDIV_ADDR:
         if (!Number.isInteger(addr) || addr < 0 || addr >= VA_LIMIT)
           return this.raise_gp(X86_TRAP_GP, `INVPCID type 0 with non-canonical address ${addr}`);
-        this._clock += c.invpcid_addr;
+        this.charge_index(K_INVPCID_ADDR);
         this._ev[ev.HW_INVPCID_ADDR]++;
         this.tlb.flush_addr_pcid(addr, pcid);
         return true;
       case INVPCID_TYPE_SINGLE_CTXT:
-        this._clock += c.invpcid_ctx;
+        this.charge_index(K_INVPCID_CTX);
         this._ev[ev.HW_INVPCID_CTX]++;
         this.tlb.flush_pcid(pcid);
         return true;
       case INVPCID_TYPE_ALL_INCL_GLOBAL:
-        this._clock += c.invpcid_all;
+        this.charge_index(K_INVPCID_ALL);
         this._ev[ev.HW_INVPCID_ALL]++;
         this._ev[ev.HW_TLB_FLUSH_ALL]++;
         this.tlb.flush_all();
         return true;
       case INVPCID_TYPE_ALL_NON_GLOBAL:
-        this._clock += c.invpcid_nonglobal;
+        this.charge_index(K_INVPCID_NONGLOBAL);
         this._ev[ev.HW_INVPCID_NONGLOBAL]++;
         this.tlb.flush_nonglobal();
         return true;
@@ -479,25 +592,25 @@ export class Cpu {
 
   /** IBPB: WRMSR IA32_PRED_CMD.IBPB. */
   ibpb(): void {
-    this._clock += this.costs.ibpb;
+    this.charge_index(K_IBPB);
     this._ev[ev.HW_IBPB]++;
   }
 
   /** WRMSR IA32_FLUSH_CMD.L1D_FLUSH. */
   l1d_flush(): void {
-    this._clock += this.costs.l1d_flush;
+    this.charge_index(K_L1D_FLUSH);
     this._ev[ev.HW_L1D_FLUSH]++;
   }
 
   /** VERW with a selector: clears CPU buffers (MDS mitigation). */
   verw(): void {
-    this._clock += this.costs.verw;
+    this.charge_index(K_VERW);
     this._ev[ev.HW_VERW]++;
   }
 
   /** The 32-entry RSB-stuffing call sequence (__FILL_RETURN_BUFFER). */
   rsb_fill(): void {
-    this._clock += this.costs.rsb_fill;
+    this.charge_index(K_RSB_FILL);
     this._ev[ev.HW_RSB_FILL]++;
   }
 
@@ -506,8 +619,9 @@ export class Cpu {
     this._cpl = 0;
     this._ac = false;
     this.mode_ctx = 0;
-    this._clock += this.costs.syscall;
-    this._ev[ev.HW_SYSCALL]++;
+    this._clock += this.c_syscall; // charge_index(K_SYSCALL), inline: every syscall
+    this._ce[K_SYSCALL]++;
+    this._ev[E_SYSCALL]++;
   }
 
   /** SYSRET: return to CPL 3. */
@@ -515,8 +629,9 @@ export class Cpu {
     this._cpl = 3;
     this._ac = false;
     this.mode_ctx = MODE_USER;
-    this._clock += this.costs.sysret;
-    this._ev[ev.HW_SYSRET]++;
+    this._clock += this.c_sysret;
+    this._ce[K_SYSRET]++;
+    this._ev[E_SYSRET]++;
   }
 
   /* ---- translation ---- */
@@ -555,7 +670,7 @@ export class Cpu {
         const f = tlb.flags[i];
         code = this.perm(f, acc, user);
         if (code === 0 && (acc !== A_WRITE || (f & T_DIRTY))) {
-          this._clock += this.costs.tlb_hit;
+          this.charge_index(K_TLB_HIT);
           this._ev[E_TLB_HIT]++;
           const pa = tlb.pa_of(i, va);
           tlb.ufill(va, pa, this.mode_ctx + acc);
@@ -571,7 +686,8 @@ export class Cpu {
         walk(this.mem, this.pgd_pa, va, (this.cr4 & X86_CR4_PGE) !== 0, r);
         this._ev[E_WALK]++;
         this._ev[E_WALK_STEP] += r.steps;
-        this._clock += r.steps * this.costs.walk_step;
+        // Each paging-structure read costs by where its table page is.
+        for (let k = 0; k < r.steps; k++) this.charge_index(K_WALK[this.cache_touch(r.table_pfn[k])]);
         if (r.faulted) {
           code = walk_error(r, acc, user, true);
         } else {
@@ -610,14 +726,14 @@ export class Cpu {
   load8(va: number): number {
     const pa = this.translate(va, ACC_READ);
     if (pa < 0) return -1;
-    this._clock += this.costs.mem_access;
+    this.u_mem++;
     return this.mem.read8(pa);
   }
 
   store8(va: number, v: number): boolean {
     const pa = this.translate(va, A_WRITE);
     if (pa < 0) return false;
-    this._clock += this.costs.mem_access;
+    this.u_mem++;
     this.mem.write8(pa, v & 0xff);
     return true;
   }
@@ -627,7 +743,7 @@ export class Cpu {
     if ((va & 0xfff) <= 0xffc && (va & 3) === 0) {
       const pa = this.translate(va, ACC_READ);
       if (pa < 0) return -1;
-      this._clock += this.costs.mem_access;
+      this.u_mem++;
       return this.mem.read32(pa);
     }
     let v = 0;
@@ -643,7 +759,7 @@ export class Cpu {
     if ((va & 0xfff) <= 0xffc && (va & 3) === 0) {
       const pa = this.translate(va, A_WRITE);
       if (pa < 0) return false;
-      this._clock += this.costs.mem_access;
+      this.u_mem++;
       this.mem.write32(pa, v >>> 0);
       return true;
     }
@@ -664,9 +780,16 @@ export class Cpu {
    * (0 on success), as copy_user does after a fixup. (Page offsets are
    * taken with & 0xfff, exact for the integer addresses translate()
    * accepts, where % on an address above 2^31 is a float modulo.)
+   *
+   * Priced as copy_base, copy_byte per byte at the hot rate, and per line
+   * read or written on a page found outside L2 the line_* cost of where it
+   * was: one cache-model lookup per physical page on each side. When the
+   * two sides are not equally aligned, a line can straddle two segments;
+   * it counts once.
    */
   copy(dst: number, src: number, len: number): number {
-    this._clock += this.costs.copy_base;
+    this.cp_spfn = -1;
+    this.cp_dpfn = -1;
     let done = 0;
     while (done < len) {
       const s = src + done;
@@ -677,27 +800,75 @@ export class Cpu {
       const pd = this.translate(d, A_WRITE);
       if (pd < 0) break;
       this.mem.copy(pd, ps, n);
+      this.copy_traffic(ps, pd, n);
       done += n;
     }
-    this._clock += done * this.costs.copy_byte;
-    this._ev[ev.HW_COPY_BYTES] += done;
+    this.charge_string_op(K_COPY_BYTE, this.c_copy_byte, done);
+    this._ev[E_COPY_BYTES] += done;
     return len - done;
   }
 
-  /** rep stosb: fill `len` bytes at `dst` with `byte`. Returns bytes not filled. */
+  /*
+   * The cache model's part of one copy() segment: `n` bytes from physical
+   * `ps` to `pd`. Out of copy() so that copy() stays small enough to inline
+   * into its callers; its state across segments is in the cp_* fields.
+   */
+  private copy_traffic(ps: number, pd: number, n: number): void {
+    const spfn = (ps / 4096) | 0; // below 2^24: MAXPHYADDR is 36 bits
+    if (spfn !== this.cp_spfn) {
+      this.cp_spfn = spfn;
+      this.cp_slevel = this.cache_touch(spfn);
+      this.cp_sline = -1;
+    }
+    if (this.cp_slevel !== 0) this.cp_sline = this.count_lines(K_LINE_READ[this.cp_slevel], ps, n, this.cp_sline);
+    const dpfn = (pd / 4096) | 0;
+    if (dpfn !== this.cp_dpfn) {
+      this.cp_dpfn = dpfn;
+      this.cp_dlevel = this.cache_touch(dpfn);
+      this.cp_dline = -1;
+    }
+    if (this.cp_dlevel !== 0) this.cp_dline = this.count_lines(K_LINE_WRITE[this.cp_dlevel], pd, n, this.cp_dline);
+  }
+
+  /*
+   * Charge key `k` for the 64-byte lines of `n` bytes at physical `pa`, but
+   * the first if it is `prev_line`, the last line the same side counted
+   * (a line straddling two segments counts once). Returns the last line.
+   */
+  private count_lines(k: number, pa: number, n: number, prev_line: number): number {
+    const first = Math.floor(pa / 64), last = Math.floor((pa + n - 1) / 64);
+    this.charge_index(k, last - first + (first === prev_line ? 0 : 1));
+    return last;
+  }
+
+  /*
+   * copy_base and `done` bytes of key `k` (copy_byte or fill_byte, costing
+   * `c` each), inline: charge_index() is too large to be inlined into every
+   * copy's caller.
+   */
+  private charge_string_op(k: number, c: number, done: number): void {
+    const ce = this._ce;
+    ce[K_COPY_BASE]++;
+    ce[k] += done;
+    this._clock += this.c_copy_base + done * c;
+  }
+
+  /** rep stosb: fill `len` bytes at `dst` with `byte`. Returns bytes not filled. Priced as copy(). */
   fill(dst: number, byte: number, len: number): number {
-    this._clock += this.costs.copy_base;
     let done = 0;
     while (done < len) {
       const d = dst + done;
-      const n = Math.min(len - done, 4096 - (d & 0xfff));
+      const dof = d & 0xfff;
+      const n = Math.min(len - done, 4096 - dof);
       const pd = this.translate(d, A_WRITE);
       if (pd < 0) break;
       this.mem.fill(pd, byte, n);
+      const l = this.cache_touch((pd / 4096) | 0);
+      if (l !== 0) this.charge_index(K_LINE_WRITE[l], lines_of(dof, n));
       done += n;
     }
-    this._clock += done * this.costs.fill_byte;
-    this._ev[ev.HW_FILL_BYTES] += done;
+    this.charge_string_op(K_FILL_BYTE, this.c_fill_byte, done);
+    this._ev[E_FILL_BYTES] += done;
     return len - done;
   }
 
@@ -706,13 +877,16 @@ export class Cpu {
     let done = 0;
     const len = out.length;
     while (done < len) {
-      const n = Math.min(len - done, 4096 - ((va + done) & 0xfff));
+      const off = (va + done) & 0xfff;
+      const n = Math.min(len - done, 4096 - off);
       const pa = this.translate(va + done, ACC_READ);
       if (pa < 0) break;
       this.mem.read_into(pa, out.subarray(done, done + n));
+      const l = this.cache_touch((pa / 4096) | 0);
+      if (l !== 0) this.charge_index(K_LINE_READ[l], lines_of(off, n));
       done += n;
     }
-    this._clock += this.costs.copy_base + done * this.costs.copy_byte;
+    this.charge_string_op(K_COPY_BYTE, this.c_copy_byte, done);
     return len - done;
   }
 
@@ -721,13 +895,16 @@ export class Cpu {
     let done = 0;
     const len = src.length;
     while (done < len) {
-      const n = Math.min(len - done, 4096 - ((va + done) & 0xfff));
+      const off = (va + done) & 0xfff;
+      const n = Math.min(len - done, 4096 - off);
       const pa = this.translate(va + done, A_WRITE);
       if (pa < 0) break;
       this.mem.write_from(pa, src.subarray(done, done + n));
+      const l = this.cache_touch((pa / 4096) | 0);
+      if (l !== 0) this.charge_index(K_LINE_WRITE[l], lines_of(off, n));
       done += n;
     }
-    this._clock += this.costs.copy_base + done * this.costs.copy_byte;
+    this.charge_string_op(K_COPY_BYTE, this.c_copy_byte, done);
     return len - done;
   }
 }

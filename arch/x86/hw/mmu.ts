@@ -49,6 +49,8 @@ export class WalkResult {
   faulted = false;
   /** Paging-structure reads made. */
   steps = 0;
+  /** The page-table page each read was from, in walk order (steps of them): what the cache model prices. */
+  readonly table_pfn = new Int32Array(4);
   /** First 4 KiB frame of the leaf page. */
   pfn = 0;
   shift = S_4K;
@@ -103,7 +105,7 @@ export function walk(mem: PhysMem, pgd_pa: number, va: number, pge: boolean, r: 
     const ea = table + level_index(va, level) * 8;
     lo = mem.read32(ea);
     hi = mem.read32(ea + 4);
-    r.steps++;
+    r.table_pfn[r.steps++] = (table / 4096) | 0;
     if (!(lo & P)) {
       r.err = 0;
       r.faulted = true;

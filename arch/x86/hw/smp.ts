@@ -1,15 +1,34 @@
 /*
- * arch/x86/hw/smp.ts - the machine: RAM, N CPUs, the IDT, IPIs, wake-ups.
+ * arch/x86/hw/smp.ts - the machine: RAM, N CPUs, the shared LLC, the IDT, IPIs, wake-ups.
  *
  * Hardware, no Linux counterpart. All CPUs run in one host thread; the
  * machine's run loop (run.ts) says which CPU is executing (`current`).
  * A CPU waiting in HLT is woken by an event from another CPU (wake()), by
- * its timer (run.ts), or takes an IPI without waking. An IPI charges
- * the sender per target and the receiver for taking the interrupt, then
- * runs the handler on the receiver at once with `current` switched to it,
- * so code in the handler that asks "which CPU am I" gets the receiver.
+ * its timer (run.ts), or takes an IPI without waking. An IPI runs
+ * its handler on the receiver at once with `current` switched to it, so
+ * code in the handler that asks "which CPU am I" gets the receiver.
+ *
+ * IPI timing. CPU clocks are not in step: the run loop advances the CPU
+ * with the smallest clock, and an idle CPU's clock stands still. So an IPI
+ * is timed by the work it causes, never by the distance between clocks:
+ *  - the sender pays ipi_send per target, at its own clock; target i's
+ *    interrupt is sent at the sender's clock after its i-th ipi_send;
+ *  - a receiver whose clock is behind that send time is brought to it;
+ *    the gap is not work and is charged to no cost key: a CPU waiting in
+ *    HLT counts it as idle cycles, a busy CPU that lags (skew) records it
+ *    in ipi_catchup. A receiver already ahead takes the
+ *    interrupt at its own time;
+ *  - either way the receiver pays ipi_receive (entry and exit) and whatever
+ *    the handler charges; its "work" is its clock's advance over these;
+ *  - with `wait` (smp_call_function_many's wait=1) the sender then spins
+ *    until the last receiver is done, measured in the sender's time: each
+ *    receiver's work counted from its own send time, the handlers running
+ *    in parallel. The spin is charged as ipi_wait, one per cycle. A
+ *    receiver's clock lead is never the sender's cost, so skew cannot
+ *    change what one shootdown costs.
  */
 import { PhysMem } from './physmem.ts';
+import { CacheLevel } from './cache.ts';
 import { Cpu, type CpuFeatures, ALL_FEATURES, type FaultResult } from './cpu.ts';
 import { type CostProfile, cost_profile, DEFAULT_COST_PROFILE } from './costs.ts';
 import type { TlbConfig } from './tlb.ts';
@@ -38,6 +57,8 @@ export class Machine {
   readonly cpus: Cpu[];
   readonly costs: CostProfile;
   readonly features: CpuFeatures;
+  /** The last-level cache of the cache model (cache.ts), shared by every CPU. */
+  readonly llc: CacheLevel;
   /** IDT: vector -> handler (X86_TRAP_PF, X86_TRAP_GP, X86_TRAP_UD, LOCAL_TIMER_VECTOR). */
   readonly trap_table: (TrapHandler | undefined)[] = new Array<TrapHandler | undefined>(NR_VECTORS).fill(undefined);
   /** The CPU executing now. */
@@ -55,9 +76,12 @@ export class Machine {
     this.mem = new PhysMem(cfg.mem_bytes);
     this.costs = cfg.costs ?? cost_profile(DEFAULT_COST_PROFILE);
     this.features = { ...ALL_FEATURES, ...cfg.features };
+    this.llc = new CacheLevel(this.costs.cpu.llc_kib, this.costs.cpu.llc_ways);
+    // Each CPU's TLB has the profile's geometry unless the config overrides it.
+    const tlb: TlbConfig = { ...this.costs.cpu.tlb, ...cfg.tlb };
     this.cpus = [];
     for (let i = 0; i < cfg.nr_cpus; i++)
-      this.cpus.push(new Cpu(i, this, this.mem, this.costs, this.features, cfg.tlb));
+      this.cpus.push(new Cpu(i, this, this.mem, this.costs, this.features, tlb));
   }
 
   get nr_cpus(): number {
@@ -104,22 +128,27 @@ export class Machine {
 
   /**
    * Send an IPI from `from` to each CPU in `targets` and run `handler` there.
-   * With `wait`, the sender also waits until every receiver is done, so its
-   * clock moves to the latest receiver's finish (smp_call_function_many with
-   * wait=1).
+   * With `wait`, the sender also waits until every receiver's handler is
+   * done (smp_call_function_many with wait=1). Timing: this file's first
+   * comment.
    */
   send_ipi(from: Cpu, targets: readonly number[], handler: (cpu: Cpu) => void, wait = true): void {
     const saved = this.current;
-    let latest = from.clock;
+    let done_at = 0; // when the last receiver finishes, on the sender's clock
     for (const t of targets) {
       const to = this.cpus[t];
-      from.clock += this.costs.ipi_send;
+      from.charge('ipi_send');
       from.ev[HW_IPI_SENT]++;
-      // The interrupt arrives no earlier than it was sent; a CPU waiting
-      // idle until then counts the wait as idle.
-      if (to.in_idle) to.idle_until(from.clock);
-      else if (to.clock < from.clock) to.clock = from.clock;
-      to.clock += this.costs.ipi_receive;
+      const sent = from.clock;
+      // The interrupt arrives no earlier than it was sent; waiting for it is not work.
+      const behind = sent - to.clock;
+      if (to.in_idle) to.idle_until(sent);
+      else if (behind > 0) {
+        to.ipi_catchup += behind;
+        to.clock = sent;
+      }
+      const t0 = to.clock;
+      to.charge('ipi_receive');
       to.ev[HW_IPI_RECEIVED]++;
       this.current = t;
       to.in_ipi++;
@@ -129,8 +158,10 @@ export class Machine {
         to.in_ipi--;
         this.current = saved;
       }
-      if (to.clock > latest) latest = to.clock;
+      const finish = sent + (to.clock - t0);
+      if (finish > done_at) done_at = finish;
     }
-    if (wait && latest > from.clock) from.clock = latest;
+    const spin = done_at - from.clock;
+    if (wait && spin > 0) from.charge('ipi_wait', spin);
   }
 }

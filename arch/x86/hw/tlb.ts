@@ -18,11 +18,11 @@
  * arrays (DESIGN.md section 10): an entry is live only if it was inserted
  * after every flush that covers it.
  *
- * Default capacity, modelled on Golden Cove (Sapphire Rapids) STLB [I]:
- * 2048 entries for 4 KiB pages, 1024 for 2 MiB, 32 for 1 GiB; the split by
- * size and the 8-way associativity are estimates (Intel does not document the
- * STLB's organisation beyond its size). Replacement within a set: LRU by
- * default (Intel's is a pseudo-LRU), or FIFO (age = insertion order).
+ * Capacity comes from the cost profile's part (costs.ts, cpu.tlb), which the
+ * machine passes in; DEFAULT_TLB_CONFIG, a TLB built on its own, is the
+ * default profile's Golden Cove (Sapphire Rapids) STLB [I]: 2048 entries for
+ * 4 KiB pages, 1024 for 2 MiB, 32 for 1 GiB, 8-way. Replacement within a set:
+ * LRU by default (Intel's is a pseudo-LRU), or FIFO (age = insertion order).
  *
  * In front of the STLB sits a direct-mapped cache of recent 4 KiB
  * translations, playing the L1 dTLB: a hit there does not refresh the STLB's
@@ -30,7 +30,8 @@
  * replacement, or a PCID switch, empties it by bumping its generation. It is sized
  * for host speed (1024 granules), not modelled on a real L1; it changes
  * no translation, only which STLB way is least recently used. Paging-structure caches are
- * not modelled: every miss walks all levels and pays for each.
+ * not modelled: every miss walks all levels and pays for each read by where its
+ * page-table page is in the cache model (cache.ts).
  */
 
 /* Entry flags: permissions combined across levels, plus leaf state. */

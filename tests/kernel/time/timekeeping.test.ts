@@ -25,7 +25,7 @@ describe('kernel_time_timekeeping', () => {
     const t0 = rdtsc();
     expect(rdtsc()).toBe(t0);
     expect(t0).toBe(cpu.clock);
-    cpu.charge(2800);
+    cpu.charge('user_work', 2800);
     expect(rdtsc() - t0).toBe(2800);
     expect(ktime_get_ns()).toBeCloseTo(cycles_to_ns(t0 + 2800), 9);
     k.shutdown();

@@ -87,13 +87,13 @@ describe('x86_hw_cpu', () => {
     cpu.write_cr3(pgd + 1);
     const cold = touch();
     // A hit costs tlb_hit; a miss walks four levels instead.
-    expect(cold - warm).toBe(64 * (4 * m.costs.walk_step - m.costs.tlb_hit));
+    expect(cold - warm).toBe(64 * (4 * m.costs.walk_step_l2 - m.costs.tlb_hit));
   });
 
   it('an IPI runs its handler on the receiver and charges both sides', () => {
     const { m } = test_machine({ cpus: 3 });
     const seen: number[] = [];
-    m.send_ipi(m.cpus[0], [1, 2], (c) => { seen.push(c.id, m.current); c.charge(100); });
+    m.send_ipi(m.cpus[0], [1, 2], (c) => { seen.push(c.id, m.current); c.charge('user_work', 100); });
     expect(seen).toEqual([1, 1, 2, 2]);
     expect(m.current).toBe(0);
     expect(m.cpus[0].ev[ev.HW_IPI_SENT]).toBe(2);

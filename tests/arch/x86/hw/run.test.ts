@@ -19,7 +19,7 @@ describe('x86_machine_run', () => {
     m.set_cpu_step((cpu) => {
       expect(m.current).toBe(cpu.id);
       turns.push(cpu.id);
-      cpu.charge(cost[cpu.id]);
+      cpu.charge('user_work', cost[cpu.id]);
       if (turns.filter((t) => t === cpu.id).length === 3) cpu.hlt();
     });
     expect(m.run()).toBe('idle');
@@ -48,11 +48,11 @@ describe('x86_machine_run', () => {
     m.set_cpu_step((cpu) => {
       if (cpu.id === 1) {
         expect(cpu.clock).toBe(woke_at);
-        cpu.charge(10);
+        cpu.charge('user_work', 10);
         cpu.hlt();
         return;
       }
-      cpu.charge(1000);
+      cpu.charge('user_work', 1000);
       if (cpu.clock === 5000) {
         woke_at = cpu.clock;
         m.wake(cpu, 1);
@@ -72,8 +72,8 @@ describe('x86_machine_run', () => {
   it('a wake-up does not move a CPU that is running', () => {
     const m = machine(2);
     const [c0, c1] = m.cpus;
-    c1.charge(100);
-    c0.charge(5000);
+    c1.charge('user_work', 100);
+    c0.charge('user_work', 5000);
     m.wake(c0, 1);
     expect(c1.clock).toBe(100);
     expect(c1.idle_cycles).toBe(0);
@@ -89,8 +89,8 @@ describe('x86_machine_run', () => {
       if (cpu.id === 1) m.wake(cpu, 1); // the handler wakes a task here
       return FAULT_RETRY;
     });
-    c0.charge(100);
-    c1.charge(200);
+    c0.charge('user_work', 100);
+    c1.charge('user_work', 200);
     c0.write_tsc_deadline(9000.25);
     c1.write_tsc_deadline(3000.5);
     c0.hlt();
@@ -98,7 +98,7 @@ describe('x86_machine_run', () => {
     const turns: number[] = [];
     m.set_cpu_step((cpu) => {
       turns.push(cpu.id);
-      cpu.charge(50);
+      cpu.charge('user_work', 50);
       cpu.hlt();
     });
     expect(m.run()).toBe('idle');
@@ -123,7 +123,7 @@ describe('x86_machine_run', () => {
     });
     c0.write_tsc_deadline(2500);
     m.set_cpu_step((cpu) => {
-      cpu.charge(1000);
+      cpu.charge('user_work', 1000);
       if (cpu.clock >= 4000) cpu.hlt();
     });
     expect(m.run()).toBe('idle');
@@ -134,7 +134,7 @@ describe('x86_machine_run', () => {
   it('stops at the cycle limit, and needs a step installed', () => {
     const m = machine(2);
     expect(() => m.run()).toThrow(/no CPU step/);
-    m.set_cpu_step((cpu) => cpu.charge(700));
+    m.set_cpu_step((cpu) => cpu.charge('user_work', 700));
     expect(m.run({ max_cycles: 3000 })).toBe('cycle_limit');
     expect(m.cpus.map((c) => c.clock)).toEqual([3500, 3500]);
   });
@@ -143,8 +143,8 @@ describe('x86_machine_run', () => {
     const m = machine(2);
     const [c0, c1] = m.cpus;
     c1.hlt();
-    c0.charge(10_000);
-    m.send_ipi(c0, [1], (c) => c.charge(100));
+    c0.charge('user_work', 10_000);
+    m.send_ipi(c0, [1], (c) => c.charge('user_work', 100));
     // It cannot take the interrupt before it was sent: the wait is idle;
     // taking it and the handler are busy.
     expect(c1.idle_cycles).toBeGreaterThanOrEqual(10_000);
