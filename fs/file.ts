@@ -14,7 +14,7 @@
  */
 import type { TaskStruct } from '../kernel/sched/task.ts';
 import { EBADF, EMFILE, EFAULT } from '../include/uapi/asm-generic/errno.ts';
-import { this_cpu } from '../kernel/smp.ts';
+import { this_cpu, machine } from '../kernel/smp.ts';
 import { copy_from_user } from '../arch/x86/lib/usercopy_64.ts';
 import type { Inode, Kiocb } from '../include/linux/fs.ts';
 import type { AddressSpace } from '../include/linux/pagemap.ts';
@@ -90,6 +90,7 @@ export function fd_install_new(files: FilesStruct, file: File): number {
 
 /** fdget(): the open file behind fd, or null. */
 export function fdget(files: FilesStruct | null, fd: number): File | null {
+  this_cpu().charge(machine().costs.fdget);
   if (!files || !Number.isInteger(fd) || fd < 0 || fd >= files.fd.length) return null;
   return files.fd[fd];
 }

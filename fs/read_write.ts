@@ -24,6 +24,7 @@ import {
   IovIter, ITER_DEST, ITER_SOURCE, MAX_RW_COUNT, iov_iter_ubuf, import_iovec, iov_iter_count, iov_iter_advance,
 } from '../lib/iov_iter.ts';
 import { access_ok } from '../arch/x86/lib/usercopy_64.ts';
+import { this_cpu, machine } from '../kernel/smp.ts';
 import { EBADF, EINVAL, ESPIPE, EFAULT } from '../include/uapi/asm-generic/errno.ts';
 
 export { MAX_RW_COUNT };
@@ -89,8 +90,13 @@ export function ksys_lseek(fd: number, offset: number, whence: number): number {
 
 /* ---- read and write ---- */
 
-/** rw_verify_area(): a negative position or one that overflows with count is -EINVAL. */
+/**
+ * rw_verify_area(): a negative position or one that overflows with count is
+ * -EINVAL. Charged for all of vfs_read/vfs_write's checks (mode, access_ok,
+ * the LSM and fsnotify permission hooks Linux calls from here).
+ */
 export function rw_verify_area(pos: number, count: number): number {
+  this_cpu().charge(machine().costs.rw_verify_area);
   if (!Number.isInteger(pos) || pos < 0) return -EINVAL;
   if (pos + count > Number.MAX_SAFE_INTEGER) return -EINVAL;
   return 0;

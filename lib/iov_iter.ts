@@ -27,7 +27,7 @@
  */
 import { kmap_local_page, kmap_local_folio, kunmap_local, highmem_state } from '../mm/highmem.ts';
 import { copy_to_user, copy_from_user, clear_user, access_ok, get_user_u32, get_user_u64 } from '../arch/x86/lib/usercopy_64.ts';
-import { this_cpu } from '../kernel/smp.ts';
+import { this_cpu, machine } from '../kernel/smp.ts';
 import { BUG, WARN_ON_ONCE } from '../kernel/panic.ts';
 import { vm_event_item, vmstat } from '../mm/vmstat.ts';
 import { smp_processor_id } from '../kernel/smp.ts';
@@ -100,6 +100,7 @@ function iter_bad_direction(direction: number): never {
 
 /** iov_iter_ubuf(): one user buffer. */
 export function iov_iter_ubuf(i: IovIter, direction: number, buf: number, count: number): void {
+  this_cpu().charge(machine().costs.iov_iter_init);
   iter_init(i, ITER_UBUF, direction, count);
   i.ubuf = buf;
   i.__iov = NO_SEGS;
@@ -109,6 +110,7 @@ export function iov_iter_ubuf(i: IovIter, direction: number, buf: number, count:
 
 /** iov_iter_init(): an array of user iovecs. */
 export function iov_iter_init(i: IovIter, direction: number, iov: Iovec[], nr_segs: number, count: number): void {
+  this_cpu().charge(machine().costs.iov_iter_init);
   iter_init(i, ITER_IOVEC, direction, count);
   i.__iov = iov;
   i.seg = 0;
