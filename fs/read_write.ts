@@ -24,6 +24,7 @@ import { SEEK_SET, SEEK_CUR, SEEK_END, SEEK_MAX } from '../include/uapi/linux/fs
 import { iov_iter_ubuf, import_iovec, iov_iter_count, iov_iter_advance } from '../lib/iov_iter.ts';
 import { IovIter, ITER_DEST, ITER_SOURCE } from '../include/linux/uio.ts';
 import { access_ok } from '../arch/x86/lib/usercopy_64.ts';
+import { this_cpu } from '../kernel/smp.ts';
 import { EBADF, EINVAL, ESPIPE, EFAULT } from '../include/uapi/asm-generic/errno.ts';
 
 /** loff_t *ppos: a position a callee may move. */
@@ -79,8 +80,13 @@ export function ksys_lseek(fd: number, offset: number, whence: number): number {
 
 /* ---- read and write ---- */
 
-/** rw_verify_area(): a negative position or one that overflows with count is -EINVAL. */
+/**
+ * rw_verify_area(): a negative position or one that overflows with count is
+ * -EINVAL. Charged for all of vfs_read/vfs_write's checks (mode, access_ok,
+ * the LSM and fsnotify permission hooks Linux calls from here).
+ */
 export function rw_verify_area(pos: number, count: number): number {
+  this_cpu().charge('rw_verify_area');
   if (!Number.isInteger(pos) || pos < 0) return -EINVAL;
   if (pos + count > Number.MAX_SAFE_INTEGER) return -EINVAL;
   return 0;

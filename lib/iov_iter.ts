@@ -58,6 +58,7 @@ function iter_bad_direction(direction: number): never {
 
 /** iov_iter_ubuf(): one user buffer. */
 export function iov_iter_ubuf(i: IovIter, direction: number, buf: number, count: number): void {
+  this_cpu().charge('iov_iter_init');
   iter_init(i, ITER_UBUF, direction, count);
   i.ubuf = buf;
   i.__iov = NO_SEGS;
@@ -67,6 +68,7 @@ export function iov_iter_ubuf(i: IovIter, direction: number, buf: number, count:
 
 /** iov_iter_init(): an array of user iovecs. */
 export function iov_iter_init(i: IovIter, direction: number, iov: Iovec[], nr_segs: number, count: number): void {
+  this_cpu().charge('iov_iter_init');
   iter_init(i, ITER_IOVEC, direction, count);
   i.__iov = iov;
   i.seg = 0;

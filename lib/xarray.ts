@@ -33,8 +33,14 @@
  * API (xas_*): the xa_* calls walk from the root each time. A node is told
  * from an entry by its class (`instanceof XaNode`) instead of the low
  * pointer bits Linux tags internal entries with, so T may not be XaNode.
+ *
+ * Cost: each xa_node a load, store or erase walks through is one xa_node
+ * charge on the current CPU (xas_descend's step), none for a bare head.
+ * Charged only when a kernel is running: the xarray is also a plain data
+ * structure for host tests.
  */
 import { BUG } from '../kernel/panic.ts';
+import { smp, this_cpu } from '../kernel/smp.ts';
 
 export const XA_CHUNK_SHIFT = 6;
 export const XA_CHUNK_SIZE = 1 << XA_CHUNK_SHIFT;
@@ -87,6 +93,16 @@ function check_index(index: number, what: string): void {
   if (!Number.isInteger(index) || index < 0 || index > XA_MAX_INDEX) BUG('%s: bad xarray index %d', what, index);
 }
 
+/** Charge `n` node steps of a walk (no kernel running: nothing to charge). */
+function xa_charge(n: number): void {
+  if (smp.machine !== null) this_cpu().charge('xa_node', n);
+}
+
+/** The levels from the top node `head` down to `node`, both included. */
+function levels<T>(head: XaNode<T>, node: XaNode<T>): number {
+  return (head.shift - node.shift) / XA_CHUNK_SHIFT + 1;
+}
+
 /** xa_empty(). */
 export function xa_empty<T>(xa: XArray<T>): boolean {
   return xa.xa_head === null;
@@ -100,8 +116,10 @@ export function xa_load<T>(xa: XArray<T>, index: number): T | null {
   if (index > node_maxindex(node)) return null;
   for (;;) {
     const entry = node.slots[get_offset(index, node.shift)]!;
-    if (node.shift === 0) return entry as T | null;
-    if (entry === null) return null;
+    if (node.shift === 0 || entry === null) {
+      xa_charge(levels(head, node));
+      return node.shift === 0 ? (entry as T | null) : null;
+    }
     node = entry as XaNode<T>;
   }
 }
@@ -199,13 +217,15 @@ export function xa_store<T>(xa: XArray<T>, index: number, entry: T | null): T | 
     return head;
   }
   // xas_create(): grow at the top, then walk down making the missing nodes.
-  let node = xas_expand(xa, index);
+  const top = xas_expand(xa, index);
+  let node = top;
   for (;;) {
     const offset = get_offset(index, node.shift);
     const slot = node.slots[offset]!;
     if (node.shift === 0) {
       node.slots[offset] = entry;
       if (slot === null) node.count++;
+      xa_charge(levels(top, node));
       return slot as T | null;
     }
     if (slot === null) {
@@ -232,8 +252,12 @@ export function xa_erase<T>(xa: XArray<T>, index: number): T | null {
   for (;;) {
     const offset = get_offset(index, node.shift);
     const slot = node.slots[offset]!;
-    if (slot === null) return null;
+    if (slot === null) {
+      xa_charge(levels(head, node));
+      return null;
+    }
     if (node.shift === 0) {
+      xa_charge(levels(head, node));
       node.slots[offset] = null;
       node.count--;
       xas_delete_node(xa, node);

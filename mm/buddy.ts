@@ -29,6 +29,7 @@ import {
 } from './mmzone.ts';
 import { mod_node_page_state, count_vm_events } from './vmstat.ts';
 import { BUG, WARN_ONCE } from '../kernel/panic.ts';
+import { this_cpu } from '../kernel/smp.ts';
 import { vm_debug, VM_BUG_ON_PAGE } from './debug.ts';
 
 /* fpi_t: flags for __free_one_page and friends. */
@@ -127,6 +128,7 @@ export function free_area_empty(zone: Zone, order: number, migratetype: number):
 export function expand(zone: Zone, page: number, low: number, high: number, migratetype: number): number {
   let size = 1 << high;
   let nr_added = 0;
+  this_cpu().charge('buddy_order', high - low);
   while (high > low) {
     high--;
     size >>= 1;
@@ -149,9 +151,11 @@ export function __rmqueue_smallest(zone: Zone, order: number, migratetype: numbe
   for (let current_order = order; current_order < NR_PAGE_ORDERS; current_order++) {
     const page = get_page_from_free_area(zone, current_order, migratetype);
     if (page === -1) continue;
+    this_cpu().charge('buddy_order', current_order - order + 1);
     page_del_and_expand(zone, page, order, current_order, migratetype);
     return page;
   }
+  this_cpu().charge('buddy_order', NR_PAGE_ORDERS - order);
   return -1;
 }
 
@@ -360,6 +364,7 @@ export function __free_one_page(page: number, pfn: number, zone: Zone, order: nu
   if (vm_debug.debug_vm && pfn & ((1 << order) - 1))
     VM_BUG_ON_PAGE(true, page, 'pfn & ((1 << order) - 1)');
   account_freepages(zone, 1 << order, migratetype);
+  const start_order = order;
   let buddy_pfn = 0;
   while (order < MAX_PAGE_ORDER) {
     let buddy_mt = migratetype;
@@ -377,6 +382,7 @@ export function __free_one_page(page: number, pfn: number, zone: Zone, order: nu
     pfn = buddy_pfn & pfn;
     order++;
   }
+  this_cpu().charge('buddy_order', order - start_order);
   set_buddy_order(pfn, order);
   const to_tail = (fpi_flags & FPI_TO_TAIL) !== 0 || buddy_merge_likely(pfn, buddy_pfn, order);
   __add_to_free_list(pfn, zone, order, migratetype, to_tail);

@@ -31,9 +31,13 @@
  * every page of the block on every free (Linux does that under
  * CONFIG_DEBUG_VM only).
  *
- * Cost model: each struct page touched by list and buddy operations is one
- * mem_access on the current CPU (an estimate: there is no published figure
- * per allocator step), __GFP_ZERO is a real rep stosb through the direct map.
+ * Cost model: the code paths are charged per step on the current CPU:
+ * page_alloc for a block taken from a pcp list (__rmqueue_pcplist),
+ * page_free for one put on it (free_frozen_page_commit), buddy_order per
+ * order probed, split or merged (__rmqueue_smallest, expand,
+ * __free_one_page); each struct page touched by list and buddy operations
+ * is one mem_access besides (estimates: there is no published figure per
+ * allocator step); __GFP_ZERO is a real rep stosb through the direct map.
  *
  * Where ASI's per-sensitivity free lists plug in (asi.md 4.8.3, "mm: ASI
  * direct map management", Sep 2025):

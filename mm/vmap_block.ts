@@ -260,7 +260,14 @@ export function _vm_unmap_aliases(start: number, end: number, flush: boolean): v
    */
   for (const q of vmap_block_state.vmap_block_queue) {
     for (const vb of q.vmap_blocks.values()) {
-      if (vb.dirty && vb.dirty !== VMAP_BBMAP_BITS) {
+      /*
+       * dirty_max, not dirty: dirty counts every page ever freed in the
+       * block and never goes down, while [dirty_min, dirty_max) is reset
+       * below once flushed. Testing dirty would flush a block again on every
+       * call, with the reset range (start at the block's end, end at its
+       * start) widening the flush for nothing.
+       */
+      if (vb.dirty_max && vb.dirty !== VMAP_BBMAP_BITS) {
         const va_start = vb.va.va_start;
         const s = va_start + vb.dirty_min * PAGE_SIZE;
         const e = va_start + vb.dirty_max * PAGE_SIZE;

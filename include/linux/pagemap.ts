@@ -26,6 +26,7 @@ import { GFP_HIGHUSER_MOVABLE, __GFP_COMP, type gfp_t } from '../../mm/gfp.ts';
 import { page_ref_count, page_ref_inc, set_page_count } from '../../mm/mm_types.ts';
 import { PageUptodate, SetPageUptodate, SetPageDirty, SetPageFlag, PG_referenced, PG_swapbacked } from '../../mm/page_flags.ts';
 import { BUG } from '../../kernel/panic.ts';
+import { this_cpu } from '../../kernel/smp.ts';
 import { XArray, XA_MAX_INDEX, xa_load, xa_store, xa_erase, xa_find, type XaIndex } from '../../lib/xarray.ts';
 
 /** MAX_PAGECACHE_ORDER: HPAGE_PMD_ORDER (9) on x86-64 with THP; the ephmap's per-CPU slot is sized by it. */
@@ -93,14 +94,18 @@ export function __folio_set_swapbacked(f: Folio): void {
 
 /* ---- references ---- */
 
+/* Each reference change is one atomic on the refcount: folio_get / folio_put charges. */
 export function folio_get(f: Folio): void {
+  this_cpu().charge('folio_get');
   page_ref_inc(f.page);
 }
 export function folio_ref_add(f: Folio, nr: number): void {
+  this_cpu().charge('folio_get');
   set_page_count(f.page, page_ref_count(f.page) + nr);
 }
 /** folio_put_refs(): drop `nr` references; the last frees the whole folio. */
 export function folio_put_refs(f: Folio, nr: number): void {
+  this_cpu().charge('folio_put');
   const c = page_ref_count(f.page);
   if (c > nr) set_page_count(f.page, c - nr);
   else __folio_put_refs(f, c, nr);

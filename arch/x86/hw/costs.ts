@@ -124,12 +124,40 @@ export interface CostProfile {
   context_switch: number;
   /** pick_next_task and runqueue bookkeeping in schedule(). */
   schedule: number;
-  /** handle_mm_fault() software path for an anonymous page, excluding the clear. */
+  /**
+   * handle_mm_fault() software path (VMA checks, rmap, LRU, accounting),
+   * excluding the page allocation (page_alloc), page-table pages
+   * (pte_alloc), the PTE write (pte_update) and the clear.
+   */
   fault_work: number;
   /** One page-table entry update in kernel code (set_pte and its bookkeeping). */
   pte_update: number;
-  /** Buddy allocator fast path (pcp list hit) per call. */
+  /** Page allocator fast path: a block taken from this CPU's pcp list (rmqueue_pcplist). */
   page_alloc: number;
+  /*
+   * Modelled kernel steps: the syscall, page-cache, allocator and
+   * page-table paths. Each is charged once where the kernel does the step,
+   * per call (or per level/order where it says so), so a path's cost is the
+   * count of its steps times these figures.
+   */
+  /** fdget() / __fget_light(): fd to struct file for a syscall (no atomic: files_struct not shared). */
+  fdget: number;
+  /** vfs_read()/vfs_write()'s checks: FMODE bits, access_ok, rw_verify_area with its LSM/fsnotify hooks (none loaded). */
+  rw_verify_area: number;
+  /** import_ubuf() / iov_iter_ubuf() / iov_iter_init() with init_sync_kiocb(): setting up one request. */
+  iov_iter_init: number;
+  /** One xa_node level of an xarray walk (xas_descend: a slot load and the offset arithmetic). */
+  xa_node: number;
+  /** folio_get() / folio_try_get(): one atomic increment of the refcount. */
+  folio_get: number;
+  /** folio_put(): one atomic decrement (freeing on the last one is the allocator's). */
+  folio_put: number;
+  /** Page allocator free fast path: a block put on this CPU's pcp list (free_frozen_page_commit). */
+  page_free: number;
+  /** One order of the buddy path: a free_area probed by __rmqueue_smallest, split by expand() or merged by __free_one_page. */
+  buddy_order: number;
+  /** A page-table page's bookkeeping (__pte_alloc: pagetable ctor, populate under the lock), excluding its allocation and clear. */
+  pte_alloc: number;
 }
 
 /** A key a CPU charges: every field of the profile that prices something. */
@@ -212,10 +240,26 @@ const sapphire_rapids: CostProfile = {
   schedule: 150, // [I]
   // [I] between lmbench lat_pagefault's 0.111 us on a Xeon 8575C (anchors 4.3,
   // ~310 cycles, a file-backed minor fault) and the [L] 1.85 us anon write fault
-  // in a VM guest (costs.md 5, inflated by EPT and cold memory).
-  fault_work: 1500,
+  // in a VM guest (costs.md 5, inflated by EPT and cold memory). It was 1500
+  // with the page allocation inside; that is page_alloc's 120 now.
+  fault_work: 1380,
   pte_update: 10, // [I]
   page_alloc: 120, // [I] pcp fast path, tens of ns
+  /*
+   * Modelled kernel steps. No published per-step figures exist: all [I],
+   * sized for a 2.8 GHz Golden Cove core with the data L1/L2-hot (an
+   * L1 load ~5 cycles, a locked RMW on an owned line ~20), counting the
+   * instructions and dependent loads each step does in Linux 6.x.
+   */
+  fdget: 30, // [I] current->files, fdt, bounds check + array_index_nospec, the file, f_mode: ~4 dependent loads
+  rw_verify_area: 30, // [I] mode and method tests, access_ok, pos/count checks, security_file_permission and fsnotify with nothing hooked
+  iov_iter_init: 20, // [I] ~10 stores into kiocb and iov_iter, iocb_flags(), get_current_ioprio()
+  xa_node: 15, // [I] one dependent slot load (~5) plus shift/mask and the xa_is_node test
+  folio_get: 20, // [I] folio_try_get: one LOCK CMPXCHG on an L1-resident refcount
+  folio_put: 20, // [I] one LOCK DEC (folio_put_testzero) on an L1-resident refcount
+  page_free: 100, // [I] free_pages_prepare's flag checks, pcp list add and the count/high test; the pcp alloc side is 120
+  buddy_order: 15, // [I] a free_area list head, or a list insert/delete and set_buddy_order on a struct page
+  pte_alloc: 100, // [I] pagetable_pte_ctor (ptlock init, NR_PAGETABLE), pmd_install under pmd_lock, smp_wmb
 };
 
 /** A pre-ASI-era part for comparison runs: same model, older figures. */

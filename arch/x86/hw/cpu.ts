@@ -696,7 +696,7 @@ export class Cpu {
             if (acc === A_WRITE) set_dirty(this.mem, r);
             const size = r.shift === 12 ? 4096 : r.shift === 21 ? 2097152 : 1073741824;
             const off = va % size;
-            tlb.insert(va - off, this.cur_pcid, r.shift, r.pfn, r.flags);
+            if (tlb.insert(va - off, this.cur_pcid, r.shift, r.pfn, r.flags)) this._ev[ev.HW_TLB_EVICT]++;
             const pa = r.pfn * 4096 + off;
             tlb.ufill(va, pa, this.mode_ctx + acc);
             return pa;

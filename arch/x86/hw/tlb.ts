@@ -259,9 +259,11 @@ export class Tlb {
 
   /**
    * Cache a translation. `pfn` is the first 4 KiB frame of the page; the
-   * entry replaces any live one for the same page and PCID.
+   * entry replaces any live one for the same page and PCID. Returns true if
+   * a live entry of another page was evicted to make room (the CPU counts
+   * it as tlb-evictions).
    */
-  insert(va: number, pcid: number, shift: number, pfn: number, flags: number): void {
+  insert(va: number, pcid: number, shift: number, pfn: number, flags: number): boolean {
     const k = shift === TLB_SIZE_4K ? this.cls[0] : shift === TLB_SIZE_2M ? this.cls[1] : this.cls[2];
     const t = this.tag_of(k, va);
     const b = k.base + this.set_of(k, va) * k.ways;
@@ -280,9 +282,10 @@ export class Tlb {
       }
       if (this.used[i] < best) { best = this.used[i]; lru = i; }
     }
+    let evicted = false;
     if (victim < 0) {
       if (free >= 0) victim = free;
-      else { victim = lru; this.evictions++; this.ubump(); }
+      else { victim = lru; this.evictions++; evicted = true; this.ubump(); }
     } else {
       this.ubump();
     }
@@ -292,6 +295,7 @@ export class Tlb {
     this.flags[victim] = flags;
     this.ins[victim] = this.epoch;
     this.used[victim] = ++this.tick;
+    return evicted;
   }
 
   /** Drop slot `i` (a #PF drops the faulting address's entry). */

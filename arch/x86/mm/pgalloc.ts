@@ -9,7 +9,7 @@
  * pages, zeroed through the direct map by __GFP_ZERO.
  * Simplified: no page-table page accounting (NR_PAGETABLE) yet, no locks.
  */
-import { machine } from '../../../kernel/smp.ts';
+import { machine, this_cpu } from '../../../kernel/smp.ts';
 import { BUG } from '../../../kernel/panic.ts';
 import { __va, __pa } from '../include/asm/page_64_types.ts';
 import { _PAGE_TABLE } from '../include/asm/pgtable_types.ts';
@@ -51,6 +51,8 @@ export function pgtable_alloc_page(): number {
   }
   const pfn = alloc_pages(GFP_PGTABLE_KERNEL, 0);
   if (pfn === null) return 0;
+  // The table page's constructor and accounting (pagetable_*_ctor, NR_PAGETABLE).
+  this_cpu().charge('pte_alloc');
   pgalloc_state.nr_pagetable++;
   return __va(pfn * 4096);
 }

@@ -17,17 +17,26 @@
  *  - Kernel ranges: flush_tlb_one_kernel() (this CPU), flush_tlb_kernel_range()
  *    (all CPUs; above tlb_single_page_flush_ceiling a full flush),
  *    __flush_tlb_all(), flush_tlb_all().
- * Counted with /proc/vmstat names: nr_tlb_local_flush_one,
- * nr_tlb_local_flush_all, nr_tlb_remote_flush (per round of IPIs sent),
- * nr_tlb_remote_flush_received (per CPU that took one); tskernel also counts
- * kernel-range flushes, which Linux leaves uncounted, so their cost shows.
+ * Counted with /proc/vmstat names, where Linux counts them (CONFIG_DEBUG_TLBFLUSH):
+ *  - flush_tlb_func() on the initiating CPU: nr_tlb_local_flush_one by the
+ *    pages of a partial flush, nr_tlb_local_flush_all for a full one; on any
+ *    other CPU nr_tlb_remote_flush_received, whatever it then does;
+ *  - native_flush_tlb_multi(): nr_tlb_remote_flush, once per shootdown by
+ *    the sender (even if every target is then skipped);
+ *  - flush_tlb_one_kernel(): nr_tlb_local_flush_one on the CPU running it,
+ *    so a kernel-range flush counts its pages on every CPU and nothing remote;
+ *  - do_flush_tlb_all(): nr_tlb_remote_flush_received on every CPU, the
+ *    initiator included; flush_tlb_all() adds one nr_tlb_remote_flush, the
+ *    full-flush branch of flush_tlb_kernel_range() does not.
+ * The primitives (flush_tlb_one_user, flush_tlb_local, __flush_tlb_all)
+ * count nothing.
  * Simplified: no global ASIDs / INVLPGB (AMD), no LAM; cpumask trimming
  * runs once per simulated second per mm as in Linux; cond_mitigation's IBPB is
  * off unless asked for (spectre_v2_user=on has no parameter yet).
  */
 import { this_cpu, on_each_cpu, on_each_cpu_mask, nr_cpu_ids, smp_processor_id } from '../../../kernel/smp.ts';
 import { ktime_get_ns } from '../../../kernel/time/timekeeping.ts';
-import { vm_event_item, count_vm_event, count_vm_events_cpu } from '../../../mm/vmstat.ts';
+import { vm_event_item, count_vm_event, count_vm_events_cpu, count_vm_events } from '../../../mm/vmstat.ts';
 import {
   trace_tlb_flush, TLB_LOCAL_SHOOTDOWN, TLB_REMOTE_SHOOTDOWN, TLB_FLUSH_ON_TASK_SWITCH, TLB_LOCAL_MM_SHOOTDOWN,
 } from '../../../kernel/trace/events/tlb.ts';
@@ -272,7 +281,6 @@ export function leave_mm(): void {
 export function flush_tlb_one_user(addr: number): void {
   const cpu = this_cpu();
   cpu.invlpg(addr);
-  count_vm_event(NR_TLB_LOCAL_FLUSH_ONE);
   if (!tlb_state.pti) return;
   const asid = this_tlbstate().loaded_mm_asid;
   if (cpu.features.invpcid && (cpu.read_cr4() & X86_CR4_PCIDE)) cpu.invpcid(INVPCID_TYPE_INDIV_ADDR, user_pcid(asid), addr);
@@ -284,7 +292,6 @@ export function flush_tlb_local(): void {
   invalidate_user_asid(this_tlbstate().loaded_mm_asid);
   const cpu = this_cpu();
   cpu.write_cr3(cpu.read_cr3());
-  count_vm_event(NR_TLB_LOCAL_FLUSH_ALL);
 }
 
 /** native_flush_tlb_global(): everything, globals included. */
@@ -305,7 +312,6 @@ export function __flush_tlb_all(): void {
   const cpu = this_cpu();
   if (cpu.read_cr4() & X86_CR4_PGE) native_flush_tlb_global();
   else cpu.write_cr3(cpu.read_cr3());
-  count_vm_event(NR_TLB_LOCAL_FLUSH_ALL);
 }
 
 /* ---- mm flushes: the tlb_gen protocol ---- */
@@ -331,7 +337,8 @@ export function flush_tlb_func(f: FlushTlbInfo): void {
   const s = this_tlbstate();
   const loaded = s.loaded_mm;
   const local = cpu === f.initiating_cpu;
-  if (!local) count_vm_events_cpu(cpu, NR_TLB_REMOTE_FLUSH_RECEIVED);
+  // Counted on arrival, before any early return (a stale cpumask bit included).
+  if (!local) count_vm_event(NR_TLB_REMOTE_FLUSH_RECEIVED);
   if (f.mm !== null && f.mm !== loaded) {
     f.mm.cpumask[cpu] = 0; // stale bit: trim it
     return;
@@ -366,10 +373,14 @@ export function flush_tlb_func(f: FlushTlbInfo): void {
    */
   if (f.end !== TLB_FLUSH_ALL && f.new_tlb_gen === local_gen + 1 && f.new_tlb_gen === mm_gen) {
     const step = 2 ** f.stride_shift;
+    const nr_invalidate = Math.ceil((f.end - f.start) / step);
     for (let addr = f.start; addr < f.end; addr += step) flush_tlb_one_user(addr);
-    if (trace_tlb_flush.enabled) trace_tlb_flush.emit({ reason, pages: Math.ceil((f.end - f.start) / step) });
+    // Only the initiator counts its flush as local; receivers counted above.
+    if (local) count_vm_events(NR_TLB_LOCAL_FLUSH_ONE, nr_invalidate);
+    if (trace_tlb_flush.enabled) trace_tlb_flush.emit({ reason, pages: nr_invalidate });
   } else {
     flush_tlb_local();
+    if (local) count_vm_event(NR_TLB_LOCAL_FLUSH_ALL);
     if (trace_tlb_flush.enabled) trace_tlb_flush.emit({ reason, pages: TLB_FLUSH_ALL });
   }
   s.ctxs[asid].tlb_gen = mm_gen;
@@ -423,6 +434,7 @@ export function flush_tlb_mm_range(mm: MmStruct, start: number, end: number, str
  * the next switch flush them.
  */
 export function flush_tlb_one_kernel(addr: number): void {
+  count_vm_event(NR_TLB_LOCAL_FLUSH_ONE);
   flush_tlb_one_user(addr);
   if (tlb_state.pti && tlb_state.cpu_tlbstate.length) this_tlbstate().invalidate_other = true;
 }
@@ -432,30 +444,41 @@ function trace_kernel_flush(self: number, cpu: number, pages: number): void {
     trace_tlb_flush.emit({ reason: cpu === self ? TLB_LOCAL_SHOOTDOWN : TLB_REMOTE_SHOOTDOWN, pages });
 }
 
-function kernel_flush_everywhere(pages: number, fn: () => void): void {
-  const self = smp_processor_id();
-  if (nr_cpu_ids() > 1) count_vm_event(NR_TLB_REMOTE_FLUSH);
-  on_each_cpu((cpu) => {
-    if (cpu !== self) count_vm_events_cpu(cpu, NR_TLB_REMOTE_FLUSH_RECEIVED);
-    trace_kernel_flush(self, cpu, pages);
-    fn();
-  });
+/**
+ * do_flush_tlb_all(): the IPI handler of a full kernel flush. Every CPU
+ * running it counts a received remote flush, the one that sent it too.
+ */
+function do_flush_tlb_all(self: number, cpu: number): void {
+  count_vm_event(NR_TLB_REMOTE_FLUSH_RECEIVED);
+  trace_kernel_flush(self, cpu, TLB_FLUSH_ALL);
+  __flush_tlb_all();
 }
 
-/** flush_tlb_all(): __flush_tlb_all on every CPU. */
+/** flush_tlb_all(): __flush_tlb_all on every CPU; the sender counts one remote flush. */
 export function flush_tlb_all(): void {
-  kernel_flush_everywhere(TLB_FLUSH_ALL, __flush_tlb_all);
+  const self = smp_processor_id();
+  count_vm_event(NR_TLB_REMOTE_FLUSH);
+  on_each_cpu((cpu) => do_flush_tlb_all(self, cpu));
 }
 
-/** flush_tlb_kernel_range(): page by page up to the ceiling, else everything, on every CPU. */
+/**
+ * flush_tlb_kernel_range(): page by page up to the ceiling, else
+ * everything, on every CPU. Neither branch counts nr_tlb_remote_flush
+ * (Linux calls on_each_cpu directly, not flush_tlb_all()); the page-by-page
+ * branch counts nr_tlb_local_flush_one per page on every CPU through
+ * flush_tlb_one_kernel(), the full one a received flush per CPU.
+ */
 export function flush_tlb_kernel_range(start: number, end: number): void {
   const pages = Math.ceil((end - start) / PAGE_SIZE);
   if (pages <= 0) return;
+  const self = smp_processor_id();
   if (pages > tlb_state.tlb_single_page_flush_ceiling) {
-    flush_tlb_all();
+    on_each_cpu((cpu) => do_flush_tlb_all(self, cpu));
     return;
   }
-  kernel_flush_everywhere(pages, () => {
+  // do_kernel_range_flush() on each CPU.
+  on_each_cpu((cpu) => {
+    trace_kernel_flush(self, cpu, pages);
     for (let addr = start - (start % PAGE_SIZE); addr < end; addr += PAGE_SIZE) flush_tlb_one_kernel(addr);
   });
 }

@@ -7,8 +7,11 @@
  * mapping can change; __change_page_attr() then sets and clears bits on the
  * 4 KiB PTE. set_direct_map_invalid_noflush / _default_noflush are the
  * entry points secretmem uses and ASI's direct-map management needs;
- * set_memory_np / _p flush with cpa_flush's rule (range up to the ceiling,
- * else everything).
+ * set_memory_np / _p go through change_page_attr_set_clr(), which first
+ * calls vm_unmap_aliases() (no lazily unmapped vmap alias of a page may
+ * keep its old attributes in some TLB), and flush with cpa_flush's rule
+ * (range up to the ceiling, else everything). The _noflush entry points
+ * skip both, as Linux's __set_pages_np/_p do.
  * Simplified: changes are always applied at 4 KiB (Linux keeps a large page
  * when the whole of it changes: should_split_large_page), no cpa_array /
  * pages-array variants, no alias processing (the kernel image alias of the
@@ -26,6 +29,7 @@ import {
 import { pgtable_alloc_page } from '../pgalloc.ts';
 import { update_page_count, kernel_pgprot } from '../init_64.ts';
 import { flush_tlb_all, flush_tlb_kernel_range } from '../tlb.ts';
+import { vm_unmap_aliases } from '../../../../mm/vmap_block.ts';
 
 export const cpa_state = {
   /** Splits performed (Linux counts them in cpa_stats under CONFIG_CPA_STATISTICS). */
@@ -117,22 +121,27 @@ function cpa_flush(addr: number, numpages: number): void {
   flush_tlb_kernel_range(addr, addr + numpages * 4096);
 }
 
-/** set_memory_np(): make [addr, addr + numpages pages) not present, and flush. */
-export function set_memory_np(addr: number, numpages: number): number {
+/**
+ * change_page_attr_set_clr(): set and clear bits on [addr, addr + numpages
+ * pages), then flush. Lazy vmap aliases go first (kmap_flush_unused() has
+ * nothing to do without highmem).
+ */
+function change_page_attr_set_clr(addr: number, numpages: number, set: Pgprot, clr: Pgprot): number {
+  vm_unmap_aliases();
   for (let i = 0; i < numpages; i++) {
-    const r = change_page_attr(addr + i * 4096, NO_BITS, new Pgprot(_PAGE_PRESENT, 0));
+    const r = change_page_attr(addr + i * 4096, set, clr);
     if (r) return r;
   }
   cpa_flush(addr, numpages);
   return 0;
 }
 
+/** set_memory_np(): make [addr, addr + numpages pages) not present, and flush. */
+export function set_memory_np(addr: number, numpages: number): number {
+  return change_page_attr_set_clr(addr, numpages, NO_BITS, new Pgprot(_PAGE_PRESENT, 0));
+}
+
 /** set_memory_p(): present again. */
 export function set_memory_p(addr: number, numpages: number): number {
-  for (let i = 0; i < numpages; i++) {
-    const r = change_page_attr(addr + i * 4096, new Pgprot(_PAGE_PRESENT, 0), NO_BITS);
-    if (r) return r;
-  }
-  cpa_flush(addr, numpages);
-  return 0;
+  return change_page_attr_set_clr(addr, numpages, new Pgprot(_PAGE_PRESENT, 0), NO_BITS);
 }

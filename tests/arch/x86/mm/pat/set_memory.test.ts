@@ -9,6 +9,9 @@ import { flush_tlb_kernel_range } from '../../../../../arch/x86/mm/tlb.ts';
 import { get_kernel_nofault, EFAULT } from '../../../../../mm/maccess.ts';
 import { alloc_pages, __free_pages } from '../../../../../mm/page_alloc.ts';
 import { GFP_KERNEL } from '../../../../../mm/gfp.ts';
+import { vmalloc, vfree, vm_map_ram, vm_unmap_ram, NUMA_NO_NODE } from '../../../../../mm/vmalloc.ts';
+import { vmap_state } from '../../../../../mm/vmap_area.ts';
+import { vmap_purge_stats } from '../../../../../mm/vmap_purge.ts';
 
 let k: Kernel | null = null;
 afterEach(() => {
@@ -77,5 +80,48 @@ describe('x86_set_memory', () => {
     expect(set_memory_p(page_address(pfn), 1)).toBe(0);
     expect(get_kernel_nofault(page_address(pfn))).toBe(0);
     __free_pages(pfn, 0);
+  });
+
+  it('set_memory_np/_p call vm_unmap_aliases first, as change_page_attr_set_clr does; the _noflush calls do not', () => {
+    /*
+     *  v: vmalloc'd, read on CPU 1, vfree'd       lazy area, CPU 1 still translates v
+     *  w: vm_map_ram'd, read on CPU 1, unmapped   dirty block page, CPU 1 still translates w
+     *  set_direct_map_invalid_noflush             neither purged
+     *  set_memory_np                              both purged: CPU 1 faults on v and w
+     */
+    k = start_kernel('mem=64M cpus=2');
+    const kk = k;
+    const on1 = (addr: number): number => {
+      kk.machine.current = 1;
+      const r = get_kernel_nofault(addr);
+      kk.machine.current = 0;
+      return r;
+    };
+    const pages = [alloc_pages(GFP_KERNEL, 0)!, alloc_pages(GFP_KERNEL, 0)!];
+    // Split the direct map around pages[1] now: a split flushes every TLB.
+    expect(set_direct_map_invalid_noflush(pages[1])).toBe(0);
+    expect(set_direct_map_default_noflush(pages[1])).toBe(0);
+    const v = vmalloc(4096) as number;
+    const keep = vm_map_ram(pages, 1, NUMA_NO_NODE) as number; // keeps the block from being purged whole
+    const w = vm_map_ram(pages, 1, NUMA_NO_NODE) as number;
+    expect(on1(v)).toBe(0);
+    expect(on1(w)).not.toBe(-EFAULT);
+    vfree(v);
+    vm_unmap_ram(w, 1);
+    expect(vmap_state.vmap_lazy_nr).toBeGreaterThan(0);
+    const purges = vmap_purge_stats.nr_purges;
+
+    expect(set_direct_map_invalid_noflush(pages[1])).toBe(0);
+    expect(set_direct_map_default_noflush(pages[1])).toBe(0);
+    expect(vmap_purge_stats.nr_purges).toBe(purges);
+    expect([on1(v), on1(w)]).not.toContain(-EFAULT); // still stale on CPU 1
+
+    expect(set_memory_np(page_address(pages[1]), 1)).toBe(0);
+    expect(vmap_purge_stats.nr_purges).toBe(purges + 1);
+    expect(vmap_state.vmap_lazy_nr).toBe(0);
+    expect([on1(v), on1(w)]).toEqual([-EFAULT, -EFAULT]);
+    expect(set_memory_p(page_address(pages[1]), 1)).toBe(0);
+    vm_unmap_ram(keep, 1);
+    for (const p of pages) __free_pages(p, 0);
   });
 });
