@@ -36,7 +36,7 @@
  */
 import { this_cpu, on_each_cpu, on_each_cpu_mask, nr_cpu_ids, smp_processor_id } from '../../../kernel/smp.ts';
 import { ktime_get_ns } from '../../../kernel/time/timekeeping.ts';
-import { vm_event_item, count_vm_event, count_vm_events_cpu, count_vm_events } from '../../../mm/vmstat.ts';
+import { vm_event_item, count_vm_event, count_vm_events } from '../../../mm/vmstat.ts';
 import {
   trace_tlb_flush, TLB_LOCAL_SHOOTDOWN, TLB_REMOTE_SHOOTDOWN, TLB_FLUSH_ON_TASK_SWITCH, TLB_LOCAL_MM_SHOOTDOWN,
 } from '../../../kernel/trace/events/tlb.ts';
