@@ -48,7 +48,7 @@ describe('kernel_sched', () => {
       return 0;
     });
     k.run();
-    expect(cost[1]).toBe(cost[0]);
+    expect(cost[1]).toBeCloseTo(cost[0], 6); // clocks are float sums (fractional copy costs)
     k.shutdown();
   });
 

@@ -56,7 +56,7 @@ function count(key: CostKey, base: Run): { pread: number; total: number } {
   const v = COST_PROFILES[DEFAULT_COST_PROFILE][key];
   const bumped = workload(`${key}=${v + BUMP}`);
   // Clocks are floating point (fractional per-byte costs): round off the noise.
-  const n = (d: number): number => Math.round((d / BUMP) * 1000) / 1000;
+  const n = (d: number): number => Math.round((d / BUMP) * 1000) / 1000 + 0; // + 0: no -0
   return { pread: n(bumped.pread - base.pread), total: n(bumped.total - base.total) };
 }
 
