@@ -13,6 +13,7 @@
  * Simplified: no close-on-exec, no dup, a fixed NR_OPEN_DEFAULT limit of
  * 1024 (RLIMIT_NOFILE), no file locking.
  */
+import { COST_KEY_INDEX } from '../arch/x86/hw/costs.ts';
 import type { TaskStruct } from '../kernel/sched/task.ts';
 import { EBADF, EMFILE, EFAULT } from '../include/uapi/asm-generic/errno.ts';
 import { this_cpu } from '../kernel/smp.ts';
@@ -41,7 +42,7 @@ export function fd_install_new(files: FilesStruct, file: File): number {
 
 /** fdget(): the open file behind fd, or null. */
 export function fdget(files: FilesStruct | null, fd: number): File | null {
-  this_cpu().charge('fdget');
+  this_cpu().charge_index(COST_KEY_INDEX.fdget);
   if (!files || !Number.isInteger(fd) || fd < 0 || fd >= files.fd.length) return null;
   return files.fd[fd];
 }

@@ -14,6 +14,7 @@
  * Simplified: no f_pos_lock (a syscall runs to completion on its CPU), no
  * fsnotify, no SEEK_DATA/SEEK_HOLE, no RWF_* flags (preadv2).
  */
+import { COST_KEY_INDEX } from '../arch/x86/hw/costs.ts';
 import { current } from '../kernel/sched/core.ts';
 import { fdget, task_files } from './file.ts';
 import {
@@ -86,7 +87,7 @@ export function ksys_lseek(fd: number, offset: number, whence: number): number {
  * the LSM and fsnotify permission hooks Linux calls from here).
  */
 export function rw_verify_area(pos: number, count: number): number {
-  this_cpu().charge('rw_verify_area');
+  this_cpu().charge_index(COST_KEY_INDEX.rw_verify_area);
   if (!Number.isInteger(pos) || pos < 0) return -EINVAL;
   if (pos + count > Number.MAX_SAFE_INTEGER) return -EINVAL;
   return 0;

@@ -25,6 +25,7 @@
  * Left out: BVEC, FOLIOQ, XARRAY and DISCARD iterators, should_fail_usercopy,
  * pagefault_disable() in the _atomic copy (a fault is handled in place).
  */
+import { COST_KEY_INDEX } from '../arch/x86/hw/costs.ts';
 import { kmap_local_page, kmap_local_folio, kunmap_local, highmem_state } from '../mm/highmem.ts';
 import { copy_to_user, copy_from_user, clear_user, access_ok, get_user_u32, get_user_u64 } from '../arch/x86/lib/usercopy_64.ts';
 import { this_cpu } from '../kernel/smp.ts';
@@ -58,7 +59,7 @@ function iter_bad_direction(direction: number): never {
 
 /** iov_iter_ubuf(): one user buffer. */
 export function iov_iter_ubuf(i: IovIter, direction: number, buf: number, count: number): void {
-  this_cpu().charge('iov_iter_init');
+  this_cpu().charge_index(COST_KEY_INDEX.iov_iter_init);
   iter_init(i, ITER_UBUF, direction, count);
   i.ubuf = buf;
   i.__iov = NO_SEGS;
@@ -68,7 +69,7 @@ export function iov_iter_ubuf(i: IovIter, direction: number, buf: number, count:
 
 /** iov_iter_init(): an array of user iovecs. */
 export function iov_iter_init(i: IovIter, direction: number, iov: Iovec[], nr_segs: number, count: number): void {
-  this_cpu().charge('iov_iter_init');
+  this_cpu().charge_index(COST_KEY_INDEX.iov_iter_init);
   iter_init(i, ITER_IOVEC, direction, count);
   i.__iov = iov;
   i.seg = 0;

@@ -39,6 +39,7 @@
  * Charged only when a kernel is running: the xarray is also a plain data
  * structure for host tests.
  */
+import { COST_KEY_INDEX } from '../arch/x86/hw/costs.ts';
 import { BUG } from '../kernel/panic.ts';
 import { smp, this_cpu } from '../kernel/smp.ts';
 
@@ -95,7 +96,7 @@ function check_index(index: number, what: string): void {
 
 /** Charge `n` node steps of a walk (no kernel running: nothing to charge). */
 function xa_charge(n: number): void {
-  if (smp.machine !== null) this_cpu().charge('xa_node', n);
+  if (smp.machine !== null) this_cpu().charge_index(COST_KEY_INDEX.xa_node, n);
 }
 
 /** The levels from the top node `head` down to `node`, both included. */

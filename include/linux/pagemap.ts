@@ -20,6 +20,7 @@
  * Simplified: no folio lock (syscalls run to completion on their CPU), no
  * LRU lists, no shadow/swap value entries, no memcg.
  */
+import { COST_KEY_INDEX } from '../../arch/x86/hw/costs.ts';
 import type { Inode, AddressSpaceOperations } from './fs.ts';
 import { alloc_pages, put_page } from '../../mm/page_alloc.ts';
 import { GFP_HIGHUSER_MOVABLE, __GFP_COMP, type gfp_t } from '../../mm/gfp.ts';
@@ -96,16 +97,16 @@ export function __folio_set_swapbacked(f: Folio): void {
 
 /* Each reference change is one atomic on the refcount: folio_get / folio_put charges. */
 export function folio_get(f: Folio): void {
-  this_cpu().charge('folio_get');
+  this_cpu().charge_index(COST_KEY_INDEX.folio_get);
   page_ref_inc(f.page);
 }
 export function folio_ref_add(f: Folio, nr: number): void {
-  this_cpu().charge('folio_get');
+  this_cpu().charge_index(COST_KEY_INDEX.folio_get);
   set_page_count(f.page, page_ref_count(f.page) + nr);
 }
 /** folio_put_refs(): drop `nr` references; the last frees the whole folio. */
 export function folio_put_refs(f: Folio, nr: number): void {
-  this_cpu().charge('folio_put');
+  this_cpu().charge_index(COST_KEY_INDEX.folio_put);
   const c = page_ref_count(f.page);
   if (c > nr) set_page_count(f.page, c - nr);
   else __folio_put_refs(f, c, nr);
