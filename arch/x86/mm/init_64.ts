@@ -25,6 +25,8 @@ import { PageReserved } from '../../../mm/page_flags.ts';
 import { _PAGE_PRESENT, _PAGE_PSE } from '../include/asm/pgtable_types.ts';
 import { BUG } from '../../../kernel/panic.ts';
 import { register_param, flag_param } from '../../../kernel/params.ts';
+import { asi_state } from './asi.ts';
+import { asi_nonsensitive_pgd_init, asi_nonsensitive_pgd_reset } from './asi_direct_map.ts';
 
 declare module '../../../kernel/params.ts' {
   interface KernelParams {
@@ -127,6 +129,8 @@ export function init_mem_mapping(ram_bytes: number, gbpages: boolean, kernel_glo
   mm.pgd = must(pgtable_alloc_page(), 'PGD');
   kernel_physical_mapping_init(0, ram_bytes);
   map_kernel_image();
+  asi_nonsensitive_pgd_reset();
+  if (asi_state.enabled) asi_nonsensitive_pgd_init();
 }
 
 /** /proc/meminfo's DirectMap lines, in kB. */
