@@ -16,6 +16,7 @@ import * as nr from '../../arch/x86/include/uapi/asm/unistd_64.ts';
 import type { SyscallRequest, UserGenerator } from '../../kernel/sched/task.ts';
 import { register_user_fn } from '../../kernel/fork.ts';
 import { this_cpu } from '../../kernel/smp.ts';
+import { ktime_get_ns } from '../../kernel/time/timekeeping.ts';
 import { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../../include/uapi/linux/mman.ts';
 
 export type Sys<T = number> = Generator<SyscallRequest, T, number>;
@@ -160,6 +161,24 @@ export class Nolibc {
   /** Burn user-mode cycles (computation between syscalls). */
   compute(cycles: number): void {
     this_cpu().charge('user_work', cycles);
+  }
+
+  /**
+   * User-mode work priced by cost key `i` (COST_KEY_INDEX), `n` times: a
+   * program's own steps that the profile names (tools/fio's get_io_u, ...),
+   * so its user time follows the profile instead of a literal.
+   */
+  compute_index(i: number, n = 1): void {
+    this_cpu().charge_index(i, n);
+  }
+
+  /**
+   * clock_gettime(CLOCK_MONOTONIC) as the vDSO serves it: no syscall, the
+   * TSC of the CPU the program runs on scaled to ns, truncated to whole
+   * nanoseconds as struct timespec holds them.
+   */
+  clock_gettime_ns(): number {
+    return Math.floor(ktime_get_ns());
   }
 
   private *scratch_page(): Sys {

@@ -158,6 +158,17 @@ export interface CostProfile {
   buddy_order: number;
   /** A page-table page's bookkeeping (__pte_alloc: pagetable ctor, populate under the lock), excluding its allocation and clear. */
   pte_alloc: number;
+  /*
+   * User-space work of tools/fio per I/O (fio's own code, charged in user
+   * mode): get_io_u() (io_u from the free list, next offset from the
+   * random generator and the random map, start_time read), td_io_queue()'s
+   * bookkeeping between start_time and the engine's syscall (issue_time
+   * read), and io_completed() (completion time read, clat/lat samples, the
+   * histogram, bw/iops window checks).
+   */
+  fio_get_io_u: number;
+  fio_td_io_queue: number;
+  fio_io_completed: number;
 }
 
 /** A key a CPU charges: every field of the profile that prices something. */
@@ -260,6 +271,16 @@ const sapphire_rapids: CostProfile = {
   page_free: 100, // [I] free_pages_prepare's flag checks, pcp list add and the count/high test; the pcp alloc side is 120
   buddy_order: 15, // [I] a free_area list head, or a list insert/delete and set_buddy_order on a struct page
   pte_alloc: 100, // [I] pagetable_pte_ctor (ptlock init, NR_PAGETABLE), pmd_install under pmd_lock, smp_wmb
+  /*
+   * fio's user time per I/O, [I] estimates: fio 3.33 on the seed's job
+   * spends usr 20-33% of 2.1-2.7 us per I/O (reference/fio/README.md, an
+   * EPYC VM), ~450-900 ns; we take the low end, ~1260 cycles (450 ns at
+   * 2.8 GHz), split by what each step does. lat - clat, the queue step, is
+   * 40-50 ns in those runs (randread_tmpfs-1G.json: 1934.7 - 1885.6 ns).
+   */
+  fio_get_io_u: 500, // [I] taus88 draw, axmap test/set, io_u list ops, a clock read (~180 ns)
+  fio_td_io_queue: 120, // [I] reference lat - clat: ~45 ns
+  fio_io_completed: 640, // [I] a clock read, two Welford updates, plat_val_to_idx, lat buckets, window checks (~230 ns)
 };
 
 /** A pre-ASI-era part for comparison runs: same model, older figures. */
