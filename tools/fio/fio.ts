@@ -8,7 +8,8 @@
  * processes), then report in the --output-format asked for. Everything
  * reported is simulated time. The kernel command line is
  * --kernel-cmdline="..." or the environment's TSKERNEL_CMDLINE (the option
- * wins); mem= defaults to the jobs' files plus 256 MiB and cpus= to 2, and
+ * wins); mem= defaults to twice the jobs' files (tmpfs takes at most
+ * half of RAM) plus 256 MiB and cpus= to 2, and
  * anything given replaces those defaults. A kernel that refuses to boot
  * (a bad or unimplemented parameter) is an error: exit 1, one line.
  *
@@ -85,8 +86,8 @@ export function fio_kernel_cmdline(cmd: FioCommand, env: Record<string, string |
       seen.add(key);
       files += j.size;
     }
-  // The page cache holds every file, plus page tables and the kernel's own (~1/64 more), plus room.
-  const mem = Math.ceil((files * 1.02) / MIB) + 256;
+  // tmpfs may fill half of RAM (shmem's default size=50%): twice the files, plus room for the rest.
+  const mem = 2 * Math.ceil(files / MIB) + 256;
   return `mem=${mem}M cpus=2${user ? ' ' + user : ''}`;
 }
 
