@@ -78,13 +78,13 @@ describe('tools_fio', () => {
   });
 
   it('a randread run\'s IOPS and latencies agree with the machine\'s counters', () => {
-    const snap = (k: Kernel): Float64Array => {
+    const snap = (k: Kernel): Float64Array<ArrayBufferLike> => {
       const s = new Float64Array(NR_COST_KEYS);
       for (const c of k.machine.cpus) c.cost_events.forEach((v, i) => { s[i] += v; });
       return s;
     };
-    let at_start = new Float64Array(0);
-    let at_end = new Float64Array(0);
+    let at_start: Float64Array<ArrayBufferLike> = new Float64Array(0);
+    let at_end: Float64Array<ArrayBufferLike> = new Float64Array(0);
     const r = run_fio([...SEED, '--size=2M', '--output-format=json'], {
       env: {},
       on_phase: (p, k) => { if (p === 'io_start') at_start = snap(k); else at_end = snap(k); },
