@@ -311,7 +311,9 @@ async function main(): Promise<void> {
       : undefined,
   });
   if (tty) process.stderr.write(`${c.results.length} samples in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
-  process.stdout.write(args.json ? JSON.stringify(c, null, 2) + '\n' : format_compare(c, args.all_keys));
+  // Host time is not a result: left out of --json so the same command prints the same document.
+  const doc = { ...c, results: c.results.map(({ host_ms: _h, ...r }) => r) };
+  process.stdout.write(args.json ? JSON.stringify(doc, null, 2) + '\n' : format_compare(c, args.all_keys));
   if (c.variants.some((v) => v.error)) process.exitCode = 1;
 }
 

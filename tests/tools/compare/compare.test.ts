@@ -7,9 +7,12 @@
  * samples run in this thread or in worker threads.
  */
 import { describe, it, expect } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { compare, format_compare, parse_compare_args, cost_group, DEFAULT_VARIANTS, DEFAULT_FIO_ARGS } from '../../../tools/compare/compare.ts';
 import { sample_fio_args } from '../../../tools/compare/sample.ts';
 
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const FIO = ['--name=randread_tmpfs', '--rw=randread', '--size=1M', '--blocksize=4K', '--directory=/tmp'];
 
 describe('tools_compare', () => {
@@ -71,5 +74,21 @@ describe('tools_compare', () => {
     const threads = await compare({ ...o, workers: 2 });
     const strip = (c: typeof inline): unknown => c.results.map(({ host_ms: _h, ...r }) => r);
     expect(strip(threads)).toEqual(strip(inline));
+  });
+});
+
+describe('tools_compare_cli', () => {
+  it('piped: the table on stdout, no progress on stderr, exit 1 when a variant fails to boot; --json parses', () => {
+    const run = (...extra: string[]): ReturnType<typeof spawnSync> => spawnSync(process.execPath,
+      ['--import', 'tsx', 'tools/compare/compare.ts', '--samples=1', '--workers=0', ...extra, 'asi-off=asi=off', 'asi-on=asi=on', '--', ...FIO],
+      { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    const r = run();
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('');
+    expect(String(r.stdout)).toMatch(/^fio --name=randread_tmpfs .*\n\nIOPS \(simulated\)\n\n\| variant/);
+    const j = run('--json');
+    const doc = JSON.parse(String(j.stdout));
+    expect(doc.variants.map((v: { name: string; samples: number }) => [v.name, v.samples])).toEqual([['asi-off', 1], ['asi-on', 0]]);
+    expect(doc.results[0].host_ms).toBeUndefined();
   });
 });
