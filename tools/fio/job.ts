@@ -171,6 +171,8 @@ function* job_main(u: Nolibc, ts: ThreadStat, env: JobEnv, path: string): Gen<nu
   const block_state = init_rand_seed(seeds[FIO_RAND_BLOCK_OFF]);
   const mix_state = init_rand_seed(seeds[FIO_RAND_MIX_OFF]);
   const lastb = Math.floor(o.size / bs);
+  // A loop does the whole blocks of size= (a partial last block is not done, as in fio).
+  const io_limit = lastb * bs;
   const map = rnd ? new Axmap(lastb) : null;
   const mixed = o.rw === 'rw' || o.rw === 'randrw';
   const only = reads(o) ? DDIR_READ : DDIR_WRITE;
@@ -193,7 +195,7 @@ function* job_main(u: Nolibc, ts: ThreadStat, env: JobEnv, path: string): Gen<nu
     last_pos[0] = last_pos[1] = 0;
     let issued = 0;
     while (!done) {
-      if (issued >= o.size) {
+      if (issued >= io_limit) {
         if (!o.time_based) break;
         // time_based: the file is done, start it over (fio_file_reset).
         if (map) map.reset();

@@ -122,6 +122,15 @@ describe('tools_fio', () => {
     expect(r.stderr.match(/Laying out IO file/g)).toHaveLength(2);
   });
 
+  it('does only whole blocks of a size= that is not a multiple of bs', () => {
+    for (const rw of ['randread', 'read']) {
+      const r = run_fio(['--name=odd', `--rw=${rw}`, '--size=10k', '--bs=4k', '--output-format=json'], { env: {} });
+      expect(r.status).toBe(0);
+      const rd = JSON.parse(r.stdout).jobs[0].read;
+      expect([rd.total_ios, rd.io_bytes]).toEqual([2, 8192]);
+    }
+  });
+
   it('stops a time_based job at runtime= in simulated time', () => {
     const r = run_fio(['--name=t', '--rw=read', '--size=256k', '--bs=4k', '--time_based', '--runtime=2ms', '--ioengine=sync',
       '--output-format=json'], { env: {} });
