@@ -7,11 +7,12 @@
  * goes through notify_change() to ->setattr; ftruncate(2) is
  * do_sys_ftruncate() (-EINVAL for a negative length, a non-regular file or
  * one not open for writing). close(2) is close_fd() on the caller's table.
+ * fallocate(2) is vfs_fallocate()'s checks, then the filesystem's ->fallocate.
  * open(2) itself is do_sys_openat2() in fs/namei.ts (see there).
  */
 import { current } from '../kernel/sched/core.ts';
 import {
-  S_ISREG, ATTR_SIZE, ATTR_MTIME, ATTR_CTIME, type Iattr, File, FMODE_READ, FMODE_WRITE, FMODE_LSEEK, FMODE_PREAD,
+  S_ISREG, S_ISDIR, ATTR_SIZE, ATTR_MTIME, ATTR_CTIME, type Iattr, File, FMODE_READ, FMODE_WRITE, FMODE_LSEEK, FMODE_PREAD,
   FMODE_PWRITE, type FileOperations,
 } from '../include/linux/fs.ts';
 import type { Dentry } from '../include/linux/dcache.ts';
@@ -21,7 +22,8 @@ import { close_fd, task_files } from './file.ts';
 import { O_ACCMODE } from '../include/uapi/asm-generic/fcntl.ts';
 import { file_of } from './read_write.ts';
 import { BUG } from '../kernel/panic.ts';
-import { EBADF, EINVAL, EPERM } from '../include/uapi/asm-generic/errno.ts';
+import { EBADF, EINVAL, EPERM, EOPNOTSUPP, EISDIR, ENODEV, EFBIG } from '../include/uapi/asm-generic/errno.ts';
+import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE } from '../include/uapi/linux/falloc.ts';
 
 const empty_fops: FileOperations = {};
 
@@ -77,4 +79,37 @@ export function sys_ftruncate(regs: readonly number[]): number {
 /** close(fd). */
 export function sys_close(regs: readonly number[]): number {
   return close_fd(task_files(current()), regs[0]);
+}
+
+/* ---- fallocate(2) ---- */
+
+/**
+ * vfs_fallocate(): the checks every filesystem shares, then ->fallocate.
+ * -EINVAL for a negative offset or an empty range, -EOPNOTSUPP for modes
+ * outside FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, a hole punched
+ * without KEEP_SIZE, or a filesystem without ->fallocate (ramfs); -EBADF
+ * when not open for writing; -EISDIR / -ENODEV for a directory or a
+ * non-regular file; -EFBIG past s_maxbytes.
+ * Left out: the collapse/insert/zero/unshare modes, swap files, seals, the
+ * fsnotify event.
+ */
+export function vfs_fallocate(file: File, mode: number, offset: number, len: number): number {
+  if (!Number.isInteger(offset) || !Number.isInteger(len) || offset < 0 || len <= 0) return -EINVAL;
+  if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)) return -EOPNOTSUPP;
+  if (mode & FALLOC_FL_PUNCH_HOLE && !(mode & FALLOC_FL_KEEP_SIZE)) return -EOPNOTSUPP;
+  if (!(file.f_mode & FMODE_WRITE)) return -EBADF;
+  const inode = file.f_inode;
+  if (!inode) return -EBADF;
+  if (S_ISDIR(inode.i_mode)) return -EISDIR;
+  if (!S_ISREG(inode.i_mode)) return -ENODEV;
+  if (offset + len > inode.i_sb.s_maxbytes) return -EFBIG;
+  if (!file.f_op.fallocate) return -EOPNOTSUPP;
+  return file.f_op.fallocate(file, mode, offset, len);
+}
+
+/** fallocate(fd, mode, offset, len). */
+export function sys_fallocate(regs: readonly number[]): number {
+  const f = file_of(regs[0]);
+  if (!f) return -EBADF;
+  return vfs_fallocate(f, regs[1], regs[2], regs[3]);
 }

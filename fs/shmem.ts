@@ -351,6 +351,7 @@ export const shmem_file_operations: FileOperations = {
   llseek: shmem_file_llseek,
   read_iter: shmem_file_read_iter,
   write_iter: shmem_file_write_iter,
+  fallocate: shmem_fallocate,
 };
 
 /* ---- truncation and eviction ---- */
@@ -387,4 +388,44 @@ export function shmem_evict_inode(inode: Inode): void {
   }
   const sbinfo = SHMEM_SB(inode.i_sb);
   if (sbinfo.max_inodes) sbinfo.free_inodes++; // shmem_free_inode()
+}
+
+/* ---- fallocate ---- */
+
+// Kept here, apart from the imports above, so this function stays one separate hunk.
+import { EOPNOTSUPP } from '../include/uapi/asm-generic/errno.ts';
+import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE } from '../include/uapi/linux/falloc.ts';
+
+/**
+ * shmem_fallocate(): tmpfs's ->fallocate. PUNCH_HOLE (with KEEP_SIZE)
+ * truncates the range; otherwise every page of [offset, offset + len) gets
+ * a folio, allocated as SGP_FALLOC does in Linux, by the SGP_WRITE path: a
+ * new folio is not cleared and stays !uptodate, so it reads as a hole (zeros)
+ * and a later write fills it without clearing first. Without KEEP_SIZE the
+ * file grows to offset + len. Returns 0 or -errno (-ENOSPC past the
+ * mount's size=, -EFBIG past the maximum file size).
+ * Simplified: on failure the folios allocated so far stay (Linux undoes
+ * them with shmem_undo_range); no shmem_falloc wait for concurrent faults.
+ */
+export function shmem_fallocate(file: File, mode: number, offset: number, len: number): number {
+  const inode = file_inode(file);
+  if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)) return -EOPNOTSUPP;
+  if (mode & FALLOC_FL_PUNCH_HOLE) {
+    shmem_truncate_range(inode, offset, offset + len - 1);
+    inode_touch_mtime(inode);
+    return 0;
+  }
+  const err = inode_newsize_ok(inode, offset + len);
+  if (err) return err;
+  const start = Math.floor(offset / 4096);
+  const end = Math.ceil((offset + len) / 4096);
+  for (let index = start; index < end; index++) {
+    const r = shmem_get_folio(inode, index, offset + len, SGP_WRITE);
+    if (typeof r === 'number') return r;
+    folio_mark_dirty(r);
+    folio_put(r);
+  }
+  if (!(mode & FALLOC_FL_KEEP_SIZE) && offset + len > i_size_read(inode)) i_size_write(inode, offset + len);
+  inode_touch_mtime(inode);
+  return 0;
 }

@@ -205,6 +205,8 @@ export interface FileOperations {
   write_iter?(iocb: Kiocb, from: IovIter): number;
   /** llseek: the new position or -errno; absent means ESPIPE. */
   llseek?(file: File, offset: number, whence: number): number;
+  /** fallocate: allocate or punch [offset, offset + len) per mode (FALLOC_FL_*); 0 or -errno. */
+  fallocate?(file: File, mode: number, offset: number, len: number): number;
   release?(file: File): void;
 }
 

@@ -5,17 +5,17 @@
  * Mirrors fio's backend.c (run_threads(): with create_serialize=1, the
  * default, the parent lays every job's file out in turn, then forks the
  * jobs and waits for them), filesetup.c (create_work_dirs(), extend_file():
- * open O_CREAT|O_TRUNC, ftruncate, then for jobs that read, write the file
- * in bs-sized chunks), io_u.c (get_io_u(): data direction by rwmixread,
- * next offset sequential or random with the random map; io_completed():
- * clat from issue to completion, lat from start_time, the histogram) and
+ * open O_CREAT|O_TRUNC, fallocate (fallocate=native), ftruncate, then for
+ * jobs that read, write the file in bs-sized chunks), io_u.c (get_io_u():
+ * data direction by rwmixread, next offset sequential or random with the
+ * random map; io_completed(): clat from issue to completion, lat from
+ * start_time, the histogram) and
  * engines/sync.c (psync: pread/pwrite at the offset; sync: lseek then
  * read/write). Every step is a real syscall through nolibc; fio's own
  * user-space work per I/O is charged as user cycles from the cost
  * profile's fio_* keys. Times come from each CPU's cycle clock through the
  * vDSO-style clock_gettime (whole ns).
- * Simplified: no fallocate (the layout uses ftruncate + write; fio's
- * default fallocate=native is not modelled), no fsync after layout
+ * Simplified: no fsync after layout
  * (create_fsync; a no-op on tmpfs), no fadvise/cache invalidation (no-ops
  * on tmpfs), rwmix switches direction per I/O rather than in fio's batches,
  * ctx comes from the task's context-switch counts (getrusage's stand-in),
@@ -25,7 +25,7 @@ import type { Nolibc } from '../include/nolibc.ts';
 import { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_TRUNC } from '../../include/uapi/asm-generic/fcntl.ts';
 import { SEEK_SET } from '../../include/uapi/linux/fs.ts';
 import { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../../include/uapi/linux/mman.ts';
-import { EEXIST } from '../../include/uapi/asm-generic/errno.ts';
+import { EEXIST, ENOSYS } from '../../include/uapi/asm-generic/errno.ts';
 import { COST_KEY_INDEX } from '../../arch/x86/hw/costs.ts';
 import { find_task_by_pid } from '../../kernel/sched/core.ts';
 import type { JobOptions } from './options.ts';
@@ -104,11 +104,14 @@ export interface FioLog {
  * in bs chunks (the data must exist to be read); write-only jobs get it
  * sized only, as fio does.
  */
-function* extend_file(u: Nolibc, o: JobOptions, path: string, buf: number): Gen<number> {
+function* extend_file(u: Nolibc, o: JobOptions, path: string, buf: number, log: FioLog): Gen<number> {
   const r = yield* create_work_dirs(u, path);
   if (r < 0) return r;
   const fd = yield* u.open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644);
   if (fd < 0) return fd;
+  // fallocate=native, fio's default on Linux: a failure other than ENOSYS is reported, and the layout goes on.
+  const fa = yield* u.fallocate(fd, 0, 0, o.size);
+  if (fa < 0 && fa !== -ENOSYS) log.err(`fio: native_fallocate call failed: ${strerror(-fa)}\n`);
   let err = yield* u.ftruncate(fd, o.size);
   if (err >= 0 && reads(o)) {
     for (let left = o.size; left > 0;) {
@@ -288,7 +291,7 @@ export function fio_main(jobs: ThreadStat[], env: JobEnv, log: FioLog): (u: Noli
       if (laid.has(path)) continue;
       laid.add(path);
       log.info(`${j.o.name}: Laying out IO file (1 file / ${mib_str(j.o.size)})\n`);
-      const r = yield* extend_file(u, j.o, path, buf);
+      const r = yield* extend_file(u, j.o, path, buf, log);
       if (r < 0) {
         log.err(`fio: pid=${yield* u.getpid()}, err=${-r}/file:filesetup.c:extend_file, func=open(${path}), error=${strerror(-r)}\n`);
         j.error = -r;
@@ -317,7 +320,7 @@ function mib_str(bytes: number): string {
 }
 
 const ERRNO_TEXT: Record<number, string> = {
-  2: 'No such file or directory', 12: 'Cannot allocate memory', 13: 'Permission denied', 17: 'File exists',
+  2: 'No such file or directory', 95: 'Operation not supported', 12: 'Cannot allocate memory', 13: 'Permission denied', 17: 'File exists',
   20: 'Not a directory', 21: 'Is a directory', 22: 'Invalid argument', 27: 'File too large', 28: 'No space left on device',
 };
 

@@ -211,6 +211,7 @@ export class Nolibc {
   lseek(fd: number, off: number, whence: number): Sys { return this.req(nr.__NR_lseek, 3, fd, off, whence, 0); }
   ftruncate(fd: number, len: number): Sys { return this.req(nr.__NR_ftruncate, 2, fd, len, 0, 0); }
   fstat(fd: number, statbuf: number): Sys { return this.req(nr.__NR_fstat, 2, fd, statbuf, 0, 0); }
+  fallocate(fd: number, mode: number, off: number, len: number): Sys { return this.req(nr.__NR_fallocate, 4, fd, mode, off, len); }
 
   *open(path: string, flags: number, mode = 0o644): Sys {
     const p = yield* this.cstr(path);

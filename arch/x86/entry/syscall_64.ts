@@ -20,7 +20,7 @@
  * x32 table, no compat entry.
  */
 import { sys_read, sys_write, sys_lseek, sys_pread64, sys_pwrite64, sys_readv, sys_writev } from '../../../fs/read_write.ts';
-import { sys_close, sys_ftruncate } from '../../../fs/open.ts';
+import { sys_close, sys_ftruncate, sys_fallocate } from '../../../fs/open.ts';
 import { sys_open, sys_openat, sys_mkdir, sys_unlink } from '../../../fs/namei.ts';
 import { sys_newfstat } from '../../../fs/stat.ts';
 import { sys_mmap, sys_mprotect, sys_munmap } from '../../../mm/mmap.ts';
@@ -62,6 +62,7 @@ export const syscall_64_tbl: readonly SyscallTblRow[] = [
   [186, 'gettid', sys_gettid],
   [231, 'exit_group', sys_exit_group],
   [257, 'openat', sys_openat],
+  [285, 'fallocate', sys_fallocate],
 ];
 
 /** NR_syscalls: one past the highest number in the table; numbers from here on are -ENOSYS. */

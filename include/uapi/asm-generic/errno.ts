@@ -35,3 +35,4 @@ export const ENAMETOOLONG = 36;
 export const ENOSYS = 38;
 export const ENOTEMPTY = 39;
 export const EOVERFLOW = 75;
+export const EOPNOTSUPP = 95;

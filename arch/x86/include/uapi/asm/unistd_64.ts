@@ -32,4 +32,5 @@ export const __NR_mkdir = 83;
 export const __NR_unlink = 87;
 export const __NR_gettid = 186;
 export const __NR_exit_group = 231;
+export const __NR_fallocate = 285;
 export const __NR_openat = 257;
