@@ -30,7 +30,7 @@ describe('x86_entry_syscall_64', () => {
     expect(nrs).toEqual([...nrs].sort((a, b) => a - b));
     expect(new Set(nrs).size).toBe(nrs.length);
     expect(new Set(syscall_64_tbl.map(([, name]) => name)).size).toBe(nrs.length);
-    expect(NR_syscalls).toBe(unistd_64.__NR_openat + 1);
+    expect(NR_syscalls).toBe(nrs[nrs.length - 1] + 1);
   });
 
   it('sys_call_table: each row at its number, sys_ni_syscall in every other slot', () => {
