@@ -16,16 +16,22 @@
  * reserves, no ALLOC_NOFRAGMENT (Linux sets it only when a ZONE_DMA32 lies
  * below ZONE_NORMAL), no watermark boosting, no compaction capture, no
  * shuffling, no page reporting, no guard pages (page_is_buddy still accepts
- * PageGuard as Linux does). Every freetype is a migratetype (NR_SENSITIVITIES
- * = 1); the ASI hooks are described in mm/page_alloc.ts.
+ * PageGuard as Linux does).
+ *
+ * ASI (Sep 2025 "mm: ASI direct map management"): every list index is a
+ * freetype (migratetype x sensitivity, mmzone.ts). Claim and steal stay
+ * within one sensitivity (the fallbacks[] table is applied to the
+ * migratetype part); __free_one_page never merges across sensitivity
+ * (can_merge_freetypes). Taking memory from the other sensitivity is
+ * __rmqueue_asi's job, in mm/page_alloc.ts.
  */
 import { mem_map, list_add, list_add_tail, list_del } from './mm_types.ts';
 import { PageBuddy, PageGuard, PageLRU, __SetPageBuddy, __ClearPageBuddy } from './page_flags.ts';
 import {
-  type Zone, MAX_PAGE_ORDER, NR_PAGE_ORDERS, MIGRATE_UNMOVABLE, MIGRATE_MOVABLE, MIGRATE_RECLAIMABLE,
-  MIGRATE_PCPTYPES, pageblock_order, pageblock_nr_pages, pageblock_start_pfn, pageblock_end_pfn,
-  free_list_index, get_pfnblock_migratetype, get_pageblock_migratetype, set_pageblock_migratetype,
-  migratetype_is_mergeable, NR_FREE_PAGES, PGFREE, migratetype_names,
+  type Zone, type freetype_t, MAX_PAGE_ORDER, NR_PAGE_ORDERS, MIGRATE_UNMOVABLE, MIGRATE_MOVABLE,
+  MIGRATE_RECLAIMABLE, MIGRATE_PCPTYPES, MIGRATE_TYPES, pageblock_order, pageblock_nr_pages, pageblock_start_pfn,
+  pageblock_end_pfn, free_list_index, __get_pfnblock_freetype, get_pageblock_freetype, set_pageblock_migratetype,
+  can_merge_freetypes, free_to_migratetype, NR_FREE_PAGES, PGFREE, migratetype_names,
 } from './mmzone.ts';
 import { mod_node_page_state, count_vm_events } from './vmstat.ts';
 import { BUG, WARN_ONCE } from '../kernel/panic.ts';
@@ -65,17 +71,23 @@ function set_buddy_order(page: number, order: number): void {
 }
 
 /** account_freepages: NR_FREE_PAGES (the CMA and highatomic counters are not modelled). */
-export function account_freepages(_zone: Zone, nr_pages: number, _migratetype: number): void {
+export function account_freepages(_zone: Zone, nr_pages: number, _ft: freetype_t): void {
   mod_node_page_state(NR_FREE_PAGES, nr_pages);
 }
 
-function warn_wrong_list(page: number, mt: number, what: string): void {
-  const pb = get_pageblock_migratetype(page);
-  WARN_ONCE(pb !== mt, `page_alloc:${what}`, '%s: page type is %s, passed migratetype is %s, pfn %d',
-    what, migratetype_names[pb] ?? pb, migratetype_names[mt] ?? mt, page);
+/** A freetype as text: "Movable" or "Movable/sensitive". */
+export function freetype_name(ft: freetype_t): string {
+  const mt = migratetype_names[free_to_migratetype(ft)] ?? String(ft);
+  return ft >= MIGRATE_TYPES ? `${mt}/sensitive` : mt;
 }
 
-export function __add_to_free_list(page: number, zone: Zone, order: number, migratetype: number, tail: boolean): void {
+function warn_wrong_list(page: number, ft: freetype_t, what: string): void {
+  const pb = get_pageblock_freetype(page);
+  WARN_ONCE(pb !== ft, `page_alloc:${what}`, '%s: page type is %s, passed freetype is %s, pfn %d',
+    what, freetype_name(pb), freetype_name(ft), page);
+}
+
+export function __add_to_free_list(page: number, zone: Zone, order: number, migratetype: freetype_t, tail: boolean): void {
   if (vm_debug.debug_vm) warn_wrong_list(page, migratetype, '__add_to_free_list');
   const li = free_list_index(order, migratetype);
   if (tail) list_add_tail(zone.free_list_head, zone.free_list_tail, li, page);
@@ -171,13 +183,18 @@ export function should_try_claim_block(order: number, start_mt: number): boolean
   return false;
 }
 
-/** find_suitable_fallback: a fallback type with a free block of `order`, -1 if none, -2 if too small to claim. */
-export function find_suitable_fallback(zone: Zone, order: number, migratetype: number, claimable: boolean): number {
-  if (claimable && !should_try_claim_block(order, migratetype)) return -2;
+/**
+ * find_suitable_fallback: a fallback freetype (same sensitivity as
+ * `freetype`) with a free block of `order`, -1 if none, -2 if too small to claim.
+ */
+export function find_suitable_fallback(zone: Zone, order: number, freetype: freetype_t, claimable: boolean): number {
+  const mt = free_to_migratetype(freetype);
+  if (claimable && !should_try_claim_block(order, mt)) return -2;
   if (zone.nr_free[order] === 0) return -1;
-  const fb = fallbacks[migratetype];
+  const fb = fallbacks[mt];
+  const sens = freetype - mt;
   for (let i = 0; i < MIGRATE_PCPTYPES - 1; i++) {
-    if (!free_area_empty(zone, order, fb[i])) return fb[i];
+    if (!free_area_empty(zone, order, sens + fb[i])) return sens + fb[i];
   }
   return -1;
 }
@@ -222,6 +239,7 @@ export function __move_freepages_block(zone: Zone, start_pfn: number, old_mt: nu
   return pages_moved;
 }
 
+/** The pageblocks of an order >= pageblock_order block take `migratetype` (their sensitivity stays). */
 function change_pageblock_range(pageblock_page: number, start_order: number, migratetype: number): void {
   let nr_pageblocks = 1 << (start_order - pageblock_order);
   while (nr_pageblocks--) {
@@ -236,11 +254,13 @@ function change_pageblock_range(pageblock_page: number, start_order: number, mig
  * pageblock to the requested type first.
  */
 function try_to_claim_block(zone: Zone, page: number, current_order: number, order: number,
-  start_type: number, block_type: number): number {
+  start_type: freetype_t, block_type: freetype_t): number {
+  const start_mt = free_to_migratetype(start_type);
+  const block_mt = free_to_migratetype(block_type);
   // Take ownership for orders >= pageblock_order.
   if (current_order >= pageblock_order) {
     del_page_from_free_list(page, zone, current_order, block_type);
-    change_pageblock_range(page, current_order, start_type);
+    change_pageblock_range(page, current_order, start_mt);
     const nr_added = expand(zone, page, order, current_order, start_type);
     account_freepages(zone, nr_added, start_type);
     return page;
@@ -248,9 +268,9 @@ function try_to_claim_block(zone: Zone, page: number, current_order: number, ord
   const r = prep_move_freepages_block(zone, page);
   if (r === null) return -1;
   let alike_pages: number;
-  if (start_type === MIGRATE_MOVABLE) {
+  if (start_mt === MIGRATE_MOVABLE) {
     alike_pages = r.num_movable;
-  } else if (block_type === MIGRATE_MOVABLE) {
+  } else if (block_mt === MIGRATE_MOVABLE) {
     // Unmovable/reclaimable falling back to a movable block: non-movable pages are alike.
     alike_pages = pageblock_nr_pages - (r.num_free + r.num_movable);
   } else {
@@ -258,7 +278,7 @@ function try_to_claim_block(zone: Zone, page: number, current_order: number, ord
   }
   if (r.num_free + alike_pages >= 1 << (pageblock_order - 1)) {
     __move_freepages_block(zone, r.start_pfn, block_type, start_type);
-    set_pageblock_migratetype(r.start_pfn, start_type);
+    set_pageblock_migratetype(r.start_pfn, start_mt);
     return __rmqueue_smallest(zone, order, start_type);
   }
   return -1;
@@ -357,10 +377,11 @@ function buddy_merge_likely(pfn: number, buddy_pfn: number, order: number): bool
  *     order 2: buddy 0-3 busy -> stop, list 4-7 at order 2
  *
  * At order >= pageblock_order the buddy lies in another pageblock: types
- * that are not mergeable (highatomic, isolate) stop the merge, mergeable
- * ones merge and the buddy's pageblock takes this block's type.
+ * that are not mergeable (highatomic, isolate) or of the other sensitivity
+ * stop the merge (can_merge_freetypes), mergeable ones merge and the
+ * buddy's pageblock takes this block's migratetype.
  */
-export function __free_one_page(page: number, pfn: number, zone: Zone, order: number, migratetype: number, fpi_flags: number): void {
+export function __free_one_page(page: number, pfn: number, zone: Zone, order: number, migratetype: freetype_t, fpi_flags: number): void {
   if (vm_debug.debug_vm && pfn & ((1 << order) - 1))
     VM_BUG_ON_PAGE(true, page, 'pfn & ((1 << order) - 1)');
   account_freepages(zone, 1 << order, migratetype);
@@ -371,14 +392,12 @@ export function __free_one_page(page: number, pfn: number, zone: Zone, order: nu
     buddy_pfn = __find_buddy_pfn(pfn, order);
     if (!page_is_buddy(buddy_pfn, order)) break;
     if (order >= pageblock_order) {
-      buddy_mt = get_pfnblock_migratetype(buddy_pfn, buddy_pfn);
-      if (migratetype !== buddy_mt &&
-          (!migratetype_is_mergeable(migratetype) || !migratetype_is_mergeable(buddy_mt)))
-        break;
+      buddy_mt = __get_pfnblock_freetype(buddy_pfn, buddy_pfn);
+      if (!can_merge_freetypes(migratetype, buddy_mt)) break;
     }
     __del_page_from_free_list(buddy_pfn, zone, order, buddy_mt);
     // Match buddy type, so a later expand() puts the halves on the right lists.
-    if (buddy_mt !== migratetype) set_pageblock_migratetype(buddy_pfn, migratetype);
+    if (buddy_mt !== migratetype) set_pageblock_migratetype(buddy_pfn, free_to_migratetype(migratetype));
     pfn = buddy_pfn & pfn;
     order++;
   }
@@ -393,8 +412,8 @@ export function split_large_buddy(zone: Zone, page: number, pfn: number, order: 
   const end = pfn + (1 << order);
   if (order > pageblock_order) order = pageblock_order;
   for (;;) {
-    const mt = get_pfnblock_migratetype(page, pfn);
-    __free_one_page(page, pfn, zone, order, mt, fpi);
+    const ft = __get_pfnblock_freetype(page, pfn);
+    __free_one_page(page, pfn, zone, order, ft, fpi);
     pfn += 1 << order;
     if (pfn === end) break;
     page = pfn;

@@ -13,7 +13,7 @@
  * asi_check_boottime_disable() refuses it with a ParamError rather than
  * boot a kernel that silently ignores it.
  */
-import { register_param, one_of, ParamError, type KernelParams } from '../../../kernel/params.ts';
+import { register_param, one_of, type KernelParams } from '../../../kernel/params.ts';
 
 declare module '../../../kernel/params.ts' {
   interface KernelParams {
@@ -42,11 +42,9 @@ export const asi_state = {
 };
 
 /**
- * asi_check_boottime_disable(): with asi=off, leave X86_FEATURE_ASI clear.
- * asi=on is refused: this build has no ASI to turn on.
+ * asi_check_boottime_disable(): X86_FEATURE_ASI as asi= says (the page
+ * allocator's sensitivity and the restricted direct map follow it).
  */
 export function asi_check_boottime_disable(p: KernelParams): void {
-  if (p.asi)
-    throw new ParamError('asi', 'asi=on: Address Space Isolation is not implemented in this build yet (only asi=off boots)');
-  asi_state.enabled = false;
+  asi_state.enabled = p.asi;
 }
