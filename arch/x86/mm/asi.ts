@@ -7,11 +7,9 @@
  * init_mem_mapping() calls asi_check_boottime_disable() right after
  * pti_check_boottime_disable() to set or leave X86_FEATURE_ASI.
  *
- * Not implemented yet: ASI itself (restricted address spaces, asi_enter /
- * asi_exit, the ephmap). Until it is, asi=off is the only setting that
- * boots: asi=on parses (so command lines that name it read back), and
- * asi_check_boottime_disable() refuses it with a ParamError rather than
- * boot a kernel that silently ignores it.
+ * With asi=on the page allocator keeps free memory per sensitivity and
+ * asi_nonsensitive_pgd's direct map follows it (asi_direct_map.ts); the
+ * rest of ASI (domains, asi_enter / asi_exit, the ephmap) is not here yet.
  */
 import { register_param, one_of, type KernelParams } from '../../../kernel/params.ts';
 
@@ -30,7 +28,7 @@ declare module '../../../kernel/params.ts' {
  */
 register_param({
   name: 'asi', value: 'required', early: true,
-  help: 'asi=on|off [X86-64] Address Space Isolation (only off boots: ASI is not implemented yet). [off]',
+  help: 'asi=on|off [X86-64] Address Space Isolation. [off]',
   set_default: (out) => { out.asi = false; },
   parse: (val, out) => { out.asi = one_of('asi', 'value', val!, { on: 'on', off: 'off' } as const) === 'on'; },
   format: (p) => (p.asi ? 'asi=on' : null),
