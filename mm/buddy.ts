@@ -87,9 +87,9 @@ function warn_wrong_list(page: number, ft: freetype_t, what: string): void {
     what, freetype_name(pb), freetype_name(ft), page);
 }
 
-export function __add_to_free_list(page: number, zone: Zone, order: number, migratetype: freetype_t, tail: boolean): void {
-  if (vm_debug.debug_vm) warn_wrong_list(page, migratetype, '__add_to_free_list');
-  const li = free_list_index(order, migratetype);
+export function __add_to_free_list(page: number, zone: Zone, order: number, freetype: freetype_t, tail: boolean): void {
+  if (vm_debug.debug_vm) warn_wrong_list(page, freetype, '__add_to_free_list');
+  const li = free_list_index(order, freetype);
   if (tail) list_add_tail(zone.free_list_head, zone.free_list_tail, li, page);
   else list_add(zone.free_list_head, zone.free_list_tail, li, page);
   zone.nr_free[order]++;
@@ -105,28 +105,28 @@ export function move_to_free_list(page: number, zone: Zone, order: number, old_m
   account_freepages(zone, 1 << order, new_mt);
 }
 
-export function __del_page_from_free_list(page: number, zone: Zone, order: number, migratetype: number): void {
-  if (vm_debug.debug_vm) warn_wrong_list(page, migratetype, '__del_page_from_free_list');
-  if (!list_del(zone.free_list_head, zone.free_list_tail, free_list_index(order, migratetype), page))
+export function __del_page_from_free_list(page: number, zone: Zone, order: number, freetype: number): void {
+  if (vm_debug.debug_vm) warn_wrong_list(page, freetype, '__del_page_from_free_list');
+  if (!list_del(zone.free_list_head, zone.free_list_tail, free_list_index(order, freetype), page))
     BUG('__del_page_from_free_list: list corruption: pfn %d is not on free_area[%d].free_list[%d]',
-      page, order, migratetype);
+      page, order, freetype);
   __ClearPageBuddy(page);
   mem_map.private[page] = 0;
   zone.nr_free[order]--;
 }
 
-export function del_page_from_free_list(page: number, zone: Zone, order: number, migratetype: number): void {
-  __del_page_from_free_list(page, zone, order, migratetype);
-  account_freepages(zone, -(1 << order), migratetype);
+export function del_page_from_free_list(page: number, zone: Zone, order: number, freetype: number): void {
+  __del_page_from_free_list(page, zone, order, freetype);
+  account_freepages(zone, -(1 << order), freetype);
 }
 
 /** get_page_from_free_area: the first block of free_area[order].free_list[mt], or -1. */
-export function get_page_from_free_area(zone: Zone, order: number, migratetype: number): number {
-  return zone.free_list_head[free_list_index(order, migratetype)];
+export function get_page_from_free_area(zone: Zone, order: number, freetype: number): number {
+  return zone.free_list_head[free_list_index(order, freetype)];
 }
 
-export function free_area_empty(zone: Zone, order: number, migratetype: number): boolean {
-  return zone.free_list_head[free_list_index(order, migratetype)] === -1;
+export function free_area_empty(zone: Zone, order: number, freetype: number): boolean {
+  return zone.free_list_head[free_list_index(order, freetype)] === -1;
 }
 
 /**
@@ -137,34 +137,34 @@ export function free_area_empty(zone: Zone, order: number, migratetype: number):
  *   high=3, low=0:  [0 1 2 3 4 5 6 7]
  *                    kept 0 | 1 -> order 0 | 2-3 -> order 1 | 4-7 -> order 2
  */
-export function expand(zone: Zone, page: number, low: number, high: number, migratetype: number): number {
+export function expand(zone: Zone, page: number, low: number, high: number, freetype: number): number {
   let size = 1 << high;
   let nr_added = 0;
   this_cpu().charge('buddy_order', high - low);
   while (high > low) {
     high--;
     size >>= 1;
-    __add_to_free_list(page + size, zone, high, migratetype, false);
+    __add_to_free_list(page + size, zone, high, freetype, false);
     set_buddy_order(page + size, high);
     nr_added += size;
   }
   return nr_added;
 }
 
-function page_del_and_expand(zone: Zone, page: number, low: number, high: number, migratetype: number): void {
+function page_del_and_expand(zone: Zone, page: number, low: number, high: number, freetype: number): void {
   let nr_pages = 1 << high;
-  __del_page_from_free_list(page, zone, high, migratetype);
-  nr_pages -= expand(zone, page, low, high, migratetype);
-  account_freepages(zone, -nr_pages, migratetype);
+  __del_page_from_free_list(page, zone, high, freetype);
+  nr_pages -= expand(zone, page, low, high, freetype);
+  account_freepages(zone, -nr_pages, freetype);
 }
 
-/** __rmqueue_smallest: the first block of the smallest order >= `order` on `migratetype`'s lists. */
-export function __rmqueue_smallest(zone: Zone, order: number, migratetype: number): number {
+/** __rmqueue_smallest: the first block of the smallest order >= `order` on `freetype`'s lists. */
+export function __rmqueue_smallest(zone: Zone, order: number, freetype: number): number {
   for (let current_order = order; current_order < NR_PAGE_ORDERS; current_order++) {
-    const page = get_page_from_free_area(zone, current_order, migratetype);
+    const page = get_page_from_free_area(zone, current_order, freetype);
     if (page === -1) continue;
     this_cpu().charge('buddy_order', current_order - order + 1);
-    page_del_and_expand(zone, page, order, current_order, migratetype);
+    page_del_and_expand(zone, page, order, current_order, freetype);
     return page;
   }
   this_cpu().charge('buddy_order', NR_PAGE_ORDERS - order);
@@ -285,22 +285,22 @@ function try_to_claim_block(zone: Zone, page: number, current_order: number, ord
 }
 
 /** __rmqueue_claim: from the largest fallback block down, try to claim its pageblock. */
-export function __rmqueue_claim(zone: Zone, order: number, start_migratetype: number): number {
+export function __rmqueue_claim(zone: Zone, order: number, start_freetype: number): number {
   for (let current_order = MAX_PAGE_ORDER; current_order >= order; current_order--) {
-    const fallback_mt = find_suitable_fallback(zone, current_order, start_migratetype, true);
+    const fallback_mt = find_suitable_fallback(zone, current_order, start_freetype, true);
     if (fallback_mt === -1) continue;        // no block in that order
     if (fallback_mt === -2) break;           // orders too low to claim
     const page = get_page_from_free_area(zone, current_order, fallback_mt);
-    const got = try_to_claim_block(zone, page, current_order, order, start_migratetype, fallback_mt);
+    const got = try_to_claim_block(zone, page, current_order, order, start_freetype, fallback_mt);
     if (got !== -1) return got;
   }
   return -1;
 }
 
 /** __rmqueue_steal: the smallest fallback block, split on its own type's lists; no pageblock changes. */
-export function __rmqueue_steal(zone: Zone, order: number, start_migratetype: number): number {
+export function __rmqueue_steal(zone: Zone, order: number, start_freetype: number): number {
   for (let current_order = order; current_order < NR_PAGE_ORDERS; current_order++) {
-    const fallback_mt = find_suitable_fallback(zone, current_order, start_migratetype, false);
+    const fallback_mt = find_suitable_fallback(zone, current_order, start_freetype, false);
     if (fallback_mt === -1) continue;
     const page = get_page_from_free_area(zone, current_order, fallback_mt);
     page_del_and_expand(zone, page, order, current_order, fallback_mt);
@@ -313,22 +313,22 @@ export function __rmqueue_steal(zone: Zone, order: number, start_migratetype: nu
  * __rmqueue: own lists, then claim, then steal; `m.mode` remembers which
  * worked so a bulk refill does not search again the modes that failed.
  */
-export function __rmqueue(zone: Zone, order: number, migratetype: number, m: RmqueueMode): number {
+export function __rmqueue(zone: Zone, order: number, freetype: freetype_t, m: RmqueueMode): number {
   let page: number;
   if (m.mode === RMQUEUE_NORMAL) {
-    page = __rmqueue_smallest(zone, order, migratetype);
+    page = __rmqueue_smallest(zone, order, freetype);
     if (page !== -1) return page;
   }
   // RMQUEUE_CMA: no CMA.
   if (m.mode <= RMQUEUE_CLAIM) {
-    page = __rmqueue_claim(zone, order, migratetype);
+    page = __rmqueue_claim(zone, order, freetype);
     if (page !== -1) {
       // Replenished the preferred freelist, back to normal mode.
       m.mode = RMQUEUE_NORMAL;
       return page;
     }
   }
-  page = __rmqueue_steal(zone, order, migratetype);
+  page = __rmqueue_steal(zone, order, freetype);
   if (page !== -1) {
     m.mode = RMQUEUE_STEAL;
     return page;
@@ -381,30 +381,30 @@ function buddy_merge_likely(pfn: number, buddy_pfn: number, order: number): bool
  * stop the merge (can_merge_freetypes), mergeable ones merge and the
  * buddy's pageblock takes this block's migratetype.
  */
-export function __free_one_page(page: number, pfn: number, zone: Zone, order: number, migratetype: freetype_t, fpi_flags: number): void {
+export function __free_one_page(page: number, pfn: number, zone: Zone, order: number, freetype: freetype_t, fpi_flags: number): void {
   if (vm_debug.debug_vm && pfn & ((1 << order) - 1))
     VM_BUG_ON_PAGE(true, page, 'pfn & ((1 << order) - 1)');
-  account_freepages(zone, 1 << order, migratetype);
+  account_freepages(zone, 1 << order, freetype);
   const start_order = order;
   let buddy_pfn = 0;
   while (order < MAX_PAGE_ORDER) {
-    let buddy_mt = migratetype;
+    let buddy_ft = freetype;
     buddy_pfn = __find_buddy_pfn(pfn, order);
     if (!page_is_buddy(buddy_pfn, order)) break;
     if (order >= pageblock_order) {
-      buddy_mt = __get_pfnblock_freetype(buddy_pfn, buddy_pfn);
-      if (!can_merge_freetypes(migratetype, buddy_mt)) break;
+      buddy_ft = __get_pfnblock_freetype(buddy_pfn, buddy_pfn);
+      if (!can_merge_freetypes(freetype, buddy_ft)) break;
     }
-    __del_page_from_free_list(buddy_pfn, zone, order, buddy_mt);
+    __del_page_from_free_list(buddy_pfn, zone, order, buddy_ft);
     // Match buddy type, so a later expand() puts the halves on the right lists.
-    if (buddy_mt !== migratetype) set_pageblock_migratetype(buddy_pfn, free_to_migratetype(migratetype));
+    if (buddy_ft !== freetype) set_pageblock_migratetype(buddy_pfn, free_to_migratetype(freetype));
     pfn = buddy_pfn & pfn;
     order++;
   }
   this_cpu().charge('buddy_order', order - start_order);
   set_buddy_order(pfn, order);
   const to_tail = (fpi_flags & FPI_TO_TAIL) !== 0 || buddy_merge_likely(pfn, buddy_pfn, order);
-  __add_to_free_list(pfn, zone, order, migratetype, to_tail);
+  __add_to_free_list(pfn, zone, order, freetype, to_tail);
 }
 
 /** split_large_buddy: free a block larger than a pageblock one pageblock at a time, each with its own type. */

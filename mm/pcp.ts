@@ -53,11 +53,11 @@ const bulk_mode: RmqueueMode = { mode: RMQUEUE_NORMAL };
 
 /** rmqueue_bulk: take up to `count` blocks from the buddy lists onto a pcp list's tail. */
 export function rmqueue_bulk(zone: Zone, order: number, count: number, pcp: PerCpuPages,
-  pindex: number, migratetype: freetype_t): number {
+  pindex: number, freetype: freetype_t): number {
   bulk_mode.mode = RMQUEUE_NORMAL;
   let i = 0;
   for (; i < count; i++) {
-    const page = __rmqueue(zone, order, migratetype, bulk_mode);
+    const page = __rmqueue(zone, order, freetype, bulk_mode);
     if (page === -1) break;
     // Split blocks arrive in address order: the list stays ordered by pfn.
     list_add_tail(pcp.lists_head, pcp.lists_tail, pindex, page);
@@ -87,11 +87,11 @@ export function nr_pcp_alloc(pcp: PerCpuPages, _zone: Zone, order: number): numb
   return batch;
 }
 
-function __rmqueue_pcplist(zone: Zone, order: number, migratetype: freetype_t, pcp: PerCpuPages, pindex: number): number {
+function __rmqueue_pcplist(zone: Zone, order: number, freetype: freetype_t, pcp: PerCpuPages, pindex: number): number {
   for (;;) {
     if (pcp.lists_head[pindex] === -1) {
       const batch = nr_pcp_alloc(pcp, zone, order);
-      const alloced = rmqueue_bulk(zone, order, batch, pcp, pindex, migratetype);
+      const alloced = rmqueue_bulk(zone, order, batch, pcp, pindex, freetype);
       pcp.count += alloced << order;
       if (pcp.lists_head[pindex] === -1) return -1;
     }
@@ -107,11 +107,11 @@ function __rmqueue_pcplist(zone: Zone, order: number, migratetype: freetype_t, p
 }
 
 /** rmqueue_pcplist: an order <= PAGE_ALLOC_COSTLY_ORDER block of a freetype from this CPU's lists, or -1. */
-export function rmqueue_pcplist(zone: Zone, order: number, migratetype: freetype_t): number {
+export function rmqueue_pcplist(zone: Zone, order: number, freetype: freetype_t): number {
   const pcp = zone.per_cpu_pageset[smp_processor_id()];
   // On allocation, reduce the number of pages that are batch freed.
   pcp.free_count >>= 1;
-  return __rmqueue_pcplist(zone, order, migratetype, pcp, order_to_pindex(migratetype, order));
+  return __rmqueue_pcplist(zone, order, freetype, pcp, order_to_pindex(freetype, order));
 }
 
 /** nr_pcp_high: the high mark now in force (0: pcp disabled, free every page at once). */
@@ -136,12 +136,12 @@ export function nr_pcp_free(pcp: PerCpuPages, batch: number, high: number): numb
 }
 
 /** free_frozen_page_commit: put a freed block on this CPU's list; drain if count reached high. */
-export function free_frozen_page_commit(zone: Zone, pcp: PerCpuPages, page: number, migratetype: freetype_t, order: number): void {
+export function free_frozen_page_commit(zone: Zone, pcp: PerCpuPages, page: number, freetype: freetype_t, order: number): void {
   // On freeing, reduce the number of pages that are batch allocated.
   pcp.alloc_factor >>= 1;
   this_cpu().charge('page_free');
   count_vm_events(PGFREE, 1 << order);
-  const pindex = order_to_pindex(migratetype, order);
+  const pindex = order_to_pindex(freetype, order);
   list_add(pcp.lists_head, pcp.lists_tail, pindex, page);
   pcp.count += 1 << order;
   const batch = pcp.batch;
