@@ -67,7 +67,7 @@ import { type Zone, type freetype_t, MAX_PAGE_ORDER, PGALLOC_NORMAL, pcp_allowed
   ZONE_NORMAL, pageblock_order, pageblock_nr_pages, page_alloc_asi, freetype_sensitive, freetype_opposite,
   free_to_migratetype, set_pageblock_migratetype, set_pageblock_sensitive, ASI_PAGEBLOCK_TO_NONSENSITIVE,
   ASI_PAGEBLOCK_TO_SENSITIVE, ASI_RMQUEUE_FAIL } from './mmzone.ts';
-import { __GFP_NOWARN, __GFP_NOFAIL, __GFP_ZERO, __GFP_COMP, __GFP_HIGHMEM, __GFP_BITS_MASK, GFP_MOVABLE_MASK,
+import { __GFP_NOWARN, __GFP_NOFAIL, __GFP_ZERO, __GFP_DIRECT_RECLAIM, __GFP_COMP, __GFP_HIGHMEM, __GFP_BITS_MASK, GFP_MOVABLE_MASK,
   gfp_freetype, gfpflags_allow_blocking, format_gfp, type gfp_t } from './gfp.ts';
 import { __rmqueue, __free_one_page, FPI_NONE, FPI_SKIP_REPORT_NOTIFY, RMQUEUE_NORMAL, type RmqueueMode } from './buddy.ts';
 import { rmqueue_pcplist, drain_all_pages } from './pcp.ts';
@@ -249,7 +249,7 @@ export function __alloc_pages(gfp: gfp_t, order: number): number {
   // prepare_alloc_pages
   if (should_fail_alloc_page(gfp, order)) return -1;
   const freetype = gfp_freetype(gfp);
-  const alloc_flags = gfpflags_allow_blocking(gfp) ? 0 : ALLOC_NOBLOCK;
+  const alloc_flags = gfp & __GFP_DIRECT_RECLAIM ? 0 : ALLOC_NOBLOCK; // !gfpflags_allow_blocking(gfp)
   let page = get_page_from_freelist(gfp, order, freetype, alloc_flags);
   if (page === -1) page = __alloc_pages_slowpath(gfp, order, freetype, alloc_flags);
   charge_touched();

@@ -21,8 +21,8 @@
  */
 import { mem_map, compound_head, clear_compound_head, PageTail } from './mm_types.ts';
 import { PageHead, ClearPageReserved, PAGE_FLAGS_CHECK_AT_PREP, PAGE_FLAGS_SECOND } from './page_flags.ts';
-import { MIGRATE_PCPTYPES, MIGRATE_MOVABLE, pcp_allowed_order, page_zone, __get_pfnblock_freetype, free_to_migratetype,
-  freetype_sensitive, migrate_to_freetype } from './mmzone.ts';
+import { MIGRATE_PCPTYPES, MIGRATE_MOVABLE, pcp_allowed_order, page_zone, __get_pfnblock_freetype,
+  free_to_migratetype } from './mmzone.ts';
 import { free_one_page, FPI_TO_TAIL } from './buddy.ts';
 import { free_frozen_page_commit } from './pcp.ts';
 import { bad_page, free_page_is_bad } from './debug.ts';
@@ -102,7 +102,8 @@ export function __free_frozen_pages(page: number, order: number, fpi_flags: numb
   if (!free_pages_prepare(page, order)) return;
   // Highatomic (and CMA) pages go to the movable list of their sensitivity; isolate is not modelled.
   let ft = __get_pfnblock_freetype(page, page);
-  if (free_to_migratetype(ft) >= MIGRATE_PCPTYPES) ft = migrate_to_freetype(MIGRATE_MOVABLE, freetype_sensitive(ft));
+  const mt = free_to_migratetype(ft);
+  if (mt >= MIGRATE_PCPTYPES) ft = ft - mt + MIGRATE_MOVABLE;
   const zone = page_zone(page);
   free_frozen_page_commit(zone, zone.per_cpu_pageset[smp_processor_id()], page, ft, order);
 }
