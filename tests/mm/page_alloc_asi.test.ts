@@ -159,4 +159,29 @@ describe('mm_page_alloc_asi', () => {
     __free_pages(held[2], 5);
     expect(mem_map.max_pfn).toBe(8192);
   });
+
+  it('same command line, same sequence: identical counters and pageblock flags with asi=on', () => {
+    const once = (): string => {
+      boot('mem=32M cpus=2 asi=on seed=3');
+      const held: [number, number][] = [];
+      for (let i = 0; i < 300; i++) {
+        const order = i % 5 === 0 ? pageblock_order : i % 4;
+        const g = i % 3 === 0 ? GFP_HIGHUSER_MOVABLE : GFP_KERNEL;
+        const p = alloc_pages(g | __GFP_NOWARN, order);
+        if (p !== null) held.push([p, order]);
+        if (i % 7 === 3 && held.length) {
+          const [q, o] = held.splice(i % held.length, 1)[0];
+          __free_pages(q, o);
+        }
+      }
+      const out = JSON.stringify([all_vmstat(), Array.from(zone().pageblock_flags)]);
+      for (const [q, o] of held) __free_pages(q, o);
+      k!.shutdown();
+      k = null;
+      return out;
+    };
+    const a = once();
+    expect(once()).toBe(a);
+    expect(a).toMatch(/"asi_pageblock_to_sensitive":[1-9]/);
+  });
 });
