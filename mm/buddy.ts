@@ -16,16 +16,22 @@
  * reserves, no ALLOC_NOFRAGMENT (Linux sets it only when a ZONE_DMA32 lies
  * below ZONE_NORMAL), no watermark boosting, no compaction capture, no
  * shuffling, no page reporting, no guard pages (page_is_buddy still accepts
- * PageGuard as Linux does). Every freetype is a migratetype (NR_SENSITIVITIES
- * = 1); the ASI hooks are described in mm/page_alloc.ts.
+ * PageGuard as Linux does).
+ *
+ * ASI (Sep 2025 "mm: ASI direct map management"): every list index is a
+ * freetype (migratetype x sensitivity, mmzone.ts). Claim and steal stay
+ * within one sensitivity (the fallbacks[] table is applied to the
+ * migratetype part); __free_one_page never merges across sensitivity
+ * (can_merge_freetypes). Taking memory from the other sensitivity is
+ * __rmqueue_asi's job, in mm/page_alloc.ts.
  */
 import { mem_map, list_add, list_add_tail, list_del } from './mm_types.ts';
 import { PageBuddy, PageGuard, PageLRU, __SetPageBuddy, __ClearPageBuddy } from './page_flags.ts';
 import {
-  type Zone, MAX_PAGE_ORDER, NR_PAGE_ORDERS, MIGRATE_UNMOVABLE, MIGRATE_MOVABLE, MIGRATE_RECLAIMABLE,
-  MIGRATE_PCPTYPES, pageblock_order, pageblock_nr_pages, pageblock_start_pfn, pageblock_end_pfn,
-  free_list_index, get_pfnblock_migratetype, get_pageblock_migratetype, set_pageblock_migratetype,
-  migratetype_is_mergeable, NR_FREE_PAGES, PGFREE, migratetype_names,
+  type Zone, type freetype_t, MAX_PAGE_ORDER, NR_PAGE_ORDERS, MIGRATE_UNMOVABLE, MIGRATE_MOVABLE,
+  MIGRATE_RECLAIMABLE, MIGRATE_PCPTYPES, MIGRATE_TYPES, pageblock_order, pageblock_nr_pages, pageblock_start_pfn,
+  pageblock_end_pfn, free_list_index, __get_pfnblock_freetype, get_pageblock_freetype, set_pageblock_migratetype,
+  can_merge_freetypes, free_to_migratetype, NR_FREE_PAGES, PGFREE, migratetype_names,
 } from './mmzone.ts';
 import { mod_node_page_state, count_vm_events } from './vmstat.ts';
 import { BUG, WARN_ONCE } from '../kernel/panic.ts';
@@ -65,19 +71,25 @@ function set_buddy_order(page: number, order: number): void {
 }
 
 /** account_freepages: NR_FREE_PAGES (the CMA and highatomic counters are not modelled). */
-export function account_freepages(_zone: Zone, nr_pages: number, _migratetype: number): void {
+export function account_freepages(_zone: Zone, nr_pages: number, _ft: freetype_t): void {
   mod_node_page_state(NR_FREE_PAGES, nr_pages);
 }
 
-function warn_wrong_list(page: number, mt: number, what: string): void {
-  const pb = get_pageblock_migratetype(page);
-  WARN_ONCE(pb !== mt, `page_alloc:${what}`, '%s: page type is %s, passed migratetype is %s, pfn %d',
-    what, migratetype_names[pb] ?? pb, migratetype_names[mt] ?? mt, page);
+/** A freetype as text: "Movable" or "Movable/sensitive". */
+export function freetype_name(ft: freetype_t): string {
+  const mt = migratetype_names[free_to_migratetype(ft)] ?? String(ft);
+  return ft >= MIGRATE_TYPES ? `${mt}/sensitive` : mt;
 }
 
-export function __add_to_free_list(page: number, zone: Zone, order: number, migratetype: number, tail: boolean): void {
-  if (vm_debug.debug_vm) warn_wrong_list(page, migratetype, '__add_to_free_list');
-  const li = free_list_index(order, migratetype);
+function warn_wrong_list(page: number, ft: freetype_t, what: string): void {
+  const pb = get_pageblock_freetype(page);
+  WARN_ONCE(pb !== ft, `page_alloc:${what}`, '%s: page type is %s, passed freetype is %s, pfn %d',
+    what, freetype_name(pb), freetype_name(ft), page);
+}
+
+export function __add_to_free_list(page: number, zone: Zone, order: number, freetype: freetype_t, tail: boolean): void {
+  if (vm_debug.debug_vm) warn_wrong_list(page, freetype, '__add_to_free_list');
+  const li = free_list_index(order, freetype);
   if (tail) list_add_tail(zone.free_list_head, zone.free_list_tail, li, page);
   else list_add(zone.free_list_head, zone.free_list_tail, li, page);
   zone.nr_free[order]++;
@@ -93,28 +105,28 @@ export function move_to_free_list(page: number, zone: Zone, order: number, old_m
   account_freepages(zone, 1 << order, new_mt);
 }
 
-export function __del_page_from_free_list(page: number, zone: Zone, order: number, migratetype: number): void {
-  if (vm_debug.debug_vm) warn_wrong_list(page, migratetype, '__del_page_from_free_list');
-  if (!list_del(zone.free_list_head, zone.free_list_tail, free_list_index(order, migratetype), page))
+export function __del_page_from_free_list(page: number, zone: Zone, order: number, freetype: number): void {
+  if (vm_debug.debug_vm) warn_wrong_list(page, freetype, '__del_page_from_free_list');
+  if (!list_del(zone.free_list_head, zone.free_list_tail, free_list_index(order, freetype), page))
     BUG('__del_page_from_free_list: list corruption: pfn %d is not on free_area[%d].free_list[%d]',
-      page, order, migratetype);
+      page, order, freetype);
   __ClearPageBuddy(page);
   mem_map.private[page] = 0;
   zone.nr_free[order]--;
 }
 
-export function del_page_from_free_list(page: number, zone: Zone, order: number, migratetype: number): void {
-  __del_page_from_free_list(page, zone, order, migratetype);
-  account_freepages(zone, -(1 << order), migratetype);
+export function del_page_from_free_list(page: number, zone: Zone, order: number, freetype: number): void {
+  __del_page_from_free_list(page, zone, order, freetype);
+  account_freepages(zone, -(1 << order), freetype);
 }
 
 /** get_page_from_free_area: the first block of free_area[order].free_list[mt], or -1. */
-export function get_page_from_free_area(zone: Zone, order: number, migratetype: number): number {
-  return zone.free_list_head[free_list_index(order, migratetype)];
+export function get_page_from_free_area(zone: Zone, order: number, freetype: number): number {
+  return zone.free_list_head[free_list_index(order, freetype)];
 }
 
-export function free_area_empty(zone: Zone, order: number, migratetype: number): boolean {
-  return zone.free_list_head[free_list_index(order, migratetype)] === -1;
+export function free_area_empty(zone: Zone, order: number, freetype: number): boolean {
+  return zone.free_list_head[free_list_index(order, freetype)] === -1;
 }
 
 /**
@@ -125,34 +137,34 @@ export function free_area_empty(zone: Zone, order: number, migratetype: number):
  *   high=3, low=0:  [0 1 2 3 4 5 6 7]
  *                    kept 0 | 1 -> order 0 | 2-3 -> order 1 | 4-7 -> order 2
  */
-export function expand(zone: Zone, page: number, low: number, high: number, migratetype: number): number {
+export function expand(zone: Zone, page: number, low: number, high: number, freetype: number): number {
   let size = 1 << high;
   let nr_added = 0;
   this_cpu().charge('buddy_order', high - low);
   while (high > low) {
     high--;
     size >>= 1;
-    __add_to_free_list(page + size, zone, high, migratetype, false);
+    __add_to_free_list(page + size, zone, high, freetype, false);
     set_buddy_order(page + size, high);
     nr_added += size;
   }
   return nr_added;
 }
 
-function page_del_and_expand(zone: Zone, page: number, low: number, high: number, migratetype: number): void {
+function page_del_and_expand(zone: Zone, page: number, low: number, high: number, freetype: number): void {
   let nr_pages = 1 << high;
-  __del_page_from_free_list(page, zone, high, migratetype);
-  nr_pages -= expand(zone, page, low, high, migratetype);
-  account_freepages(zone, -nr_pages, migratetype);
+  __del_page_from_free_list(page, zone, high, freetype);
+  nr_pages -= expand(zone, page, low, high, freetype);
+  account_freepages(zone, -nr_pages, freetype);
 }
 
-/** __rmqueue_smallest: the first block of the smallest order >= `order` on `migratetype`'s lists. */
-export function __rmqueue_smallest(zone: Zone, order: number, migratetype: number): number {
+/** __rmqueue_smallest: the first block of the smallest order >= `order` on `freetype`'s lists. */
+export function __rmqueue_smallest(zone: Zone, order: number, freetype: number): number {
   for (let current_order = order; current_order < NR_PAGE_ORDERS; current_order++) {
-    const page = get_page_from_free_area(zone, current_order, migratetype);
+    const page = get_page_from_free_area(zone, current_order, freetype);
     if (page === -1) continue;
     this_cpu().charge('buddy_order', current_order - order + 1);
-    page_del_and_expand(zone, page, order, current_order, migratetype);
+    page_del_and_expand(zone, page, order, current_order, freetype);
     return page;
   }
   this_cpu().charge('buddy_order', NR_PAGE_ORDERS - order);
@@ -171,13 +183,18 @@ export function should_try_claim_block(order: number, start_mt: number): boolean
   return false;
 }
 
-/** find_suitable_fallback: a fallback type with a free block of `order`, -1 if none, -2 if too small to claim. */
-export function find_suitable_fallback(zone: Zone, order: number, migratetype: number, claimable: boolean): number {
-  if (claimable && !should_try_claim_block(order, migratetype)) return -2;
+/**
+ * find_suitable_fallback: a fallback freetype (same sensitivity as
+ * `freetype`) with a free block of `order`, -1 if none, -2 if too small to claim.
+ */
+export function find_suitable_fallback(zone: Zone, order: number, freetype: freetype_t, claimable: boolean): number {
+  const mt = free_to_migratetype(freetype);
+  if (claimable && !should_try_claim_block(order, mt)) return -2;
   if (zone.nr_free[order] === 0) return -1;
-  const fb = fallbacks[migratetype];
+  const fb = fallbacks[mt];
+  const sens = freetype - mt;
   for (let i = 0; i < MIGRATE_PCPTYPES - 1; i++) {
-    if (!free_area_empty(zone, order, fb[i])) return fb[i];
+    if (!free_area_empty(zone, order, sens + fb[i])) return sens + fb[i];
   }
   return -1;
 }
@@ -222,6 +239,7 @@ export function __move_freepages_block(zone: Zone, start_pfn: number, old_mt: nu
   return pages_moved;
 }
 
+/** The pageblocks of an order >= pageblock_order block take `migratetype` (their sensitivity stays). */
 function change_pageblock_range(pageblock_page: number, start_order: number, migratetype: number): void {
   let nr_pageblocks = 1 << (start_order - pageblock_order);
   while (nr_pageblocks--) {
@@ -236,11 +254,13 @@ function change_pageblock_range(pageblock_page: number, start_order: number, mig
  * pageblock to the requested type first.
  */
 function try_to_claim_block(zone: Zone, page: number, current_order: number, order: number,
-  start_type: number, block_type: number): number {
+  start_type: freetype_t, block_type: freetype_t): number {
+  const start_mt = free_to_migratetype(start_type);
+  const block_mt = free_to_migratetype(block_type);
   // Take ownership for orders >= pageblock_order.
   if (current_order >= pageblock_order) {
     del_page_from_free_list(page, zone, current_order, block_type);
-    change_pageblock_range(page, current_order, start_type);
+    change_pageblock_range(page, current_order, start_mt);
     const nr_added = expand(zone, page, order, current_order, start_type);
     account_freepages(zone, nr_added, start_type);
     return page;
@@ -248,9 +268,9 @@ function try_to_claim_block(zone: Zone, page: number, current_order: number, ord
   const r = prep_move_freepages_block(zone, page);
   if (r === null) return -1;
   let alike_pages: number;
-  if (start_type === MIGRATE_MOVABLE) {
+  if (start_mt === MIGRATE_MOVABLE) {
     alike_pages = r.num_movable;
-  } else if (block_type === MIGRATE_MOVABLE) {
+  } else if (block_mt === MIGRATE_MOVABLE) {
     // Unmovable/reclaimable falling back to a movable block: non-movable pages are alike.
     alike_pages = pageblock_nr_pages - (r.num_free + r.num_movable);
   } else {
@@ -258,29 +278,29 @@ function try_to_claim_block(zone: Zone, page: number, current_order: number, ord
   }
   if (r.num_free + alike_pages >= 1 << (pageblock_order - 1)) {
     __move_freepages_block(zone, r.start_pfn, block_type, start_type);
-    set_pageblock_migratetype(r.start_pfn, start_type);
+    set_pageblock_migratetype(r.start_pfn, start_mt);
     return __rmqueue_smallest(zone, order, start_type);
   }
   return -1;
 }
 
 /** __rmqueue_claim: from the largest fallback block down, try to claim its pageblock. */
-export function __rmqueue_claim(zone: Zone, order: number, start_migratetype: number): number {
+export function __rmqueue_claim(zone: Zone, order: number, start_freetype: number): number {
   for (let current_order = MAX_PAGE_ORDER; current_order >= order; current_order--) {
-    const fallback_mt = find_suitable_fallback(zone, current_order, start_migratetype, true);
+    const fallback_mt = find_suitable_fallback(zone, current_order, start_freetype, true);
     if (fallback_mt === -1) continue;        // no block in that order
     if (fallback_mt === -2) break;           // orders too low to claim
     const page = get_page_from_free_area(zone, current_order, fallback_mt);
-    const got = try_to_claim_block(zone, page, current_order, order, start_migratetype, fallback_mt);
+    const got = try_to_claim_block(zone, page, current_order, order, start_freetype, fallback_mt);
     if (got !== -1) return got;
   }
   return -1;
 }
 
 /** __rmqueue_steal: the smallest fallback block, split on its own type's lists; no pageblock changes. */
-export function __rmqueue_steal(zone: Zone, order: number, start_migratetype: number): number {
+export function __rmqueue_steal(zone: Zone, order: number, start_freetype: number): number {
   for (let current_order = order; current_order < NR_PAGE_ORDERS; current_order++) {
-    const fallback_mt = find_suitable_fallback(zone, current_order, start_migratetype, false);
+    const fallback_mt = find_suitable_fallback(zone, current_order, start_freetype, false);
     if (fallback_mt === -1) continue;
     const page = get_page_from_free_area(zone, current_order, fallback_mt);
     page_del_and_expand(zone, page, order, current_order, fallback_mt);
@@ -293,22 +313,22 @@ export function __rmqueue_steal(zone: Zone, order: number, start_migratetype: nu
  * __rmqueue: own lists, then claim, then steal; `m.mode` remembers which
  * worked so a bulk refill does not search again the modes that failed.
  */
-export function __rmqueue(zone: Zone, order: number, migratetype: number, m: RmqueueMode): number {
+export function __rmqueue(zone: Zone, order: number, freetype: freetype_t, m: RmqueueMode): number {
   let page: number;
   if (m.mode === RMQUEUE_NORMAL) {
-    page = __rmqueue_smallest(zone, order, migratetype);
+    page = __rmqueue_smallest(zone, order, freetype);
     if (page !== -1) return page;
   }
   // RMQUEUE_CMA: no CMA.
   if (m.mode <= RMQUEUE_CLAIM) {
-    page = __rmqueue_claim(zone, order, migratetype);
+    page = __rmqueue_claim(zone, order, freetype);
     if (page !== -1) {
       // Replenished the preferred freelist, back to normal mode.
       m.mode = RMQUEUE_NORMAL;
       return page;
     }
   }
-  page = __rmqueue_steal(zone, order, migratetype);
+  page = __rmqueue_steal(zone, order, freetype);
   if (page !== -1) {
     m.mode = RMQUEUE_STEAL;
     return page;
@@ -357,35 +377,34 @@ function buddy_merge_likely(pfn: number, buddy_pfn: number, order: number): bool
  *     order 2: buddy 0-3 busy -> stop, list 4-7 at order 2
  *
  * At order >= pageblock_order the buddy lies in another pageblock: types
- * that are not mergeable (highatomic, isolate) stop the merge, mergeable
- * ones merge and the buddy's pageblock takes this block's type.
+ * that are not mergeable (highatomic, isolate) or of the other sensitivity
+ * stop the merge (can_merge_freetypes), mergeable ones merge and the
+ * buddy's pageblock takes this block's migratetype.
  */
-export function __free_one_page(page: number, pfn: number, zone: Zone, order: number, migratetype: number, fpi_flags: number): void {
+export function __free_one_page(page: number, pfn: number, zone: Zone, order: number, freetype: freetype_t, fpi_flags: number): void {
   if (vm_debug.debug_vm && pfn & ((1 << order) - 1))
     VM_BUG_ON_PAGE(true, page, 'pfn & ((1 << order) - 1)');
-  account_freepages(zone, 1 << order, migratetype);
+  account_freepages(zone, 1 << order, freetype);
   const start_order = order;
   let buddy_pfn = 0;
   while (order < MAX_PAGE_ORDER) {
-    let buddy_mt = migratetype;
+    let buddy_ft = freetype;
     buddy_pfn = __find_buddy_pfn(pfn, order);
     if (!page_is_buddy(buddy_pfn, order)) break;
     if (order >= pageblock_order) {
-      buddy_mt = get_pfnblock_migratetype(buddy_pfn, buddy_pfn);
-      if (migratetype !== buddy_mt &&
-          (!migratetype_is_mergeable(migratetype) || !migratetype_is_mergeable(buddy_mt)))
-        break;
+      buddy_ft = __get_pfnblock_freetype(buddy_pfn, buddy_pfn);
+      if (!can_merge_freetypes(freetype, buddy_ft)) break;
     }
-    __del_page_from_free_list(buddy_pfn, zone, order, buddy_mt);
+    __del_page_from_free_list(buddy_pfn, zone, order, buddy_ft);
     // Match buddy type, so a later expand() puts the halves on the right lists.
-    if (buddy_mt !== migratetype) set_pageblock_migratetype(buddy_pfn, migratetype);
+    if (buddy_ft !== freetype) set_pageblock_migratetype(buddy_pfn, free_to_migratetype(freetype));
     pfn = buddy_pfn & pfn;
     order++;
   }
   this_cpu().charge('buddy_order', order - start_order);
   set_buddy_order(pfn, order);
   const to_tail = (fpi_flags & FPI_TO_TAIL) !== 0 || buddy_merge_likely(pfn, buddy_pfn, order);
-  __add_to_free_list(pfn, zone, order, migratetype, to_tail);
+  __add_to_free_list(pfn, zone, order, freetype, to_tail);
 }
 
 /** split_large_buddy: free a block larger than a pageblock one pageblock at a time, each with its own type. */
@@ -393,8 +412,8 @@ export function split_large_buddy(zone: Zone, page: number, pfn: number, order: 
   const end = pfn + (1 << order);
   if (order > pageblock_order) order = pageblock_order;
   for (;;) {
-    const mt = get_pfnblock_migratetype(page, pfn);
-    __free_one_page(page, pfn, zone, order, mt, fpi);
+    const ft = __get_pfnblock_freetype(page, pfn);
+    __free_one_page(page, pfn, zone, order, ft, fpi);
     pfn += 1 << order;
     if (pfn === end) break;
     page = pfn;

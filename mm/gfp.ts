@@ -10,10 +10,16 @@
  * and without CONFIG_LOCKDEP (so __GFP_SKIP_ZERO, __GFP_SKIP_KASAN and
  * __GFP_NOLOCKDEP are 0) and with CONFIG_SLAB_OBJ_EXT (memcg), which gives
  * __GFP_NO_OBJ_EXT bit 24. ___GFP_SENSITIVE_BIT is the bit ASI's
- * "mm: ASI direct map management" series appends after it: it is defined
- * now so the slot is fixed, but GFP_USER does not carry it yet (see below).
+ * "mm: ASI direct map management" series (Sep 2025) appends after it, and
+ * GFP_USER carries it, so GFP_HIGHUSER(_MOVABLE) - anonymous memory and the
+ * page cache - is sensitive and everything else is not (the "denylist").
+ * gfp_freetype() turns a mask into the free lists to search.
+ * Simplified against the series: the bit is always defined (the series makes
+ * it 0 without CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION); with ASI off at
+ * runtime gfp_freetype() ignores it. No slab is modelled, so the series'
+ * "mm/slub: defer application of gfp_allowed_mask" has nothing to act on.
  */
-import { MIGRATE_UNMOVABLE } from './mmzone.ts';
+import { MIGRATE_UNMOVABLE, page_alloc_asi, type freetype_t } from './mmzone.ts';
 
 /* enum { ___GFP_DMA_BIT, ... ___GFP_LAST_BIT } */
 export const ___GFP_DMA_BIT = 0;
@@ -89,9 +95,8 @@ export const __GFP_NOLOCKDEP = 0;      // CONFIG_LOCKDEP=n
 
 /**
  * __GFP_SENSITIVE: "Allocate sensitive memory, i.e. do not map it into ASI's
- * restricted address space." The bit is reserved now; the ASI issue wires
- * it: it adds it to GFP_USER (and so GFP_HIGHUSER, GFP_HIGHUSER_MOVABLE) and
- * makes gfp_freetype() pick the sensitive free lists from it.
+ * restricted address space." Part of GFP_USER, so of GFP_HIGHUSER and
+ * GFP_HIGHUSER_MOVABLE; gfp_freetype() picks the sensitive free lists from it.
  */
 export const __GFP_SENSITIVE = 1 << ___GFP_SENSITIVE_BIT;
 
@@ -105,8 +110,8 @@ export const GFP_KERNEL_ACCOUNT = GFP_KERNEL | __GFP_ACCOUNT;
 export const GFP_NOWAIT = __GFP_KSWAPD_RECLAIM | __GFP_NOWARN;
 export const GFP_NOIO = __GFP_RECLAIM;
 export const GFP_NOFS = __GFP_RECLAIM | __GFP_IO;
-/** Without __GFP_SENSITIVE until ASI is wired in (the ASI series adds it here). */
-export const GFP_USER = __GFP_RECLAIM | __GFP_IO | __GFP_FS | __GFP_HARDWALL;
+/** GFP_USER: user data, so sensitive under ASI. */
+export const GFP_USER = __GFP_RECLAIM | __GFP_IO | __GFP_FS | __GFP_HARDWALL | __GFP_SENSITIVE;
 export const GFP_DMA = __GFP_DMA;
 export const GFP_DMA32 = __GFP_DMA32;
 export const GFP_HIGHUSER = GFP_USER | __GFP_HIGHMEM;
@@ -129,6 +134,16 @@ export const GFP_MOVABLE_SHIFT = 3;
 export function gfp_migratetype(gfp: gfp_t): number {
   const mt = (gfp & GFP_MOVABLE_MASK) >>> GFP_MOVABLE_SHIFT;
   return mt === (GFP_MOVABLE_MASK >>> GFP_MOVABLE_SHIFT) ? MIGRATE_UNMOVABLE : mt;
+}
+
+/*
+ * gfp_freetype: gfp_migratetype() plus the sensitivity of __GFP_SENSITIVE,
+ * forced nonsensitive when ASI is off. __GFP_SENSITIVE is bit 25; shifted
+ * down by 23 it is 4 = MIGRATE_TYPES, masked by page_alloc_asi.ft_sensitive.
+ */
+const GFP_SENSITIVE_TO_FT_SHIFT = ___GFP_SENSITIVE_BIT - 2;
+export function gfp_freetype(gfp: gfp_t): freetype_t {
+  return gfp_migratetype(gfp) | ((gfp & __GFP_SENSITIVE) >>> GFP_SENSITIVE_TO_FT_SHIFT & page_alloc_asi.ft_sensitive);
 }
 
 /** gfpflags_allow_blocking: the caller may sleep (direct reclaim, compaction, drains). */

@@ -39,50 +39,44 @@
  * is one mem_access besides (estimates: there is no published figure per
  * allocator step); __GFP_ZERO is a real rep stosb through the direct map.
  *
- * Where ASI's per-sensitivity free lists plug in (asi.md 4.8.3, "mm: ASI
- * direct map management", Sep 2025):
- *  - freetype: NR_SENSITIVITIES (mmzone.ts) becomes 2 and every free-list
- *    index takes freetype = MIGRATE_TYPES * sensitive + migratetype where it
- *    now takes a migratetype (free_list_index, buddy.ts): zone.free_list_head
- *    /tail double; free_to_migratetype(ft) = ft % MIGRATE_TYPES and
- *    freetype_sensitive(ft) = ft / MIGRATE_TYPES recover the parts.
- *  - pcp: NR_PCP_LISTS = NR_PCP_LISTS_PER_SENSITIVITY * NR_SENSITIVITIES and
- *    pindex = NR_PCP_LISTS_PER_SENSITIVITY * sensitive + order_to_pindex(mt,
- *    order) (mmzone.ts, pcp.ts).
- *  - pageblocks: PB_nonsensitive (mmzone.ts, bit 3, between PB_migrate_2 and
- *    PB_compact_skip) stores "nonsensitive", so the zeroed bitmap of a fresh
- *    boot means all sensitive; __get_pfnblock_freetype reads
- *    MIGRATETYPE_MASK | NONSENSITIVE_MASK wherever get_pfnblock_migratetype
- *    is called now (buddy.ts, pcp.ts, __free_frozen_pages below).
- *  - allocation: gfp_freetype(gfp) (migratetype plus __GFP_SENSITIVE)
- *    replaces gfp_migratetype() in __alloc_pages below.
- *  - merging: can_merge_freetypes(a, b) refuses blocks of different
- *    sensitivity in __free_one_page (buddy.ts), where migratetype_is_mergeable
- *    is asked now; claim/steal never cross sensitivity.
- *  - fallback: rmqueue_buddy below tries __rmqueue (own lists, claim, steal);
- *    if that fails it calls __rmqueue_asi(zone, order, alloc_flags,
- *    freetype): take max(order, pageblock_order) from the opposite
- *    sensitivity's lists, zero it if it becomes nonsensitive,
- *    set_direct_map_sensitive (a TLB shootdown when unmapping),
- *    set_pageblock_sensitive, free the rest with __free_one_page(...,
- *    FPI_SKIP_REPORT_NOTIFY). Not for ALLOC_NOBLOCK callers. The pcp path
- *    reaches it too: rmqueue() falls through to rmqueue_buddy.
+ * ASI's direct map management (asi.md 4.8.3, Brendan Jackman's Sep 2025
+ * series "mm: ASI direct map management"): with asi=on a block is sensitive
+ * (absent from asi_nonsensitive_pgd, ASI's restricted address space) or
+ * not, per pageblock (PB_nonsensitive), and free lists and pcp lists are
+ * indexed by freetype = migratetype x sensitivity (mmzone.ts). An allocation
+ * asks for gfp_freetype(gfp) (__GFP_SENSITIVE, part of GFP_USER).
+ * rmqueue_buddy tries __rmqueue (own lists, claim, steal, all within one
+ * sensitivity); if that fails, __rmqueue_asi takes a block of
+ * max(order, pageblock_order) from the other sensitivity's lists, zeroes it
+ * if it becomes nonsensitive (kernel_init_pages, through the direct map),
+ * maps or unmaps it in asi_nonsensitive_pgd (set_direct_map_sensitive,
+ * with a TLB shootdown when unmapping), retags its pageblocks and frees the
+ * remainder. All memory starts sensitive (PB_nonsensitive is 0 at boot).
+ * Simplified against the series: no zone->lock to drop around the
+ * conversion (one host thread); ALLOC_NOBLOCK is set for every allocation
+ * that may not block (no __GFP_DIRECT_RECLAIM: GFP_ATOMIC, GFP_NOWAIT),
+ * our reading of "callers that hold locks or cannot IPI", so those never
+ * convert a pageblock; no bad_page() check of the ASI mapping on
+ * allocation (the property test walks the page tables instead); the
+ * series' temporary "everything sensitive" hack is not reproduced.
  */
 import { mem_map, page_address, virt_to_page, virt_addr_valid, pfn_valid, init_page_count, compound_head,
   set_compound_head } from './mm_types.ts';
 import { PageHead, __SetPageHead, PageReserved, ClearPageReserved } from './page_flags.ts';
-import { type Zone, MAX_PAGE_ORDER, PGALLOC_NORMAL, pcp_allowed_order, page_zone, contig_page_data,
-  ZONE_NORMAL } from './mmzone.ts';
-import { __GFP_NOWARN, __GFP_NOFAIL, __GFP_ZERO, __GFP_COMP, __GFP_HIGHMEM, __GFP_BITS_MASK, GFP_MOVABLE_MASK,
-  gfp_migratetype, gfpflags_allow_blocking, format_gfp, type gfp_t } from './gfp.ts';
-import { __rmqueue, FPI_NONE, RMQUEUE_NORMAL, type RmqueueMode } from './buddy.ts';
+import { type Zone, type freetype_t, MAX_PAGE_ORDER, PGALLOC_NORMAL, pcp_allowed_order, page_zone, contig_page_data,
+  ZONE_NORMAL, pageblock_order, pageblock_nr_pages, page_alloc_asi, freetype_sensitive, freetype_opposite,
+  free_to_migratetype, set_pageblock_migratetype, set_pageblock_sensitive, ASI_PAGEBLOCK_TO_NONSENSITIVE,
+  ASI_PAGEBLOCK_TO_SENSITIVE, ASI_RMQUEUE_FAIL } from './mmzone.ts';
+import { __GFP_NOWARN, __GFP_NOFAIL, __GFP_ZERO, __GFP_DIRECT_RECLAIM, __GFP_COMP, __GFP_HIGHMEM, __GFP_BITS_MASK, GFP_MOVABLE_MASK,
+  gfp_freetype, gfpflags_allow_blocking, format_gfp, type gfp_t } from './gfp.ts';
+import { __rmqueue, __free_one_page, FPI_NONE, FPI_SKIP_REPORT_NOTIFY, RMQUEUE_NORMAL, type RmqueueMode } from './buddy.ts';
 import { rmqueue_pcplist, drain_all_pages } from './pcp.ts';
 import { __free_frozen_pages, compound_order, charge_touched } from './page_alloc_free.ts';
 import { should_fail_alloc_page } from './fail_page_alloc.ts';
 import { vm_debug, bad_page, check_new_pages } from './debug.ts';
 import { check_page_alloc_invariants, warn_alloc, page_alloc_teardown_report,
   type PageAllocTeardownReport } from './page_alloc_debug.ts';
-import { count_vm_events } from './vmstat.ts';
+import { count_vm_event, count_vm_events } from './vmstat.ts';
 import { this_cpu } from '../kernel/smp.ts';
 import { BUG, WARN, WARN_ONCE } from '../kernel/panic.ts';
 import { PAGE_SIZE } from '../arch/x86/include/asm/page_types.ts';
@@ -134,13 +128,75 @@ function prep_new_page(page: number, order: number, gfp_flags: gfp_t): void {
 }
 
 const buddy_mode: RmqueueMode = { mode: RMQUEUE_NORMAL };
+const asi_mode: RmqueueMode = { mode: RMQUEUE_NORMAL };
+
+/*
+ * alloc_flags (mm/internal.h): only the one ASI adds is modelled.
+ * ALLOC_NOBLOCK: the caller cannot block or send IPIs, so __rmqueue_asi
+ * (which may zero 2 MiB and shoot down TLBs) is not for it.
+ */
+export const ALLOC_NOBLOCK = 0x1000;
+
+/** Test-only switches (no Linux counterpart): seed a bug to show the ASI checks can fail. */
+export const page_alloc_asi_test = {
+  /** __rmqueue_asi forgets set_direct_map_sensitive(): the restricted map goes stale. */
+  skip_set_direct_map: false,
+};
+
+/**
+ * __rmqueue_asi: the other sensitivity has free memory and this one has
+ * none. Take a max(order, pageblock_order) block from the other
+ * sensitivity's lists (any migratetype: __rmqueue claims or steals), make
+ * it this freetype, and return its first 2^order pages; the rest goes back
+ * on this freetype's lists. -1 if ASI is off, the caller may not block,
+ * there is nothing to take, or the direct map could not be changed.
+ *
+ *   a sensitive GFP_USER order-0 request, no sensitive page free:
+ *     nonsensitive free lists: [ 2 MiB block B ]
+ *     B: unmapped from asi_nonsensitive_pgd, TLBs shot down, PB_nonsensitive
+ *        cleared; page B returned, B+1 .. B+511 freed as sensitive
+ */
+function __rmqueue_asi(zone: Zone, order: number, alloc_flags: number, freetype: freetype_t): number {
+  if (!page_alloc_asi.enabled || alloc_flags & ALLOC_NOBLOCK) return -1;
+  const sensitive = freetype_sensitive(freetype);
+  const alloc_order = Math.max(order, pageblock_order);
+  const nr_pageblocks = 1 << (alloc_order - pageblock_order);
+  asi_mode.mode = RMQUEUE_NORMAL;
+  const page = __rmqueue(zone, alloc_order, freetype_opposite(freetype), asi_mode);
+  if (page === -1) {
+    count_vm_event(ASI_RMQUEUE_FAIL);
+    return -1;
+  }
+  // Mapping previously sensitive memory: nothing of its old contents may show.
+  if (!sensitive) kernel_init_pages(page, 1 << alloc_order);
+  const set_direct_map_sensitive = page_alloc_asi.set_direct_map_sensitive;
+  if (!set_direct_map_sensitive) BUG('__rmqueue_asi: ASI is on but no set_direct_map_sensitive is registered');
+  if (!page_alloc_asi_test.skip_set_direct_map && set_direct_map_sensitive(page, nr_pageblocks, sensitive) !== 0) {
+    // Put it back as it was (no page table is ever allocated here, so this is a kernel bug).
+    WARN(true, '__rmqueue_asi: set_direct_map_sensitive(pfn %d, %d, %s) failed', page, nr_pageblocks, sensitive);
+    __free_one_page(page, page, zone, alloc_order, freetype_opposite(freetype), FPI_SKIP_REPORT_NOTIFY);
+    count_vm_event(ASI_RMQUEUE_FAIL);
+    return -1;
+  }
+  const mt = free_to_migratetype(freetype);
+  for (let i = 0; i < nr_pageblocks; i++) {
+    const pb = page + i * pageblock_nr_pages;
+    set_pageblock_sensitive(pb, sensitive);
+    set_pageblock_migratetype(pb, mt);
+  }
+  count_vm_events(sensitive ? ASI_PAGEBLOCK_TO_SENSITIVE : ASI_PAGEBLOCK_TO_NONSENSITIVE, nr_pageblocks);
+  // The remainder, largest piece first: the upper half of each split.
+  for (let o = alloc_order - 1; o >= order; o--)
+    __free_one_page(page + (1 << o), page + (1 << o), zone, o, freetype, FPI_SKIP_REPORT_NOTIFY);
+  return page;
+}
 
 /** rmqueue_buddy: straight from the buddy lists (large orders, or the pcp came up empty). */
-function rmqueue_buddy(zone: Zone, order: number, migratetype: number): number {
+function rmqueue_buddy(zone: Zone, order: number, freetype: freetype_t, alloc_flags: number): number {
   for (;;) {
     buddy_mode.mode = RMQUEUE_NORMAL;
-    const page = __rmqueue(zone, order, migratetype, buddy_mode);
-    // ASI: __rmqueue_asi(zone, order, alloc_flags, freetype) goes here when page === -1.
+    let page = __rmqueue(zone, order, freetype, buddy_mode);
+    if (page === -1) page = __rmqueue_asi(zone, order, alloc_flags, freetype);
     if (page === -1) return -1;
     if (!vm_debug.debug_vm || !check_new_pages(page, order)) return page;
     mem_map.owner_order[page] = order; // a bad block is leaked, as Linux does
@@ -148,26 +204,26 @@ function rmqueue_buddy(zone: Zone, order: number, migratetype: number): number {
 }
 
 /** rmqueue: the pcp lists for small orders, else (or if they are empty) the buddy lists. */
-function rmqueue(zone: Zone, order: number, migratetype: number): number {
+function rmqueue(zone: Zone, order: number, freetype: freetype_t, alloc_flags: number): number {
   let page = -1;
-  if (pcp_allowed_order(order)) page = rmqueue_pcplist(zone, order, migratetype);
-  if (page === -1) page = rmqueue_buddy(zone, order, migratetype);
+  if (pcp_allowed_order(order)) page = rmqueue_pcplist(zone, order, freetype);
+  if (page === -1) page = rmqueue_buddy(zone, order, freetype, alloc_flags);
   if (page !== -1) count_vm_events(PGALLOC_NORMAL, 1 << order);
   return page;
 }
 
-function get_page_from_freelist(gfp_mask: gfp_t, order: number, migratetype: number): number {
-  const page = rmqueue(contig_page_data.node_zones[ZONE_NORMAL], order, migratetype);
+function get_page_from_freelist(gfp_mask: gfp_t, order: number, freetype: freetype_t, alloc_flags: number): number {
+  const page = rmqueue(contig_page_data.node_zones[ZONE_NORMAL], order, freetype, alloc_flags);
   if (page !== -1) prep_new_page(page, order, gfp_mask);
   return page;
 }
 
-function __alloc_pages_slowpath(gfp_mask: gfp_t, order: number, migratetype: number): number {
+function __alloc_pages_slowpath(gfp_mask: gfp_t, order: number, freetype: freetype_t, alloc_flags: number): number {
   // No reclaim or compaction to try; what direct reclaim does at its end is
   // drain the pcp lists (pages another CPU holds) and retry.
   if (gfpflags_allow_blocking(gfp_mask)) {
     drain_all_pages(null);
-    const page = get_page_from_freelist(gfp_mask, order, migratetype);
+    const page = get_page_from_freelist(gfp_mask, order, freetype, alloc_flags);
     if (page !== -1) return page;
   }
   if (gfp_mask & __GFP_NOFAIL)
@@ -192,9 +248,10 @@ export function __alloc_pages(gfp: gfp_t, order: number): number {
       'gfp_migratetype: both __GFP_MOVABLE and __GFP_RECLAIMABLE in 0x%x', gfp);
   // prepare_alloc_pages
   if (should_fail_alloc_page(gfp, order)) return -1;
-  const migratetype = gfp_migratetype(gfp); // ASI: gfp_freetype(gfp)
-  let page = get_page_from_freelist(gfp, order, migratetype);
-  if (page === -1) page = __alloc_pages_slowpath(gfp, order, migratetype);
+  const freetype = gfp_freetype(gfp);
+  const alloc_flags = gfp & __GFP_DIRECT_RECLAIM ? 0 : ALLOC_NOBLOCK; // !gfpflags_allow_blocking(gfp)
+  let page = get_page_from_freelist(gfp, order, freetype, alloc_flags);
+  if (page === -1) page = __alloc_pages_slowpath(gfp, order, freetype, alloc_flags);
   charge_touched();
   if (vm_debug.debug_vm) check_page_alloc_invariants();
   return page;

@@ -19,20 +19,23 @@
  *   - list links are consistent both ways and tails match;
  *   - nr_free[order] equals the blocks on that order's lists, NR_FREE_PAGES
  *     equals the pages in them, each pcp's count equals its lists;
- *   - a free block sits on the list of its pageblock's migratetype, and a
- *     block spanning pageblocks has them all of that type;
+ *   - a free block sits on the list of its pageblock's freetype (migratetype
+ *     and, with ASI on, sensitivity), and a block spanning pageblocks has
+ *     them all of that type; a page on a pcp list sits in the sensitivity
+ *     half of the lists that its pageblock's sensitivity says;
  *   - no two free blocks are buddies of the same order that __free_one_page
- *     would have merged;
+ *     would have merged (can_merge_freetypes);
  *   - free + pcp + allocated pages equal the zone's managed pages;
- *   - every pageblock's flags hold a valid migratetype and no unused bits.
+ *   - every pageblock's flags hold a valid migratetype and no unused bits
+ *     (PB_nonsensitive only with ASI on).
  */
 import { mem_map } from './mm_types.ts';
 import { PageBuddy, PageReserved, PAGE_FLAGS_CHECK_AT_PREP } from './page_flags.ts';
 import {
   type Zone, NR_PAGE_ORDERS, MAX_PAGE_ORDER, NR_FREETYPES, MIGRATE_TYPES, NR_PCP_LISTS, NR_FREE_PAGES,
-  pageblock_order, pageblock_nr_pages, pageblock_start_pfn, free_list_index, pindex_to_order,
-  get_pageblock_migratetype, migratetype_is_mergeable, contig_page_data, ZONE_NORMAL, migratetype_letters,
-  MIGRATETYPE_MASK, WMARK_MIN, WMARK_LOW, WMARK_HIGH,
+  pageblock_order, pageblock_nr_pages, pageblock_start_pfn, free_list_index, pindex_to_order, pindex_sensitive,
+  get_pageblock_freetype, can_merge_freetypes, freetype_sensitive, contig_page_data, ZONE_NORMAL, migratetype_letters,
+  MIGRATETYPE_MASK, NONSENSITIVE_MASK, page_alloc_asi, WMARK_MIN, WMARK_LOW, WMARK_HIGH,
 } from './mmzone.ts';
 import { drain_all_pages, pcp_total_count } from './pcp.ts';
 import { global_node_page_state } from './vmstat.ts';
@@ -136,7 +139,6 @@ export function page_alloc_invariant_violations(max = 20): string[] {
     let blocks = 0;
     const size = 1 << order;
     for (let ft = 0; ft < NR_FREETYPES; ft++) {
-      const mt = ft % MIGRATE_TYPES;
       const what = `free_area[${order}].free_list[${ft}]`;
       walk_list(zone.free_list_head, zone.free_list_tail, free_list_index(order, ft), what, err, (p) => {
         blocks++;
@@ -147,8 +149,8 @@ export function page_alloc_invariant_violations(max = 20): string[] {
         if (p + size > n) err(`${what}: pfn ${p} order ${order} runs past max_pfn ${n}`);
         if (mem_map._refcount[p] !== 0) err(`${what}: pfn ${p} has refcount ${mem_map._refcount[p]}`);
         for (let b = pageblock_start_pfn(p); b < p + size && b < n; b += pageblock_nr_pages) {
-          const bmt = get_pageblock_migratetype(b);
-          if (bmt !== mt) err(`${what}: pfn ${p} lies in pageblock ${b} of migratetype ${bmt}`);
+          const bft = get_pageblock_freetype(b);
+          if (bft !== ft) err(`${what}: pfn ${p} lies in pageblock ${b} of freetype ${bft}`);
         }
         for (let q = p + 1; q < p + size && q < n; q++) {
           if (PageBuddy(q) || mem_map._refcount[q] !== 0 || mem_map.flags[q] & PAGE_FLAGS_CHECK_AT_PREP)
@@ -158,8 +160,8 @@ export function page_alloc_invariant_violations(max = 20): string[] {
         if (order < MAX_PAGE_ORDER) {
           const b = p ^ size;
           if (b > p && b < n && PageBuddy(b) && mem_map.private[b] === order) {
-            const bmt = get_pageblock_migratetype(b);
-            if (order < pageblock_order || bmt === mt || (migratetype_is_mergeable(mt) && migratetype_is_mergeable(bmt)))
+            const bft = get_pageblock_freetype(b);
+            if (order < pageblock_order || can_merge_freetypes(ft, bft))
               err(`free buddies ${p} and ${b} of order ${order} were not merged`);
           }
         }
@@ -182,6 +184,8 @@ export function page_alloc_invariant_violations(max = 20): string[] {
         if (PageBuddy(p)) err(`${what}: pfn ${p} is PageBuddy`);
         if (p & ((1 << order) - 1)) err(`${what}: pfn ${p} is not aligned to order ${order}`);
         if (mem_map._refcount[p] !== 0) err(`${what}: pfn ${p} has refcount ${mem_map._refcount[p]}`);
+        if (freetype_sensitive(get_pageblock_freetype(p)) !== pindex_sensitive(pindex))
+          err(`${what}: pfn ${p} lies in a pageblock of the other sensitivity`);
         mark(p, 1 << order, S_PCP, what);
       });
     }
@@ -213,9 +217,10 @@ export function page_alloc_invariant_violations(max = 20): string[] {
     err(`free ${free_pages} + pcp ${pcp_pages} + allocated ${allocated} != managed ${zone.managed_pages}`);
 
   // Pageblock flags.
+  const valid = page_alloc_asi.enabled ? MIGRATETYPE_MASK | NONSENSITIVE_MASK : MIGRATETYPE_MASK;
   for (let i = 0; i < zone.pageblock_flags.length; i++) {
     const f = zone.pageblock_flags[i];
-    if ((f & MIGRATETYPE_MASK) >= MIGRATE_TYPES || f & ~MIGRATETYPE_MASK)
+    if ((f & MIGRATETYPE_MASK) >= MIGRATE_TYPES || f & ~valid)
       err(`pageblock ${i * pageblock_nr_pages} has flags 0x${f.toString(16)}`);
   }
   return errs;
@@ -249,7 +254,12 @@ export function show_free_areas(): string {
     line += `${nr}*${K(1) << order}kB `;
     if (nr) {
       let types = '';
-      for (let t = 0; t < MIGRATE_TYPES; t++) if (zone.free_list_head[free_list_index(order, t)] !== -1) types += migratetype_letters[t];
+      // Lower case for a sensitive freetype (ASI on), as no Linux report has it.
+      for (let t = 0; t < NR_FREETYPES; t++) {
+        if (zone.free_list_head[free_list_index(order, t)] === -1) continue;
+        const l = migratetype_letters[t % MIGRATE_TYPES];
+        types += t >= MIGRATE_TYPES ? l.toLowerCase() : l;
+      }
       line += `(${types}) `;
     }
   }

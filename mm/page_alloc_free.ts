@@ -13,10 +13,16 @@
  * of Linux's checks it compares the order with page_owner's record of the
  * allocation: freeing with the wrong order is reported before it can put
  * someone else's pages on the free lists.
+ *
+ * ASI: a freed page goes to the lists of its pageblock's freetype, so it
+ * keeps the sensitivity of the block it lies in (pages never change
+ * sensitivity one at a time, only whole free pageblocks do, in
+ * __rmqueue_asi).
  */
 import { mem_map, compound_head, clear_compound_head, PageTail } from './mm_types.ts';
 import { PageHead, ClearPageReserved, PAGE_FLAGS_CHECK_AT_PREP, PAGE_FLAGS_SECOND } from './page_flags.ts';
-import { MIGRATE_PCPTYPES, MIGRATE_MOVABLE, pcp_allowed_order, page_zone, get_pfnblock_migratetype } from './mmzone.ts';
+import { MIGRATE_PCPTYPES, MIGRATE_MOVABLE, pcp_allowed_order, page_zone, __get_pfnblock_freetype,
+  free_to_migratetype } from './mmzone.ts';
 import { free_one_page, FPI_TO_TAIL } from './buddy.ts';
 import { free_frozen_page_commit } from './pcp.ts';
 import { bad_page, free_page_is_bad } from './debug.ts';
@@ -94,11 +100,12 @@ export function __free_frozen_pages(page: number, order: number, fpi_flags: numb
     return;
   }
   if (!free_pages_prepare(page, order)) return;
-  // Highatomic (and CMA) pages go to the movable list; isolate is not modelled.
-  let migratetype = get_pfnblock_migratetype(page, page);
-  if (migratetype >= MIGRATE_PCPTYPES) migratetype = MIGRATE_MOVABLE;
+  // Highatomic (and CMA) pages go to the movable list of their sensitivity; isolate is not modelled.
+  let ft = __get_pfnblock_freetype(page, page);
+  const mt = free_to_migratetype(ft);
+  if (mt >= MIGRATE_PCPTYPES) ft = ft - mt + MIGRATE_MOVABLE;
   const zone = page_zone(page);
-  free_frozen_page_commit(zone, zone.per_cpu_pageset[smp_processor_id()], page, migratetype, order);
+  free_frozen_page_commit(zone, zone.per_cpu_pageset[smp_processor_id()], page, ft, order);
 }
 
 /**

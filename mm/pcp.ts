@@ -9,7 +9,10 @@
  * __zone_set_pageset_high_and_batch.
  *
  * Orders 0..PAGE_ALLOC_COSTLY_ORDER are cached per CPU in one list per
- * (order, migratetype): pindex = MIGRATE_PCPTYPES * order + migratetype.
+ * (sensitivity, order, migratetype): pindex = NR_PCP_LISTS_PER_SENSITIVITY *
+ * sensitive + MIGRATE_PCPTYPES * order + migratetype (ASI's Sep 2025 series
+ * doubles the lists; with ASI off only the first half is used, and the
+ * drain loop does not visit the second).
  * An allocation takes the list head, refilling the list with `batch` blocks
  * from the buddy lists (added at the tail, in address order) when it is
  * empty; a free adds at the head and, once count reaches high, gives blocks
@@ -26,8 +29,8 @@
  */
 import { mem_map, list_add, list_add_tail, list_del } from './mm_types.ts';
 import {
-  type Zone, PerCpuPages, NR_PCP_LISTS, CONFIG_PCP_BATCH_SCALE_MAX, order_to_pindex, pindex_to_order,
-  get_pfnblock_migratetype, low_wmark_pages, contig_page_data, PGFREE,
+  type Zone, type freetype_t, PerCpuPages, NR_PCP_LISTS, NR_PCP_LISTS_PER_SENSITIVITY, CONFIG_PCP_BATCH_SCALE_MAX,
+  order_to_pindex, pindex_to_order, __get_pfnblock_freetype, low_wmark_pages, contig_page_data, PGFREE, page_alloc_asi,
 } from './mmzone.ts';
 import { __rmqueue, __free_one_page, FPI_NONE, RMQUEUE_NORMAL, type RmqueueMode } from './buddy.ts';
 import { count_vm_events } from './vmstat.ts';
@@ -50,11 +53,11 @@ const bulk_mode: RmqueueMode = { mode: RMQUEUE_NORMAL };
 
 /** rmqueue_bulk: take up to `count` blocks from the buddy lists onto a pcp list's tail. */
 export function rmqueue_bulk(zone: Zone, order: number, count: number, pcp: PerCpuPages,
-  pindex: number, migratetype: number): number {
+  pindex: number, freetype: freetype_t): number {
   bulk_mode.mode = RMQUEUE_NORMAL;
   let i = 0;
   for (; i < count; i++) {
-    const page = __rmqueue(zone, order, migratetype, bulk_mode);
+    const page = __rmqueue(zone, order, freetype, bulk_mode);
     if (page === -1) break;
     // Split blocks arrive in address order: the list stays ordered by pfn.
     list_add_tail(pcp.lists_head, pcp.lists_tail, pindex, page);
@@ -84,11 +87,11 @@ export function nr_pcp_alloc(pcp: PerCpuPages, _zone: Zone, order: number): numb
   return batch;
 }
 
-function __rmqueue_pcplist(zone: Zone, order: number, migratetype: number, pcp: PerCpuPages, pindex: number): number {
+function __rmqueue_pcplist(zone: Zone, order: number, freetype: freetype_t, pcp: PerCpuPages, pindex: number): number {
   for (;;) {
     if (pcp.lists_head[pindex] === -1) {
       const batch = nr_pcp_alloc(pcp, zone, order);
-      const alloced = rmqueue_bulk(zone, order, batch, pcp, pindex, migratetype);
+      const alloced = rmqueue_bulk(zone, order, batch, pcp, pindex, freetype);
       pcp.count += alloced << order;
       if (pcp.lists_head[pindex] === -1) return -1;
     }
@@ -103,12 +106,12 @@ function __rmqueue_pcplist(zone: Zone, order: number, migratetype: number, pcp: 
   }
 }
 
-/** rmqueue_pcplist: an order <= PAGE_ALLOC_COSTLY_ORDER block from this CPU's lists, or -1. */
-export function rmqueue_pcplist(zone: Zone, order: number, migratetype: number): number {
+/** rmqueue_pcplist: an order <= PAGE_ALLOC_COSTLY_ORDER block of a freetype from this CPU's lists, or -1. */
+export function rmqueue_pcplist(zone: Zone, order: number, freetype: freetype_t): number {
   const pcp = zone.per_cpu_pageset[smp_processor_id()];
   // On allocation, reduce the number of pages that are batch freed.
   pcp.free_count >>= 1;
-  return __rmqueue_pcplist(zone, order, migratetype, pcp, order_to_pindex(migratetype, order));
+  return __rmqueue_pcplist(zone, order, freetype, pcp, order_to_pindex(freetype, order));
 }
 
 /** nr_pcp_high: the high mark now in force (0: pcp disabled, free every page at once). */
@@ -133,12 +136,12 @@ export function nr_pcp_free(pcp: PerCpuPages, batch: number, high: number): numb
 }
 
 /** free_frozen_page_commit: put a freed block on this CPU's list; drain if count reached high. */
-export function free_frozen_page_commit(zone: Zone, pcp: PerCpuPages, page: number, migratetype: number, order: number): void {
+export function free_frozen_page_commit(zone: Zone, pcp: PerCpuPages, page: number, freetype: freetype_t, order: number): void {
   // On freeing, reduce the number of pages that are batch allocated.
   pcp.alloc_factor >>= 1;
   this_cpu().charge('page_free');
   count_vm_events(PGFREE, 1 << order);
-  const pindex = order_to_pindex(migratetype, order);
+  const pindex = order_to_pindex(freetype, order);
   list_add(pcp.lists_head, pcp.lists_tail, pindex, page);
   pcp.count += 1 << order;
   const batch = pcp.batch;
@@ -154,20 +157,22 @@ export function free_frozen_page_commit(zone: Zone, pcp: PerCpuPages, page: numb
  */
 export function free_pcppages_bulk(zone: Zone, count: number, pcp: PerCpuPages, pindex: number): void {
   count = Math.min(pcp.count, count);
+  // With ASI off the sensitive half of the lists is always empty: skip it.
+  const nr_lists = page_alloc_asi.enabled ? NR_PCP_LISTS : NR_PCP_LISTS_PER_SENSITIVITY;
   // Ensure the requested pindex is drained first.
   pindex = pindex - 1;
   while (count > 0) {
     let tries = 0;
     do {
-      if (++pindex > NR_PCP_LISTS - 1) pindex = 0;
-      if (++tries > NR_PCP_LISTS)
+      if (++pindex > nr_lists - 1) pindex = 0;
+      if (++tries > nr_lists)
         BUG('free_pcppages_bulk: pcp count %d but every list is empty', pcp.count);
     } while (pcp.lists_head[pindex] === -1);
     const order = pindex_to_order(pindex);
     const nr_pages = 1 << order;
     do {
       const page = pcp.lists_tail[pindex];
-      const mt = get_pfnblock_migratetype(page, page);
+      const mt = __get_pfnblock_freetype(page, page);
       if (!list_del(pcp.lists_head, pcp.lists_tail, pindex, page))
         BUG('free_pcppages_bulk: list corruption at pfn %d (pcp list %d)', page, pindex);
       count -= nr_pages;

@@ -9,24 +9,26 @@ import {
   GFP_KERNEL, GFP_ATOMIC, GFP_NOWAIT, GFP_NOIO, GFP_NOFS, GFP_USER, GFP_HIGHUSER, GFP_HIGHUSER_MOVABLE,
   GFP_KERNEL_ACCOUNT, GFP_TRANSHUGE_LIGHT, GFP_TRANSHUGE, __GFP_ZERO, __GFP_NOWARN, __GFP_SENSITIVE,
   ___GFP_SENSITIVE_BIT, __GFP_MOVABLE, __GFP_RECLAIMABLE, __GFP_COMP, __GFP_DMA, __GFP_BITS_MASK,
-  gfp_migratetype, gfpflags_allow_blocking, format_gfp,
+  gfp_migratetype, gfp_freetype, gfpflags_allow_blocking, format_gfp,
 } from '../../mm/gfp.ts';
-import { MIGRATE_UNMOVABLE, MIGRATE_MOVABLE, MIGRATE_RECLAIMABLE } from '../../mm/mmzone.ts';
+import { MIGRATE_UNMOVABLE, MIGRATE_MOVABLE, MIGRATE_RECLAIMABLE, MIGRATE_TYPES, page_alloc_asi_init, page_alloc_asi,
+  free_to_migratetype, freetype_sensitive } from '../../mm/mmzone.ts';
 
 describe('mm_gfp', () => {
   it('has Linux values for the compositions', () => {
     expect([GFP_KERNEL, GFP_ATOMIC, GFP_NOWAIT, GFP_NOIO, GFP_NOFS].map((g) => g.toString(16)))
       .toEqual(['cc0', '820', '2800', 'c00', 'c40']);
+    // GFP_USER carries __GFP_SENSITIVE (0x2000000), as in the ASI series with ASI compiled in.
     expect([GFP_USER, GFP_HIGHUSER, GFP_HIGHUSER_MOVABLE, GFP_KERNEL_ACCOUNT].map((g) => g.toString(16)))
-      .toEqual(['100cc0', '100cc2', '100cca', '400cc0']);
-    expect([GFP_TRANSHUGE_LIGHT, GFP_TRANSHUGE].map((g) => g.toString(16))).toEqual(['1c20ca', '1c24ca']);
+      .toEqual(['2100cc0', '2100cc2', '2100cca', '400cc0']);
+    expect([GFP_TRANSHUGE_LIGHT, GFP_TRANSHUGE].map((g) => g.toString(16))).toEqual(['21c20ca', '21c24ca']);
   });
 
-  it('reserves __GFP_SENSITIVE for ASI and keeps it out of GFP_USER until ASI wires it', () => {
+  it('puts __GFP_SENSITIVE in GFP_USER (so page cache and anon memory) and nowhere else', () => {
     expect(___GFP_SENSITIVE_BIT).toBe(25);
     expect(__GFP_SENSITIVE & __GFP_BITS_MASK).toBe(__GFP_SENSITIVE);
-    expect(GFP_USER & __GFP_SENSITIVE).toBe(0);
-    expect(GFP_HIGHUSER_MOVABLE & __GFP_SENSITIVE).toBe(0);
+    for (const g of [GFP_USER, GFP_HIGHUSER, GFP_HIGHUSER_MOVABLE]) expect(g & __GFP_SENSITIVE).toBe(__GFP_SENSITIVE);
+    for (const g of [GFP_KERNEL, GFP_ATOMIC, GFP_NOWAIT, GFP_NOIO, GFP_NOFS, GFP_KERNEL_ACCOUNT]) expect(g & __GFP_SENSITIVE).toBe(0);
   });
 
   it('derives the migratetype from the mobility bits', () => {
@@ -36,6 +38,25 @@ describe('mm_gfp', () => {
     expect(gfp_migratetype(__GFP_MOVABLE | __GFP_RECLAIMABLE)).toBe(MIGRATE_UNMOVABLE);
     expect([gfpflags_allow_blocking(GFP_KERNEL), gfpflags_allow_blocking(GFP_ATOMIC), gfpflags_allow_blocking(GFP_NOWAIT)])
       .toEqual([true, false, false]);
+  });
+
+  it('gfp_freetype: migratetype x sensitivity with ASI on, the bare migratetype with ASI off', () => {
+    const was = page_alloc_asi.enabled;
+    try {
+      page_alloc_asi_init(true);
+      expect(gfp_freetype(GFP_KERNEL)).toBe(MIGRATE_UNMOVABLE);
+      expect(gfp_freetype(GFP_USER)).toBe(MIGRATE_TYPES + MIGRATE_UNMOVABLE);
+      expect(gfp_freetype(GFP_HIGHUSER_MOVABLE)).toBe(MIGRATE_TYPES + MIGRATE_MOVABLE);
+      expect(gfp_freetype(GFP_KERNEL | __GFP_RECLAIMABLE | __GFP_SENSITIVE)).toBe(MIGRATE_TYPES + MIGRATE_RECLAIMABLE);
+      const ft = gfp_freetype(GFP_HIGHUSER_MOVABLE);
+      expect([free_to_migratetype(ft), freetype_sensitive(ft)]).toEqual([MIGRATE_MOVABLE, true]);
+      page_alloc_asi_init(false);
+      // Sensitivity forced false: freetypes are what a kernel without ASI uses.
+      for (const g of [GFP_KERNEL, GFP_USER, GFP_HIGHUSER_MOVABLE, GFP_KERNEL | __GFP_RECLAIMABLE | __GFP_SENSITIVE])
+        expect(gfp_freetype(g)).toBe(gfp_migratetype(g));
+    } finally {
+      page_alloc_asi_init(was);
+    }
   });
 
   it('formats like %pGg: compositions first, leftovers in hex', () => {

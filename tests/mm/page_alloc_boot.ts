@@ -15,6 +15,7 @@ import { parse_kernel_params } from '../../kernel/params.ts';
 import { vmstat_init } from '../../mm/vmstat.ts';
 import { memblock_init, memblock_add, memblock_reserve, memblock_phys_alloc } from '../../mm/memblock.ts';
 import { mm_core_init } from '../../mm/page_alloc.ts';
+import { page_alloc_asi_init } from '../../mm/mmzone.ts';
 
 export const KERNEL_IMAGE_START = 0x1000000;
 export const KERNEL_IMAGE_SIZE = 4 << 20;
@@ -36,6 +37,8 @@ export function boot_mm(opts: BootOptions = {}): Machine {
   printk_init();
   panic_init();
   vmstat_init();
+  // No direct map here, so no ASI (init_mem_mapping turns it on for start_kernel boots).
+  page_alloc_asi_init(false);
   memblock_init();
   memblock_add(0, mem);
   if (!opts.bare) {

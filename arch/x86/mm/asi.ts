@@ -7,13 +7,11 @@
  * init_mem_mapping() calls asi_check_boottime_disable() right after
  * pti_check_boottime_disable() to set or leave X86_FEATURE_ASI.
  *
- * Not implemented yet: ASI itself (restricted address spaces, asi_enter /
- * asi_exit, the ephmap). Until it is, asi=off is the only setting that
- * boots: asi=on parses (so command lines that name it read back), and
- * asi_check_boottime_disable() refuses it with a ParamError rather than
- * boot a kernel that silently ignores it.
+ * With asi=on the page allocator keeps free memory per sensitivity and
+ * asi_nonsensitive_pgd's direct map follows it (asi_direct_map.ts); the
+ * rest of ASI (domains, asi_enter / asi_exit, the ephmap) is not here yet.
  */
-import { register_param, one_of, ParamError, type KernelParams } from '../../../kernel/params.ts';
+import { register_param, one_of, type KernelParams } from '../../../kernel/params.ts';
 
 declare module '../../../kernel/params.ts' {
   interface KernelParams {
@@ -30,7 +28,7 @@ declare module '../../../kernel/params.ts' {
  */
 register_param({
   name: 'asi', value: 'required', early: true,
-  help: 'asi=on|off [X86-64] Address Space Isolation (only off boots: ASI is not implemented yet). [off]',
+  help: 'asi=on|off [X86-64] Address Space Isolation. [off]',
   set_default: (out) => { out.asi = false; },
   parse: (val, out) => { out.asi = one_of('asi', 'value', val!, { on: 'on', off: 'off' } as const) === 'on'; },
   format: (p) => (p.asi ? 'asi=on' : null),
@@ -42,11 +40,9 @@ export const asi_state = {
 };
 
 /**
- * asi_check_boottime_disable(): with asi=off, leave X86_FEATURE_ASI clear.
- * asi=on is refused: this build has no ASI to turn on.
+ * asi_check_boottime_disable(): X86_FEATURE_ASI as asi= says (the page
+ * allocator's sensitivity and the restricted direct map follow it).
  */
 export function asi_check_boottime_disable(p: KernelParams): void {
-  if (p.asi)
-    throw new ParamError('asi', 'asi=on: Address Space Isolation is not implemented in this build yet (only asi=off boots)');
-  asi_state.enabled = false;
+  asi_state.enabled = p.asi;
 }

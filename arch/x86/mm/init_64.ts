@@ -26,7 +26,7 @@ import { _PAGE_PRESENT, _PAGE_PSE } from '../include/asm/pgtable_types.ts';
 import { BUG } from '../../../kernel/panic.ts';
 import { register_param, flag_param } from '../../../kernel/params.ts';
 import { asi_state } from './asi.ts';
-import { asi_nonsensitive_pgd_init, asi_nonsensitive_pgd_reset } from './asi_direct_map.ts';
+import { asi_nonsensitive_pgd_init, asi_nonsensitive_pgd_reset, asi_free_direct_map_pgtables } from './asi_direct_map.ts';
 
 declare module '../../../kernel/params.ts' {
   interface KernelParams {
@@ -130,7 +130,8 @@ export function init_mem_mapping(ram_bytes: number, gbpages: boolean, kernel_glo
   kernel_physical_mapping_init(0, ram_bytes);
   map_kernel_image();
   asi_nonsensitive_pgd_reset();
-  if (asi_state.enabled) asi_nonsensitive_pgd_init();
+  // ASI's restricted template gets its own direct map, with init_mm's protections.
+  if (asi_state.enabled) asi_nonsensitive_pgd_init(ram_bytes, kprot(__PAGE_KERNEL_LARGE), kprot(__PAGE_KERNEL));
 }
 
 /** /proc/meminfo's DirectMap lines, in kB. */
@@ -144,10 +145,11 @@ export function direct_map_meminfo(): Record<string, number> {
  * kernel page tables): at shutdown, give back every kernel page-table page
  * that came from the buddy allocator after boot (CPA splits, vmalloc's
  * lower levels), so the leak check sees only real leaks. Boot-time tables
- * from memblock are reserved and stay.
+ * from memblock are reserved and stay. ASI's template direct map goes
+ * first (its tables are its own; the rest of it shares init_mm's).
  */
 export function free_kernel_pgtables(): number {
-  let freed = 0;
+  let freed = asi_free_direct_map_pgtables();
   /* Visit the tables under entries [from, 512) of `table` at `level` (4 PGD .. 1 PTE). */
   const visit = (table: number, level: number, from: number): void => {
     for (let i = from; i < 512; i++) {

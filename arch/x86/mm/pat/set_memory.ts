@@ -16,6 +16,17 @@
  * when the whole of it changes: should_split_large_page), no cpa_array /
  * pages-array variants, no alias processing (the kernel image alias of the
  * direct map is not kept in step), no cache-mode changes.
+ *
+ * ASI (Sep 2025 "mm: ASI direct map management"): set_direct_map_sensitive()
+ * is CPA on asi_nonsensitive_pgd, one pageblock (one PMD entry) at a time,
+ * flipping _PAGE_PRESENT; the series does it through
+ * __change_page_attr_set_clr with CPA_NO_CHECK_ALIAS and
+ * .on_fault = CPA_FAULT_ERROR, here it is a direct PMD update because the
+ * template's tables are pre-allocated to exactly that level (no split,
+ * no allocation, a missing entry is -EFAULT). Unmapping is followed by
+ * flush_tlb_kernel_range() over the blocks (an IPI to every CPU, a full
+ * flush past tlb_single_page_flush_ceiling, which one 2 MiB block already
+ * is); mapping needs no flush (x86 caches no not-present entries).
  */
 import { init_mm } from '../../../../mm/mm_struct.ts';
 import { BUG } from '../../../../kernel/panic.ts';
@@ -30,6 +41,11 @@ import { pgtable_alloc_page } from '../pgalloc.ts';
 import { update_page_count, kernel_pgprot } from '../init_64.ts';
 import { flush_tlb_all, flush_tlb_kernel_range } from '../tlb.ts';
 import { vm_unmap_aliases } from '../../../../mm/vmap_block.ts';
+import { asi_direct_map_pmd } from '../asi_direct_map.ts';
+import { pmdp_get, set_pmd } from '../pgtable.ts';
+import { PMD_SIZE } from '../../include/asm/pgtable_64_types.ts';
+import { pageblock_nr_pages, register_set_direct_map_sensitive } from '../../../../mm/mmzone.ts';
+import { EFAULT, EINVAL } from '../../../../include/uapi/asm-generic/errno.ts';
 
 export const cpa_state = {
   /** Splits performed (Linux counts them in cpa_stats under CONFIG_CPA_STATISTICS). */
@@ -145,3 +161,31 @@ export function set_memory_np(addr: number, numpages: number): number {
 export function set_memory_p(addr: number, numpages: number): number {
   return change_page_attr_set_clr(addr, numpages, new Pgprot(_PAGE_PRESENT, 0), NO_BITS);
 }
+
+/** Test-only switch (no Linux counterpart): skip the shootdown to show what it prevents. */
+export const cpa_asi_test = {
+  skip_flush_tlb_kernel_range: false,
+};
+
+/**
+ * set_direct_map_sensitive(page, nr_pageblocks, sensitive): unmap
+ * (sensitive) or map the pageblocks starting at `page` in
+ * asi_nonsensitive_pgd. Returns 0, -EINVAL for a page that does not start
+ * a pageblock, or -EFAULT where the template has no PMD entry (outside RAM).
+ */
+export function set_direct_map_sensitive(page: number, nr_pageblocks: number, sensitive: boolean): number {
+  if (page % pageblock_nr_pages !== 0 || nr_pageblocks <= 0) return -EINVAL;
+  const addr = page_address(page);
+  for (let i = 0; i < nr_pageblocks; i++) {
+    const pmdp = asi_direct_map_pmd(addr + i * PMD_SIZE);
+    if (!pmdp) return -EFAULT;
+    const old = pmdp_get(pmdp);
+    const lo = sensitive ? (old.lo & ~_PAGE_PRESENT) >>> 0 : (old.lo | _PAGE_PRESENT) >>> 0;
+    if (lo !== old.lo) set_pmd(pmdp, new Pteval(lo, old.hi));
+  }
+  if (sensitive && !cpa_asi_test.skip_flush_tlb_kernel_range)
+    flush_tlb_kernel_range(addr, addr + nr_pageblocks * PMD_SIZE);
+  return 0;
+}
+
+register_set_direct_map_sensitive(set_direct_map_sensitive);
