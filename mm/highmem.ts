@@ -174,7 +174,7 @@ export function kunmap_local(vaddr: number): void {
  * that kunmap_local() stays small enough for the JIT to inline into every
  * copy loop where it is a no-op.
  */
-function kunmap_local_indexed(vaddr: number): void {
+export function kunmap_local_indexed(vaddr: number): void {
   const addr = vaddr - (vaddr % 4096);
   if (addr < __fix_to_virt(FIX_KMAP_END) || addr > __fix_to_virt(FIX_KMAP_BEGIN)) {
     WARN(addr < PAGE_OFFSET, 'kunmap_local: %px is neither a kmap slot nor a direct-map address', addr);
@@ -283,9 +283,19 @@ export function kmap_local_init(mode: KmapLocalMode): void {
   highmem_state.force_map = mode === 'force_map';
   highmem_state.kmap_prot = kernel_pgprot(PAGE_KERNEL);
   highmem_state.created = [];
+  highmem_state.kmap_ptep = new Float64Array(0);
+  if (highmem_state.force_map) kmap_local_init_slots();
+}
+
+/**
+ * kmap_local_init_slots(): the slot page tables and the context-switch
+ * hooks, for force_map or for a user that maps pages into the slots with
+ * __kmap_local_pfn_prot() whatever the mode (ephmap=kmap). Idempotent.
+ */
+export function kmap_local_init_slots(): void {
+  if (highmem_state.kmap_ptep.length) return;
   const nr = KM_MAX_IDX * nr_cpu_ids();
-  highmem_state.kmap_ptep = new Float64Array(highmem_state.force_map ? nr : 0);
-  if (!highmem_state.force_map) return;
+  highmem_state.kmap_ptep = new Float64Array(nr);
   for (let fix = 0; fix < nr; fix++) highmem_state.kmap_ptep[fix] = fixmap_pte_alloc(__fix_to_virt(FIX_KMAP_BEGIN + fix));
   register_sched_hooks({ sched_out: kmap_local_sched_out, sched_in: kmap_local_sched_in });
 }
@@ -296,7 +306,7 @@ export function kmap_local_init(mode: KmapLocalMode): void {
  * the page tables kmap_local_init() allocated, innermost first.
  */
 export function kmap_local_exit(): void {
-  if (!highmem_state.force_map) return;
+  if (!highmem_state.kmap_ptep.length) return;
   const ptes = highmem_state.kmap_ptep;
   for (let fix = 0; fix < ptes.length; fix++) {
     if (WARN(!pte_none(ptep_get(ptes[fix])), 'kmap_local: slot %px still mapped at shutdown', __fix_to_virt(FIX_KMAP_BEGIN + fix)))
