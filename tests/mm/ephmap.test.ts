@@ -16,10 +16,11 @@ import * as NR from '../../arch/x86/include/uapi/asm/unistd_64.ts';
 import type { Kernel } from '../../init/main.ts';
 import { O_RDWR, O_CREAT, AT_FDCWD } from '../../include/uapi/linux/fcntl.ts';
 import {
-  EPHEMERAL_FILEMAP_BASE_ADDR, EPHMAP_CPU_REGION_SIZE, MERMAP_BASE_ADDR, MERMAP_END_ADDR, type EphmapMode,
+  EPHEMERAL_FILEMAP_BASE_ADDR, EPHMAP_CPU_REGION_SIZE, MERMAP_BASE_ADDR, MERMAP_END_ADDR, MERMAP_CPU_REGION_SIZE, type EphmapMode,
 } from '../../include/linux/ephmap.ts';
 import { MM_LOCAL_BASE_ADDR, MM_LOCAL_END, LDT_END_ADDR } from '../../arch/x86/include/asm/pgtable_64_types.ts';
-import { ephmap_state, ephmap_get, ephmap_put, ephmap_slot } from '../../mm/ephmap.ts';
+import { ephmap_state, ephmap_get, ephmap_put, ephmap_slot, ephmap_cond_put } from '../../mm/ephmap.ts';
+import { mermap_get, mermap_put, mermap_ops, mermap_cpu_base } from '../../mm/mermap.ts';
 import { migrate_disable, migrate_enable } from '../../kernel/sched/core.ts';
 import { smp_processor_id, this_cpu } from '../../kernel/smp.ts';
 import { alloc_pages, __free_pages } from '../../mm/page_alloc.ts';
@@ -258,4 +259,33 @@ describe('mm_ephmap', () => {
     k.shutdown(); // purges them, frees vmalloc's tables, BUGs on a leaked page
     expect(vmap_state.vmap_lazy_nr).toBe(0);
   });
+
+  it('ephmap_cond_put puts only an ephmap address; the mermap takes four mappings, then the reserved page for one more', () => {
+    const k = boot('mermap');
+    const d = in_kernel(k, () => {
+      const pfn = alloc_pages(GFP_KERNEL, 2)!;
+      const cpu = smp_processor_id();
+      const r: Record<string, number> = {};
+      migrate_disable();
+      const held: number[] = [];
+      for (let i = 0; i < 4; i++) held.push(mermap_get(pfn + i, 1));
+      r.bumped = held.every((va, i) => va === mermap_cpu_base(cpu) + i * 4096) ? 1 : 0;
+      r.fifth = mermap_get(pfn, 1);
+      const reserved = mermap_ops.get(pfn, 1);
+      r.reserved = reserved === mermap_cpu_base(cpu) + MERMAP_CPU_REGION_SIZE - 4096 ? 1 : 0;
+      r.same = this_cpu().load32(reserved) === this_cpu().load32(page_address(pfn)) ? 1 : 0;
+      const before = k.vmstat().nr_tlb_local_flush_one;
+      mermap_ops.put(reserved, 1);
+      r.reserved_flush = k.vmstat().nr_tlb_local_flush_one - before; // reused without a bump: flushed at once
+      for (const va of held) mermap_put(va, 1);
+      ephmap_cond_put(held[0], 4096); // not an ephmap address: nothing
+      migrate_enable();
+      __free_pages(pfn, 2);
+      r.puts = k.vmstat().nr_ephmap_put;
+      return r;
+    });
+    expect(d).toEqual({ bumped: 1, fifth: 0, reserved: 1, same: 1, reserved_flush: 1, puts: 5 });
+    k.shutdown();
+  });
 });
+
