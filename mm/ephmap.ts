@@ -45,7 +45,7 @@ import {
 } from '../arch/x86/mm/pgtable.ts';
 import { pud_alloc, pmd_alloc, pte_alloc_kernel, pgtable_free_page } from '../arch/x86/mm/pgalloc.ts';
 import {
-  flush_tlb_one_user, __flush_tlb_all, flush_tlb_mm_range, tlb_state, NR_TLB_LOCAL_FLUSH_ONE, NR_TLB_LOCAL_FLUSH_ALL,
+  __flush_tlb_all, flush_tlb_mm_range, tlb_state, NR_TLB_LOCAL_FLUSH_ONE, NR_TLB_LOCAL_FLUSH_ALL,
 } from '../arch/x86/mm/tlb.ts';
 import type { MmStruct } from './mm_struct.ts';
 import { current } from '../kernel/sched/core.ts';
@@ -290,14 +290,17 @@ export function mm_local_unmap(mm: MmStruct, va: number, nr: number): void {
  * The local flush after a put: INVLPG per page below the ceiling, else
  * invpcid_flush_all() (__flush_tlb_all). Only this CPU: the mapping was
  * only ever used here. ASI's transitions never set CR3's noflush bit, so
- * the other (restricted or unrestricted) address space needs nothing.
+ * the other (restricted or unrestricted) address space needs nothing; nor
+ * does PTI's user PCID, whose page tables never map the mm-local slot (so
+ * a bare INVLPG, as the prototype does, not flush_tlb_one_user()).
  */
 export function ephmap_flush_local(va: number, nr: number): void {
   if (ephmap_state.test_skip_put_flush) return; // seeded bug: the stale translation survives
   if (nr < tlb_state.tlb_single_page_flush_ceiling) {
+    const cpu = this_cpu();
     for (let i = 0; i < nr; i++) {
       count_vm_event(NR_TLB_LOCAL_FLUSH_ONE);
-      flush_tlb_one_user(va + i * PAGE_SIZE);
+      cpu.invlpg(va + i * PAGE_SIZE);
     }
   } else {
     count_vm_event(NR_TLB_LOCAL_FLUSH_ALL);
