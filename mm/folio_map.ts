@@ -21,7 +21,7 @@
  * in nr_ephmap_fallback and traced as ephmap:ephmap_fallback.
  */
 import { PAGE_SIZE } from '../arch/x86/include/asm/page_types.ts';
-import { __kmap_local_pfn_prot, kunmap_local_indexed, highmem_state, kmap_local_init_slots } from './highmem.ts';
+import { __kmap_local_pfn_prot, kunmap_local_indexed, highmem_state, kmap_local_init_slots, __folio_zero_segments } from './highmem.ts';
 import {
   copy_to_iter, copy_from_iter, copy_page_to_iter, copy_page_from_iter, NR_COPY_TO_ITER, NR_COPY_TO_ITER_BYTES,
   NR_COPY_FROM_ITER, NR_COPY_FROM_ITER_BYTES,
@@ -32,8 +32,9 @@ import { migrate_disable, migrate_enable } from '../kernel/sched/core.ts';
 import { count_vm_event, count_vm_events } from './vmstat.ts';
 import type { KernelParams } from '../kernel/params.ts';
 import {
-  ephmap_state, ephmap_init, ephmap_ops, NR_EPHMAP_GET, NR_EPHMAP_PUT, NR_EPHMAP_FALLBACK,
+  ephmap_state, ephmap_init, ephmap_ops, ephmap_wanted, NR_EPHMAP_GET, NR_EPHMAP_PUT, NR_EPHMAP_FALLBACK,
 } from './ephmap.ts';
+import { this_cpu } from '../kernel/smp.ts';
 import { mermap_ops } from './mermap.ts';
 import { ephmap_vmalloc_ops } from './ephmap_vmalloc.ts';
 import type { FolioMapOps } from '../include/linux/ephmap.ts';
@@ -71,6 +72,47 @@ export function folio_map_ops(): FolioMapOps | null {
 export function folio_map_init(p: KernelParams): void {
   ephmap_init(p);
   if (p.ephmap === 'kmap') kmap_local_init_slots();
+  highmem_state.zero_segments_hook = folio_map_zero_segments;
+}
+
+/*
+ * folio_zero_segments() when ephmap_wanted(): a new or truncated
+ * page-cache folio is zeroed through the mapping too (shmem_get_folio,
+ * shmem_write_end, simple_write_begin/end, truncate_inode_partial_folio),
+ * since the physmap store would exit just as the copy would.
+ */
+function folio_map_zero_segments(folio: { readonly page: number; readonly order: number }, start1: number, end1: number,
+  start2: number, end2: number): boolean {
+  if (!ephmap_wanted()) return false;
+  if (end1 > start1) folio_map_zero(folio, start1, end1);
+  if (end2 > start2) folio_map_zero(folio, start2, end2);
+  return true;
+}
+
+function folio_map_zero(folio: { readonly page: number; readonly order: number }, start: number, end: number): void {
+  const ops = folio_map_ops();
+  if (ops === null) {
+    __folio_zero_segments(folio, start, end, 0, 0);
+    return;
+  }
+  for (let off = start; off < end;) {
+    const first = Math.floor(off / PAGE_SIZE);
+    const last = Math.min(Math.ceil(end / PAGE_SIZE), first + ops.max_pages);
+    const nr_pages = last - first;
+    const len = Math.min(end, last * PAGE_SIZE) - off;
+    migrate_disable();
+    const va = ops.get(folio.page + first, nr_pages);
+    if (va) {
+      this_cpu().fill(va + (off - first * PAGE_SIZE), 0, len);
+      ops.put(va, nr_pages);
+    } else {
+      count_vm_event(NR_EPHMAP_FALLBACK);
+      if (trace_ephmap_fallback.enabled) trace_ephmap_fallback.emit({ variant: ops.name, pfn: folio.page + first, nr_pages });
+      __folio_zero_segments(folio, off, off + len, 0, 0);
+    }
+    migrate_enable();
+    off += len;
+  }
 }
 
 const TO = 0;

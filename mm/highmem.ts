@@ -94,6 +94,13 @@ export const highmem_state = {
   kmap_ptep: new Float64Array(0),
   /** Upper-level entries kmap_local_init() populated, in order, with the table each points to. */
   created: [] as { entryp: number; level: 'pud' | 'pmd' }[],
+  /**
+   * Set at boot by mm/folio_map.ts (no Linux counterpart): zeroes the
+   * segments through the ephmap= mapping and returns true when the CPU
+   * must not touch the physmap (ephmap_wanted()), else returns false.
+   */
+  zero_segments_hook: null as ((folio: { readonly page: number; readonly order: number }, start1: number, end1: number,
+    start2: number, end2: number) => boolean) | null,
 };
 
 /** current->kmap_ctrl, created on first use (a forked task starts empty: kmap_local_fork). */
@@ -200,6 +207,14 @@ export function kunmap_local_indexed(vaddr: number): void {
  * kmap_local_page() and rep stosb, as highmem.h does.
  */
 export function folio_zero_segments(folio: { readonly page: number; readonly order: number }, start1: number, end1: number,
+  start2: number, end2: number): void {
+  const hook = highmem_state.zero_segments_hook;
+  if (hook !== null && hook(folio, start1, end1, start2, end2)) return;
+  __folio_zero_segments(folio, start1, end1, start2, end2);
+}
+
+/** folio_zero_segments() through kmap_local_page() (the physmap on x86-64), whatever the hook. */
+export function __folio_zero_segments(folio: { readonly page: number; readonly order: number }, start1: number, end1: number,
   start2: number, end2: number): void {
   const size = 4096 << folio.order;
   if (end1 > size || end2 > size) BUG('folio_zero_segments: range beyond the folio');

@@ -287,5 +287,27 @@ describe('mm_ephmap', () => {
     expect(d).toEqual({ bumped: 1, fifth: 0, reserved: 1, same: 1, reserved_flush: 1, puts: 5 });
     k.shutdown();
   });
-});
 
+  it('ephmap=percpu: a write into a new page zeroes the rest of it through the ephmap as well', () => {
+    const k = boot('percpu');
+    const d: Record<string, number> = {};
+    run_one(k, function* (u) {
+      const buf = yield* u.mmap(0, 2 * 4096, RW, ANON);
+      u.poke(buf, pattern(100, 4));
+      const fd = yield* u.open('/new', O_RDWR | O_CREAT);
+      const v0 = k.vmstat();
+      d.w = yield* u.pwrite64(fd, buf, 100, 0);
+      const v1 = k.vmstat();
+      d.gets = v1.nr_ephmap_get - v0.nr_ephmap_get; // the copy, then shmem_write_end's zeroing
+      d.fallback = v1.nr_ephmap_fallback - v0.nr_ephmap_fallback;
+      yield* u.ftruncate(fd, 4096);
+      u.poke(buf + 4096, new Uint8Array(4096).fill(0xee));
+      d.r = yield* u.pread64(fd, buf + 4096, 4096, 0);
+      const got = u.peek(buf + 4096, 4096);
+      d.ok = same(got.subarray(0, 100), pattern(100, 4)) && got.subarray(100).every((b) => b === 0) ? 1 : 0;
+      return 0;
+    });
+    expect(d).toEqual({ w: 100, gets: 2, fallback: 0, r: 4096, ok: 1 });
+    k.shutdown();
+  });
+});
