@@ -21,6 +21,7 @@ import { copy_from_user } from '../arch/x86/lib/usercopy_64.ts';
 import { File, FMODE_READ, FMODE_WRITE, type FileOperations } from '../include/linux/fs.ts';
 import { FilesStruct, NR_OPEN_DEFAULT } from '../include/linux/fdtable.ts';
 import { path_put } from './mount.ts';
+import { ephmap_file_closed } from '../mm/ephmap.ts';
 import { O_RDONLY, O_WRONLY } from '../include/uapi/asm-generic/fcntl.ts';
 
 export function task_files(p: TaskStruct): FilesStruct | null {
@@ -50,6 +51,7 @@ export function fdget(files: FilesStruct | null, fd: number): File | null {
 /** fput(): the last reference runs __fput(): ->release, then the path goes (dput, iput). */
 export function fput(file: File): void {
   if (--file.f_count !== 0) return;
+  ephmap_file_closed(); // current's mm loses logical access to the file's pages
   file.f_op.release?.(file);
   if (file.f_path) {
     const p = file.f_path;

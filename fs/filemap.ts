@@ -34,6 +34,8 @@ import { vm_stat_item, mod_node_page_state } from '../mm/vmstat.ts';
 import { PageSwapBacked } from '../mm/page_flags.ts';
 import type { gfp_t } from '../mm/gfp.ts';
 import { BUG } from '../kernel/panic.ts';
+import { ephmap_wanted } from '../mm/ephmap.ts';
+import { ephmap_copy_folio_to_iter, ephmap_copy_folio_from_iter } from '../mm/folio_map.ts';
 import { EEXIST, EFAULT, EFBIG, EINVAL, ENOENT, ENOMEM } from '../include/uapi/asm-generic/errno.ts';
 
 /* enum node_stat_item (the page-cache ones). */
@@ -229,7 +231,9 @@ export function filemap_read(iocb: Kiocb, iter: IovIter, already_read: number): 
         if (end_offset < folio_pos(folio)) break;
         if (i > 0) folio_mark_accessed(folio);
         void writably_mapped; // flush_dcache_folio() is a no-op on x86
-        const copied = copy_folio_to_iter(folio, offset, bytes, iter);
+        // Restricted (ASI): through the ephmap= mapping, not the physmap.
+        const copied = ephmap_wanted() ? ephmap_copy_folio_to_iter(folio, offset, bytes, iter)
+          : copy_folio_to_iter(folio, offset, bytes, iter);
         already_read += copied;
         iocb.ki_pos += copied;
         if (copied < bytes) {
@@ -303,7 +307,9 @@ export function generic_perform_write(iocb: Kiocb, i: IovIter): number {
     const folio = r;
     const foffset = offset_in_folio(folio, pos);
     if (bytes > folio_size(folio) - foffset) bytes = folio_size(folio) - foffset;
-    const copied = copy_folio_from_iter_atomic(folio, foffset, bytes, i);
+    // Restricted (ASI): through the ephmap= mapping, not the physmap.
+    const copied = ephmap_wanted() ? ephmap_copy_folio_from_iter(folio, foffset, bytes, i)
+      : copy_folio_from_iter_atomic(folio, foffset, bytes, i);
     status = a_ops.write_end(iocb, mapping, pos, bytes, copied, folio);
     if (status !== copied) {
       iov_iter_revert(i, copied - Math.max(status, 0));

@@ -47,6 +47,8 @@ import { GFP_TRANSHUGE_LIGHT } from '../mm/gfp.ts';
 import { PageHWPoison } from '../mm/page_flags.ts';
 import { vm_event_item, count_vm_event } from '../mm/vmstat.ts';
 import { BUG } from '../kernel/panic.ts';
+import { ephmap_wanted } from '../mm/ephmap.ts';
+import { ephmap_copy_folio_to_iter } from '../mm/folio_map.ts';
 import { EEXIST, EFAULT, EFBIG, EINVAL, EIO, ENOENT, ENOMEM, ENOSPC } from '../include/uapi/asm-generic/errno.ts';
 
 /* enum sgp_type */
@@ -276,11 +278,11 @@ export function shmem_file_read_iter(iocb: Kiocb, to: IovIter): number {
     if (folio) {
       // if (mapping_writably_mapped(mapping)) flush_dcache_folio(folio): nothing on x86.
       if (!offset) folio_mark_accessed(folio);
-      // The copy out of the page cache. ASI's ephmap goes here: in restricted
-      // mode, migrate_disable(), ephmap_get() of the folio's pages, copy_to_iter()
-      // from the ephemeral address, ephmap_put(), migrate_enable(); on failure
-      // this copy_folio_to_iter() (kmap_local_page: the physmap) as the fallback.
-      ret = copy_folio_to_iter(folio, offset, nr, to);
+      // The copy out of the page cache. Restricted (ASI), through the ephmap=
+      // mapping: migrate_disable(), get, copy_to_iter() from it, put,
+      // migrate_enable(), the physmap copy when the get fails; else the
+      // physmap copy (kmap_local_page) directly.
+      ret = ephmap_wanted() ? ephmap_copy_folio_to_iter(folio, offset, nr, to) : copy_folio_to_iter(folio, offset, nr, to);
       folio_put(folio);
     } else {
       ret = shmem_read_hole(offset, nr, to);

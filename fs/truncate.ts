@@ -14,6 +14,7 @@ import { type AddressSpace, folio_pos, folio_size, mapping_folios_from } from '.
 import { filemap_remove_folio } from './filemap.ts';
 import { folio_zero_range } from '../mm/highmem.ts';
 import { type Inode, i_size_write } from '../include/linux/fs.ts';
+import { ephmap_lose_access_all } from '../mm/ephmap.ts';
 
 /**
  * truncate_inode_pages_range(): drop the page cache of bytes [lstart, lend]
@@ -24,12 +25,16 @@ export function truncate_inode_pages_range(mapping: AddressSpace, lstart: number
   on_remove?: (nr_pages: number) => void): void {
   if (mapping.nrpages === 0) return;
   const end = lend < 0 ? Infinity : lend + 1; // exclusive
+  let flushed = false;
   for (const folio of mapping_folios_from(mapping, Math.floor(lstart / 4096))) {
     const fstart = folio_pos(folio);
     const fend = fstart + folio_size(folio);
     if (fstart >= end) break;
     if (fstart >= lstart && fend <= end) {
       const nr = 1 << folio.order;
+      // Processes lose logical access to the folio: flush stale ephmap entries first (once).
+      if (!flushed) ephmap_lose_access_all();
+      flushed = true;
       filemap_remove_folio(folio);
       on_remove?.(nr);
       continue;

@@ -93,7 +93,8 @@ export class Kernel {
     });
     // Software events, per CPU, by their /proc/vmstat names.
     for (const name of ['pgfault', 'nr_asid_hit', 'nr_asid_miss', 'nr_tlb_local_flush_one', 'nr_tlb_local_flush_all',
-      'nr_tlb_remote_flush', 'nr_tlb_remote_flush_received']) {
+      'nr_tlb_remote_flush', 'nr_tlb_remote_flush_received', 'nr_ephmap_get', 'nr_ephmap_fallback', 'nr_ephmap_mm_flush',
+      'nr_mermap_flush', 'nr_vmap_purge']) {
       const v = vm_event_per_cpu(name);
       if (v.some((x) => x !== 0)) counters[name] = v;
     }

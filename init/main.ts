@@ -42,6 +42,7 @@ import { exit_init } from '../kernel/exit.ts';
 import { entry_init } from '../arch/x86/entry/common.ts';
 import { vfs_caches_init } from '../fs/namespace.ts';
 import { kmap_local_init } from '../mm/highmem.ts';
+import { folio_map_init } from '../mm/folio_map.ts';
 import { vmalloc_init } from '../mm/vmalloc.ts';
 import { console_init } from '../fs/file.ts';
 import { cpu_init_paging, cpu_setup_from, cpu_caps_cleared } from '../arch/x86/kernel/cpu/common.ts';
@@ -136,6 +137,7 @@ export function start_kernel(cmdline = ''): Kernel {
     return { cpu: c.id, comm: p.pid === 0 ? `swapper/${c.id}` : p.comm, pid: p.pid, ts_ns: ktime_get_ns() };
   });
   kmap_local_init(params.kmap_local);
+  folio_map_init(params);
   vfs_caches_init(params);
   console_init(__get_free_pages(GFP_KERNEL, 0));
   return new Kernel(params, m, costs);

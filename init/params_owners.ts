@@ -26,6 +26,7 @@ import '../kernel/trace/trace_events.ts';     // trace_event=
 import '../mm/debug.ts';                      // debug_vm
 import '../mm/fail_page_alloc.ts';            // fail_page_alloc= and its debugfs knobs
 import '../mm/highmem.ts';                    // kmap_local=
+import '../mm/ephmap.ts';                     // ephmap=
 import '../arch/x86/mm/init_64.ts';           // nogbpages
 import '../arch/x86/mm/tlb.ts';               // tlb_single_page_flush_ceiling=
 import '../fs/shmem_super.ts';                // transparent_hugepage_tmpfs=

@@ -17,6 +17,7 @@ import { init_mm, type MmStruct } from '../mm/mm_struct.ts';
 import { exit_mmap } from '../mm/mmap.ts';
 import { pgd_free } from '../arch/x86/mm/pgalloc.ts';
 import { pti_state } from '../arch/x86/mm/pti.ts';
+import { ephmap_cleanup } from '../mm/ephmap.ts';
 import { switch_mm_irqs_off, this_tlbstate } from '../arch/x86/mm/tlb.ts';
 import { exit_files } from '../fs/file.ts';
 import { WNOHANG } from '../include/uapi/linux/wait.ts';
@@ -46,6 +47,7 @@ export function mmput(mm: MmStruct): void {
   // This CPU stops using the mm before its page tables go.
   if (this_tlbstate().loaded_mm === mm) switch_mm_irqs_off(init_mm());
   exit_mmap(mm);
+  ephmap_cleanup(mm);
   pgd_free(mm.pgd, pti_state.enabled);
   mm.pgd = 0;
 }

@@ -19,6 +19,7 @@ import { MmStruct, init_mm, init_new_context } from '../mm/mm_struct.ts';
 import { MmLayout } from '../include/linux/mm_types.ts';
 import { pgd_alloc } from '../arch/x86/mm/pgalloc.ts';
 import { pti_state } from '../arch/x86/mm/pti.ts';
+import { ephmap_setup } from '../mm/ephmap.ts';
 import { task_files, set_task_files, console_files, dup_fd } from '../fs/file.ts';
 import { EINVAL, ENOMEM } from '../include/uapi/asm-generic/errno.ts';
 
@@ -50,6 +51,7 @@ export function mm_alloc(name: string): MmStruct | null {
   if (!mm.pgd) return null;
   init_new_context(mm);
   mm.layout = new MmLayout();
+  ephmap_setup(mm); // the mm-local region's tables, so ephmap_get() never allocates
   return mm;
 }
 

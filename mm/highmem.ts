@@ -94,6 +94,13 @@ export const highmem_state = {
   kmap_ptep: new Float64Array(0),
   /** Upper-level entries kmap_local_init() populated, in order, with the table each points to. */
   created: [] as { entryp: number; level: 'pud' | 'pmd' }[],
+  /**
+   * Set at boot by mm/folio_map.ts (no Linux counterpart): zeroes the
+   * segments through the ephmap= mapping and returns true when the CPU
+   * must not touch the physmap (ephmap_wanted()), else returns false.
+   */
+  zero_segments_hook: null as ((folio: { readonly page: number; readonly order: number }, start1: number, end1: number,
+    start2: number, end2: number) => boolean) | null,
 };
 
 /** current->kmap_ctrl, created on first use (a forked task starts empty: kmap_local_fork). */
@@ -174,7 +181,7 @@ export function kunmap_local(vaddr: number): void {
  * that kunmap_local() stays small enough for the JIT to inline into every
  * copy loop where it is a no-op.
  */
-function kunmap_local_indexed(vaddr: number): void {
+export function kunmap_local_indexed(vaddr: number): void {
   const addr = vaddr - (vaddr % 4096);
   if (addr < __fix_to_virt(FIX_KMAP_END) || addr > __fix_to_virt(FIX_KMAP_BEGIN)) {
     WARN(addr < PAGE_OFFSET, 'kunmap_local: %px is neither a kmap slot nor a direct-map address', addr);
@@ -200,6 +207,14 @@ function kunmap_local_indexed(vaddr: number): void {
  * kmap_local_page() and rep stosb, as highmem.h does.
  */
 export function folio_zero_segments(folio: { readonly page: number; readonly order: number }, start1: number, end1: number,
+  start2: number, end2: number): void {
+  const hook = highmem_state.zero_segments_hook;
+  if (hook !== null && hook(folio, start1, end1, start2, end2)) return;
+  __folio_zero_segments(folio, start1, end1, start2, end2);
+}
+
+/** folio_zero_segments() through kmap_local_page() (the physmap on x86-64), whatever the hook. */
+export function __folio_zero_segments(folio: { readonly page: number; readonly order: number }, start1: number, end1: number,
   start2: number, end2: number): void {
   const size = 4096 << folio.order;
   if (end1 > size || end2 > size) BUG('folio_zero_segments: range beyond the folio');
@@ -283,9 +298,19 @@ export function kmap_local_init(mode: KmapLocalMode): void {
   highmem_state.force_map = mode === 'force_map';
   highmem_state.kmap_prot = kernel_pgprot(PAGE_KERNEL);
   highmem_state.created = [];
+  highmem_state.kmap_ptep = new Float64Array(0);
+  if (highmem_state.force_map) kmap_local_init_slots();
+}
+
+/**
+ * kmap_local_init_slots(): the slot page tables and the context-switch
+ * hooks, for force_map or for a user that maps pages into the slots with
+ * __kmap_local_pfn_prot() whatever the mode (ephmap=kmap). Idempotent.
+ */
+export function kmap_local_init_slots(): void {
+  if (highmem_state.kmap_ptep.length) return;
   const nr = KM_MAX_IDX * nr_cpu_ids();
-  highmem_state.kmap_ptep = new Float64Array(highmem_state.force_map ? nr : 0);
-  if (!highmem_state.force_map) return;
+  highmem_state.kmap_ptep = new Float64Array(nr);
   for (let fix = 0; fix < nr; fix++) highmem_state.kmap_ptep[fix] = fixmap_pte_alloc(__fix_to_virt(FIX_KMAP_BEGIN + fix));
   register_sched_hooks({ sched_out: kmap_local_sched_out, sched_in: kmap_local_sched_in });
 }
@@ -296,7 +321,7 @@ export function kmap_local_init(mode: KmapLocalMode): void {
  * the page tables kmap_local_init() allocated, innermost first.
  */
 export function kmap_local_exit(): void {
-  if (!highmem_state.force_map) return;
+  if (!highmem_state.kmap_ptep.length) return;
   const ptes = highmem_state.kmap_ptep;
   for (let fix = 0; fix < ptes.length; fix++) {
     if (WARN(!pte_none(ptep_get(ptes[fix])), 'kmap_local: slot %px still mapped at shutdown', __fix_to_virt(FIX_KMAP_BEGIN + fix)))

@@ -34,9 +34,18 @@ export const KERNEL_PGD_PTRS = PTRS_PER_PGD - PGD_KERNEL_START;
 export const GUARD_HOLE_PGD_ENTRY = 256; // -256
 export const GUARD_HOLE_BASE_ADDR = 0x800000000000;
 export const GUARD_HOLE_END_ADDR = 0x880000000000;
-export const LDT_PGD_ENTRY = 272; // -240
-export const LDT_BASE_ADDR = 0x880000000000;
-export const LDT_END_ADDR = LDT_BASE_ADDR + PGDIR_SIZE;
+/*
+ * The mm-local region (ASI branch, asi.md 4.3): one PGD slot whose entry
+ * each mm owns (its own tables, not init_mm's), so what is mapped there is
+ * seen only by that mm. The LDT remap sits at its start (PMD_SIZE); the
+ * ephmap follows at the next PUD boundary.
+ */
+export const MM_LOCAL_PGD_ENTRY = 272; // -240
+export const MM_LOCAL_BASE_ADDR = 0x880000000000;
+export const MM_LOCAL_END = MM_LOCAL_BASE_ADDR + PGDIR_SIZE;
+export const LDT_PGD_ENTRY = MM_LOCAL_PGD_ENTRY;
+export const LDT_BASE_ADDR = MM_LOCAL_BASE_ADDR;
+export const LDT_END_ADDR = LDT_BASE_ADDR + PMD_SIZE;
 
 export const VMALLOC_SIZE_TB = 32;
 export const __VMALLOC_BASE_L4 = 0xc90000000000;
@@ -79,6 +88,7 @@ export const KERNEL_MEMORY_MAP: readonly { start: number; end: number; name: str
   { start: 0, end: TASK_SIZE_MAX, name: 'user space, per mm' },
   { start: GUARD_HOLE_BASE_ADDR, end: GUARD_HOLE_END_ADDR, name: 'guard hole (hypervisor)' },
   { start: LDT_BASE_ADDR, end: LDT_END_ADDR, name: 'LDT remap for PTI' },
+  { start: MM_LOCAL_BASE_ADDR + PUD_SIZE, end: MM_LOCAL_END, name: 'mm-local region: ephmap / mermap (ASI)' },
   { start: 0x888000000000, end: 0xc88000000000, name: 'direct mapping of all physical memory (page_offset_base)' },
   { start: VMALLOC_START, end: VMALLOC_END + 1, name: 'vmalloc/ioremap space (vmalloc_base)' },
   { start: VMEMMAP_START, end: VMEMMAP_START + 2 ** 40, name: 'virtual memory map (vmemmap_base)' },
