@@ -28,6 +28,9 @@ import { access_ok } from '../arch/x86/lib/usercopy_64.ts';
 import { this_cpu } from '../kernel/smp.ts';
 import { EBADF, EINVAL, ESPIPE, EFAULT } from '../include/uapi/asm-generic/errno.ts';
 
+/* Cost-key indices as module locals: an imported binding is a getter under the TS loaders. */
+const K_RW_VERIFY_AREA = COST_KEY_INDEX.rw_verify_area;
+
 /** loff_t *ppos: a position a callee may move. */
 export class Loff {
   constructor(public v: number) {}
@@ -87,7 +90,7 @@ export function ksys_lseek(fd: number, offset: number, whence: number): number {
  * the LSM and fsnotify permission hooks Linux calls from here).
  */
 export function rw_verify_area(pos: number, count: number): number {
-  this_cpu().charge_index(COST_KEY_INDEX.rw_verify_area);
+  this_cpu().charge_index(K_RW_VERIFY_AREA);
   if (!Number.isInteger(pos) || pos < 0) return -EINVAL;
   if (pos + count > Number.MAX_SAFE_INTEGER) return -EINVAL;
   return 0;

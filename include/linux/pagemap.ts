@@ -30,6 +30,9 @@ import { BUG } from '../../kernel/panic.ts';
 import { this_cpu } from '../../kernel/smp.ts';
 import { XArray, XA_MAX_INDEX, xa_load, xa_store, xa_erase, xa_find, type XaIndex } from '../../lib/xarray.ts';
 
+/* Cost-key indices as module locals: an imported binding is a getter under the TS loaders. */
+const K_FOLIO_GET = COST_KEY_INDEX.folio_get, K_FOLIO_PUT = COST_KEY_INDEX.folio_put;
+
 /** MAX_PAGECACHE_ORDER: HPAGE_PMD_ORDER (9) on x86-64 with THP; the ephmap's per-CPU slot is sized by it. */
 export const MAX_PAGECACHE_ORDER = 9;
 /** PAGEVEC_SIZE: folios in a folio_batch. */
@@ -97,16 +100,16 @@ export function __folio_set_swapbacked(f: Folio): void {
 
 /* Each reference change is one atomic on the refcount: folio_get / folio_put charges. */
 export function folio_get(f: Folio): void {
-  this_cpu().charge_index(COST_KEY_INDEX.folio_get);
+  this_cpu().charge_index(K_FOLIO_GET);
   page_ref_inc(f.page);
 }
 export function folio_ref_add(f: Folio, nr: number): void {
-  this_cpu().charge_index(COST_KEY_INDEX.folio_get);
+  this_cpu().charge_index(K_FOLIO_GET);
   set_page_count(f.page, page_ref_count(f.page) + nr);
 }
 /** folio_put_refs(): drop `nr` references; the last frees the whole folio. */
 export function folio_put_refs(f: Folio, nr: number): void {
-  this_cpu().charge_index(COST_KEY_INDEX.folio_put);
+  this_cpu().charge_index(K_FOLIO_PUT);
   const c = page_ref_count(f.page);
   if (c > nr) set_page_count(f.page, c - nr);
   else __folio_put_refs(f, c, nr);
