@@ -27,7 +27,7 @@ import { sys_ni_syscall } from '../../../kernel/sys_ni.ts';
 import { COST_KEY_INDEX } from '../hw/costs.ts';
 
 /* Cost-key indices as module locals: an imported binding is a getter under the TS loaders. */
-const K_SYSCALL_WORK = COST_KEY_INDEX.syscall_work;
+const K_SYSCALL_WORK = COST_KEY_INDEX.syscall_work, K_SYSCALL_EXIT_WORK = COST_KEY_INDEX.syscall_exit_work;
 
 export const trace_sys_enter = DEFINE_EVENT<{ nr: number; args: readonly number[] }>('raw_syscalls', 'sys_enter',
   (f) => vsprintf('NR %d (%s)', [f.nr, f.args.map((a) => a.toString(16)).join(', ')]));
@@ -114,6 +114,7 @@ export function syscall_exit_to_user_mode(p: TaskStruct, ret: number, nr: number
 export function exit_to_user_mode(p: TaskStruct): boolean {
   if (p.resume && !resume_syscall(p, p.resume)) return false;
   if (p.in_syscall) {
+    this_cpu().charge_index(K_SYSCALL_EXIT_WORK); // syscall_exit_to_user_mode()'s work and the return stub
     switch_to_user_cr3();
     this_cpu().sysret();
     p.in_syscall = false;
