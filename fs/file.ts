@@ -45,7 +45,7 @@ export function fd_install_new(files: FilesStruct, file: File): number {
 
 /** fdget(): the open file behind fd, or null. */
 export function fdget(files: FilesStruct | null, fd: number): File | null {
-  this_cpu().charge_index(K_FDGET);
+  this_cpu().charge_one(K_FDGET);
   if (!files || !Number.isInteger(fd) || fd < 0 || fd >= files.fd.length) return null;
   return files.fd[fd];
 }

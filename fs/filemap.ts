@@ -114,7 +114,7 @@ export function filemap_get_entry(mapping: AddressSpace, index: number): Folio |
   const folio = xa_load(mapping.i_pages, index);
   if (!folio) return null;
   folio_get(folio); // folio_try_get()
-  this_cpu().charge_index(K_XAS_RELOAD); // xas_reload(): is the folio still the one cached there?
+  this_cpu().charge_one(K_XAS_RELOAD); // xas_reload(): is the folio still the one cached there?
   return folio;
 }
 

@@ -133,10 +133,10 @@ function relatime_need_update(inode: Inode, now: number): boolean {
  */
 export function touch_atime(inode: Inode): void {
   const cpu = this_cpu();
-  cpu.charge_index(K_TOUCH_ATIME);
+  cpu.charge_one(K_TOUCH_ATIME);
   const now = current_time(inode);
   if (now === inode.i_atime_ns || !relatime_need_update(inode, now)) return;
-  cpu.charge_index(K_INODE_UPDATE_TIME);
+  cpu.charge_one(K_INODE_UPDATE_TIME);
   inode.i_atime_ns = now;
 }
 

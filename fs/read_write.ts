@@ -92,7 +92,7 @@ export function ksys_lseek(fd: number, offset: number, whence: number): number {
  * covers vfs_read/vfs_write's checks too (mode, access_ok).
  */
 export function rw_verify_area(pos: number, count: number): number {
-  this_cpu().charge_index(K_RW_VERIFY_AREA);
+  this_cpu().charge_one(K_RW_VERIFY_AREA);
   if (!Number.isInteger(pos) || pos < 0) return -EINVAL;
   if (pos + count > Number.MAX_SAFE_INTEGER) return -EINVAL;
   return security_file_permission();
@@ -104,7 +104,7 @@ export function rw_verify_area(pos: number, count: number): number {
  * LSM's fast path, as a distro kernel runs it.
  */
 function security_file_permission(): number {
-  this_cpu().charge_index(K_SECURITY_FILE_PERMISSION);
+  this_cpu().charge_one(K_SECURITY_FILE_PERMISSION);
   return 0;
 }
 
@@ -114,7 +114,7 @@ function security_file_permission(): number {
  * tests are charged, with add_rchar()/add_wchar() beside them.
  */
 function fsnotify_file(): void {
-  this_cpu().charge_index(K_FSNOTIFY_FILE);
+  this_cpu().charge_one(K_FSNOTIFY_FILE);
 }
 
 /** init_sync_kiocb(): a synchronous request on `file` (iocb_flags()), at position 0. */

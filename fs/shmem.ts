@@ -200,7 +200,7 @@ const MAX_LFS_INDEX = Math.floor(MAX_LFS_FILESIZE / 4096);
  * (__folio_set_locked, no atomic); a cached one is locked here.
  */
 export function shmem_get_folio(inode: Inode, index: number, write_end: number, sgp: number): Folio | number {
-  this_cpu().charge_index(K_SHMEM_GET_FOLIO);
+  this_cpu().charge_one(K_SHMEM_GET_FOLIO);
   if (index > MAX_LFS_INDEX) return -EFBIG;
   if (sgp <= SGP_CACHE && index * 4096 >= i_size_read(inode)) return -EINVAL;
   const found = filemap_get_entry(inode.i_mapping, index);

@@ -62,7 +62,7 @@ function iter_bad_direction(direction: number): never {
 
 /** iov_iter_ubuf(): one user buffer. */
 export function iov_iter_ubuf(i: IovIter, direction: number, buf: number, count: number): void {
-  this_cpu().charge_index(K_IOV_ITER_INIT);
+  this_cpu().charge_one(K_IOV_ITER_INIT);
   iter_init(i, ITER_UBUF, direction, count);
   i.ubuf = buf;
   i.__iov = NO_SEGS;
@@ -72,7 +72,7 @@ export function iov_iter_ubuf(i: IovIter, direction: number, buf: number, count:
 
 /** iov_iter_init(): an array of user iovecs. */
 export function iov_iter_init(i: IovIter, direction: number, iov: Iovec[], nr_segs: number, count: number): void {
-  this_cpu().charge_index(K_IOV_ITER_INIT);
+  this_cpu().charge_one(K_IOV_ITER_INIT);
   iter_init(i, ITER_IOVEC, direction, count);
   i.__iov = iov;
   i.seg = 0;
@@ -375,7 +375,7 @@ function copy_page_iter(page: number, offset: number, bytes: number, i: IovIter,
   offset &= 4095;
   const cpu = this_cpu();
   for (;;) {
-    cpu.charge_index(K_COPY_PAGE_ITER);
+    cpu.charge_one(K_COPY_PAGE_ITER);
     const kaddr = kmap_local_page(page);
     const n = iterate_and_advance(i, bytes < 4096 - offset ? bytes : 4096 - offset, kaddr + offset, step);
     kunmap_local(kaddr);
@@ -426,7 +426,7 @@ export function copy_folio_from_iter_atomic(folio: Folio, offset: number, bytes:
   let n = 0;
   const cpu = this_cpu();
   do {
-    cpu.charge_index(K_COPY_PAGE_ITER);
+    cpu.charge_one(K_COPY_PAGE_ITER);
     const to = kmap_local_folio(folio, offset);
     n = bytes - copied;
     if (partial_kmap && n > 4096 - (offset % 4096)) n = 4096 - (offset % 4096);

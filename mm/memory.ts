@@ -86,7 +86,7 @@ function do_anonymous_page(mm: MmStruct, vma: VmAreaStruct, ptep: number, _addr:
   const pfn = alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0);
   if (pfn === null) return VM_FAULT_OOM;
   set_pte(ptep, pfn_pte(pfn, vm_get_page_prot(vma.vm_flags)));
-  this_cpu().charge_index(K_PTE_UPDATE);
+  this_cpu().charge_one(K_PTE_UPDATE);
   layout_of(mm).anon_rss++;
   return VM_FAULT_DONE;
 }
@@ -97,7 +97,7 @@ function do_anonymous_page(mm: MmStruct, vma: VmAreaStruct, ptep: number, _addr:
  */
 export function handle_mm_fault(mm: MmStruct, vma: VmAreaStruct, addr: number, write: boolean): number {
   count_vm_event(PGFAULT);
-  this_cpu().charge_index(K_FAULT_WORK);
+  this_cpu().charge_one(K_FAULT_WORK);
   const page = addr - (addr % 4096);
   const ptep = user_pte_alloc(mm, page);
   if (!ptep) return VM_FAULT_OOM;

@@ -93,7 +93,7 @@ export function folio_mark_dirty(f: Folio): void {
 }
 /** folio_mark_accessed(): only PG_referenced here (no LRU to activate on). */
 export function folio_mark_accessed(f: Folio): void {
-  this_cpu().charge_index(K_FOLIO_MARK_ACCESSED);
+  this_cpu().charge_one(K_FOLIO_MARK_ACCESSED);
   SetPageFlag(f.page, PG_referenced);
 }
 
@@ -103,10 +103,10 @@ export function folio_mark_accessed(f: Folio): void {
  * CPU), so only the two atomics are modelled, as charges.
  */
 export function folio_lock(_f: Folio): void {
-  this_cpu().charge_index(K_FOLIO_LOCK);
+  this_cpu().charge_one(K_FOLIO_LOCK);
 }
 export function folio_unlock(_f: Folio): void {
-  this_cpu().charge_index(K_FOLIO_UNLOCK);
+  this_cpu().charge_one(K_FOLIO_UNLOCK);
 }
 export function __folio_set_swapbacked(f: Folio): void {
   SetPageFlag(f.page, PG_swapbacked);
@@ -116,16 +116,16 @@ export function __folio_set_swapbacked(f: Folio): void {
 
 /* Each reference change is one atomic on the refcount: folio_get / folio_put charges. */
 export function folio_get(f: Folio): void {
-  this_cpu().charge_index(K_FOLIO_GET);
+  this_cpu().charge_one(K_FOLIO_GET);
   page_ref_inc(f.page);
 }
 export function folio_ref_add(f: Folio, nr: number): void {
-  this_cpu().charge_index(K_FOLIO_GET);
+  this_cpu().charge_one(K_FOLIO_GET);
   set_page_count(f.page, page_ref_count(f.page) + nr);
 }
 /** folio_put_refs(): drop `nr` references; the last frees the whole folio. */
 export function folio_put_refs(f: Folio, nr: number): void {
-  this_cpu().charge_index(K_FOLIO_PUT);
+  this_cpu().charge_one(K_FOLIO_PUT);
   const c = page_ref_count(f.page);
   if (c > nr) set_page_count(f.page, c - nr);
   else __folio_put_refs(f, c, nr);

@@ -84,7 +84,7 @@ export function entry_SYSCALL_64(p: TaskStruct, req: SyscallRequest): void {
   const cpu = this_cpu();
   cpu.syscall();
   switch_to_kernel_cr3();
-  cpu.charge_index(K_SYSCALL_WORK);
+  cpu.charge_one(K_SYSCALL_WORK);
   p.in_syscall = true;
   const nr = Number.isInteger(req.nr) ? req.nr : -1;
   const args = sane_args(req.args);
@@ -114,7 +114,7 @@ export function syscall_exit_to_user_mode(p: TaskStruct, ret: number, nr: number
 export function exit_to_user_mode(p: TaskStruct): boolean {
   if (p.resume && !resume_syscall(p, p.resume)) return false;
   if (p.in_syscall) {
-    this_cpu().charge_index(K_SYSCALL_EXIT_WORK); // syscall_exit_to_user_mode()'s work and the return stub
+    this_cpu().charge_one(K_SYSCALL_EXIT_WORK); // syscall_exit_to_user_mode()'s work and the return stub
     switch_to_user_cr3();
     this_cpu().sysret();
     p.in_syscall = false;

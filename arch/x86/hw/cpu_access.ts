@@ -22,6 +22,7 @@ import type { PhysMem } from './physmem.ts';
 import { MachineCheck } from './physmem.ts';
 import { type CostProfile, COST_KEY_INDEX } from './costs.ts';
 import { CpuClock } from './cpu_clock.ts';
+import { CACHE_L2 } from './cache.ts';
 import * as ev from './events.ts';
 import { ACC_EXEC, ACC_READ, ACC_WRITE, type Access, WalkResult, access_error, set_dirty, walk, walk_error } from './mmu.ts';
 import { X86_CR0_WP, X86_CR0_PG, X86_CR0_PE, X86_CR4_PAE, X86_CR4_PGE, X86_CR4_SMAP, X86_CR4_SMEP } from '../include/asm/processor-flags.ts';
@@ -391,14 +392,14 @@ export abstract class CpuAccess extends CpuClock {
     const spfn = (ps / 4096) | 0; // below 2^24: MAXPHYADDR is 36 bits
     if (spfn !== this.cp_spfn) {
       this.cp_spfn = spfn;
-      this.cp_slevel = this.cache_touch(spfn);
+      this.cp_slevel = this.l2.touch(spfn) ? CACHE_L2 : this.cache_touch_beyond_l2(spfn);
       this.cp_sline = -1;
     }
     if (this.cp_slevel !== 0) this.cp_sline = this.count_lines(K_LINE_READ[this.cp_slevel], ps, n, this.cp_sline);
     const dpfn = (pd / 4096) | 0;
     if (dpfn !== this.cp_dpfn) {
       this.cp_dpfn = dpfn;
-      this.cp_dlevel = this.cache_touch(dpfn);
+      this.cp_dlevel = this.l2.touch(dpfn) ? CACHE_L2 : this.cache_touch_beyond_l2(dpfn);
       this.cp_dline = -1;
     }
     if (this.cp_dlevel !== 0) this.cp_dline = this.count_lines(K_LINE_WRITE[this.cp_dlevel], pd, n, this.cp_dline);

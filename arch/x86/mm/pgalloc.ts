@@ -56,7 +56,7 @@ export function pgtable_alloc_page(): number {
   const pfn = alloc_pages(GFP_PGTABLE_KERNEL, 0);
   if (pfn === null) return 0;
   // The table page's constructor and accounting (pagetable_*_ctor, NR_PAGETABLE).
-  this_cpu().charge_index(K_PTE_ALLOC);
+  this_cpu().charge_one(K_PTE_ALLOC);
   pgalloc_state.nr_pagetable++;
   return __va(pfn * 4096);
 }
