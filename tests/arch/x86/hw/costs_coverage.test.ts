@@ -114,7 +114,11 @@ function shootdown(acc: Float64Array): void {
     for (let i = 0; i < 4; i++) yield* u.sched_yield();
     return 0;
   });
-  run(k, acc);
+  try {
+    run(k, acc);
+  } finally {
+    tlb_state.switch_mm_always_ibpb = false; // tlb_init() leaves it: the next boot must not inherit it
+  }
 }
 
 /*
