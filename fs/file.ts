@@ -24,6 +24,9 @@ import { path_put } from './mount.ts';
 import { ephmap_file_closed } from '../mm/ephmap.ts';
 import { O_RDONLY, O_WRONLY } from '../include/uapi/asm-generic/fcntl.ts';
 
+/* Cost-key indices as module locals: an imported binding is a getter under the TS loaders. */
+const K_FDGET = COST_KEY_INDEX.fdget;
+
 export function task_files(p: TaskStruct): FilesStruct | null {
   return p.files;
 }
@@ -43,7 +46,7 @@ export function fd_install_new(files: FilesStruct, file: File): number {
 
 /** fdget(): the open file behind fd, or null. */
 export function fdget(files: FilesStruct | null, fd: number): File | null {
-  this_cpu().charge_index(COST_KEY_INDEX.fdget);
+  this_cpu().charge_one(K_FDGET);
   if (!files || !Number.isInteger(fd) || fd < 0 || fd >= files.fd.length) return null;
   return files.fd[fd];
 }

@@ -19,7 +19,7 @@
 import {
   type AddressSpace, type Folio, FolioBatch, folio_batch_add, folio_batch_count, folio_batch_init,
   folio_get, folio_put, folio_put_refs, folio_ref_add, folio_nr_pages, folio_size, folio_pos, folio_next_index,
-  folio_test_uptodate, folio_mark_accessed, folio_test_large, filemap_alloc_folio, mapping_gfp_mask,
+  folio_test_uptodate, folio_mark_accessed, folio_lock, folio_test_large, filemap_alloc_folio, mapping_gfp_mask,
   mapping_max_folio_size, mapping_writably_mapped, offset_in_folio, xa_store_folio, xa_erase_folio, xa_range_empty,
 } from '../include/linux/pagemap.ts';
 import { xa_load } from '../lib/xarray.ts';
@@ -29,7 +29,9 @@ import {
   fault_in_iov_iter_readable,
 } from '../lib/iov_iter.ts';
 import type { IovIter } from '../include/linux/uio.ts';
-import { inode_touch_mtime } from './inode.ts';
+import { inode_touch_mtime, file_accessed } from './inode.ts';
+import { COST_KEY_INDEX } from '../arch/x86/hw/costs.ts';
+import { this_cpu } from '../kernel/smp.ts';
 import { vm_stat_item, mod_node_page_state } from '../mm/vmstat.ts';
 import { PageSwapBacked } from '../mm/page_flags.ts';
 import type { gfp_t } from '../mm/gfp.ts';
@@ -37,6 +39,9 @@ import { BUG } from '../kernel/panic.ts';
 import { ephmap_wanted } from '../mm/ephmap.ts';
 import { ephmap_copy_folio_to_iter, ephmap_copy_folio_from_iter } from '../mm/folio_map.ts';
 import { EEXIST, EFAULT, EFBIG, EINVAL, ENOENT, ENOMEM } from '../include/uapi/asm-generic/errno.ts';
+
+/* Cost-key indices as module locals: an imported binding is a getter under the TS loaders. */
+const K_XAS_RELOAD = COST_KEY_INDEX.xas_reload;
 
 /* enum node_stat_item (the page-cache ones). */
 export const NR_FILE_PAGES = vm_stat_item('nr_file_pages');
@@ -110,7 +115,8 @@ export function filemap_remove_folio(folio: Folio): void {
 export function filemap_get_entry(mapping: AddressSpace, index: number): Folio | null {
   const folio = xa_load(mapping.i_pages, index);
   if (!folio) return null;
-  folio_get(folio);
+  folio_get(folio); // folio_try_get()
+  this_cpu().charge_one(K_XAS_RELOAD); // xas_reload(): is the folio still the one cached there?
   return folio;
 }
 
@@ -122,6 +128,7 @@ export function filemap_get_entry(mapping: AddressSpace, index: number): Folio |
 export function __filemap_get_folio(mapping: AddressSpace, index: number, fgp_flags: number, gfp: gfp_t): Folio | number {
   const found = filemap_get_entry(mapping, index);
   if (found) {
+    if (fgp_flags & FGP_LOCK) folio_lock(found);
     if (fgp_flags & FGP_ACCESSED) folio_mark_accessed(found);
     return found;
   }
@@ -245,7 +252,7 @@ export function filemap_read(iocb: Kiocb, iter: IovIter, already_read: number): 
     for (let i = 0; i < folio_batch_count(fbatch); i++) folio_put(fbatch.folios[i]);
     folio_batch_init(fbatch);
   } while (iov_iter_count(iter) && iocb.ki_pos < isize && !error);
-  // file_accessed(): noatime.
+  file_accessed(iocb.ki_filp);
   return already_read ? already_read : error;
 }
 

@@ -3,18 +3,26 @@
  *
  * Mirrors fs/inode.c (new_inode, get_next_ino, iput/iput_final, evict,
  * evict_inodes, inode_init_owner, current_time, inode_newsize_ok, the
- * nlink helpers). An inode with no references and no links is evicted:
+ * nlink helpers, touch_atime with the relatime rule every mount has by default). An inode with no references and no links is evicted:
  * the filesystem's ->evict_inode frees its page cache (Linux's evict()
  * calls truncate_inode_pages_final() itself when there is none; here every
  * filesystem has one, which keeps fs/inode.ts below the page cache).
  * Simplified: no inode hash (in-memory filesystems find inodes through
  * dentries only), no I_DIRTY/writeback states, times are simulated ns
- * from the current CPU's cycle clock (deterministic, not wall time).
+ * from the current CPU's cycle clock (deterministic, not wall time); no
+ * noatime/nodiratime mounts and no O_NOATIME.
  */
-import { Inode, type SuperBlock, MAX_LFS_FILESIZE } from '../include/linux/fs.ts';
+import { Inode, type File, type SuperBlock, MAX_LFS_FILESIZE, file_inode } from '../include/linux/fs.ts';
+import { COST_KEY_INDEX } from '../arch/x86/hw/costs.ts';
+import { this_cpu } from '../kernel/smp.ts';
 import { ktime_get_ns } from '../kernel/time/timekeeping.ts';
 import { BUG, WARN } from '../kernel/panic.ts';
 import { EFBIG } from '../include/uapi/asm-generic/errno.ts';
+
+/* Cost-key indices as module locals: an imported binding is a getter under the TS loaders. */
+const K_TOUCH_ATIME = COST_KEY_INDEX.touch_atime, K_INODE_UPDATE_TIME = COST_KEY_INDEX.inode_update_time;
+/** relatime's limit: an atime older than a day is updated even if newer than mtime and ctime. */
+const RELATIME_NS = 24 * 60 * 60 * 1e9;
 
 /** get_next_ino(): inode numbers, per superblock here (Linux: one global per-CPU batch counter). */
 export function get_next_ino(sb: SuperBlock): number {
@@ -105,4 +113,34 @@ export function evict_inodes(sb: SuperBlock): void {
 export function inode_newsize_ok(inode: Inode, offset: number): number {
   if (offset > inode.i_sb.s_maxbytes || offset > MAX_LFS_FILESIZE) return -EFBIG;
   return 0;
+}
+
+/*
+ * relatime_need_update(): update atime only if it is not newer than mtime
+ * or ctime (so a reader can tell the file was read since it was written),
+ * or is a day old.
+ */
+function relatime_need_update(inode: Inode, now: number): boolean {
+  const atime = inode.i_atime_ns;
+  if (inode.i_mtime_ns >= atime || inode.i_ctime_ns >= atime) return true;
+  return now - atime >= RELATIME_NS;
+}
+
+/**
+ * touch_atime(): after a read, atime_needs_update() (relatime) and, if it
+ * says so, the update through inode_update_time(). Every read pays for the
+ * test; in a loop of reads only the first after a write pays the update.
+ */
+export function touch_atime(inode: Inode): void {
+  const cpu = this_cpu();
+  cpu.charge_one(K_TOUCH_ATIME);
+  const now = current_time(inode);
+  if (now === inode.i_atime_ns || !relatime_need_update(inode, now)) return;
+  cpu.charge_one(K_INODE_UPDATE_TIME);
+  inode.i_atime_ns = now;
+}
+
+/** file_accessed() (include/linux/fs.h): the read path's atime update. */
+export function file_accessed(file: File): void {
+  touch_atime(file_inode(file));
 }

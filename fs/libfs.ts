@@ -14,7 +14,7 @@ import {
 } from '../include/linux/fs.ts';
 import {
   type AddressSpace, type Folio, folio_test_uptodate, folio_mark_uptodate, folio_mark_dirty, folio_put, folio_size,
-  offset_in_folio, mapping_gfp_mask,
+  offset_in_folio, mapping_gfp_mask, folio_unlock,
 } from '../include/linux/pagemap.ts';
 import { dput } from './dcache.ts';
 import type { Dentry } from '../include/linux/dcache.ts';
@@ -150,6 +150,7 @@ export function simple_write_end(_iocb: Kiocb, mapping: AddressSpace, pos: numbe
   const last_pos = pos + copied;
   if (last_pos > inode.i_size) inode.i_size = last_pos;
   folio_mark_dirty(folio);
+  folio_unlock(folio);
   folio_put(folio);
   return copied;
 }

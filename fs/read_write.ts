@@ -12,7 +12,8 @@
  * The sys_* entry points are what arch/x86/entry/syscall_64.ts's table
  * binds to the syscall numbers.
  * Simplified: no f_pos_lock (a syscall runs to completion on its CPU), no
- * fsnotify, no SEEK_DATA/SEEK_HOLE, no RWF_* flags (preadv2).
+ * LSM and no fsnotify watchers (their hooks are charged, never act), no
+ * SEEK_DATA/SEEK_HOLE, no RWF_* flags (preadv2).
  */
 import { COST_KEY_INDEX } from '../arch/x86/hw/costs.ts';
 import { current } from '../kernel/sched/core.ts';
@@ -27,6 +28,10 @@ import { IovIter, ITER_DEST, ITER_SOURCE } from '../include/linux/uio.ts';
 import { access_ok } from '../arch/x86/lib/usercopy_64.ts';
 import { this_cpu } from '../kernel/smp.ts';
 import { EBADF, EINVAL, ESPIPE, EFAULT } from '../include/uapi/asm-generic/errno.ts';
+
+/* Cost-key indices as module locals: an imported binding is a getter under the TS loaders. */
+const K_RW_VERIFY_AREA = COST_KEY_INDEX.rw_verify_area;
+const K_SECURITY_FILE_PERMISSION = COST_KEY_INDEX.security_file_permission, K_FSNOTIFY_FILE = COST_KEY_INDEX.fsnotify_file;
 
 /** loff_t *ppos: a position a callee may move. */
 export class Loff {
@@ -83,14 +88,33 @@ export function ksys_lseek(fd: number, offset: number, whence: number): number {
 
 /**
  * rw_verify_area(): a negative position or one that overflows with count is
- * -EINVAL. Charged for all of vfs_read/vfs_write's checks (mode, access_ok,
- * the LSM and fsnotify permission hooks Linux calls from here).
+ * -EINVAL; then the LSM hook, security_file_permission(). Its own charge
+ * covers vfs_read/vfs_write's checks too (mode, access_ok).
  */
 export function rw_verify_area(pos: number, count: number): number {
-  this_cpu().charge_index(COST_KEY_INDEX.rw_verify_area);
+  this_cpu().charge_one(K_RW_VERIFY_AREA);
   if (!Number.isInteger(pos) || pos < 0) return -EINVAL;
   if (pos + count > Number.MAX_SAFE_INTEGER) return -EINVAL;
+  return security_file_permission();
+}
+
+/**
+ * security_file_permission(): every LSM's file_permission hook, none of
+ * which denies here (no LSM is modelled); charged for the dispatch and one
+ * LSM's fast path, as a distro kernel runs it.
+ */
+function security_file_permission(): number {
+  this_cpu().charge_one(K_SECURITY_FILE_PERMISSION);
   return 0;
+}
+
+/**
+ * fsnotify_access() / fsnotify_modify() after a read or write that moved
+ * bytes: nothing watches (no inotify/fanotify is modelled), so only the
+ * tests are charged, with add_rchar()/add_wchar() beside them.
+ */
+function fsnotify_file(): void {
+  this_cpu().charge_one(K_FSNOTIFY_FILE);
 }
 
 /** init_sync_kiocb(): a synchronous request on `file` (iocb_flags()), at position 0. */
@@ -159,8 +183,9 @@ export function vfs_read(file: File, buf: number, count: number, ppos: Loff): nu
   if (err) return err;
   if (count > MAX_RW_COUNT) count = MAX_RW_COUNT;
   const read = file.f_op.read;
-  if (read) return do_plain_rw(read, file, buf, count, ppos);
-  return new_sync_read(file, buf, count, ppos);
+  const ret = read ? do_plain_rw(read, file, buf, count, ppos) : new_sync_read(file, buf, count, ppos);
+  if (ret > 0) fsnotify_file(); // fsnotify_access(), add_rchar()
+  return ret;
 }
 
 /*
@@ -185,8 +210,9 @@ export function vfs_write(file: File, buf: number, count: number, ppos: Loff): n
   if (err) return err;
   if (count > MAX_RW_COUNT) count = MAX_RW_COUNT;
   const write = file.f_op.write;
-  if (write) return do_plain_rw(write, file, buf, count, ppos);
-  return new_sync_write(file, buf, count, ppos);
+  const ret = write ? do_plain_rw(write, file, buf, count, ppos) : new_sync_write(file, buf, count, ppos);
+  if (ret > 0) fsnotify_file(); // fsnotify_modify(), add_wchar()
+  return ret;
 }
 
 export function ksys_read(fd: number, buf: number, count: number): number {
@@ -271,7 +297,9 @@ function vfs_iov(file: File, vec: number, vlen: number, ppos: Loff, write: boole
   const err = rw_verify_area(ppos.v, tot_len);
   if (err) return err;
   const iter_op = write ? file.f_op.write_iter : file.f_op.read_iter;
-  return iter_op ? do_iter_readv_writev(file, iter, ppos, write) : do_loop_readv_writev(file, iter, ppos, write);
+  const ret = iter_op ? do_iter_readv_writev(file, iter, ppos, write) : do_loop_readv_writev(file, iter, ppos, write);
+  if (ret > 0) fsnotify_file(); // fsnotify_access()/fsnotify_modify()
+  return ret;
 }
 
 /** vfs_readv() / vfs_writev(). */

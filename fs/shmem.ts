@@ -29,7 +29,7 @@ import {
 } from '../include/linux/fs.ts';
 import {
   type AddressSpace, type Folio, MAX_PAGECACHE_ORDER, folio_test_uptodate, folio_mark_uptodate, folio_mark_dirty,
-  folio_mark_accessed, folio_put, folio_size, folio_file_page, filemap_alloc_folio, mapping_gfp_mask,
+  folio_mark_accessed, folio_put, folio_size, folio_lock, folio_unlock, folio_file_page, filemap_alloc_folio, mapping_gfp_mask,
   xa_range_empty, __folio_set_swapbacked, offset_in_folio,
 } from '../include/linux/pagemap.ts';
 import { iov_iter_count, user_backed_iter, copy_folio_to_iter, copy_page_to_iter, iov_iter_zero } from '../lib/iov_iter.ts';
@@ -38,7 +38,9 @@ import {
   filemap_get_entry, __filemap_add_folio, filemap_remove_folio, generic_write_checks, generic_perform_write, file_update_time,
 } from './filemap.ts';
 import { truncate_inode_pages_range } from './truncate.ts';
-import { inode_newsize_ok, inode_touch_mtime } from './inode.ts';
+import { inode_newsize_ok, inode_touch_mtime, file_accessed } from './inode.ts';
+import { COST_KEY_INDEX } from '../arch/x86/hw/costs.ts';
+import { this_cpu } from '../kernel/smp.ts';
 import type { Dentry } from '../include/linux/dcache.ts';
 import { generic_file_llseek_size } from './read_write.ts';
 import type { File, FileOperations } from '../include/linux/fs.ts';
@@ -50,6 +52,9 @@ import { BUG } from '../kernel/panic.ts';
 import { ephmap_wanted } from '../mm/ephmap.ts';
 import { ephmap_copy_folio_to_iter } from '../mm/folio_map.ts';
 import { EEXIST, EFAULT, EFBIG, EINVAL, EIO, ENOENT, ENOMEM, ENOSPC } from '../include/uapi/asm-generic/errno.ts';
+
+/* Cost-key indices as module locals: an imported binding is a getter under the TS loaders. */
+const K_SHMEM_GET_FOLIO = COST_KEY_INDEX.shmem_get_folio;
 
 /* enum sgp_type */
 export const SGP_READ = 0;
@@ -190,14 +195,18 @@ function shmem_alloc_and_add_folio(inode: Inode, index: number, order: number): 
 const MAX_LFS_INDEX = Math.floor(MAX_LFS_FILESIZE / 4096);
 
 /**
- * shmem_get_folio(): the folio caching `index`, with a reference, or 0 for
- * a hole (SGP_READ), or -errno: -EINVAL at or beyond EOF for SGP_READ and
- * SGP_CACHE, -ENOSPC / -ENOMEM when a new folio cannot be had.
+ * shmem_get_folio(): the folio caching `index`, locked and with a
+ * reference (the caller unlocks it), or 0 for a hole (SGP_READ), or
+ * -errno: -EINVAL at or beyond EOF for SGP_READ and SGP_CACHE, -ENOSPC /
+ * -ENOMEM when a new folio cannot be had. A new folio comes locked
+ * (__folio_set_locked, no atomic); a cached one is locked here.
  */
 export function shmem_get_folio(inode: Inode, index: number, write_end: number, sgp: number): Folio | number {
+  this_cpu().charge_one(K_SHMEM_GET_FOLIO);
   if (index > MAX_LFS_INDEX) return -EFBIG;
   if (sgp <= SGP_CACHE && index * 4096 >= i_size_read(inode)) return -EINVAL;
   const found = filemap_get_entry(inode.i_mapping, index);
+  if (found !== null) folio_lock(found);
   // A page-cache hit for anything but a write: the hot case, kept small.
   if (found !== null && sgp !== SGP_WRITE && folio_test_uptodate(found)) return found;
   return shmem_get_folio_gfp(inode, index, write_end, sgp, found);
@@ -213,7 +222,8 @@ function shmem_get_folio_gfp(inode: Inode, index: number, write_end: number, sgp
       folio_mark_uptodate(found);
       return found;
     }
-    folio_put(found); // a !uptodate folio reads as a hole
+    folio_unlock(found); // a !uptodate folio reads as a hole
+    folio_put(found);
   }
   if (sgp === SGP_READ) return 0;
   if (sgp === SGP_NOALLOC) return -ENOENT;
@@ -259,6 +269,7 @@ export function shmem_file_read_iter(iocb: Kiocb, to: IovIter): number {
       break;
     }
     const folio = typeof r === 'number' ? null : r;
+    if (folio) folio_unlock(folio);
     if (folio && PageHWPoison(folio_file_page(folio, index))) {
       folio_put(folio);
       error = -EIO;
@@ -295,7 +306,7 @@ export function shmem_file_read_iter(iocb: Kiocb, to: IovIter): number {
       break;
     }
   }
-  // file_accessed(): noatime.
+  file_accessed(iocb.ki_filp);
   return retval ? retval : error;
 }
 
@@ -305,6 +316,7 @@ function shmem_write_begin(_iocb: Kiocb, mapping: AddressSpace, pos: number, len
   const r = shmem_get_folio(inode, Math.floor(pos / 4096), pos + len, SGP_WRITE);
   if (typeof r === 'number') return r === 0 ? -ENOMEM : r;
   if (PageHWPoison(folio_file_page(r, Math.floor(pos / 4096)))) {
+    folio_unlock(r);
     folio_put(r);
     return -EIO;
   }
@@ -326,6 +338,7 @@ function shmem_write_end(_iocb: Kiocb, mapping: AddressSpace, pos: number, _len:
     folio_mark_uptodate(folio);
   }
   folio_mark_dirty(folio);
+  folio_unlock(folio);
   folio_put(folio);
   return copied;
 }

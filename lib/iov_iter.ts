@@ -39,6 +39,9 @@ import {
   IovIter, type Iovec, NO_SEGS, ITER_UBUF, ITER_IOVEC, ITER_KVEC, ITER_SOURCE, ITER_DEST, UIO_MAXIOV,
 } from '../include/linux/uio.ts';
 
+/* Cost-key indices as module locals: an imported binding is a getter under the TS loaders. */
+const K_IOV_ITER_INIT = COST_KEY_INDEX.iov_iter_init, K_COPY_PAGE_ITER = COST_KEY_INDEX.copy_page_iter;
+
 export const NR_COPY_TO_ITER = vm_event_item('nr_copy_to_iter');
 export const NR_COPY_TO_ITER_BYTES = vm_event_item('nr_copy_to_iter_bytes');
 export const NR_COPY_FROM_ITER = vm_event_item('nr_copy_from_iter');
@@ -59,7 +62,7 @@ function iter_bad_direction(direction: number): never {
 
 /** iov_iter_ubuf(): one user buffer. */
 export function iov_iter_ubuf(i: IovIter, direction: number, buf: number, count: number): void {
-  this_cpu().charge_index(COST_KEY_INDEX.iov_iter_init);
+  this_cpu().charge_one(K_IOV_ITER_INIT);
   iter_init(i, ITER_UBUF, direction, count);
   i.ubuf = buf;
   i.__iov = NO_SEGS;
@@ -69,7 +72,7 @@ export function iov_iter_ubuf(i: IovIter, direction: number, buf: number, count:
 
 /** iov_iter_init(): an array of user iovecs. */
 export function iov_iter_init(i: IovIter, direction: number, iov: Iovec[], nr_segs: number, count: number): void {
-  this_cpu().charge_index(COST_KEY_INDEX.iov_iter_init);
+  this_cpu().charge_one(K_IOV_ITER_INIT);
   iter_init(i, ITER_IOVEC, direction, count);
   i.__iov = iov;
   i.seg = 0;
@@ -370,7 +373,9 @@ function copy_page_iter(page: number, offset: number, bytes: number, i: IovIter,
   // page_copy_sane() bounds offset by the folio size (at most 2 MiB): integer ops are exact.
   page += offset >>> 12;
   offset &= 4095;
+  const cpu = this_cpu();
   for (;;) {
+    cpu.charge_one(K_COPY_PAGE_ITER);
     const kaddr = kmap_local_page(page);
     const n = iterate_and_advance(i, bytes < 4096 - offset ? bytes : 4096 - offset, kaddr + offset, step);
     kunmap_local(kaddr);
@@ -419,7 +424,9 @@ export function copy_folio_from_iter_atomic(folio: Folio, offset: number, bytes:
   const partial_kmap = highmem_state.force_map && folio.order > 0;
   let copied = 0;
   let n = 0;
+  const cpu = this_cpu();
   do {
+    cpu.charge_one(K_COPY_PAGE_ITER);
     const to = kmap_local_folio(folio, offset);
     n = bytes - copied;
     if (partial_kmap && n > 4096 - (offset % 4096)) n = 4096 - (offset % 4096);

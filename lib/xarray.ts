@@ -43,6 +43,9 @@ import { COST_KEY_INDEX } from '../arch/x86/hw/costs.ts';
 import { BUG } from '../kernel/panic.ts';
 import { smp, this_cpu } from '../kernel/smp.ts';
 
+/* Cost-key indices as module locals: an imported binding is a getter under the TS loaders. */
+const K_XA_NODE = COST_KEY_INDEX.xa_node;
+
 export const XA_CHUNK_SHIFT = 6;
 export const XA_CHUNK_SIZE = 1 << XA_CHUNK_SHIFT;
 export const XA_CHUNK_MASK = XA_CHUNK_SIZE - 1;
@@ -96,7 +99,7 @@ function check_index(index: number, what: string): void {
 
 /** Charge `n` node steps of a walk (no kernel running: nothing to charge). */
 function xa_charge(n: number): void {
-  if (smp.machine !== null) this_cpu().charge_index(COST_KEY_INDEX.xa_node, n);
+  if (smp.machine !== null) this_cpu().charge_index(K_XA_NODE, n);
 }
 
 /** The levels from the top node `head` down to `node`, both included. */

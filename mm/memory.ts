@@ -29,6 +29,10 @@ import { __va } from '../arch/x86/include/asm/page_64_types.ts';
 import { PGDIR_SIZE, PUD_SIZE, PMD_SIZE } from '../arch/x86/include/asm/pgtable_64_types.ts';
 import { this_cpu } from '../kernel/smp.ts';
 import { pti_state } from '../arch/x86/mm/pti.ts';
+import { COST_KEY_INDEX } from '../arch/x86/hw/costs.ts';
+
+/* Cost-key indices as module locals: an imported binding is a getter under the TS loaders. */
+const K_PTE_UPDATE = COST_KEY_INDEX.pte_update, K_FAULT_WORK = COST_KEY_INDEX.fault_work;
 
 export const PGFAULT = vm_event_item('pgfault');
 
@@ -82,7 +86,7 @@ function do_anonymous_page(mm: MmStruct, vma: VmAreaStruct, ptep: number, _addr:
   const pfn = alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0);
   if (pfn === null) return VM_FAULT_OOM;
   set_pte(ptep, pfn_pte(pfn, vm_get_page_prot(vma.vm_flags)));
-  this_cpu().charge('pte_update');
+  this_cpu().charge_one(K_PTE_UPDATE);
   layout_of(mm).anon_rss++;
   return VM_FAULT_DONE;
 }
@@ -93,7 +97,7 @@ function do_anonymous_page(mm: MmStruct, vma: VmAreaStruct, ptep: number, _addr:
  */
 export function handle_mm_fault(mm: MmStruct, vma: VmAreaStruct, addr: number, write: boolean): number {
   count_vm_event(PGFAULT);
-  this_cpu().charge('fault_work');
+  this_cpu().charge_one(K_FAULT_WORK);
   const page = addr - (addr % 4096);
   const ptep = user_pte_alloc(mm, page);
   if (!ptep) return VM_FAULT_OOM;

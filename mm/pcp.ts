@@ -38,6 +38,10 @@ import { alloc_percpu, nr_cpu_ids, smp_processor_id, this_cpu } from '../kernel/
 import { PAGE_SIZE } from '../arch/x86/include/asm/page_types.ts';
 import { BUG } from '../kernel/panic.ts';
 import { vm_debug, check_new_pages } from './debug.ts';
+import { COST_KEY_INDEX } from '../arch/x86/hw/costs.ts';
+
+/* Cost-key indices as module locals: an imported binding is a getter under the TS loaders. */
+const K_PAGE_ALLOC = COST_KEY_INDEX.page_alloc, K_PAGE_FREE = COST_KEY_INDEX.page_free;
 
 /** BOOT_PAGESET_HIGH / BOOT_PAGESET_BATCH: the pcp is disabled until setup_per_cpu_pageset. */
 export const BOOT_PAGESET_HIGH = 0;
@@ -99,7 +103,7 @@ function __rmqueue_pcplist(zone: Zone, order: number, freetype: freetype_t, pcp:
     if (!list_del(pcp.lists_head, pcp.lists_tail, pindex, page))
       BUG('__rmqueue_pcplist: list corruption at pfn %d (pcp list %d)', page, pindex);
     pcp.count -= 1 << order;
-    this_cpu().charge('page_alloc');
+    this_cpu().charge_index(K_PAGE_ALLOC);
     if (!vm_debug.debug_vm || !check_new_pages(page, order)) return page;
     // A bad block stays out of circulation; page_owner keeps it visible as a leak.
     mem_map.owner_order[page] = order;
@@ -139,7 +143,7 @@ export function nr_pcp_free(pcp: PerCpuPages, batch: number, high: number): numb
 export function free_frozen_page_commit(zone: Zone, pcp: PerCpuPages, page: number, freetype: freetype_t, order: number): void {
   // On freeing, reduce the number of pages that are batch allocated.
   pcp.alloc_factor >>= 1;
-  this_cpu().charge('page_free');
+  this_cpu().charge_index(K_PAGE_FREE);
   count_vm_events(PGFREE, 1 << order);
   const pindex = order_to_pindex(freetype, order);
   list_add(pcp.lists_head, pcp.lists_tail, pindex, page);

@@ -9,7 +9,8 @@
  * vfs_inode; }): here it extends Inode, and SHMEM_I() is a cast.
  * Simplified: no uid/gid/permissions (everything runs as root and every
  * permission check passes), no i_rwsem (a syscall runs to completion on its
- * CPU, so nothing races inside one), no xattrs, no atime updates (noatime).
+ * CPU, so nothing races inside one), no xattrs; atime follows relatime
+ * (fs/inode.ts touch_atime).
  */
 import type { Dentry } from './dcache.ts';
 import type { Path } from './path.ts';

@@ -17,7 +17,8 @@
  * multi-index entries), as a multi-index entry answers a lookup of any of them.
  * References follow Linux: the page cache holds folio_nr_pages() references
  * (folio_ref_add in __filemap_add_folio), a lookup takes one more.
- * Simplified: no folio lock (syscalls run to completion on their CPU), no
+ * Simplified: the folio lock is charged (folio_lock/folio_unlock) but holds
+ * nothing (syscalls run to completion on their CPU, nobody waits), no
  * LRU lists, no shadow/swap value entries, no memcg.
  */
 import { COST_KEY_INDEX } from '../../arch/x86/hw/costs.ts';
@@ -29,6 +30,11 @@ import { PageUptodate, SetPageUptodate, SetPageDirty, SetPageFlag, PG_referenced
 import { BUG } from '../../kernel/panic.ts';
 import { this_cpu } from '../../kernel/smp.ts';
 import { XArray, XA_MAX_INDEX, xa_load, xa_store, xa_erase, xa_find, type XaIndex } from '../../lib/xarray.ts';
+
+/* Cost-key indices as module locals: an imported binding is a getter under the TS loaders. */
+const K_FOLIO_GET = COST_KEY_INDEX.folio_get, K_FOLIO_PUT = COST_KEY_INDEX.folio_put;
+const K_FOLIO_LOCK = COST_KEY_INDEX.folio_lock, K_FOLIO_UNLOCK = COST_KEY_INDEX.folio_unlock;
+const K_FOLIO_MARK_ACCESSED = COST_KEY_INDEX.folio_mark_accessed;
 
 /** MAX_PAGECACHE_ORDER: HPAGE_PMD_ORDER (9) on x86-64 with THP; the ephmap's per-CPU slot is sized by it. */
 export const MAX_PAGECACHE_ORDER = 9;
@@ -87,7 +93,20 @@ export function folio_mark_dirty(f: Folio): void {
 }
 /** folio_mark_accessed(): only PG_referenced here (no LRU to activate on). */
 export function folio_mark_accessed(f: Folio): void {
+  this_cpu().charge_one(K_FOLIO_MARK_ACCESSED);
   SetPageFlag(f.page, PG_referenced);
+}
+
+/*
+ * folio_lock() / folio_unlock(): PG_locked, taken and dropped with an atomic
+ * each. Nothing can wait on it here (a syscall runs to completion on its
+ * CPU), so only the two atomics are modelled, as charges.
+ */
+export function folio_lock(_f: Folio): void {
+  this_cpu().charge_one(K_FOLIO_LOCK);
+}
+export function folio_unlock(_f: Folio): void {
+  this_cpu().charge_one(K_FOLIO_UNLOCK);
 }
 export function __folio_set_swapbacked(f: Folio): void {
   SetPageFlag(f.page, PG_swapbacked);
@@ -97,16 +116,16 @@ export function __folio_set_swapbacked(f: Folio): void {
 
 /* Each reference change is one atomic on the refcount: folio_get / folio_put charges. */
 export function folio_get(f: Folio): void {
-  this_cpu().charge_index(COST_KEY_INDEX.folio_get);
+  this_cpu().charge_one(K_FOLIO_GET);
   page_ref_inc(f.page);
 }
 export function folio_ref_add(f: Folio, nr: number): void {
-  this_cpu().charge_index(COST_KEY_INDEX.folio_get);
+  this_cpu().charge_one(K_FOLIO_GET);
   set_page_count(f.page, page_ref_count(f.page) + nr);
 }
 /** folio_put_refs(): drop `nr` references; the last frees the whole folio. */
 export function folio_put_refs(f: Folio, nr: number): void {
-  this_cpu().charge_index(COST_KEY_INDEX.folio_put);
+  this_cpu().charge_one(K_FOLIO_PUT);
   const c = page_ref_count(f.page);
   if (c > nr) set_page_count(f.page, c - nr);
   else __folio_put_refs(f, c, nr);

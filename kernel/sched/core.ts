@@ -21,6 +21,10 @@ import { DEFINE_EVENT } from '../trace/index.ts';
 import { vsprintf } from '../../lib/vsprintf.ts';
 import { ns_to_cycles } from '../time/timekeeping.ts';
 import { lapic_next_deadline, lapic_read_deadline } from '../../arch/x86/kernel/apic/apic.ts';
+import { COST_KEY_INDEX } from '../../arch/x86/hw/costs.ts';
+
+/* Cost-key indices as module locals: an imported binding is a getter under the TS loaders. */
+const K_CONTEXT_SWITCH = COST_KEY_INDEX.context_switch, K_SCHEDULE = COST_KEY_INDEX.schedule;
 
 export const trace_sched_switch = DEFINE_EVENT<{ prev_comm: string; prev_pid: number; prev_state: string; next_comm: string; next_pid: number }>(
   'sched', 'sched_switch',
@@ -196,7 +200,7 @@ function context_switch(rq: Rq, prev: TaskStruct, next: TaskStruct): void {
     switch_mm_irqs_off(next.mm);
     next.active_mm = next.mm;
   }
-  this_cpu().charge('context_switch');
+  this_cpu().charge_index(K_CONTEXT_SWITCH);
   rq.curr = next;
   next.slice_start = this_cpu().rdtsc();
   for (const h of sched_state.hooks) h.sched_in(next);
@@ -209,7 +213,7 @@ function context_switch(rq: Rq, prev: TaskStruct, next: TaskStruct): void {
 export function schedule(): void {
   const rq = this_rq();
   const prev = rq.curr;
-  this_cpu().charge('schedule');
+  this_cpu().charge_index(K_SCHEDULE);
   rq.need_resched = false;
   if (prev !== rq.idle && prev.state === TASK_RUNNING && prev.exit_state === 0) enqueue_task(rq, prev);
   let next = rq.queue.shift();

@@ -24,6 +24,10 @@ import { DEFINE_EVENT } from '../../../kernel/trace/index.ts';
 import { vsprintf } from '../../../lib/vsprintf.ts';
 import { NR_syscalls, x64_sys_call, syscall_table_init } from './syscall_64.ts';
 import { sys_ni_syscall } from '../../../kernel/sys_ni.ts';
+import { COST_KEY_INDEX } from '../hw/costs.ts';
+
+/* Cost-key indices as module locals: an imported binding is a getter under the TS loaders. */
+const K_SYSCALL_WORK = COST_KEY_INDEX.syscall_work, K_SYSCALL_EXIT_WORK = COST_KEY_INDEX.syscall_exit_work;
 
 export const trace_sys_enter = DEFINE_EVENT<{ nr: number; args: readonly number[] }>('raw_syscalls', 'sys_enter',
   (f) => vsprintf('NR %d (%s)', [f.nr, f.args.map((a) => a.toString(16)).join(', ')]));
@@ -80,7 +84,7 @@ export function entry_SYSCALL_64(p: TaskStruct, req: SyscallRequest): void {
   const cpu = this_cpu();
   cpu.syscall();
   switch_to_kernel_cr3();
-  cpu.charge('syscall_work');
+  cpu.charge_one(K_SYSCALL_WORK);
   p.in_syscall = true;
   const nr = Number.isInteger(req.nr) ? req.nr : -1;
   const args = sane_args(req.args);
@@ -110,6 +114,7 @@ export function syscall_exit_to_user_mode(p: TaskStruct, ret: number, nr: number
 export function exit_to_user_mode(p: TaskStruct): boolean {
   if (p.resume && !resume_syscall(p, p.resume)) return false;
   if (p.in_syscall) {
+    this_cpu().charge_one(K_SYSCALL_EXIT_WORK); // syscall_exit_to_user_mode()'s work and the return stub
     switch_to_user_cr3();
     this_cpu().sysret();
     p.in_syscall = false;

@@ -169,6 +169,32 @@ export interface CostProfile {
   fio_get_io_u: number;
   fio_td_io_queue: number;
   fio_io_completed: number;
+  /**
+   * The rest of a page-cache read or write as Linux 6.x does it: the steps
+   * between the syscall's entry and the copy that the keys above leave out.
+   */
+  /** syscall_exit_to_user_mode(): the work-flag tests, kstack offset, the pt_regs restore and SYSRET's checks. */
+  syscall_exit_work: number;
+  /** security_file_permission(): the LSM static-call list and one major LSM's file_permission fast path. */
+  security_file_permission: number;
+  /** fsnotify_file() for fsnotify_access/fsnotify_modify with nothing watching, and add_rchar/inc_syscr beside it. */
+  fsnotify_file: number;
+  /** folio_lock() (folio_trylock): one LOCK BTS on folio->flags. */
+  folio_lock: number;
+  /** folio_unlock(): one LOCK AND on folio->flags and the waiters test. */
+  folio_unlock: number;
+  /** folio_mark_accessed(): the referenced/active/unevictable/idle flag tests on an active folio. */
+  folio_mark_accessed: number;
+  /** copy_page_to_iter()/copy_page_from_iter() around one page's copy: page_copy_sane, kmap_local_page, the iterator step. */
+  copy_page_iter: number;
+  /** file_accessed() -> touch_atime() -> atime_needs_update(): the flag tests, current_time() and the relatime test. */
+  touch_atime: number;
+  /** touch_atime()'s update when relatime says so: mnt_get_write_access, inode_update_time, __mark_inode_dirty's tests. */
+  inode_update_time: number;
+  /** shmem_get_folio_gfp()'s own checks and filemap_get_entry()'s RCU and retry tests, and the read loop's per-folio tests. */
+  shmem_get_folio: number;
+  /** xas_reload(): after folio_try_get, the slot read again to check the folio is still the one cached. */
+  xas_reload: number;
 }
 
 /** A key a CPU charges: every field of the profile that prices something. */
@@ -281,6 +307,38 @@ const sapphire_rapids: CostProfile = {
   fio_get_io_u: 500, // [I] taus88 draw, axmap test/set, io_u list ops, a clock read (~180 ns)
   fio_td_io_queue: 120, // [I] reference lat - clat: ~45 ns
   fio_io_completed: 640, // [I] a clock read, two Welford updates, plat_val_to_idx, lat buckets, window checks (~230 ns)
+  /*
+   * The rest of the read/write path (Documentation/costs.md, "A hot pread,
+   * step by step"). All [I], sized like the block above.
+   */
+  // [I] exit_to_user_mode_prepare's TIF/SYSCALL_WORK loads, choose_random_kstack_offset's
+  // RDTSC (~25, Agner Fog's tables; RANDOMIZE_KSTACK_OFFSET_DEFAULT=y in distro kernels),
+  // POP_REGS and the RCX/R11 canonical tests before SYSRET.
+  syscall_exit_work: 50,
+  // [I] call_int_hook's static-call slots and one major LSM (a distro kernel has SELinux
+  // or AppArmor): selinux_file_permission's cached sid/isid/seqno test, ~30 instructions
+  // with 3-4 dependent loads through cred, file and inode security blobs.
+  security_file_permission: 30,
+  // [I] FMODE_NONOTIFY test, fsnotify_parent's dentry-flag test, fsnotify()'s sb/mount/inode
+  // mark tests with nothing watched, then task io accounting (two adds).
+  fsnotify_file: 15,
+  folio_lock: 20, // [I] folio_trylock: one LOCK BTS on an L1-resident flags word, like folio_get
+  folio_unlock: 20, // [I] clear_bit_unlock_is_negative_byte: one LOCK AND, then the PG_waiters test
+  folio_mark_accessed: 15, // [I] 3-4 flag tests on an active folio (MGLRU: folio_inc_refs' saturated-refs test)
+  // [I] page_copy_sane, kmap_local_page (page_address on x86-64), _copy_to_iter's direction and
+  // might_fault, iterate_and_advance's type switch and count/offset updates, access_ok again.
+  copy_page_iter: 30,
+  // [I] O_NOATIME, S_NOATIME, IS_NOATIME, idmap and mount-flag tests, current_time()'s
+  // coarse-clock seqcount read and timestamp_truncate, relatime's three timespec compares.
+  touch_atime: 60,
+  // [I] mnt_get_write_access (a per-CPU counter and a barrier), inode_update_timestamps,
+  // generic_update_time's __mark_inode_dirty tests (tmpfs: no writeback), mnt_put_write_access.
+  inode_update_time: 100,
+  // [I] shmem_mapping, MAX_LFS and i_size tests, rcu_read_lock/unlock (PREEMPT_RCU: a nesting
+  // count), xas_retry/xa_is_value, the folio->mapping re-check under the lock, PageHWPoison,
+  // and the read loop's second i_size read, mapping_writably_mapped and cond_resched.
+  shmem_get_folio: 25,
+  xas_reload: 5, // [I] one load from the leaf xa_node the walk just left in L1, and a compare
 };
 
 /** A pre-ASI-era part for comparison runs: same model, older figures. */

@@ -35,6 +35,10 @@ import type { TlbConfig } from './tlb.ts';
 import { HW_IPI_RECEIVED, HW_IPI_SENT } from './events.ts';
 import { NR_VECTORS } from '../include/asm/irq_vectors.ts';
 import { machine_run, type CpuStep, type MachineRunOptions, type MachineRunResult } from './run.ts';
+import { COST_KEY_INDEX } from './costs.ts';
+
+/* Cost-key indices as module locals: an imported binding is a getter under the TS loaders. */
+const K_IPI_SEND = COST_KEY_INDEX.ipi_send, K_IPI_RECEIVE = COST_KEY_INDEX.ipi_receive, K_IPI_WAIT = COST_KEY_INDEX.ipi_wait;
 
 /**
  * A trap handler: `error_code` and `cr2` for #PF, `reason` for #GP/#UD.
@@ -137,7 +141,7 @@ export class Machine {
     let done_at = 0; // when the last receiver finishes, on the sender's clock
     for (const t of targets) {
       const to = this.cpus[t];
-      from.charge('ipi_send');
+      from.charge_index(K_IPI_SEND);
       from.ev[HW_IPI_SENT]++;
       const sent = from.clock;
       // The interrupt arrives no earlier than it was sent; waiting for it is not work.
@@ -148,7 +152,7 @@ export class Machine {
         to.clock = sent;
       }
       const t0 = to.clock;
-      to.charge('ipi_receive');
+      to.charge_index(K_IPI_RECEIVE);
       to.ev[HW_IPI_RECEIVED]++;
       this.current = t;
       to.in_ipi++;
@@ -162,6 +166,6 @@ export class Machine {
       if (finish > done_at) done_at = finish;
     }
     const spin = done_at - from.clock;
-    if (wait && spin > 0) from.charge('ipi_wait', spin);
+    if (wait && spin > 0) from.charge_index(K_IPI_WAIT, spin);
   }
 }

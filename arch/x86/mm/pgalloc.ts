@@ -20,6 +20,10 @@ import {
   pgtable_state, pgdp_get, pudp_get, pmdp_get, pgd_none, pud_none, pmd_none, set_pgd, ptep_get_lo,
   mk_table_entry, pud_offset, pmd_offset, pte_offset_kernel, type HasPgd,
 } from './pgtable.ts';
+import { COST_KEY_INDEX } from '../hw/costs.ts';
+
+/* Cost-key indices as module locals: an imported binding is a getter under the TS loaders. */
+const K_PTE_ALLOC = COST_KEY_INDEX.pte_alloc;
 
 /** GFP_PGTABLE_KERNEL (asm-generic/pgalloc.h). */
 export const GFP_PGTABLE_KERNEL = GFP_KERNEL | __GFP_ZERO;
@@ -52,7 +56,7 @@ export function pgtable_alloc_page(): number {
   const pfn = alloc_pages(GFP_PGTABLE_KERNEL, 0);
   if (pfn === null) return 0;
   // The table page's constructor and accounting (pagetable_*_ctor, NR_PAGETABLE).
-  this_cpu().charge('pte_alloc');
+  this_cpu().charge_one(K_PTE_ALLOC);
   pgalloc_state.nr_pagetable++;
   return __va(pfn * 4096);
 }
