@@ -13,7 +13,8 @@
  * A few keys price instructions that Linux issues only for mitigations the
  * default part does not need (VERW, L1D_FLUSH, RSB stuffing, INVPCID types
  * 1 and 3): they are executed on a booted CPU directly, as a test module
- * would, so their pricing is still exercised.
+ * would, so their pricing is still exercised. A small fio job charges
+ * fio's own user-space keys.
  */
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -26,6 +27,7 @@ import { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../../../../i
 import { COST_KEYS, NR_COST_KEYS, DEFAULT_COST_PROFILE } from '../../../../arch/x86/hw/costs.ts';
 import { vmalloc, vfree } from '../../../../mm/vmalloc.ts';
 import { vm_unmap_aliases } from '../../../../mm/vmap_block.ts';
+import { run_fio } from '../../../../tools/fio/fio.ts';
 import { tlb_state } from '../../../../arch/x86/mm/tlb.ts';
 import {
   INVPCID_TYPE_SINGLE_CTXT, INVPCID_TYPE_ALL_NON_GLOBAL,
@@ -143,11 +145,20 @@ function kernel_side(acc: Float64Array): void {
   run(k, acc);
 }
 
+/* A small fio job: fio's own user-space steps per I/O (the fio_* keys). */
+function fio_job(acc: Float64Array): void {
+  const r = run_fio(['--name=cov', '--rw=randread', '--size=256k', '--bs=4k', '--directory=/tmp'], {
+    env: {}, on_done: (k) => collect(k, acc),
+  });
+  expect(r.status).toBe(0);
+}
+
 describe('x86_costs_coverage', () => {
   const acc = new Float64Array(NR_COST_KEYS);
   files_and_memory(acc);
   shootdown(acc);
   kernel_side(acc);
+  fio_job(acc);
 
   for (let i = 0; i < NR_COST_KEYS; i++) {
     it(`some workload charges ${COST_KEYS[i]}`, () => {
