@@ -29,6 +29,7 @@ import { __va } from '../arch/x86/include/asm/page_64_types.ts';
 import { PGDIR_SIZE, PUD_SIZE, PMD_SIZE } from '../arch/x86/include/asm/pgtable_64_types.ts';
 import { this_cpu } from '../kernel/smp.ts';
 import { pti_state } from '../arch/x86/mm/pti.ts';
+import { asi_clone_user_pgtbl } from './asi.ts';
 
 export const PGFAULT = vm_event_item('pgfault');
 
@@ -52,6 +53,7 @@ function layout_of(mm: MmStruct): MmLayout {
 
 /** pti_set_user_pgtbl(): mirror a user PGD entry into the user PGD of a PTI pair. */
 function pti_sync_pgd(mm: MmStruct, pgdp: number): void {
+  asi_clone_user_pgtbl(mm, pgdp);
   if (!pti_state.enabled) return;
   set_pgd(pgdp + 4096, pgdp_get(pgdp));
 }
@@ -225,6 +227,7 @@ export function free_pgtables(tlb: MmuGather, start: number, end: number, l: MmL
     if (!covered(l, g, g + PGDIR_SIZE) && table_empty(pud_table)) {
       free_table(pgdp, pgd_pfn(pgd));
       if (pti_state.enabled) pte_clear(pgdp + 4096);
+      asi_clone_user_pgtbl(mm, pgdp);
     }
   }
   return freed;

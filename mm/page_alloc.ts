@@ -68,6 +68,7 @@
  *    FPI_SKIP_REPORT_NOTIFY). Not for ALLOC_NOBLOCK callers. The pcp path
  *    reaches it too: rmqueue() falls through to rmqueue_buddy.
  */
+import { clear_pages } from '../arch/x86/lib/clear_page_64.ts';
 import { mem_map, page_address, virt_to_page, virt_addr_valid, pfn_valid, init_page_count, compound_head,
   set_compound_head } from './mm_types.ts';
 import { PageHead, __SetPageHead, PageReserved, ClearPageReserved } from './page_flags.ts';
@@ -119,7 +120,7 @@ function prep_compound_page(page: number, order: number): void {
 
 /** kernel_init_pages: clear the block through its direct-map address on this CPU. */
 function kernel_init_pages(page: number, numpages: number): void {
-  const left = this_cpu().fill(page_address(page), 0, numpages * PAGE_SIZE);
+  const left = clear_pages(page_address(page), numpages);
   if (left) BUG('kernel_init_pages: %d bytes of pfn %d not cleared: no direct map?', left, page);
 }
 

@@ -13,6 +13,12 @@
  * continuation and returns -ERESTARTSYS: the task schedules away and, when
  * woken, re-runs the continuation in kernel mode before returning (Linux
  * restarts such syscalls the same way, through -ERESTARTSYS).
+ * ASI (RFC v2 25/29, the userspace class): syscall_enter_from_user_mode()
+ * starts with asi_relax(), and the way back ends with
+ * asi_enter_userspace() just before SYSRET, so user code runs in its mm's
+ * restricted address space and the next syscall starts there: the kernel
+ * stays restricted until something exits (a fault on sensitive memory, a
+ * context switch, a TLB flush).
  * Simplified: no signals delivery, no audit/seccomp/ptrace work.
  */
 import { this_cpu } from '../../../kernel/smp.ts';
@@ -24,6 +30,7 @@ import { DEFINE_EVENT } from '../../../kernel/trace/index.ts';
 import { vsprintf } from '../../../lib/vsprintf.ts';
 import { NR_syscalls, x64_sys_call, syscall_table_init } from './syscall_64.ts';
 import { sys_ni_syscall } from '../../../kernel/sys_ni.ts';
+import { asi_relax, asi_enter_userspace } from '../mm/asi.ts';
 
 export const trace_sys_enter = DEFINE_EVENT<{ nr: number; args: readonly number[] }>('raw_syscalls', 'sys_enter',
   (f) => vsprintf('NR %d (%s)', [f.nr, f.args.map((a) => a.toString(16)).join(', ')]));
@@ -80,6 +87,7 @@ export function entry_SYSCALL_64(p: TaskStruct, req: SyscallRequest): void {
   const cpu = this_cpu();
   cpu.syscall();
   switch_to_kernel_cr3();
+  asi_relax(); // syscall_enter_from_user_mode()
   cpu.charge('syscall_work');
   p.in_syscall = true;
   const nr = Number.isInteger(req.nr) ? req.nr : -1;
@@ -110,6 +118,7 @@ export function syscall_exit_to_user_mode(p: TaskStruct, ret: number, nr: number
 export function exit_to_user_mode(p: TaskStruct): boolean {
   if (p.resume && !resume_syscall(p, p.resume)) return false;
   if (p.in_syscall) {
+    asi_enter_userspace(p.mm); // the end of syscall_exit_to_user_mode()
     switch_to_user_cr3();
     this_cpu().sysret();
     p.in_syscall = false;

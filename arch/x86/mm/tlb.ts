@@ -30,6 +30,16 @@
  *    full-flush branch of flush_tlb_kernel_range() does not.
  * The primitives (flush_tlb_one_user, flush_tlb_local, __flush_tlb_all)
  * count nothing.
+ * ASI (the branch's "Make TLB flushing correct under ASI" and PCID patches):
+ * asi_pcid() gives a restricted address space the PCID of its ASID with
+ * the class in bits 10-11 (9-10 under PTI), build_cr3_pcid() builds a CR3
+ * from a PGD and a PCID, CR3_AVAIL_PCID_BITS shrinks by those two bits;
+ * native_flush_tlb_local() and switch_mm_irqs_off() asi_exit() first (a
+ * restricted CR3 is "unstable": the flush must act on the unrestricted
+ * one); flush_tlb_one_kernel() also invalidates the other address space,
+ * as PTI's invalidate_other does, since kernel mappings are not global
+ * under ASI. arch/x86/mm/asi.ts sits above this file and plugs its
+ * asi_exit() and asi_handle_switch_mm() into tlb_asi at boot.
  * Simplified: no global ASIDs / INVLPGB (AMD), no LAM; cpumask trimming
  * runs once per simulated second per mm as in Linux; cond_mitigation's IBPB is
  * off unless asked for (spectre_v2_user=on has no parameter yet).
@@ -40,7 +50,8 @@ import { vm_event_item, count_vm_event, count_vm_events } from '../../../mm/vmst
 import {
   trace_tlb_flush, TLB_LOCAL_SHOOTDOWN, TLB_REMOTE_SHOOTDOWN, TLB_FLUSH_ON_TASK_SWITCH, TLB_LOCAL_MM_SHOOTDOWN,
 } from '../../../kernel/trace/events/tlb.ts';
-import { X86_CR4_PGE, X86_CR4_PCIDE, X86_CR3_PTI_PCID_USER_BIT, cr3_pcid } from '../include/asm/processor-flags.ts';
+import { X86_CR4_PGE, X86_CR4_PCIDE, X86_CR3_PTI_PCID_USER_BIT, X86_CR3_PCID_BITS, cr3_pcid } from '../include/asm/processor-flags.ts';
+import { ASI_EXIT_TLB_FLUSH, ASI_EXIT_MISC, ASI_CLASS_USERSPACE, type AsiExitReason } from '../../../include/linux/asi.ts';
 import { INVPCID_TYPE_ALL_INCL_GLOBAL, INVPCID_TYPE_INDIV_ADDR } from '../include/asm/invpcid.ts';
 import { PAGE_SIZE, PAGE_SHIFT } from '../include/asm/page_types.ts';
 import { __pa } from '../include/asm/page_64_types.ts';
@@ -85,6 +96,13 @@ export class TlbState {
   is_lazy = false;
   /** last_user_mm, for cond_mitigation. */
   last_user_mm: MmStruct | null = null;
+  /**
+   * No Linux counterpart (the branch always flushes on a transition): with
+   * asi_cr3_noflush, a flush of this CPU's current PCID left the ASID's
+   * other PCID (restricted or unrestricted) stale, so the next ASI
+   * transition must flush after all.
+   */
+  asi_flush_pending = false;
 }
 
 export const tlb_state = {
@@ -101,9 +119,64 @@ export const tlb_state = {
   suppress_flush_ipis: false,
 };
 
-export function tlb_init(nr_cpus: number, pcid: boolean, pti: boolean): void {
+/*
+ * ASI's entry points into this file (no Linux counterpart as an object:
+ * tlb.c calls asi.c directly). arch/x86/mm/asi.ts imports this file, so it
+ * hands its functions over at boot (asi_init_tlb()) instead of being
+ * imported back: no import cycle.
+ */
+export const tlb_asi = {
+  /** X86_FEATURE_ASI. */
+  enabled: false,
+  /** asi_exit(reason): leave the restricted address space, if in one. */
+  exit: (_reason: AsiExitReason): void => {},
+  /** True if this CPU runs on a restricted CR3 (curr_asi != NULL). */
+  restricted: (): boolean => false,
+  /** asi_handle_switch_mm(): taints become another mm's on a switch to a different mm. */
+  handle_switch_mm: (): void => {},
+  /**
+   * asi_cr3_noflush (no Linux counterpart: the branch always flushes): the
+   * what-if lab's switch for ASI transitions that keep the TLB (CR3 bit 63).
+   * Default off, as the prototype.
+   */
+  cr3_noflush: false,
+};
+
+/* X86_CR3_ASI_PCID_BITS: the ASI class bits of the PCID (arch/x86/include/asm/tlbflush.h in the branch). */
+export const X86_CR3_ASI_PCID_BITS = 2;
+/** ASI_CONSUMED_PCID_BITS / PTI_CONSUMED_PCID_BITS. */
+export const ASI_CONSUMED_PCID_BITS = X86_CR3_ASI_PCID_BITS;
+export const PTI_CONSUMED_PCID_BITS = 1;
+
+/**
+ * X86_CR3_ASI_PCID_BITS_SHIFT: the two highest PCID bits left after PTI's
+ * user bit: bits 10-11 without PTI, 9-10 with it.
+ */
+export function x86_cr3_asi_pcid_bits_shift(): number {
+  const end_bit = tlb_state.pti ? X86_CR3_PTI_PCID_USER_BIT - 1 : X86_CR3_PCID_BITS - 1;
+  return end_bit - X86_CR3_ASI_PCID_BITS + 1;
+}
+
+/** CR3_AVAIL_PCID_BITS: 12 less what PTI and ASI consume (a build-time constant in Linux). */
+export function cr3_avail_pcid_bits(): number {
+  return X86_CR3_PCID_BITS - (tlb_state.pti ? PTI_CONSUMED_PCID_BITS : 0) - (tlb_asi.enabled ? ASI_CONSUMED_PCID_BITS : 0);
+}
+
+/** MAX_ASID_AVAILABLE: ASIDs that fit in CR3_AVAIL_PCID_BITS (PCID 0 and the top one reserved). */
+export function max_asid_available(): number {
+  return (1 << cr3_avail_pcid_bits()) - 2;
+}
+
+export function tlb_init(nr_cpus: number, pcid: boolean, pti: boolean, asi = false): void {
   tlb_state.pcid = pcid;
   tlb_state.pti = pti;
+  tlb_asi.enabled = asi;
+  tlb_asi.exit = () => {};
+  tlb_asi.restricted = () => false;
+  tlb_asi.handle_switch_mm = () => {};
+  tlb_asi.cr3_noflush = false;
+  // The branch's static_assert: the dynamic ASIDs still fit.
+  BUG_ON(max_asid_available() <= TLB_NR_DYN_ASIDS, 'CR3_AVAIL_PCID_BITS leaves too few ASIDs');
   tlb_state.suppress_flush_ipis = false;
   tlb_state.cpu_tlbstate = [];
   for (let c = 0; c < nr_cpus; c++) {
@@ -168,6 +241,21 @@ export function build_cr3(pgd: number, asid: number): number {
   return __pa(pgd) + kern_pcid(asid);
 }
 
+/**
+ * asi_pcid(): the PCID of a restricted address space of class `class_id`
+ * on ASID `asid`: kern_pcid(asid) with class_id + 1 in the ASI bits (0
+ * there is the unrestricted space). 0 without PCID.
+ */
+export function asi_pcid(class_id: number, asid: number): number {
+  if (!tlb_state.pcid) return 0;
+  return kern_pcid(asid) | ((class_id + 1) << x86_cr3_asi_pcid_bits_shift());
+}
+
+/** build_cr3_pcid(): PGD physical address | pcid (CR3's bit 63 is write_cr3()'s noflush argument). */
+export function build_cr3_pcid(pgd: number, pcid: number): number {
+  return __pa(pgd) + (tlb_state.pcid ? pcid : 0);
+}
+
 /** invalidate_user_asid(): the user PCID must be flushed on the next return to user. */
 export function invalidate_user_asid(asid: number): void {
   if (!tlb_state.pti || !tlb_state.pcid) return;
@@ -179,6 +267,7 @@ export function load_new_mm_cr3(pgd: number, asid: number, need_flush: boolean):
   const cpu = this_cpu();
   if (need_flush) {
     invalidate_user_asid(asid);
+    if (tlb_asi.cr3_noflush) this_tlbstate().asi_flush_pending = true;
     cpu.write_cr3(build_cr3(pgd, asid));
   } else {
     cpu.write_cr3(build_cr3(pgd, asid), true);
@@ -226,6 +315,8 @@ function cond_mitigation(next: MmStruct): void {
  * holds (cpu_tlbstate.loaded_mm), whatever the scheduler thinks.
  */
 export function switch_mm_irqs_off(next: MmStruct): void {
+  // "Stabilize CR3": whatever loads a CR3 here must not find a restricted one.
+  if (tlb_asi.enabled) tlb_asi.exit(ASI_EXIT_MISC);
   const s = this_tlbstate();
   const cpu = smp_processor_id();
   const prev = s.loaded_mm;
@@ -244,6 +335,7 @@ export function switch_mm_irqs_off(next: MmStruct): void {
     need_flush = true;
   } else {
     cond_mitigation(next);
+    if (tlb_asi.enabled) tlb_asi.handle_switch_mm();
     s.loaded_mm = null; // LOADED_MM_SWITCHING
     if (next !== init_mm()) next.cpumask[cpu] = 1;
     next_tlb_gen = next.context.tlb_gen;
@@ -281,15 +373,23 @@ export function leave_mm(): void {
 export function flush_tlb_one_user(addr: number): void {
   const cpu = this_cpu();
   cpu.invlpg(addr);
+  if (tlb_asi.cr3_noflush) this_tlbstate().asi_flush_pending = true;
   if (!tlb_state.pti) return;
   const asid = this_tlbstate().loaded_mm_asid;
   if (cpu.features.invpcid && (cpu.read_cr4() & X86_CR4_PCIDE)) cpu.invpcid(INVPCID_TYPE_INDIV_ADDR, user_pcid(asid), addr);
   else invalidate_user_asid(asid);
 }
 
-/** native_flush_tlb_local(): rewrite CR3, flushing the current PCID's non-global entries. */
+/**
+ * native_flush_tlb_local(): rewrite CR3, flushing the current PCID's
+ * non-global entries. Under ASI it exits first (reason TLB_FLUSH), so the
+ * CR3 it rewrites is the unrestricted one; the restricted PCID is flushed
+ * by the next asi_enter's CR3 write.
+ */
 export function flush_tlb_local(): void {
+  if (tlb_asi.enabled) tlb_asi.exit(ASI_EXIT_TLB_FLUSH);
   invalidate_user_asid(this_tlbstate().loaded_mm_asid);
+  if (tlb_asi.cr3_noflush) this_tlbstate().asi_flush_pending = true;
   const cpu = this_cpu();
   cpu.write_cr3(cpu.read_cr3());
 }
@@ -436,7 +536,29 @@ export function flush_tlb_mm_range(mm: MmStruct, start: number, end: number, str
 export function flush_tlb_one_kernel(addr: number): void {
   count_vm_event(NR_TLB_LOCAL_FLUSH_ONE);
   flush_tlb_one_user(addr);
-  if (tlb_state.pti && tlb_state.cpu_tlbstate.length) this_tlbstate().invalidate_other = true;
+  if (!tlb_state.cpu_tlbstate.length) return;
+  if (tlb_state.pti) this_tlbstate().invalidate_other = true;
+  if (tlb_asi.enabled) asi_flush_tlb_one_kernel_other(addr);
+}
+
+/*
+ * Under ASI the same kernel address may be cached under this ASID's other
+ * PCID (restricted or not) and under every other ASID's: the other ASIDs
+ * are forgotten as under PTI; this ASID's other PCID is flushed by the
+ * next transition's CR3 write unless asi_cr3_noflush keeps it, in which
+ * case INVPCID drops the address there now (or, without INVPCID, the
+ * other ASIDs' way: invalidate_other and a full flush later would not
+ * reach it, so the address is dropped by a full flush here).
+ */
+function asi_flush_tlb_one_kernel_other(addr: number): void {
+  const s = this_tlbstate();
+  s.invalidate_other = true;
+  if (!tlb_asi.cr3_noflush || !tlb_state.pcid) return;
+  const cpu = this_cpu();
+  const asid = s.loaded_mm_asid;
+  const other = tlb_asi.restricted() ? kern_pcid(asid) : asi_pcid(ASI_CLASS_USERSPACE, asid);
+  if (cpu.features.invpcid) cpu.invpcid(INVPCID_TYPE_INDIV_ADDR, other, addr);
+  else __flush_tlb_all();
 }
 
 function trace_kernel_flush(self: number, cpu: number, pages: number): void {

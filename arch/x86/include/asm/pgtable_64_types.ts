@@ -37,6 +37,14 @@ export const GUARD_HOLE_END_ADDR = 0x880000000000;
 export const LDT_PGD_ENTRY = 272; // -240
 export const LDT_BASE_ADDR = 0x880000000000;
 export const LDT_END_ADDR = LDT_BASE_ADDR + PGDIR_SIZE;
+/*
+ * MM_LOCAL_PGD_ENTRY (the ASI branch's ephmap prototype): one PGD slot,
+ * the LDT's, whose entry belongs to each mm rather than to init_mm, and is
+ * shared into the mm's restricted address spaces (mm/asi.ts).
+ */
+export const MM_LOCAL_PGD_ENTRY = LDT_PGD_ENTRY; // -240
+export const MM_LOCAL_BASE_ADDR = LDT_BASE_ADDR;
+export const MM_LOCAL_END_ADDR = LDT_END_ADDR;
 
 export const VMALLOC_SIZE_TB = 32;
 export const __VMALLOC_BASE_L4 = 0xc90000000000;
