@@ -6,7 +6,9 @@
  * (processes and threads that mmap, touch, munmap and yield, write to the
  * console and wait for children), then prints what happened the way a
  * kernel developer reads it: a perf-stat summary per CPU, /proc/vmstat
- * counters, and meminfo.
+ * counters, and meminfo. With asi=on it also prints the ASI exits by reason
+ * and by the kernel site whose access faulted (k.asi_exit_sites(), the
+ * seed's bpftrace histogram).
  */
 import { start_kernel, type Kernel } from '../init/main.ts';
 import { ParamError } from '../kernel/params.ts';
@@ -93,6 +95,13 @@ const keys = ['pgfault', 'pgalloc_normal', 'pgfree', 'nr_free_pages', 'nr_tlb_lo
   'nr_tlb_remote_flush', 'nr_tlb_remote_flush_received', 'nr_asid_hit', 'nr_asid_miss'];
 console.log('/proc/vmstat (selected):');
 for (const key of keys) console.log(`  ${key.padEnd(30)} ${v[key] ?? 0}`);
+if (k.params.asi) {
+  console.log('ASI exits (asi=on):');
+  for (const key of ['asi_exits', 'asi_exit_page_fault', 'asi_exit_user_ret', 'asi_exit_context_switch',
+    'asi_exit_tlb_flush', 'asi_exit_misc', 'asi_enters']) console.log(`  ${key.padEnd(30)} ${v[key] ?? 0}`);
+  console.log('ASI page-fault exits by faulting site:');
+  for (const [site, n] of Object.entries(k.asi_exit_sites())) console.log(`  ${site.padEnd(30)} ${n}`);
+}
 console.log('page cache and copies:');
 for (const [key, val] of Object.entries(fs_demo_counters(k))) console.log(`  ${key.padEnd(30)} ${val}`);
 k.shutdown();

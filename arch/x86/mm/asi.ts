@@ -20,7 +20,7 @@
  *  - asi_handle_switch_mm(): on a switch to another mm, user taints become
  *    OTHER_MM taints.
  * Every transition writes CR3 with noflush=false, as the prototype does,
- * unless the what-if switch tlb_asi.cr3_noflush (arch/x86/mm/tlb.ts) is on.
+ * unless the what-if switch tlb_asi.cr3_noflush (asm/tlbflush.ts) is on.
  * Counted in /proc/vmstat: asi_exits, asi_exit_<reason> per reason,
  * asi_enters; page-fault exits are also bucketed by the kernel site that
  * made the access (asi_exit_sites()).
@@ -59,7 +59,7 @@ import {
 } from '../../../include/linux/asi.ts';
 import { ksym_name } from '../../../include/linux/instruction_pointer.ts';
 import type { MmStruct } from '../../../mm/mm_struct.ts';
-import { tlb_asi, this_tlbstate, asi_pcid, build_cr3, build_cr3_pcid } from './tlb.ts';
+import { tlb_asi, this_tlbstate, asi_pcid, build_cr3, build_cr3_pcid } from '../include/asm/tlbflush.ts';
 import {
   boot_cpu_has, boot_cpu_has_bug, setup_force_cpu_cap, X86_FEATURE_ASI, X86_FEATURE_IBPB, X86_FEATURE_FLUSH_L1D,
   X86_FEATURE_MD_CLEAR, X86_BUG_RETBLEED, X86_BUG_L1TF, X86_BUG_MDS,
