@@ -20,7 +20,12 @@ import { start_kernel, type Kernel } from '../../../../init/main.ts';
 import type { Nolibc } from '../../../../tools/include/nolibc.ts';
 import { O_RDWR, O_CREAT } from '../../../../include/uapi/asm-generic/fcntl.ts';
 import { HW_IBPB, HW_RSB_FILL, HW_L1D_FLUSH, HW_VERW } from '../../../../arch/x86/hw/events.ts';
-import { asi_state, asi_init_class, ASI_USERSPACE_POLICY, asi_is_restricted, asi_taints } from '../../../../arch/x86/mm/asi.ts';
+import {
+  asi_state, asi_init_class, ASI_USERSPACE_POLICY, asi_is_restricted, asi_taints, asi_enter, asi_relax, asi_exit,
+  asi_intr_enter, asi_intr_exit,
+} from '../../../../arch/x86/mm/asi.ts';
+import { warn_state } from '../../../../kernel/panic.ts';
+import { HW_CR3_WRITE, HW_CR3_WRITE_NOFLUSH } from '../../../../arch/x86/hw/events.ts';
 import { asi_init, asi_destroy, asi_clone_user_pgtbl } from '../../../../mm/asi.ts';
 import { asi_nonsensitive } from '../../../../arch/x86/mm/asi_direct_map.ts';
 import { pti_state } from '../../../../arch/x86/mm/pti.ts';
@@ -33,7 +38,7 @@ import { current } from '../../../../kernel/sched/core.ts';
 import { this_cpu } from '../../../../kernel/smp.ts';
 import { PAGE_OFFSET } from '../../../../arch/x86/include/asm/page_64_types.ts';
 import {
-  ASI_CLASS_USERSPACE, ASI_TAINT_USER_CONTROL, ASI_TAINT_USER_DATA, ASI_TAINT_OTHER_MM_CONTROL,
+  ASI_CLASS_USERSPACE, ASI_TAINT_USER_CONTROL, ASI_TAINT_USER_DATA, ASI_TAINT_OTHER_MM_CONTROL, ASI_EXIT_MISC,
 } from '../../../../include/linux/asi.ts';
 import { EEXIST } from '../../../../include/uapi/asm-generic/errno.ts';
 import { in_kernel, run_one } from '../../../fs/helpers.ts';
@@ -319,6 +324,77 @@ describe('x86_asi_exits', () => {
     expect(b.trace).toBe(a.trace);
     expect(b.vmstat).toEqual(a.vmstat);
     expect(b.sites).toEqual(a.sites);
+  });
+});
+
+describe('x86_asi_nesting', () => {
+  it('a user page fault exits inside the exception and re-enters before user code resumes', () => {
+    const k = start_kernel('mem=32M cpus=1 asi=on');
+    let d: Record<string, number> = {};
+    let restricted_after = false;
+    run_one(k, function* (u: Nolibc): Sys {
+      const b = yield* u.mmap(0, 4096, 3, 0x22);
+      yield* u.getpid();
+      const before = asi_counts(k);
+      u.poke32(b, 1); // #PF from user mode: handle_mm_fault walks and zeroes through the direct map
+      d = delta(before, asi_counts(k));
+      restricted_after = asi_is_restricted();
+      return 0;
+    });
+    expect(d.asi_exit_page_fault).toBeGreaterThanOrEqual(1);
+    expect(d.asi_enters).toBe(d.asi_exits); // asi_intr_exit() went back in
+    expect(restricted_after).toBe(true);
+    expect(k.asi_exit_sites().handle_mm_fault).toBeGreaterThanOrEqual(1);
+    k.shutdown();
+  });
+
+  it('asi_intr_exit() undoes an exit taken in an interrupt while tense; an exit in the critical section warns', () => {
+    const k = start_kernel('mem=32M cpus=1 asi=on');
+    const r = in_kernel(k, () => {
+      const asi = current().mm!.asi[ASI_CLASS_USERSPACE]!;
+      asi_exit(ASI_EXIT_MISC);
+      asi_enter(asi);
+      const entered = asi_is_restricted();
+      asi_intr_enter();
+      const warns0 = warn_state.count;
+      asi_exit(ASI_EXIT_MISC); // inside the interrupt: allowed
+      const out_in_irq = !asi_is_restricted();
+      asi_intr_exit();
+      const back = asi_is_restricted();
+      const warns1 = warn_state.count;
+      asi_exit(ASI_EXIT_MISC); // in the critical section itself: a bug
+      const warned = warn_state.count > warns1;
+      asi_relax();
+      return { entered, out_in_irq, back, quiet_in_irq: warns1 === warns0, warned };
+    });
+    expect(r).toEqual({ entered: true, out_in_irq: true, back: true, quiet_in_irq: true, warned: true });
+    k.shutdown();
+  });
+
+  it('the lab switch asi_cr3_noflush keeps the TLB across transitions and the data stays right', () => {
+    const k = start_kernel('mem=64M cpus=1 asi=on');
+    tlb_asi.cr3_noflush = true;
+    const per: { flush: number; noflush: number }[] = [];
+    let ok = true;
+    run_one(k, function* (u: Nolibc): Sys {
+      const fd = yield* u.open('/data', O_RDWR | O_CREAT, 0o644);
+      const buf = yield* u.mmap(0, 8192, 3, 0x22);
+      for (let i = 0; i < 1024; i++) u.poke32(buf + 4 * i, i * 3);
+      yield* u.write(fd, buf, 4096);
+      u.poke32(buf + 4096, 0);
+      yield* u.pread64(fd, buf + 4096, 4096, 0);
+      for (let r = 0; r < 3; r++) {
+        const c = this_cpu().ev;
+        const f0 = c[HW_CR3_WRITE], n0 = c[HW_CR3_WRITE_NOFLUSH];
+        yield* u.pread64(fd, buf + 4096, 4096, 0);
+        per.push({ flush: c[HW_CR3_WRITE] - f0, noflush: c[HW_CR3_WRITE_NOFLUSH] - n0 });
+        for (let i = 0; i < 1024; i += 101) if (u.peek32(buf + 4096 + 4 * i) !== i * 3) ok = false;
+      }
+      return 0;
+    });
+    expect(ok).toBe(true);
+    for (const p of per) expect(p).toEqual({ flush: 0, noflush: 2 }); // the exit and the way back in
+    k.shutdown();
   });
 });
 
