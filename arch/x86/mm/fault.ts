@@ -188,9 +188,12 @@ function warn_if_bad_asi_pf(cpu: number, error_code: number, address: number): v
 function asi_kernel_fault(cpu: Cpu, error_code: number, address: number, ip: number): boolean {
   if (error_code & X86_PF_USER) return false;
   if (vm_debug.debug_vm) warn_if_bad_asi_pf(cpu.id, error_code, address);
-  if (!asi_exit(ASI_EXIT_PAGE_FAULT)) return false;
-  asi_count_exit_site(ip);
-  if (trace_asi_exit_pf.enabled) trace_asi_exit_pf.emit({ address, ip, error_code, user_mode: false });
+  if (asi_exit(ASI_EXIT_PAGE_FAULT)) {
+    asi_count_exit_site(ip);
+    if (trace_asi_exit_pf.enabled) trace_asi_exit_pf.emit({ address, ip, error_code, user_mode: false });
+  }
+  // Whether or not this exit did anything (a nested fault may have exited already), the
+  // current CR3 decides: if it maps the address now, the access retries.
   return kernel_access_ok(error_code, address, __va(cr3_addr(cpu.read_cr3())));
 }
 

@@ -371,6 +371,38 @@ describe('x86_asi_nesting', () => {
     k.shutdown();
   });
 
+  it('warn_if_bad_asi_pf (debug_vm): touching unmapped memory inside the critical section warns, and cannot make progress', () => {
+    /*
+     * Between asi_enter() and asi_relax() no exit can stick: the fault exits, and
+     * asi_intr_exit() goes back into the target before the access retries. That
+     * is the bug warn_if_bad_asi_pf() exists to name; the machine then reports
+     * the livelock.
+     */
+    const probe = (cmdline: string): { warned: number; livelock: boolean } => {
+      const k = start_kernel(cmdline);
+      const r = in_kernel(k, () => {
+        const asi = current().mm!.asi[ASI_CLASS_USERSPACE]!;
+        asi_enter(asi);
+        const w0 = warn_state.count;
+        let livelock = false;
+        try {
+          this_cpu().load32(PAGE_OFFSET + 0x123450); // the (empty) restricted direct map
+        } catch (e) {
+          livelock = /without progress/.test((e as Error).message);
+        }
+        const warned = warn_state.count - w0;
+        asi_relax();
+        return { warned, livelock };
+      });
+      k.shutdown();
+      return r;
+    };
+    const dbg = probe('mem=32M cpus=1 asi=on debug_vm');
+    expect(dbg.livelock).toBe(true);
+    expect(dbg.warned).toBeGreaterThanOrEqual(1); // once per retry
+    expect(probe('mem=32M cpus=1 asi=on')).toEqual({ warned: 0, livelock: true });
+  });
+
   it('the lab switch asi_cr3_noflush keeps the TLB across transitions and the data stays right', () => {
     const k = start_kernel('mem=64M cpus=1 asi=on');
     tlb_asi.cr3_noflush = true;
