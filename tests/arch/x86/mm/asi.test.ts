@@ -22,7 +22,7 @@ import { O_RDWR, O_CREAT } from '../../../../include/uapi/asm-generic/fcntl.ts';
 import { HW_IBPB, HW_RSB_FILL, HW_L1D_FLUSH, HW_VERW } from '../../../../arch/x86/hw/events.ts';
 import {
   asi_state, asi_init_class, ASI_USERSPACE_POLICY, asi_is_restricted, asi_taints, asi_enter, asi_relax, asi_exit,
-  asi_intr_enter, asi_intr_exit,
+  asi_intr_enter, asi_intr_exit, asi_handle_switch_mm,
 } from '../../../../arch/x86/mm/asi.ts';
 import { warn_state } from '../../../../kernel/panic.ts';
 import { HW_CR3_WRITE, HW_CR3_WRITE_NOFLUSH } from '../../../../arch/x86/hw/events.ts';
@@ -39,6 +39,7 @@ import { this_cpu } from '../../../../kernel/smp.ts';
 import { PAGE_OFFSET } from '../../../../arch/x86/include/asm/page_64_types.ts';
 import {
   ASI_CLASS_USERSPACE, ASI_TAINT_USER_CONTROL, ASI_TAINT_USER_DATA, ASI_TAINT_OTHER_MM_CONTROL, ASI_EXIT_MISC,
+  ASI_TAINT_KERNEL_DATA, ASI_TAINT_OTHER_MM_DATA,
 } from '../../../../include/linux/asi.ts';
 import { EEXIST } from '../../../../include/uapi/asm-generic/errno.ts';
 import { in_kernel, run_one } from '../../../fs/helpers.ts';
@@ -401,6 +402,18 @@ describe('x86_asi_nesting', () => {
     expect(dbg.livelock).toBe(true);
     expect(dbg.warned).toBeGreaterThanOrEqual(1); // once per retry
     expect(probe('mem=32M cpus=1 asi=on')).toEqual({ warned: 0, livelock: true });
+  });
+
+  it('asi_handle_switch_mm(): a switch to another mm turns user taints into OTHER_MM taints, control and data apart', () => {
+    const k = start_kernel('mem=32M cpus=1 asi=on');
+    const cpu = 0;
+    asi_state.asi_taints[cpu] = ASI_TAINT_USER_DATA | ASI_TAINT_USER_CONTROL | ASI_TAINT_KERNEL_DATA;
+    asi_handle_switch_mm();
+    expect(asi_state.asi_taints[cpu]).toBe(ASI_TAINT_KERNEL_DATA | ASI_TAINT_OTHER_MM_DATA | ASI_TAINT_OTHER_MM_CONTROL);
+    asi_state.asi_taints[cpu] = ASI_TAINT_USER_DATA;
+    asi_handle_switch_mm();
+    expect(asi_state.asi_taints[cpu]).toBe(ASI_TAINT_OTHER_MM_DATA);
+    k.shutdown();
   });
 
   it('the lab switch asi_cr3_noflush keeps the TLB across transitions and the data stays right', () => {
