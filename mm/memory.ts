@@ -30,6 +30,10 @@ import { PGDIR_SIZE, PUD_SIZE, PMD_SIZE } from '../arch/x86/include/asm/pgtable_
 import { this_cpu } from '../kernel/smp.ts';
 import { pti_state } from '../arch/x86/mm/pti.ts';
 import { asi_clone_user_pgtbl } from './asi.ts';
+import { ksym, kernel_ip_enter, kernel_ip_exit } from '../include/linux/instruction_pointer.ts';
+
+/* The page-table walk of an unmap, as a #PF site (include/linux/instruction_pointer.ts). */
+const SYM_ZAP_PTE_RANGE = ksym('zap_pte_range');
 
 export const PGFAULT = vm_event_item('pgfault');
 
@@ -138,6 +142,7 @@ export function tlb_finish_mmu(tlb: MmuGather): void {
 export function zap_page_range(tlb: MmuGather, start: number, end: number): void {
   const mm = tlb.mm;
   const l = layout_of(mm);
+  const ip = kernel_ip_enter(SYM_ZAP_PTE_RANGE);
   walk_ptes(mm, start, end, (ptep) => {
     const v = ptep_get(ptep);
     if (pte_none(v)) return;
@@ -145,6 +150,7 @@ export function zap_page_range(tlb: MmuGather, start: number, end: number): void
     tlb.pages.push(pte_pfn(v));
     l.anon_rss--;
   });
+  kernel_ip_exit(ip);
   tlb.start = Math.min(tlb.start, start);
   tlb.end = Math.max(tlb.end, end);
 }
