@@ -18,6 +18,7 @@ import { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../include/ua
 import { console_state } from '../fs/file.ts';
 import { format_va } from '../arch/x86/include/asm/page.ts';
 import { fs_demo, fs_demo_counters } from './demo/fs_demo.ts';
+import { ASI_VMSTAT_NAMES } from '../arch/x86/mm/asi.ts';
 
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
 const RW = PROT_READ | PROT_WRITE;
@@ -97,8 +98,7 @@ console.log('/proc/vmstat (selected):');
 for (const key of keys) console.log(`  ${key.padEnd(30)} ${v[key] ?? 0}`);
 if (k.params.asi) {
   console.log('ASI exits (asi=on):');
-  for (const key of ['asi_exits', 'asi_exit_page_fault', 'asi_exit_user_ret', 'asi_exit_context_switch',
-    'asi_exit_tlb_flush', 'asi_exit_misc', 'asi_enters']) console.log(`  ${key.padEnd(30)} ${v[key] ?? 0}`);
+  for (const key of ASI_VMSTAT_NAMES) console.log(`  ${key.padEnd(30)} ${v[key] ?? 0}`);
   console.log('ASI page-fault exits by faulting site:');
   for (const [site, n] of Object.entries(k.asi_exit_sites())) console.log(`  ${site.padEnd(30)} ${n}`);
 }

@@ -412,5 +412,5 @@ export function asi_exit_sites(): Record<string, number> {
   return out;
 }
 
-/** The reasons' vmstat names, for reports. */
+/** ASI's /proc/vmstat counters in report order: the exits, by reason, the enters. */
 export const ASI_VMSTAT_NAMES: readonly string[] = ['asi_exits', ...ASI_EXIT_REASON_NAMES.slice(0, NR_ASI_EXIT_REASONS), 'asi_enters'];
