@@ -59,6 +59,7 @@ export const smp = {
 
 export function smp_init_machine(m: Machine): void {
   smp.machine = m;
+  smp.call_function = (fn, cpu) => fn(cpu); // until the entry code installs its own
 }
 
 /*

@@ -58,6 +58,8 @@ function asi_counts(k: Kernel): Record<string, number> {
   out.rsb_fill = c[HW_RSB_FILL];
   out.l1d_flush = c[HW_L1D_FLUSH];
   out.verw = c[HW_VERW];
+  out.cr3_flush = c[HW_CR3_WRITE];
+  out.cr3_noflush = c[HW_CR3_WRITE_NOFLUSH];
   return out;
 }
 
@@ -168,6 +170,8 @@ describe('x86_asi_exits', () => {
       expect(d.rsb_fill).toBe(1);
       expect(d.l1d_flush).toBe(0); // no L1TF on Sapphire Rapids
       expect(d.verw).toBe(0); // no MDS either
+      // The exit and the way back in each write CR3 with noflush=false, as the prototype does.
+      expect([d.cr3_flush, d.cr3_noflush]).toEqual([2, 0]);
     }
     // The faulting site is the read path's copy, from the page-cache page's direct-map address.
     expect(k.asi_exit_sites().copy_page_to_iter).toBeGreaterThanOrEqual(5);
@@ -182,6 +186,7 @@ describe('x86_asi_exits', () => {
       expect(d.asi_enters).toBe(0);
       expect(d.ibpb).toBe(0);
       expect(d.rsb_fill).toBe(0);
+      expect(d.cr3_flush + d.cr3_noflush).toBe(0);
     }
     expect(k.asi_exit_sites()).toEqual({});
     k.shutdown();
