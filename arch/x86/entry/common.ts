@@ -30,7 +30,14 @@ import { DEFINE_EVENT } from '../../../kernel/trace/index.ts';
 import { vsprintf } from '../../../lib/vsprintf.ts';
 import { NR_syscalls, x64_sys_call, syscall_table_init } from './syscall_64.ts';
 import { sys_ni_syscall } from '../../../kernel/sys_ni.ts';
-import { asi_relax, asi_enter_userspace } from '../mm/asi.ts';
+import { asi_relax, asi_enter_userspace, asi_state } from '../mm/asi.ts';
+
+/*
+ * static_asi_enabled() as a module local: with ASI off the syscall path
+ * pays one property test, not two calls (imported bindings are getters
+ * under the TS loaders).
+ */
+const ASI = asi_state;
 
 export const trace_sys_enter = DEFINE_EVENT<{ nr: number; args: readonly number[] }>('raw_syscalls', 'sys_enter',
   (f) => vsprintf('NR %d (%s)', [f.nr, f.args.map((a) => a.toString(16)).join(', ')]));
@@ -87,7 +94,7 @@ export function entry_SYSCALL_64(p: TaskStruct, req: SyscallRequest): void {
   const cpu = this_cpu();
   cpu.syscall();
   switch_to_kernel_cr3();
-  asi_relax(); // syscall_enter_from_user_mode()
+  if (ASI.enabled) asi_relax(); // syscall_enter_from_user_mode()
   cpu.charge('syscall_work');
   p.in_syscall = true;
   const nr = Number.isInteger(req.nr) ? req.nr : -1;
@@ -118,7 +125,7 @@ export function syscall_exit_to_user_mode(p: TaskStruct, ret: number, nr: number
 export function exit_to_user_mode(p: TaskStruct): boolean {
   if (p.resume && !resume_syscall(p, p.resume)) return false;
   if (p.in_syscall) {
-    asi_enter_userspace(p.mm); // the end of syscall_exit_to_user_mode()
+    if (ASI.enabled) asi_enter_userspace(p.mm); // the end of syscall_exit_to_user_mode()
     switch_to_user_cr3();
     this_cpu().sysret();
     p.in_syscall = false;
