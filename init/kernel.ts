@@ -27,6 +27,7 @@ import { page_alloc_shutdown, meminfo, free_pages, type ShutdownReport } from '.
 import { vfs_caches_exit } from '../fs/namespace.ts';
 import { console_state } from '../fs/file.ts';
 import { Nolibc, type Program } from '../tools/include/nolibc.ts';
+import { asi_exit_sites } from '../arch/x86/mm/asi.ts';
 
 export type { RunOptions, RunResult };
 
@@ -57,6 +58,14 @@ export class Kernel {
   /** /proc/meminfo, in kB. */
   meminfo(): Record<string, number> {
     return { ...meminfo(), ...vmalloc_meminfo(), ...direct_map_meminfo() };
+  }
+
+  /**
+   * ASI page-fault exits by the kernel site that made the access, most
+   * first: what the seed's asi_exits.bpftrace counts from asi:asi_exit_pf.
+   */
+  asi_exit_sites(): Record<string, number> {
+    return asi_exit_sites();
   }
 
   dmesg(): string {
@@ -92,7 +101,7 @@ export class Kernel {
       if (v.some((x) => x !== 0)) counters[name] = v;
     });
     // Software events, per CPU, by their /proc/vmstat names.
-    for (const name of ['pgfault', 'nr_asid_hit', 'nr_asid_miss', 'nr_tlb_local_flush_one', 'nr_tlb_local_flush_all',
+    for (const name of ['pgfault', 'asi_exits', 'asi_enters', 'nr_asid_hit', 'nr_asid_miss', 'nr_tlb_local_flush_one', 'nr_tlb_local_flush_all',
       'nr_tlb_remote_flush', 'nr_tlb_remote_flush_received', 'nr_ephmap_get', 'nr_ephmap_fallback', 'nr_ephmap_mm_flush',
       'nr_mermap_flush', 'nr_vmap_purge']) {
       const v = vm_event_per_cpu(name);

@@ -31,7 +31,10 @@ import { extable_init } from '../arch/x86/mm/extable.ts';
 import { exc_page_fault, fault_init } from '../arch/x86/mm/fault.ts';
 import { tlb_init, tlb_single_page_flush_ceiling_init } from '../arch/x86/mm/tlb.ts';
 import { pti_check_boottime_disable, pti_state } from '../arch/x86/mm/pti.ts';
-import { asi_check_boottime_disable } from '../arch/x86/mm/asi.ts';
+import { asi_check_boottime_disable, asi_cpu_init, asi_init_userspace_class, asi_state } from '../arch/x86/mm/asi.ts';
+import { asi_global_init } from '../mm/asi.ts';
+import { idtentry_init, idtentry_sysvec } from '../arch/x86/entry/idtentry.ts';
+import { kernel_ip_init } from '../include/linux/instruction_pointer.ts';
 import { sched_init, current } from '../kernel/sched/core.ts';
 import { arch_cpu_step } from '../arch/x86/entry/usermode.ts';
 import { hrtimers_init } from '../kernel/time/hrtimer.ts';
@@ -45,7 +48,7 @@ import { kmap_local_init } from '../mm/highmem.ts';
 import { folio_map_init } from '../mm/folio_map.ts';
 import { vmalloc_init } from '../mm/vmalloc.ts';
 import { console_init } from '../fs/file.ts';
-import { cpu_init_paging, cpu_setup_from, cpu_caps_cleared } from '../arch/x86/kernel/cpu/common.ts';
+import { cpu_init_paging, cpu_setup_from, cpu_caps_cleared, cpu_caps_init } from '../arch/x86/kernel/cpu/common.ts';
 import { boot_cost_profile } from '../arch/x86/kernel/cpu/costs.ts';
 import { cpa_stats_init } from '../arch/x86/mm/pat/set_memory.ts';
 import { memblock_init, memblock_add, memblock_reserve } from '../mm/memblock.ts';
@@ -70,6 +73,8 @@ export function start_kernel(cmdline = ''): Kernel {
   });
 
   smp_init_machine(m);
+  idtentry_init();
+  kernel_ip_init();
   tsc_init();
   set_panic_context(() => ({ cpu: m.current, comm: `swapper/${m.current}`, pid: 0 }));
   trace_init({ nr_cpus: m.nr_cpus, trace_event: params.trace_event.join(',') });
@@ -90,26 +95,30 @@ export function start_kernel(cmdline = ''): Kernel {
   const die = (_c: unknown, _e: number, _a: number, reason: string): never => BUG('general protection fault: %s', reason);
   m.set_intr_gate(X86_TRAP_GP, die);
   m.set_intr_gate(X86_TRAP_UD, die);
-  m.set_intr_gate(LOCAL_TIMER_VECTOR, sysvec_apic_timer_interrupt);
+  m.set_intr_gate(LOCAL_TIMER_VECTOR, idtentry_sysvec(sysvec_apic_timer_interrupt));
   hrtimers_init();
   m.set_cpu_step(arch_cpu_step);
   pr_info('Command line: %s', params.saved_command_line);
+  // identify_boot_cpu(): the part's features and bugs, then clearcpuid= / setcpuid=.
+  cpu_caps_init(m.features, costs.cpu.bugs, params);
 
   // setup_arch(): memblock, then page tables from memblock.
   memblock_init();
   memblock_add(0, params.mem);
   memblock_reserve(0, 0x100000); // the first 1 MiB: BIOS, real-mode trampoline
   memblock_reserve(__PHYSICAL_START, KERNEL_IMAGE_BYTES);
-  // init_mem_mapping(): PTI and ASI are decided first (asi=on is refused here), then the direct map.
-  pti_check_boottime_disable(params);
+  // init_mem_mapping(): ASI and PTI are decided first (ASI turns PTI off), then the direct map;
+  // kernel mappings are global only with neither ("don't use global pages when ASI enabled").
   asi_check_boottime_disable(params);
+  pti_check_boottime_disable(params);
   pgalloc_init();
   pgtable_early_init();
-  init_mem_mapping(params.mem, !params.nogbpages, !pti_state.enabled);
+  init_mem_mapping(params.mem, !params.nogbpages, !pti_state.enabled && !asi_state.enabled);
 
   // The BSP switches to init_mm: from here page tables are reached through the direct map.
   const setup = cpu_setup_from(m.cpus[0], params);
-  tlb_init(m.nr_cpus, setup.pcid, pti_state.enabled);
+  tlb_init(m.nr_cpus, setup.pcid, pti_state.enabled, asi_state.enabled);
+  asi_cpu_init();
   m.current = 0;
   cpu_init_paging(m.cpus[0], setup, init_mm().pgd);
   pgtable_early_done();
@@ -138,6 +147,9 @@ export function start_kernel(cmdline = ''): Kernel {
   });
   kmap_local_init(params.kmap_local);
   folio_map_init(params);
+  // asi_init_userspace_class() (start_kernel) and asi_global_init() (a subsys_initcall).
+  asi_init_userspace_class();
+  asi_global_init();
   vfs_caches_init(params);
   console_init(__get_free_pages(GFP_KERNEL, 0));
   return new Kernel(params, m, costs);

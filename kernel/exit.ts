@@ -23,6 +23,7 @@ import { exit_files } from '../fs/file.ts';
 import { WNOHANG } from '../include/uapi/linux/wait.ts';
 import { ECHILD, EINVAL } from '../include/uapi/asm-generic/errno.ts';
 import { hrtimer_cancel_sleeper } from './time/hrtimer.ts';
+import { asi_destroy_userspace } from '../mm/asi.ts';
 
 export interface ExitRecord {
   pid: number;
@@ -48,6 +49,7 @@ export function mmput(mm: MmStruct): void {
   if (this_tlbstate().loaded_mm === mm) switch_mm_irqs_off(init_mm());
   exit_mmap(mm);
   ephmap_cleanup(mm);
+  asi_destroy_userspace(mm); // __mmdrop(): the domains go with the mm
   pgd_free(mm.pgd, pti_state.enabled);
   mm.pgd = 0;
 }

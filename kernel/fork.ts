@@ -3,7 +3,8 @@
  *
  * Mirrors kernel/fork.c: mm_alloc() / mm_init() (a PGD from pgd_alloc()
  * with init_mm's kernel half, a fresh context via init_new_context()),
- * kernel_clone() / copy_process(). With CLONE_VM the child shares the
+ * kernel_clone() / copy_process(); mm_init() makes the mm's ASI domains
+ * (asi_init_mm_state()). With CLONE_VM the child shares the
  * parent's mm (a thread: mm_users++, same tgid). Without it, tskernel
  * starts the child on a fresh address space running the given program:
  * fork immediately followed by exec, since there is no copy-on-write.
@@ -22,6 +23,8 @@ import { pti_state } from '../arch/x86/mm/pti.ts';
 import { ephmap_setup } from '../mm/ephmap.ts';
 import { task_files, set_task_files, console_files, dup_fd } from '../fs/file.ts';
 import { EINVAL, ENOMEM } from '../include/uapi/asm-generic/errno.ts';
+import { asi_init_mm_state } from '../mm/asi.ts';
+import { pgd_free } from '../arch/x86/mm/pgalloc.ts';
 
 import { CSIGNAL, CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND, CLONE_THREAD } from '../include/uapi/linux/sched.ts';
 
@@ -49,6 +52,11 @@ export function mm_alloc(name: string): MmStruct | null {
   const mm = new MmStruct(name);
   mm.pgd = pgd_alloc(init_mm().pgd, pti_state.enabled);
   if (!mm.pgd) return null;
+  // mm_init(): the mm's restricted address spaces.
+  if (asi_init_mm_state(mm) < 0) {
+    pgd_free(mm.pgd, pti_state.enabled);
+    return null;
+  }
   init_new_context(mm);
   mm.layout = new MmLayout();
   ephmap_setup(mm); // the mm-local region's tables, so ephmap_get() never allocates

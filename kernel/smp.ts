@@ -48,10 +48,18 @@ register_param({
 
 export const smp = {
   machine: null as Machine | null,
+  /**
+   * How an IPI's function runs on its receiver: the arch's
+   * sysvec_call_function entry (arch/x86/entry/idtentry.ts installs its
+   * irqentry_enter/exit around it at boot; no Linux counterpart as a
+   * variable: this file sits below the entry code).
+   */
+  call_function: (fn: (cpu: number) => void, cpu: number): void => fn(cpu),
 };
 
 export function smp_init_machine(m: Machine): void {
   smp.machine = m;
+  smp.call_function = (fn, cpu) => fn(cpu); // until the entry code installs its own
 }
 
 /*
@@ -107,7 +115,7 @@ export function on_each_cpu_mask(mask: readonly number[], fn: (cpu: number) => v
   const m = machine();
   const self = m.current;
   const others = mask.filter((c) => c !== self);
-  if (others.length) m.send_ipi(m.cpus[self], others, (c) => fn(c.id), wait);
+  if (others.length) m.send_ipi(m.cpus[self], others, (c) => smp.call_function(fn, c.id), wait);
   if (mask.includes(self)) fn(self);
 }
 

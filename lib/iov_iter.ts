@@ -35,6 +35,7 @@ import { smp_processor_id } from '../kernel/smp.ts';
 import { EFAULT, EINVAL } from '../include/uapi/asm-generic/errno.ts';
 import type { Folio } from '../include/linux/pagemap.ts';
 import { MAX_RW_COUNT } from '../include/linux/fs.ts';
+import { ksym, kernel_ip_enter, kernel_ip_exit } from '../include/linux/instruction_pointer.ts';
 import {
   IovIter, type Iovec, NO_SEGS, ITER_UBUF, ITER_IOVEC, ITER_KVEC, ITER_SOURCE, ITER_DEST, UIO_MAXIOV,
 } from '../include/linux/uio.ts';
@@ -365,8 +366,13 @@ function iter_direction_bad(step: number): false {
  * kmap_local_page(). Stops at a short copy. `step` is STEP_TO (page to
  * iterator) or STEP_FROM.
  */
+const SYM_COPY_PAGE_TO_ITER = ksym('copy_page_to_iter');
+const SYM_COPY_PAGE_FROM_ITER = ksym('copy_page_from_iter');
+const SYM_COPY_FOLIO_FROM_ITER_ATOMIC = ksym('copy_folio_from_iter_atomic');
+
 function copy_page_iter(page: number, offset: number, bytes: number, i: IovIter, max: number, step: number): number {
   if (!page_copy_sane(offset, bytes, max) || !iter_direction_ok(i, step)) return 0;
+  const ip = kernel_ip_enter(step === STEP_TO ? SYM_COPY_PAGE_TO_ITER : SYM_COPY_PAGE_FROM_ITER);
   const item = step === STEP_TO ? NR_COPY_TO_ITER : NR_COPY_FROM_ITER;
   const bytes_item = step === STEP_TO ? NR_COPY_TO_ITER_BYTES : NR_COPY_FROM_ITER_BYTES;
   let res = 0;
@@ -389,6 +395,7 @@ function copy_page_iter(page: number, offset: number, bytes: number, i: IovIter,
       offset = 0;
     }
   }
+  kernel_ip_exit(ip);
   return res;
 }
 
@@ -422,6 +429,7 @@ export function copy_folio_from_iter_atomic(folio: Folio, offset: number, bytes:
   if (!page_copy_sane(offset, bytes, 4096 << folio.order)) return 0;
   if (WARN_ON_ONCE(!i.data_source, 'copy_folio_from_iter_atomic from a destination')) return 0;
   const partial_kmap = highmem_state.force_map && folio.order > 0;
+  const ip = kernel_ip_enter(SYM_COPY_FOLIO_FROM_ITER_ATOMIC);
   let copied = 0;
   let n = 0;
   const cpu = this_cpu();
@@ -436,5 +444,6 @@ export function copy_folio_from_iter_atomic(folio: Folio, offset: number, bytes:
     copied += n;
     offset += n;
   } while (copied !== bytes && n > 0);
+  kernel_ip_exit(ip);
   return copied;
 }

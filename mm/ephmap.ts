@@ -48,6 +48,11 @@ import {
   __flush_tlb_all, flush_tlb_mm_range, tlb_state, NR_TLB_LOCAL_FLUSH_ONE, NR_TLB_LOCAL_FLUSH_ALL,
 } from '../arch/x86/mm/tlb.ts';
 import type { MmStruct } from './mm_struct.ts';
+import { asi_clone_user_pgtbl } from './asi.ts';
+import { asi_state, asi_is_restricted } from '../arch/x86/mm/asi.ts';
+
+/* X86_FEATURE_ASI as a module local (imported bindings are getters under the TS loaders). */
+const ASI = asi_state;
 import { current } from '../kernel/sched/core.ts';
 import { this_cpu, smp_processor_id, nr_cpu_ids } from '../kernel/smp.ts';
 import { BUG, WARN } from '../kernel/panic.ts';
@@ -133,21 +138,21 @@ export function ephmap_init(p: KernelParams): void {
 /**
  * ephmap_wanted(): should the page-cache copy go through the selected
  * mapping instead of the physmap? The one gate of the read and write paths.
- * TODO(asi): after the ASI core merge this becomes asi_is_restricted()
- * (the CPU runs in the restricted address space, where the physmap copy of
- * a sensitive page faults and exits), keeping test_force for tests.
+ * Yes when the CPU runs in the restricted address space
+ * (asi_is_restricted()), where the physmap copy of a sensitive page faults
+ * and exits; test_force lets tests exercise every variant with asi=off.
  */
 export function ephmap_wanted(): boolean {
-  return ephmap_state.test_force && ephmap_state.mode !== 'off';
+  return (ephmap_state.test_force || (ASI.enabled && asi_is_restricted())) && ephmap_state.mode !== 'off';
 }
 
 /*
  * Whether new mms get the region's tables. Only when the ephmap can be
  * used, so that asi=off boots allocate nothing for it.
- * TODO(asi): after the merge: boot_cpu_has(X86_FEATURE_ASI) || test_force.
+ * That is with X86_FEATURE_ASI (or test_force).
  */
 function ephmap_region_wanted(): boolean {
-  return ephmap_state.test_force && (ephmap_state.mode === 'percpu' || ephmap_state.mode === 'mermap');
+  return (ephmap_state.test_force || ASI.enabled) && (ephmap_state.mode === 'percpu' || ephmap_state.mode === 'mermap');
 }
 
 /** The ephmap state of `mm`, or null if it has no region. */
@@ -169,7 +174,10 @@ function mm_local_populate(mm: MmStruct, start: number, end: number): boolean {
     const had_pgd = !pgd_none(pgdp_get(p4dp));
     const pudp = pud_alloc(mm, p4dp, va);
     if (!pudp) return false;
-    if (!had_pgd) ephmap_state.nr_tables++;
+    if (!had_pgd) {
+      ephmap_state.nr_tables++;
+      asi_clone_user_pgtbl(mm, p4dp); // the slot's entry is shared into the mm's restricted PGDs
+    }
     const had_pud = !pud_none(pudp_get(pudp));
     const pmdp = pmd_alloc(mm, pudp, va);
     if (!pmdp) return false;

@@ -33,6 +33,11 @@ import { COST_KEY_INDEX } from '../arch/x86/hw/costs.ts';
 
 /* Cost-key indices as module locals: an imported binding is a getter under the TS loaders. */
 const K_PTE_UPDATE = COST_KEY_INDEX.pte_update, K_FAULT_WORK = COST_KEY_INDEX.fault_work;
+import { asi_clone_user_pgtbl } from './asi.ts';
+import { ksym, kernel_ip_enter, kernel_ip_exit } from '../include/linux/instruction_pointer.ts';
+
+/* The page-table walk of an unmap, as a #PF site (include/linux/instruction_pointer.ts). */
+const SYM_ZAP_PTE_RANGE = ksym('zap_pte_range');
 
 export const PGFAULT = vm_event_item('pgfault');
 
@@ -56,6 +61,7 @@ function layout_of(mm: MmStruct): MmLayout {
 
 /** pti_set_user_pgtbl(): mirror a user PGD entry into the user PGD of a PTI pair. */
 function pti_sync_pgd(mm: MmStruct, pgdp: number): void {
+  asi_clone_user_pgtbl(mm, pgdp);
   if (!pti_state.enabled) return;
   set_pgd(pgdp + 4096, pgdp_get(pgdp));
 }
@@ -140,6 +146,7 @@ export function tlb_finish_mmu(tlb: MmuGather): void {
 export function zap_page_range(tlb: MmuGather, start: number, end: number): void {
   const mm = tlb.mm;
   const l = layout_of(mm);
+  const ip = kernel_ip_enter(SYM_ZAP_PTE_RANGE);
   walk_ptes(mm, start, end, (ptep) => {
     const v = ptep_get(ptep);
     if (pte_none(v)) return;
@@ -147,6 +154,7 @@ export function zap_page_range(tlb: MmuGather, start: number, end: number): void
     tlb.pages.push(pte_pfn(v));
     l.anon_rss--;
   });
+  kernel_ip_exit(ip);
   tlb.start = Math.min(tlb.start, start);
   tlb.end = Math.max(tlb.end, end);
 }
@@ -229,6 +237,7 @@ export function free_pgtables(tlb: MmuGather, start: number, end: number, l: MmL
     if (!covered(l, g, g + PGDIR_SIZE) && table_empty(pud_table)) {
       free_table(pgdp, pgd_pfn(pgd));
       if (pti_state.enabled) pte_clear(pgdp + 4096);
+      asi_clone_user_pgtbl(mm, pgdp);
     }
   }
   return freed;

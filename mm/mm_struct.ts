@@ -8,6 +8,7 @@
  * hung off `layout` so this file stays free of mm/ imports.
  */
 import { MAX_CPUS } from '../arch/x86/hw/smp.ts';
+import { ASI_MAX_NUM_CLASSES, type Asi } from '../include/linux/asi.ts';
 
 /** mm_context_t (arch/x86/include/asm/mmu.h). */
 export class MmContext {
@@ -34,6 +35,11 @@ export class MmStruct {
   next_trim_cpumask_ns = 0;
   /** The process address space (VMAs, counters); null for init_mm. */
   layout: unknown = null;
+  /**
+   * mm->asi[ASI_MAX_NUM_CLASSES]: this mm's restricted address spaces, one
+   * per class, made by asi_init() (mm/asi.ts); null where none is.
+   */
+  readonly asi: (Asi | null)[] = new Array<Asi | null>(ASI_MAX_NUM_CLASSES).fill(null);
   constructor(readonly name: string) {}
 }
 

@@ -60,6 +60,7 @@
  * allocation (the property test walks the page tables instead); the
  * series' temporary "everything sensitive" hack is not reproduced.
  */
+import { clear_pages } from '../arch/x86/lib/clear_page_64.ts';
 import { mem_map, page_address, virt_to_page, virt_addr_valid, pfn_valid, init_page_count, compound_head,
   set_compound_head } from './mm_types.ts';
 import { PageHead, __SetPageHead, PageReserved, ClearPageReserved } from './page_flags.ts';
@@ -113,7 +114,7 @@ function prep_compound_page(page: number, order: number): void {
 
 /** kernel_init_pages: clear the block through its direct-map address on this CPU. */
 function kernel_init_pages(page: number, numpages: number): void {
-  const left = this_cpu().fill(page_address(page), 0, numpages * PAGE_SIZE);
+  const left = clear_pages(page_address(page), numpages);
   if (left) BUG('kernel_init_pages: %d bytes of pfn %d not cleared: no direct map?', left, page);
 }
 

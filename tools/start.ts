@@ -6,7 +6,9 @@
  * (processes and threads that mmap, touch, munmap and yield, write to the
  * console and wait for children), then prints what happened the way a
  * kernel developer reads it: a perf-stat summary per CPU, /proc/vmstat
- * counters, and meminfo.
+ * counters, and meminfo. With asi=on it also prints the ASI exits by reason
+ * and by the kernel site whose access faulted (k.asi_exit_sites(), the
+ * seed's bpftrace histogram).
  */
 import { start_kernel, type Kernel } from '../init/main.ts';
 import { ParamError } from '../kernel/params.ts';
@@ -16,6 +18,7 @@ import { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../include/ua
 import { console_state } from '../fs/file.ts';
 import { format_va } from '../arch/x86/include/asm/page.ts';
 import { fs_demo, fs_demo_counters } from './demo/fs_demo.ts';
+import { ASI_VMSTAT_NAMES } from '../arch/x86/mm/asi.ts';
 
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
 const RW = PROT_READ | PROT_WRITE;
@@ -93,6 +96,12 @@ const keys = ['pgfault', 'pgalloc_normal', 'pgfree', 'nr_free_pages', 'nr_tlb_lo
   'nr_tlb_remote_flush', 'nr_tlb_remote_flush_received', 'nr_asid_hit', 'nr_asid_miss'];
 console.log('/proc/vmstat (selected):');
 for (const key of keys) console.log(`  ${key.padEnd(30)} ${v[key] ?? 0}`);
+if (k.params.asi) {
+  console.log('ASI exits (asi=on):');
+  for (const key of ASI_VMSTAT_NAMES) console.log(`  ${key.padEnd(30)} ${v[key] ?? 0}`);
+  console.log('ASI page-fault exits by faulting site:');
+  for (const [site, n] of Object.entries(k.asi_exit_sites())) console.log(`  ${site.padEnd(30)} ${n}`);
+}
 console.log('page cache and copies:');
 for (const [key, val] of Object.entries(fs_demo_counters(k))) console.log(`  ${key.padEnd(30)} ${val}`);
 k.shutdown();

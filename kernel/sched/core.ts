@@ -6,7 +6,10 @@
  * an idle task per CPU that runs lazily on the last mm (enter_lazy_tlb),
  * wake_up_new_task() placing a task on the least loaded CPU, newidle
  * balancing that pulls a waiting task to a CPU about to go idle, and
- * context_switch() calling switch_mm_irqs_off() as Linux does.
+ * context_switch() calling switch_mm_irqs_off() as Linux does. Under ASI
+ * every switch leaves the restricted address space first
+ * (asi_exit(ASI_EXIT_CONTEXT_SWITCH)), as the posted prototype does: the
+ * top item of its remaining overhead.
  * Simplified: no CFS vruntime or priorities (round-robin), no preemption
  * inside the kernel (a syscall runs to completion unless it sleeps), no
  * wait queues (a sleeping task records why it sleeps, see WaitReason).
@@ -25,6 +28,8 @@ import { COST_KEY_INDEX } from '../../arch/x86/hw/costs.ts';
 
 /* Cost-key indices as module locals: an imported binding is a getter under the TS loaders. */
 const K_CONTEXT_SWITCH = COST_KEY_INDEX.context_switch, K_SCHEDULE = COST_KEY_INDEX.schedule;
+import { asi_exit, asi_switch_to } from '../../arch/x86/mm/asi.ts';
+import { ASI_EXIT_CONTEXT_SWITCH } from '../../include/linux/asi.ts';
 
 export const trace_sched_switch = DEFINE_EVENT<{ prev_comm: string; prev_pid: number; prev_state: string; next_comm: string; next_pid: number }>(
   'sched', 'sched_switch',
@@ -75,6 +80,7 @@ export function sched_init(nr_cpus: number, slice_cycles: number): void {
     idle.active_mm = init_mm();
     idle.cpu = c;
     sched_state.rqs.push(new Rq(c, idle));
+    asi_switch_to(c, idle.asi_state);
     // Every CPU runs its idle task, waiting for work (cpu_startup_entry).
     machine().cpus[c].hlt();
   }
@@ -193,6 +199,7 @@ function state_char(p: TaskStruct): string {
  */
 function context_switch(rq: Rq, prev: TaskStruct, next: TaskStruct): void {
   for (const h of sched_state.hooks) h.sched_out(prev);
+  asi_exit(ASI_EXIT_CONTEXT_SWITCH);
   if (next.mm === null) {
     enter_lazy_tlb();
     next.active_mm = prev.active_mm;
@@ -202,6 +209,7 @@ function context_switch(rq: Rq, prev: TaskStruct, next: TaskStruct): void {
   }
   this_cpu().charge_index(K_CONTEXT_SWITCH);
   rq.curr = next;
+  asi_switch_to(rq.cpu, next.asi_state);
   next.slice_start = this_cpu().rdtsc();
   for (const h of sched_state.hooks) h.sched_in(next);
 }

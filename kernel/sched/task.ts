@@ -13,6 +13,7 @@ import type { Kiocb } from '../../include/linux/fs.ts';
 import type { IovIter } from '../../include/linux/uio.ts';
 import type { Pteval } from '../../arch/x86/mm/pgtable.ts';
 import { KM_MAX_IDX } from '../../arch/x86/include/asm/fixmap.ts';
+import { AsiState } from '../../include/linux/asi.ts';
 
 export interface SyscallRequest {
   nr: number;
@@ -87,6 +88,8 @@ export class TaskStruct {
    */
   sync_kiocb: Kiocb | null = null;
   sync_iter: IovIter | null = null;
+  /** thread.asi_state: the ASI domain this task runs in while tense, and its interrupt nesting. */
+  readonly asi_state = new AsiState();
 
   constructor(readonly pid: number, public comm: string, mm: MmStruct | null) {
     this.tgid = pid;

@@ -13,6 +13,12 @@
  * continuation and returns -ERESTARTSYS: the task schedules away and, when
  * woken, re-runs the continuation in kernel mode before returning (Linux
  * restarts such syscalls the same way, through -ERESTARTSYS).
+ * ASI (RFC v2 25/29, the userspace class): syscall_enter_from_user_mode()
+ * starts with asi_relax(), and the way back ends with
+ * asi_enter_userspace() just before SYSRET, so user code runs in its mm's
+ * restricted address space and the next syscall starts there: the kernel
+ * stays restricted until something exits (a fault on sensitive memory, a
+ * context switch, a TLB flush).
  * Simplified: no signals delivery, no audit/seccomp/ptrace work.
  */
 import { this_cpu } from '../../../kernel/smp.ts';
@@ -28,6 +34,14 @@ import { COST_KEY_INDEX } from '../hw/costs.ts';
 
 /* Cost-key indices as module locals: an imported binding is a getter under the TS loaders. */
 const K_SYSCALL_WORK = COST_KEY_INDEX.syscall_work, K_SYSCALL_EXIT_WORK = COST_KEY_INDEX.syscall_exit_work;
+import { asi_relax, asi_enter_userspace, asi_state } from '../mm/asi.ts';
+
+/*
+ * static_asi_enabled() as a module local: with ASI off the syscall path
+ * pays one property test, not two calls (imported bindings are getters
+ * under the TS loaders).
+ */
+const ASI = asi_state;
 
 export const trace_sys_enter = DEFINE_EVENT<{ nr: number; args: readonly number[] }>('raw_syscalls', 'sys_enter',
   (f) => vsprintf('NR %d (%s)', [f.nr, f.args.map((a) => a.toString(16)).join(', ')]));
@@ -84,6 +98,7 @@ export function entry_SYSCALL_64(p: TaskStruct, req: SyscallRequest): void {
   const cpu = this_cpu();
   cpu.syscall();
   switch_to_kernel_cr3();
+  if (ASI.enabled) asi_relax(); // syscall_enter_from_user_mode()
   cpu.charge_one(K_SYSCALL_WORK);
   p.in_syscall = true;
   const nr = Number.isInteger(req.nr) ? req.nr : -1;
@@ -115,6 +130,7 @@ export function exit_to_user_mode(p: TaskStruct): boolean {
   if (p.resume && !resume_syscall(p, p.resume)) return false;
   if (p.in_syscall) {
     this_cpu().charge_one(K_SYSCALL_EXIT_WORK); // syscall_exit_to_user_mode()'s work and the return stub
+    if (ASI.enabled) asi_enter_userspace(p.mm); // the end of syscall_exit_to_user_mode()
     switch_to_user_cr3();
     this_cpu().sysret();
     p.in_syscall = false;

@@ -19,6 +19,7 @@ import { sched_turn_task, sched_turn_end } from '../../../kernel/sched/run.ts';
 import { cpu_rq } from '../../../kernel/sched/core.ts';
 import { do_exit, do_group_exit } from '../../../kernel/exit.ts';
 import { TaskKilled } from '../../../kernel/signal.ts';
+import { asi_relax } from '../mm/asi.ts';
 
 /** Run user code of `p` (current on `cpu`) up to its next syscall, and that syscall. */
 function run_user_step(cpu: Cpu, p: TaskStruct): void {
@@ -50,6 +51,7 @@ function run_user_step(cpu: Cpu, p: TaskStruct): void {
 function task_killed(p: TaskStruct, e: unknown): void {
   if (!(e instanceof TaskKilled)) throw e;
   p.in_syscall = true;
+  asi_relax();
   do_group_exit(e.status, e.signal);
 }
 
@@ -61,6 +63,7 @@ function task_killed(p: TaskStruct, e: unknown): void {
 function task_returned(cpu: Cpu, p: TaskStruct, v: number | void): void {
   cpu.syscall();
   p.in_syscall = true;
+  asi_relax(); // syscall_enter_from_user_mode() of the exit_group()
   const status = typeof v === 'number' ? v & 0xff : 0;
   if (p.pid !== p.tgid) do_exit(status);
   else do_group_exit(status);

@@ -14,6 +14,12 @@ import type { Cpu } from '../hw/cpu.ts';
 import { ex_region_enter, ex_region_exit } from '../mm/extable.ts';
 import { TASK_SIZE_MAX } from '../include/asm/page_64_types.ts';
 import { EFAULT, ENAMETOOLONG } from '../../../include/uapi/asm-generic/errno.ts';
+import { ksym, kernel_ip_enter_weak, kernel_ip_exit } from '../../../include/linux/instruction_pointer.ts';
+
+/* The sites these helpers name for the #PF handler (include/linux/instruction_pointer.ts). */
+const SYM_COPY_TO_USER = ksym('copy_to_user');
+const SYM_COPY_FROM_USER = ksym('copy_from_user');
+const SYM_CLEAR_USER = ksym('clear_user');
 
 /** access_ok(): [addr, addr + size) lies in user space. */
 export function access_ok(addr: number, size: number): boolean {
@@ -47,23 +53,25 @@ function user_access<T>(fn: () => T): T {
 export function copy_to_user(to: number, from: number, n: number): number {
   if (n <= 0) return 0;
   if (!access_ok(to, n)) return n;
-  return raw_copy_user(to, from, n);
+  return raw_copy_user(to, from, n, SYM_COPY_TO_USER);
 }
 
 /** copy_from_user(to, from, n): `to` is a kernel address. Returns bytes not copied. */
 export function copy_from_user(to: number, from: number, n: number): number {
   if (n <= 0) return 0;
   if (!access_ok(from, n)) return n;
-  return raw_copy_user(to, from, n);
+  return raw_copy_user(to, from, n, SYM_COPY_FROM_USER);
 }
 
 /** copy_user_generic(): rep movsb between STAC and CLAC, under an exception-table entry. */
-function raw_copy_user(to: number, from: number, n: number): number {
+function raw_copy_user(to: number, from: number, n: number, sym: number): number {
+  const ip = kernel_ip_enter_weak(sym);
   const cpu = user_access_begin();
   try {
     return cpu.copy(to, from, n);
   } finally {
     user_access_end(cpu);
+    kernel_ip_exit(ip);
   }
 }
 
@@ -71,11 +79,13 @@ function raw_copy_user(to: number, from: number, n: number): number {
 export function clear_user(to: number, n: number): number {
   if (n <= 0) return 0;
   if (!access_ok(to, n)) return n;
+  const ip = kernel_ip_enter_weak(SYM_CLEAR_USER);
   const cpu = user_access_begin();
   try {
     return cpu.fill(to, 0, n);
   } finally {
     user_access_end(cpu);
+    kernel_ip_exit(ip);
   }
 }
 

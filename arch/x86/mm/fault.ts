@@ -11,6 +11,16 @@
  * Linux reports it, and the run stops (BUG).
  * User-space addresses (and any access from user mode) go to
  * do_user_addr_fault(), below.
+ * ASI (the branch's "mm: asi: ASI page fault handling", asi.md 4.5): the
+ * handler runs between asi_intr_enter() and asi_intr_exit(); a kernel-mode
+ * fault while the CPU is restricted first leaves the restricted address
+ * space (asi_exit(ASI_EXIT_PAGE_FAULT), paying its mitigations), records
+ * asi:asi_exit_pf with the kernel site that made the access, and if the
+ * address is now accessible (kernel_access_ok() on the current CR3, with
+ * raw _PAGE_PRESENT tests so PROTNONE is not "accessible") returns at
+ * once: the access retries and succeeds. Otherwise normal handling goes
+ * on. Under debug_vm, warn_if_bad_asi_pf() reports a fault taken inside
+ * the ASI critical section on memory the target domain does not map.
  * Simplified: no kprobes/kmmio/vmalloc-fault paths (x86-64 pre-allocates
  * the vmalloc PUDs, so none is needed), no SIGBUS, no OOM path here.
  */
@@ -35,6 +45,18 @@ import { vsprintf } from '../../../lib/vsprintf.ts';
 import { X86_CR4_SMAP } from '../include/asm/processor-flags.ts';
 import { cr3_addr } from '../include/asm/processor-flags.ts';
 import { __va } from '../include/asm/page_64_types.ts';
+import {
+  asi_state, asi_exit, asi_intr_enter, asi_intr_exit, asi_intr_unwind, asi_count_exit_site,
+} from './asi.ts';
+import { ASI_EXIT_PAGE_FAULT } from '../../../include/linux/asi.ts';
+import { trace_asi_exit_pf } from '../../../kernel/trace/events/asi.ts';
+import { kernel_ip_save, kernel_ip_restore, ksym, kernel_ip_enter, kernel_ip_exit } from '../../../include/linux/instruction_pointer.ts';
+
+const SYM_HANDLE_MM_FAULT = ksym('handle_mm_fault');
+import { vm_debug } from '../../../mm/debug.ts';
+import { WARN } from '../../../kernel/panic.ts';
+import { pgd_offset_pgd, pud_offset, pmd_offset, pte_offset_kernel, pgdp_get, pudp_get, pmdp_get } from './pgtable.ts';
+import { _PAGE_PSE } from '../include/asm/pgtable_types.ts';
 
 /** No Linux counter: spurious kernel faults retried. */
 export const SPURIOUS_KERNEL_FAULT = vm_event_item('spurious_kernel_fault');
@@ -94,11 +116,85 @@ function do_kern_addr_fault(cpu: Cpu, error_code: number, address: number): Faul
  * signal leaves the task in the kernel to die.
  */
 export function exc_page_fault(cpu: Cpu, error_code: number, address: number): FaultResult {
+  if (!asi_state.enabled) return exc_page_fault_noasi(cpu, error_code, address);
+  // irqentry_enter(): a fresh context for the site slot, nested under ASI.
+  const ip = kernel_ip_save(cpu.id);
+  asi_intr_enter();
+  let returned = false;
+  try {
+    const r = asi_kernel_fault(cpu, error_code, address, ip) ? FAULT_RETRY : exc_page_fault_noasi(cpu, error_code, address);
+    returned = true;
+    return r;
+  } finally {
+    if (returned) asi_intr_exit();
+    else asi_intr_unwind();
+    kernel_ip_restore(cpu.id, ip);
+  }
+}
+
+function exc_page_fault_noasi(cpu: Cpu, error_code: number, address: number): FaultResult {
   if (!(error_code & X86_PF_USER)) return handle_page_fault(cpu, error_code, address);
   switch_to_kernel_cr3();
   const r = handle_page_fault(cpu, error_code, address);
   switch_to_user_cr3();
   return r;
+}
+
+/*
+ * kernel_access_ok(): would an access of this kind to `address` succeed
+ * under the page tables at `pgd`? Raw _PAGE_PRESENT tests at each level
+ * (not pte_present(), which counts PROTNONE), RW at every level for a
+ * write, no NX anywhere for a fetch.
+ */
+export function kernel_access_ok(error_code: number, address: number, pgd: number): boolean {
+  const write = (error_code & X86_PF_WRITE) !== 0;
+  const exec = (error_code & X86_PF_INSTR) !== 0;
+  const ok = (lo: number, hi: number): boolean =>
+    (lo & _PAGE_PRESENT) !== 0 && (!write || (lo & _PAGE_RW) !== 0) && (!exec || (hi & _PAGE_NX_HI) === 0);
+  const pgdp = pgd_offset_pgd(pgd, address);
+  const g = pgdp_get(pgdp);
+  if (!ok(g.lo, g.hi)) return false;
+  const pudp = pud_offset(pgdp, address);
+  const u = pudp_get(pudp);
+  if (!ok(u.lo, u.hi)) return false;
+  if (u.lo & _PAGE_PSE) return true;
+  const pmdp = pmd_offset(pudp, address);
+  const m = pmdp_get(pmdp);
+  if (!ok(m.lo, m.hi)) return false;
+  if (m.lo & _PAGE_PSE) return true;
+  const p = ptep_get(pte_offset_kernel(pmdp, address));
+  return ok(p.lo, p.hi);
+}
+
+/*
+ * warn_if_bad_asi_pf() (VM_WARN): a fault while tense at the first
+ * nesting level (this fault's own) means process context touched memory
+ * inside the critical section; if the target domain does not map it,
+ * sensitive data was touched where nothing may be.
+ */
+function warn_if_bad_asi_pf(cpu: number, error_code: number, address: number): void {
+  const st = asi_state.task_state[cpu];
+  const target = st.target;
+  if (!target || st.intr_nest_depth !== 1) return;
+  WARN(!kernel_access_ok(error_code, address, target.pgd),
+    'ASI: page fault at %px in the critical section, not mapped in the target domain', address);
+}
+
+/*
+ * The ASI part of exc_page_fault() for a kernel-mode fault: leave the
+ * restricted address space and retry if that made the address accessible.
+ * True if the fault is handled (retry).
+ */
+function asi_kernel_fault(cpu: Cpu, error_code: number, address: number, ip: number): boolean {
+  if (error_code & X86_PF_USER) return false;
+  if (vm_debug.debug_vm) warn_if_bad_asi_pf(cpu.id, error_code, address);
+  if (asi_exit(ASI_EXIT_PAGE_FAULT)) {
+    asi_count_exit_site(ip);
+    if (trace_asi_exit_pf.enabled) trace_asi_exit_pf.emit({ address, ip, error_code, user_mode: false });
+  }
+  // Whether or not this exit did anything (a nested fault may have exited already), the
+  // current CR3 decides: if it maps the address now, the access retries.
+  return kernel_access_ok(error_code, address, __va(cr3_addr(cpu.read_cr3())));
 }
 
 function handle_page_fault(cpu: Cpu, error_code: number, address: number): FaultResult {
@@ -141,7 +237,9 @@ export function do_user_addr_fault(cpu: Cpu, error_code: number, address: number
   } else if (!(vma.vm_flags & (VM_READ | VM_WRITE | VM_EXEC))) {
     return bad_area('(PROT_NONE)');
   }
+  const ip = kernel_ip_enter(SYM_HANDLE_MM_FAULT); // its page-table walks, the clear inside named apart
   const r = handle_mm_fault(mm, vma, address, (error_code & X86_PF_WRITE) !== 0);
+  kernel_ip_exit(ip);
   if (r & VM_FAULT_SIGSEGV) return bad_area('(access error)');
   if (r & VM_FAULT_OOM) {
     if (user) {

@@ -11,9 +11,12 @@
  * Simplified: the user PGD's kernel half maps nothing (tskernel's entry
  * code executes no instructions from memory, so cpu_entry_area, the entry
  * text and espfix need no user mapping).
- * The pti= and nopti parameters are registered here, as in pti.c.
+ * The pti= and nopti parameters are registered here, as in pti.c. With
+ * asi=on PTI is off whatever pti= says (the ASI branch, RFC v2).
  */
 import { register_param, one_of, type KernelParams } from '../../../kernel/params.ts';
+import { boot_cpu_has, X86_FEATURE_ASI } from '../kernel/cpu/common.ts';
+import { pr_info } from '../../../kernel/printk.ts';
 
 /** pti_mode (arch/x86/mm/pti.c): PTI_AUTO, PTI_FORCE_ON, PTI_FORCE_OFF. */
 export type PtiMode = 'auto' | 'on' | 'off';
@@ -59,6 +62,12 @@ export const pti_state = {
  * X86_BUG_CPU_MELTDOWN on this machine) leave it off.
  */
 export function pti_check_boottime_disable(p: KernelParams): void {
+  // RFC v2 "x86/pti: Disable PTI when ASI is on": the restricted address space replaces it.
+  if (boot_cpu_has(X86_FEATURE_ASI)) {
+    if (p.pti === 'on') pr_info('pti: ASI enabled, disabling page table isolation');
+    pti_state.enabled = false;
+    return;
+  }
   pti_state.enabled = p.pti === 'on';
 }
 

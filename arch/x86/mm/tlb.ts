@@ -30,6 +30,16 @@
  *    full-flush branch of flush_tlb_kernel_range() does not.
  * The primitives (flush_tlb_one_user, flush_tlb_local, __flush_tlb_all)
  * count nothing.
+ * ASI (the branch's "Make TLB flushing correct under ASI" and PCID patches):
+ * asi_pcid() gives a restricted address space the PCID of its ASID with
+ * the class in bits 10-11 (9-10 under PTI), build_cr3_pcid() builds a CR3
+ * from a PGD and a PCID, CR3_AVAIL_PCID_BITS shrinks by those two bits;
+ * native_flush_tlb_local() and switch_mm_irqs_off() asi_exit() first (a
+ * restricted CR3 is "unstable": the flush must act on the unrestricted
+ * one); flush_tlb_one_kernel() also invalidates the other address space,
+ * as PTI's invalidate_other does, since kernel mappings are not global
+ * under ASI. arch/x86/mm/asi.ts sits above this file and plugs its
+ * asi_exit() and asi_handle_switch_mm() into tlb_asi at boot.
  * Simplified: no global ASIDs / INVLPGB (AMD), no LAM; cpumask trimming
  * runs once per simulated second per mm as in Linux; cond_mitigation's IBPB is
  * off unless asked for (spectre_v2_user=on has no parameter yet).
@@ -40,12 +50,25 @@ import { vm_event_item, count_vm_event, count_vm_events } from '../../../mm/vmst
 import {
   trace_tlb_flush, TLB_LOCAL_SHOOTDOWN, TLB_REMOTE_SHOOTDOWN, TLB_FLUSH_ON_TASK_SWITCH, TLB_LOCAL_MM_SHOOTDOWN,
 } from '../../../kernel/trace/events/tlb.ts';
-import { X86_CR4_PGE, X86_CR4_PCIDE, X86_CR3_PTI_PCID_USER_BIT, cr3_pcid } from '../include/asm/processor-flags.ts';
+import { X86_CR4_PGE, X86_CR4_PCIDE, cr3_pcid } from '../include/asm/processor-flags.ts';
+import { ASI_EXIT_TLB_FLUSH, ASI_EXIT_MISC, ASI_CLASS_USERSPACE } from '../../../include/linux/asi.ts';
 import { INVPCID_TYPE_ALL_INCL_GLOBAL, INVPCID_TYPE_INDIV_ADDR } from '../include/asm/invpcid.ts';
 import { PAGE_SIZE, PAGE_SHIFT } from '../include/asm/page_types.ts';
-import { __pa } from '../include/asm/page_64_types.ts';
 import { init_mm, mm_cpumask_cpus, type MmStruct } from '../../../mm/mm_struct.ts';
 import { BUG_ON } from '../../../kernel/panic.ts';
+import {
+  TLB_FLUSH_ALL, TLB_NR_DYN_ASIDS, TLB_GENERATION_INVALID, PTI_USER_PCID_MASK, PTI_USER_PGTABLE_MASK,
+  PTI_USER_PGTABLE_AND_PCID_MASK, TlbState, tlb_state, tlb_asi, max_asid_available, this_tlbstate, kern_pcid,
+  user_pcid, asi_pcid, build_cr3, DEFAULT_TLB_SINGLE_PAGE_FLUSH_CEILING,
+} from '../include/asm/tlbflush.ts';
+
+/* cpu_tlbstate and the CR3 helpers live in asm/tlbflush.ts, below ASI in the import graph; re-exported. */
+export {
+  TLB_FLUSH_ALL, TLB_NR_DYN_ASIDS, TLB_GENERATION_INVALID, TlbContext, TlbState, tlb_state, tlb_asi,
+  X86_CR3_ASI_PCID_BITS, ASI_CONSUMED_PCID_BITS, PTI_CONSUMED_PCID_BITS, x86_cr3_asi_pcid_bits_shift,
+  cr3_avail_pcid_bits, max_asid_available, this_tlbstate, kern_pcid, user_pcid, build_cr3, asi_pcid, build_cr3_pcid,
+  DEFAULT_TLB_SINGLE_PAGE_FLUSH_CEILING,
+} from '../include/asm/tlbflush.ts';
 import { register_param, parse_uint, type KernelParams } from '../../../kernel/params.ts';
 
 export const NR_TLB_LOCAL_FLUSH_ONE = vm_event_item('nr_tlb_local_flush_one');
@@ -56,54 +79,17 @@ export const NR_TLB_REMOTE_FLUSH_RECEIVED = vm_event_item('nr_tlb_remote_flush_r
 export const NR_ASID_HIT = vm_event_item('nr_asid_hit');
 export const NR_ASID_MISS = vm_event_item('nr_asid_miss');
 
-/** tlb_single_page_flush_ceiling (arch/x86/mm/tlb.c): 33 pages. */
-export const DEFAULT_TLB_SINGLE_PAGE_FLUSH_CEILING = 33;
 
-export const TLB_FLUSH_ALL = -1;
-export const TLB_NR_DYN_ASIDS = 6;
-export const TLB_GENERATION_INVALID = 0;
-/* PTI's CR3 bits (arch/x86/entry/calling.h): the user PCID, and the user PGD half of the pair. */
-const PTI_USER_PCID_MASK = 1 << X86_CR3_PTI_PCID_USER_BIT;
-const PTI_USER_PGTABLE_MASK = 1 << PAGE_SHIFT;
-const PTI_USER_PGTABLE_AND_PCID_MASK = PTI_USER_PCID_MASK | PTI_USER_PGTABLE_MASK;
-
-export class TlbContext {
-  ctx_id = 0;
-  tlb_gen = 0;
-}
-
-/** struct tlb_state + tlb_state_shared for one CPU. */
-export class TlbState {
-  /** What CR3 points at; null is LOADED_MM_SWITCHING. */
-  loaded_mm: MmStruct | null = null;
-  loaded_mm_asid = 0;
-  next_asid = 1;
-  invalidate_other = false;
-  user_pcid_flush_mask = 0;
-  readonly ctxs: TlbContext[] = Array.from({ length: TLB_NR_DYN_ASIDS }, () => new TlbContext());
-  /** cpu_tlbstate_shared.is_lazy. */
-  is_lazy = false;
-  /** last_user_mm, for cond_mitigation. */
-  last_user_mm: MmStruct | null = null;
-}
-
-export const tlb_state = {
-  /** tlb_single_page_flush_ceiling: above this many pages, flush everything. */
-  tlb_single_page_flush_ceiling: DEFAULT_TLB_SINGLE_PAGE_FLUSH_CEILING,
-  /** X86_FEATURE_PCID as the kernel uses it (off with nopcid). */
-  pcid: true,
-  /** X86_FEATURE_PTI. */
-  pti: false,
-  /** spectre_v2_user=on: IBPB on every switch to another user mm. */
-  switch_mm_always_ibpb: false,
-  cpu_tlbstate: [] as TlbState[],
-  /** Test hook (no Linux counterpart): drop the shootdown IPIs to show what they prevent. */
-  suppress_flush_ipis: false,
-};
-
-export function tlb_init(nr_cpus: number, pcid: boolean, pti: boolean): void {
+export function tlb_init(nr_cpus: number, pcid: boolean, pti: boolean, asi = false): void {
   tlb_state.pcid = pcid;
   tlb_state.pti = pti;
+  tlb_asi.enabled = asi;
+  tlb_asi.exit = () => {};
+  tlb_asi.restricted = () => false;
+  tlb_asi.handle_switch_mm = () => {};
+  tlb_asi.cr3_noflush = false;
+  // The branch's static_assert: the dynamic ASIDs still fit.
+  BUG_ON(max_asid_available() <= TLB_NR_DYN_ASIDS, 'CR3_AVAIL_PCID_BITS leaves too few ASIDs');
   tlb_state.suppress_flush_ipis = false;
   tlb_state.cpu_tlbstate = [];
   for (let c = 0; c < nr_cpus; c++) {
@@ -145,29 +131,6 @@ export function tlb_single_page_flush_ceiling_init(p: KernelParams): void {
   tlb_state.tlb_single_page_flush_ceiling = p.tlb_single_page_flush_ceiling;
 }
 
-export function this_tlbstate(): TlbState {
-  return tlb_state.cpu_tlbstate[smp_processor_id()];
-}
-
-/* ---- CR3 ---- */
-
-export function kern_pcid(asid: number): number {
-  return asid + 1;
-}
-
-export function user_pcid(asid: number): number {
-  return kern_pcid(asid) | PTI_USER_PCID_MASK;
-}
-
-/** build_cr3(): PGD physical address | kern_pcid(asid) (0 without PCID). */
-export function build_cr3(pgd: number, asid: number): number {
-  if (!tlb_state.pcid) {
-    BUG_ON(asid !== 0, 'build_cr3 without PCID needs asid 0');
-    return __pa(pgd);
-  }
-  return __pa(pgd) + kern_pcid(asid);
-}
-
 /** invalidate_user_asid(): the user PCID must be flushed on the next return to user. */
 export function invalidate_user_asid(asid: number): void {
   if (!tlb_state.pti || !tlb_state.pcid) return;
@@ -179,6 +142,7 @@ export function load_new_mm_cr3(pgd: number, asid: number, need_flush: boolean):
   const cpu = this_cpu();
   if (need_flush) {
     invalidate_user_asid(asid);
+    if (tlb_asi.cr3_noflush) this_tlbstate().asi_flush_pending = true;
     cpu.write_cr3(build_cr3(pgd, asid));
   } else {
     cpu.write_cr3(build_cr3(pgd, asid), true);
@@ -226,6 +190,8 @@ function cond_mitigation(next: MmStruct): void {
  * holds (cpu_tlbstate.loaded_mm), whatever the scheduler thinks.
  */
 export function switch_mm_irqs_off(next: MmStruct): void {
+  // "Stabilize CR3": whatever loads a CR3 here must not find a restricted one.
+  if (tlb_asi.enabled) tlb_asi.exit(ASI_EXIT_MISC);
   const s = this_tlbstate();
   const cpu = smp_processor_id();
   const prev = s.loaded_mm;
@@ -244,6 +210,7 @@ export function switch_mm_irqs_off(next: MmStruct): void {
     need_flush = true;
   } else {
     cond_mitigation(next);
+    if (tlb_asi.enabled) tlb_asi.handle_switch_mm();
     s.loaded_mm = null; // LOADED_MM_SWITCHING
     if (next !== init_mm()) next.cpumask[cpu] = 1;
     next_tlb_gen = next.context.tlb_gen;
@@ -281,15 +248,23 @@ export function leave_mm(): void {
 export function flush_tlb_one_user(addr: number): void {
   const cpu = this_cpu();
   cpu.invlpg(addr);
+  if (tlb_asi.cr3_noflush) this_tlbstate().asi_flush_pending = true;
   if (!tlb_state.pti) return;
   const asid = this_tlbstate().loaded_mm_asid;
   if (cpu.features.invpcid && (cpu.read_cr4() & X86_CR4_PCIDE)) cpu.invpcid(INVPCID_TYPE_INDIV_ADDR, user_pcid(asid), addr);
   else invalidate_user_asid(asid);
 }
 
-/** native_flush_tlb_local(): rewrite CR3, flushing the current PCID's non-global entries. */
+/**
+ * native_flush_tlb_local(): rewrite CR3, flushing the current PCID's
+ * non-global entries. Under ASI it exits first (reason TLB_FLUSH), so the
+ * CR3 it rewrites is the unrestricted one; the restricted PCID is flushed
+ * by the next asi_enter's CR3 write.
+ */
 export function flush_tlb_local(): void {
+  if (tlb_asi.enabled) tlb_asi.exit(ASI_EXIT_TLB_FLUSH);
   invalidate_user_asid(this_tlbstate().loaded_mm_asid);
+  if (tlb_asi.cr3_noflush) this_tlbstate().asi_flush_pending = true;
   const cpu = this_cpu();
   cpu.write_cr3(cpu.read_cr3());
 }
@@ -436,7 +411,29 @@ export function flush_tlb_mm_range(mm: MmStruct, start: number, end: number, str
 export function flush_tlb_one_kernel(addr: number): void {
   count_vm_event(NR_TLB_LOCAL_FLUSH_ONE);
   flush_tlb_one_user(addr);
-  if (tlb_state.pti && tlb_state.cpu_tlbstate.length) this_tlbstate().invalidate_other = true;
+  if (!tlb_state.cpu_tlbstate.length) return;
+  if (tlb_state.pti) this_tlbstate().invalidate_other = true;
+  if (tlb_asi.enabled) asi_flush_tlb_one_kernel_other(addr);
+}
+
+/*
+ * Under ASI the same kernel address may be cached under this ASID's other
+ * PCID (restricted or not) and under every other ASID's: the other ASIDs
+ * are forgotten as under PTI; this ASID's other PCID is flushed by the
+ * next transition's CR3 write unless asi_cr3_noflush keeps it, in which
+ * case INVPCID drops the address there now (or, without INVPCID, the
+ * other ASIDs' way: invalidate_other and a full flush later would not
+ * reach it, so the address is dropped by a full flush here).
+ */
+function asi_flush_tlb_one_kernel_other(addr: number): void {
+  const s = this_tlbstate();
+  s.invalidate_other = true;
+  if (!tlb_asi.cr3_noflush || !tlb_state.pcid) return;
+  const cpu = this_cpu();
+  const asid = s.loaded_mm_asid;
+  const other = tlb_asi.restricted() ? kern_pcid(asid) : asi_pcid(ASI_CLASS_USERSPACE, asid);
+  if (cpu.features.invpcid) cpu.invpcid(INVPCID_TYPE_INDIV_ADDR, other, addr);
+  else __flush_tlb_all();
 }
 
 function trace_kernel_flush(self: number, cpu: number, pages: number): void {
