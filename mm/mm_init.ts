@@ -28,6 +28,7 @@ import { PAGE_SIZE, PAGE_ALIGN } from '../arch/x86/include/asm/page_types.ts';
 import { mem_map_init, PFN_UP, PFN_DOWN } from './mm_types.ts';
 import { SetPageReserved } from './page_flags.ts';
 import { Zone, contig_page_data, pageblock_nr_pages, set_pageblock_migratetype, MIGRATE_MOVABLE,
+  page_alloc_asi, get_pageblock_sensitive, set_pageblock_sensitive,
   WMARK_MIN, WMARK_LOW, WMARK_HIGH, WMARK_PROMO } from './mmzone.ts';
 import { memblock, memblock_end_of_DRAM, memblock_phys_alloc, memblock_free_all, memblock_phys_mem_size } from './memblock.ts';
 import { setup_zone_pageset, zone_set_pageset_high_and_batch } from './pcp.ts';
@@ -46,6 +47,8 @@ export const STRUCT_PAGE_SIZE = 64;
 export const WATERMARK_SCALE_FACTOR = 10;
 
 export const mm_init_state = {
+  /** ASI: pageblocks boot's reservations made nonsensitive (memblock_reserved_nonsensitive). */
+  asi_reserved_pageblocks: 0,
   /** min_free_kbytes (vm.min_free_kbytes). */
   min_free_kbytes: 0,
   /** Physical address of the memmap reservation. */
@@ -127,6 +130,31 @@ function mem_init_print_info(): void {
     physpages * (PAGE_SIZE >> 10), (physpages - totalram_pages()) * (PAGE_SIZE >> 10));
 }
 
+/*
+ * With ASI on, what boot reserved (the kernel image, the boot page tables,
+ * mem_map) is kernel data, nonsensitive as the branch maps the kernel
+ * image: its pageblocks are marked nonsensitive and mapped in
+ * asi_nonsensitive_pgd before memblock_free_all() frees the rest of those
+ * pageblocks onto the nonsensitive lists. Without this, a software walk of
+ * init_mm's boot tables (vmalloc, the fault path) would exit ASI every time.
+ * tskernel's choice: the series leaves boot memory to the allocator's
+ * default (sensitive) and maps the image separately.
+ */
+function memblock_reserved_nonsensitive(): void {
+  mm_init_state.asi_reserved_pageblocks = 0;
+  for (const r of memblock.reserved) {
+    const first = Math.floor(PFN_DOWN(r.base) / pageblock_nr_pages) * pageblock_nr_pages;
+    for (let pb = first; pb < PFN_UP(r.base + r.size); pb += pageblock_nr_pages) {
+      if (!get_pageblock_sensitive(pb)) continue;
+      set_pageblock_sensitive(pb, false);
+      mm_init_state.asi_reserved_pageblocks++;
+      const set = page_alloc_asi.set_direct_map_sensitive;
+      if (!set || set(pb, 1, false) < 0)
+        BUG('memblock_reserved_nonsensitive: pfn %d is not in the restricted direct map', pb);
+    }
+  }
+}
+
 /**
  * mm_core_init: from memblock to a working page allocator. Applies
  * debug_vm, fail_page_alloc= and its knobs, and seed= from `p`.
@@ -136,6 +164,8 @@ export function mm_core_init(p: KernelParams = default_kernel_params()): void {
   fail_page_alloc_init(p);
   page_alloc_debug_init();
   free_area_init();
+  mm_init_state.asi_reserved_pageblocks = 0;
+  if (page_alloc_asi.enabled) memblock_reserved_nonsensitive();
   memblock_free_all();
   pr_info('Built 1 zonelists, mobility grouping on.  Total pages: %d', totalram_pages());
   calculate_min_free_kbytes();

@@ -7,6 +7,7 @@
  * nonsensitive), no buddy merge across sensitivity, ALLOC_NOBLOCK callers
  * never converting, and asi=off behaving as a kernel without ASI.
  */
+import { mm_init_state } from '../../mm/mm_init.ts';
 import { describe, it, expect, afterEach } from 'vitest';
 import { start_kernel, type Kernel } from '../../init/main.ts';
 import { printk_state } from '../../kernel/printk.ts';
@@ -57,7 +58,7 @@ describe('mm_page_alloc_asi', () => {
     expect(can_merge_freetypes(MIGRATE_MOVABLE, MIGRATE_TYPES + MIGRATE_MOVABLE)).toBe(false);
   });
 
-  it('asi=on: all memory starts sensitive; GFP_KERNEL converts a pageblock, GFP_USER stays sensitive', () => {
+  it('asi=on: all memory but boot\'s reservations starts sensitive; GFP_KERNEL converts a pageblock, GFP_USER stays sensitive', () => {
     boot('mem=32M cpus=2 asi=on debug_vm');
     const z = zone();
     const user = alloc_pages(GFP_USER, 0)!;
@@ -65,10 +66,10 @@ describe('mm_page_alloc_asi', () => {
     expect(get_pageblock_freetype(user)).toBe(migrate_to_freetype(MIGRATE_UNMOVABLE, true));
     const kern = alloc_pages(GFP_KERNEL, 0)!;
     expect(get_pageblock_sensitive(kern)).toBe(false);
-    // Boot converted only what its own GFP_KERNEL allocations needed.
+    // Boot's reservations are nonsensitive; it converted only what its own GFP_KERNEL allocations needed.
     let nonsensitive = 0;
     for (let i = 0; i < z.pageblock_flags.length; i++) if (z.pageblock_flags[i] & NONSENSITIVE_MASK) nonsensitive++;
-    expect(nonsensitive).toBe(vm('asi_pageblock_to_nonsensitive'));
+    expect(nonsensitive).toBe(vm('asi_pageblock_to_nonsensitive') + mm_init_state.asi_reserved_pageblocks);
     expect(nonsensitive).toBeLessThan(z.pageblock_flags.length / 2);
     // The order-0 pages went through this CPU's pcp lists of their sensitivity.
     const pcp = z.per_cpu_pageset[smp_processor_id()];

@@ -46,6 +46,9 @@ import { in_kernel, run_one } from '../../../fs/helpers.ts';
 import { parse_kernel_params } from '../../../../kernel/params.ts';
 import { asi_check_boottime_disable } from '../../../../arch/x86/mm/asi.ts';
 import { page_alloc_asi } from '../../../../mm/mmzone.ts';
+import { alloc_pages, __free_pages } from '../../../../mm/page_alloc.ts';
+import { GFP_HIGHUSER, GFP_KERNEL } from '../../../../mm/gfp.ts';
+import { page_address } from '../../../../mm/mm_types.ts';
 
 type Sys = Generator<{ nr: number; args: readonly number[] }, number, number>;
 
@@ -121,8 +124,8 @@ describe('x86_asi_boot', () => {
     }
   });
 
-  it('asi=on boots: X86_FEATURE_ASI, no PTI even with pti=on, no global kernel mappings', () => {
-    const k = start_kernel('mem=32M cpus=1 pti=on asi=on');
+  it('asi=on ephmap=off boots: X86_FEATURE_ASI, no PTI even with pti=on, no global kernel mappings', () => {
+    const k = start_kernel('mem=32M cpus=1 pti=on asi=on ephmap=off');
     expect(asi_state.enabled).toBe(true);
     expect(boot_cpu_has('asi')).toBe(true);
     expect(pti_state.enabled).toBe(false);
@@ -135,12 +138,12 @@ describe('x86_asi_boot', () => {
     k.shutdown();
   });
 
-  it('asi=on boots with X86_FEATURE_ASI set, a restricted PGD and sensitive free lists', () => {
-    const p = parse_kernel_params('asi=on', { host_totalmem: 2 ** 34 });
+  it('asi=on ephmap=off boots with X86_FEATURE_ASI set, a restricted PGD and sensitive free lists', () => {
+    const p = parse_kernel_params('asi=on ephmap=off', { host_totalmem: 2 ** 34 });
     expect(p.asi).toBe(true);
     asi_check_boottime_disable(p);
     expect(asi_state.enabled).toBe(true);
-    const k = start_kernel('mem=32M cpus=1 asi=on');
+    const k = start_kernel('mem=32M cpus=1 asi=on ephmap=off');
     expect(asi_state.enabled).toBe(true);
     expect(asi_nonsensitive.pgd).not.toBe(0);
     expect(page_alloc_asi.enabled).toBe(true);
@@ -175,8 +178,8 @@ describe('x86_asi_boot', () => {
 });
 
 describe('x86_asi_exits', () => {
-  it('pread of a cached tmpfs page, asi=on setcpuid=retbleed: one PAGE_FAULT exit per syscall, one IBPB and RSB fill each', () => {
-    const { k, per_read, ok } = pread_run('asi=on setcpuid=retbleed');
+  it('pread of a cached tmpfs page, asi=on ephmap=off setcpuid=retbleed: one PAGE_FAULT exit per syscall, one IBPB and RSB fill each', () => {
+    const { k, per_read, ok } = pread_run('asi=on ephmap=off setcpuid=retbleed');
     expect(ok).toBe(true);
     expect(per_read).toHaveLength(4);
     for (const d of per_read) {
@@ -210,7 +213,7 @@ describe('x86_asi_exits', () => {
   });
 
   it('clearcpuid=ibpb: the exits stay, the IBPB goes (the RSB fill stays)', () => {
-    const { k, per_read, ok } = pread_run('asi=on setcpuid=retbleed clearcpuid=ibpb');
+    const { k, per_read, ok } = pread_run('asi=on ephmap=off setcpuid=retbleed clearcpuid=ibpb');
     expect(ok).toBe(true);
     for (const d of per_read) {
       expect(d.asi_exit_page_fault).toBe(1);
@@ -221,7 +224,7 @@ describe('x86_asi_exits', () => {
   });
 
   it('without setcpuid=retbleed a Sapphire Rapids exit pays the RSB fill only', () => {
-    const { k, per_read } = pread_run('asi=on');
+    const { k, per_read } = pread_run('asi=on ephmap=off');
     for (const d of per_read) {
       expect(d.asi_exits).toBe(1);
       expect(d.ibpb).toBe(0);
@@ -231,7 +234,7 @@ describe('x86_asi_exits', () => {
   });
 
   it('on an L1TF and MDS part (skylake) the way back to user flushes L1D and CPU buffers after each exit', () => {
-    const { k, per_read } = pread_run('asi=on costs=skylake');
+    const { k, per_read } = pread_run('asi=on ephmap=off costs=skylake');
     for (const d of per_read) {
       expect(d.asi_exits).toBe(1);
       expect(d.ibpb).toBe(1); // Skylake has Retbleed
@@ -242,7 +245,7 @@ describe('x86_asi_exits', () => {
   });
 
   it('getpid touches nothing sensitive: no exit, the CPU stays restricted', () => {
-    const k = start_kernel('mem=32M cpus=1 asi=on setcpuid=retbleed');
+    const k = start_kernel('mem=32M cpus=1 asi=on ephmap=off setcpuid=retbleed');
     const seen: Record<string, number>[] = [];
     let restricted_in_user = true;
     run_one(k, function* (u: Nolibc): Sys {
@@ -261,7 +264,7 @@ describe('x86_asi_exits', () => {
   });
 
   it('a context switch between two processes costs exactly one exit (CONTEXT_SWITCH) when the CPU was restricted', () => {
-    const k = start_kernel('mem=32M cpus=1 asi=on');
+    const k = start_kernel('mem=32M cpus=1 asi=on ephmap=off');
     const rounds = 6;
     const prog = function* (u: Nolibc): Sys {
       yield* u.getpid();
@@ -281,7 +284,7 @@ describe('x86_asi_exits', () => {
   });
 
   it('a switch finds the CPU unrestricted after an exit: no second exit', () => {
-    const k = start_kernel('mem=64M cpus=1 asi=on');
+    const k = start_kernel('mem=64M cpus=1 asi=on ephmap=off');
     let cs = -1;
     run_one(k, function* (u: Nolibc): Sys {
       const fd = yield* u.open('/data', O_RDWR | O_CREAT, 0o644);
@@ -299,7 +302,7 @@ describe('x86_asi_exits', () => {
   });
 
   it('native_flush_tlb_local() leaves the restricted space first (reason TLB_FLUSH)', () => {
-    const k = start_kernel('mem=32M cpus=1 asi=on');
+    const k = start_kernel('mem=32M cpus=1 asi=on ephmap=off');
     const r = in_kernel(k, () => {
       const was = asi_is_restricted();
       const before = k.vmstat().asi_exit_tlb_flush;
@@ -311,7 +314,7 @@ describe('x86_asi_exits', () => {
   });
 
   it('the restricted CR3 is the domain PGD with the USERSPACE PCID bits, and the taints follow the policy', () => {
-    const k = start_kernel('mem=32M cpus=1 asi=on');
+    const k = start_kernel('mem=32M cpus=1 asi=on ephmap=off');
     let cr3 = -1;
     let pgd = 0;
     let asid = -1;
@@ -333,7 +336,7 @@ describe('x86_asi_exits', () => {
 
   it('asi:asi_exit_pf prints the branch format; same command line and seed give the same counters and trace', () => {
     const run = (): { trace: string; vmstat: Record<string, number>; sites: Record<string, number> } => {
-      const { k } = pread_run('asi=on setcpuid=retbleed seed=7 trace_event=asi:*', 3);
+      const { k } = pread_run('asi=on ephmap=off setcpuid=retbleed seed=7 trace_event=asi:*', 3);
       const out = { trace: k.trace(), vmstat: k.vmstat(), sites: k.asi_exit_sites() };
       k.shutdown();
       return out;
@@ -352,14 +355,14 @@ describe('x86_asi_exits', () => {
 
 describe('x86_asi_nesting', () => {
   it('a user page fault exits inside the exception and re-enters before user code resumes', () => {
-    const k = start_kernel('mem=32M cpus=1 asi=on');
+    const k = start_kernel('mem=32M cpus=1 asi=on ephmap=off');
     let d: Record<string, number> = {};
     let restricted_after = false;
     run_one(k, function* (u: Nolibc): Sys {
       const b = yield* u.mmap(0, 4096, 3, 0x22);
       yield* u.getpid();
       const before = asi_counts(k);
-      u.poke32(b, 1); // #PF from user mode: handle_mm_fault walks and zeroes through the direct map
+      u.poke32(b, 1); // #PF from user mode: the new anonymous page is sensitive, zeroing it exits
       d = delta(before, asi_counts(k));
       restricted_after = asi_is_restricted();
       return 0;
@@ -367,12 +370,12 @@ describe('x86_asi_nesting', () => {
     expect(d.asi_exit_page_fault).toBeGreaterThanOrEqual(1);
     expect(d.asi_enters).toBe(d.asi_exits); // asi_intr_exit() went back in
     expect(restricted_after).toBe(true);
-    expect(k.asi_exit_sites().handle_mm_fault).toBeGreaterThanOrEqual(1);
+    expect(k.asi_exit_sites().clear_page_erms).toBeGreaterThanOrEqual(1); // the seed's "clear_page_erms during anonymous faults"
     k.shutdown();
   });
 
   it('asi_intr_exit() undoes an exit taken in an interrupt while tense; an exit in the critical section warns', () => {
-    const k = start_kernel('mem=32M cpus=1 asi=on');
+    const k = start_kernel('mem=32M cpus=1 asi=on ephmap=off');
     const r = in_kernel(k, () => {
       const asi = current().mm!.asi[ASI_CLASS_USERSPACE]!;
       asi_exit(ASI_EXIT_MISC);
@@ -405,29 +408,31 @@ describe('x86_asi_nesting', () => {
       const k = start_kernel(cmdline);
       const r = in_kernel(k, () => {
         const asi = current().mm!.asi[ASI_CLASS_USERSPACE]!;
+        const page = alloc_pages(GFP_HIGHUSER, 0)!; // sensitive: not in the restricted direct map
         asi_enter(asi);
         const w0 = warn_state.count;
         let livelock = false;
         try {
-          this_cpu().load32(PAGE_OFFSET + 0x123450); // the (empty) restricted direct map
+          this_cpu().load32(page_address(page) + 0x450);
         } catch (e) {
           livelock = /without progress/.test((e as Error).message);
         }
         const warned = warn_state.count - w0;
         asi_relax();
+        __free_pages(page, 0);
         return { warned, livelock };
       });
       k.shutdown();
       return r;
     };
-    const dbg = probe('mem=32M cpus=1 asi=on debug_vm');
+    const dbg = probe('mem=32M cpus=1 asi=on ephmap=off debug_vm');
     expect(dbg.livelock).toBe(true);
     expect(dbg.warned).toBeGreaterThanOrEqual(1); // once per retry
-    expect(probe('mem=32M cpus=1 asi=on')).toEqual({ warned: 0, livelock: true });
+    expect(probe('mem=32M cpus=1 asi=on ephmap=off')).toEqual({ warned: 0, livelock: true });
   });
 
   it('asi_handle_switch_mm(): a switch to another mm turns user taints into OTHER_MM taints, control and data apart', () => {
-    const k = start_kernel('mem=32M cpus=1 asi=on');
+    const k = start_kernel('mem=32M cpus=1 asi=on ephmap=off');
     const cpu = 0;
     asi_state.asi_taints[cpu] = ASI_TAINT_USER_DATA | ASI_TAINT_USER_CONTROL | ASI_TAINT_KERNEL_DATA;
     asi_handle_switch_mm();
@@ -439,7 +444,7 @@ describe('x86_asi_nesting', () => {
   });
 
   it('the lab switch asi_cr3_noflush keeps the TLB across transitions and the data stays right', () => {
-    const k = start_kernel('mem=64M cpus=1 asi=on');
+    const k = start_kernel('mem=64M cpus=1 asi=on ephmap=off');
     tlb_asi.cr3_noflush = true;
     const per: { flush: number; noflush: number }[] = [];
     let ok = true;
@@ -467,7 +472,7 @@ describe('x86_asi_nesting', () => {
 
 describe('x86_asi_domains', () => {
   it('asi_init_class refuses a second registration; asi_init is refcounted and the last asi_destroy frees the PGD', () => {
-    const k = start_kernel('mem=32M cpus=1 asi=on');
+    const k = start_kernel('mem=32M cpus=1 asi=on ephmap=off');
     expect(asi_init_class(ASI_CLASS_USERSPACE, { ...ASI_USERSPACE_POLICY })).toBe(-EEXIST);
     const r = in_kernel(k, () => {
       const mm = current().mm!;
@@ -483,29 +488,38 @@ describe('x86_asi_domains', () => {
     expect(k.shutdown().leaked).toEqual([]);
   });
 
-  it('the domain maps the user half and the shared kernel ranges, not the (empty) restricted direct map', () => {
-    const k = start_kernel('mem=32M cpus=1 asi=on');
+  it('the domain maps the user half and the shared kernel ranges, not sensitive pages of the direct map', () => {
+    const k = start_kernel('mem=32M cpus=1 asi=on ephmap=off');
     const r = in_kernel(k, () => {
       const mm = current().mm!;
       const asi = mm.asi[ASI_CLASS_USERSPACE]!;
       const vmalloc = 0xc90000000000;
-      return {
-        direct: kernel_access_ok(0, PAGE_OFFSET + 0x200000, asi.pgd),
-        direct_unrestricted: kernel_access_ok(0, PAGE_OFFSET + 0x200000, mm.pgd),
+      const page = alloc_pages(GFP_HIGHUSER, 0)!;
+      const va = page_address(page);
+      const kpage = alloc_pages(GFP_KERNEL, 0)!;
+      const kva = page_address(kpage);
+      const out = {
+        direct: kernel_access_ok(0, va, asi.pgd),
+        direct_unrestricted: kernel_access_ok(0, va, mm.pgd),
+        direct_nonsensitive: kernel_access_ok(0, kva, asi.pgd),
         vmalloc_pgd_shared: (() => {
           const i = Math.floor(vmalloc / 2 ** 39) & 511;
           return this_cpu().load32(asi.pgd + i * 8) === this_cpu().load32(mm.pgd + i * 8);
         })(),
       };
+      __free_pages(page, 0);
+      __free_pages(kpage, 0);
+      return out;
     });
     expect(r.direct).toBe(false);
     expect(r.direct_unrestricted).toBe(true);
+    expect(r.direct_nonsensitive).toBe(true);
     expect(r.vmalloc_pgd_shared).toBe(true);
     k.shutdown();
   });
 
   it('seeded bug: a user PGD entry made after the domain is reached only through its mirror (asi_clone_user_pgtbl)', () => {
-    const k = start_kernel('mem=32M cpus=1 asi=on');
+    const k = start_kernel('mem=32M cpus=1 asi=on ephmap=off');
     // A mapping in a PGD slot the process has not used yet: the entry is created by the
     // fault, after the domain was, and the user's next access runs in the restricted space.
     expect(run_one(k, function* (u: Nolibc): Sys {
@@ -541,7 +555,7 @@ describe('x86_asi_smp', () => {
    * stays right, the run repeats exactly, and nothing leaks.
    */
   const run = (): { vmstat: Record<string, number>; sites: Record<string, number>; ok: boolean; leaked: number } => {
-    const k = start_kernel('mem=64M cpus=2 asi=on setcpuid=retbleed seed=3');
+    const k = start_kernel('mem=64M cpus=2 asi=on ephmap=off setcpuid=retbleed seed=3');
     let ok = true;
     const prog = (tag: number) => function* (u: Nolibc): Sys {
       const fd = yield* u.open('/data', O_RDWR | O_CREAT, 0o644);
