@@ -120,17 +120,23 @@ export function calibration_rows(vs: readonly VariantSummary[], seed = SEED): Ca
   ];
 }
 
+/** x with its sign (a real minus), `digits` decimals; a value that rounds to 0 unsigned. */
+function signed(x: number, digits: number): string {
+  const s = Math.abs(x).toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return Number(s.replace(/,/g, '')) === 0 ? s : `${x < 0 ? '−' : '+'}${s}`;
+}
+
 function fmt(x: number | null, pctish: boolean): string {
   if (x === null) return '';
   if (!pctish) return Math.round(x).toLocaleString('en-US');
-  return `${x < 0 ? '−' : '+'}${Math.abs(x * 100).toFixed(1)}%`;
+  return `${signed(x * 100, 1)}%`;
 }
 
 export function format_rows(rows: readonly CalibrationRow[]): string {
   let out = '| figure | kind | seed | model | residual (model − seed) |\n|---|---|---:|---:|---:|\n';
   for (const r of rows) {
     const p = r.what !== 'asi-off IOPS';
-    const res = r.residual === null ? '' : p ? `${r.residual < 0 ? '−' : '+'}${Math.abs(r.residual * 100).toFixed(1)} pts` : fmt(r.residual, false);
+    const res = r.residual === null ? '' : p ? `${signed(r.residual * 100, 1)} pts` : signed(r.residual, 0);
     out += `| ${r.what} | ${r.kind} | ${fmt(r.seed, p)} | ${fmt(r.model, p)} | ${res} |\n`;
   }
   return out;
@@ -212,11 +218,12 @@ async function main(): Promise<void> {
     `fio_get_io_u ${c1(off.per_io.count_by_key.fio_get_io_u ?? 0)}/I/O\n`;
   out += `  ephmap=off  ${Math.round(e70.mean)} IOPS = ${c1(p.cpu_mhz * 1e6 / e70.mean)} cycles/I/O, ` +
     `${(e70.per_io.count_by_key.ibpb ?? 0).toFixed(4)} IBPB/I/O; wanted ${c1(fit.e70_cycles_target)} (asi-off's / 0.30)\n`;
-  out += `  U = fio_get_io_u + fio_io_completed: ${fit.u_was} + (${c1(fit.off_cycles_target)} − ${c1(p.cpu_mhz * 1e6 / off.mean)}) = ${fit.u}` +
+  out += `  U = fio_get_io_u + fio_io_completed: ${fit.u_was} + (${c1(fit.off_cycles_target)} − ${c1(p.cpu_mhz * 1e6 / off.mean)}) / ` +
+    `${c1(off.per_io.count_by_key.fio_get_io_u ?? 0)} = ${fit.u}` +
     ` → fio_get_io_u ${fit.fio_get_io_u}, fio_io_completed ${fit.fio_io_completed} (split kept)\n`;
-  out += `  ibpb: ${fit.ibpb_was} + (${c1(fit.e70_cycles_target)} − ${c1(p.cpu_mhz * 1e6 / e70.mean)} − ${fit.u - fit.u_was} × ` +
+  out += `  ibpb: ${fit.ibpb_was} + (${c1(fit.e70_cycles_target)} − ${c1(p.cpu_mhz * 1e6 / e70.mean)} − (${fit.u - fit.u_was}) × ` +
     `${c1(e70.per_io.count_by_key.fio_get_io_u ?? 0)}) / ${(e70.per_io.count_by_key.ibpb ?? 0).toFixed(4)} = ${fit.ibpb}\n\n`;
-  out += `Round 2 (fitted values, ${a.samples} samples):\n\n${format_rows(rows)}\n`;
+  out += `Round 2 (fitted values, ${a.samples} sample${a.samples === 1 ? '' : 's'}):\n\n${format_rows(rows)}\n`;
   out += `For arch/x86/hw/costs.ts (sapphire_rapids):\n  fio_get_io_u: ${fit.fio_get_io_u}, fio_io_completed: ${fit.fio_io_completed}, ibpb: ${fit.ibpb}\n`;
   process.stdout.write(out);
 }
