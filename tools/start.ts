@@ -10,7 +10,7 @@
  * (cycles by where they went, ASI exits by reason, IBPB, TLB flushes,
  * INVLPGs, page walks) and the per-site ASI exit histogram.
  *
- *   npm start                       --size=64M, 3 samples (~30 s on 2 cores)
+ *   npm start                       --size=64M, 3 samples (~15 s on 2 cores)
  *   npm start -- --full             the seed's exact job: --size=1G, 10 samples
  *   npm start -- costs=skylake      kernel parameters added to every variant
  *   npm start -- --size=16M --samples=2 --workers=1 --json --keys

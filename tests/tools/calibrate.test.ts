@@ -14,11 +14,29 @@ import { describe, it, expect } from 'vitest';
 import { fit_parameters, calibration_rows, SEED } from '../../tools/calibrate.ts';
 import { compare, type VariantSummary } from '../../tools/compare/compare.ts';
 import { START_VARIANTS } from '../../tools/start.ts';
-import { COST_PROFILES, DEFAULT_COST_PROFILE } from '../../arch/x86/hw/costs.ts';
+import { COST_PROFILES, DEFAULT_COST_PROFILE, COST_KEYS } from '../../arch/x86/hw/costs.ts';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 const FIO = ['--name=randread_tmpfs', '--rw=randread', '--size=4M', '--blocksize=4K', '--directory=/tmp'];
 
 describe('tools_calibrate', () => {
+  it('costs.ts has at most two fitted parameters: the IBPB and U (fio_get_io_u + fio_io_completed)', () => {
+    const src = readFileSync(fileURLToPath(new URL('../../arch/x86/hw/costs.ts', import.meta.url)), 'utf8');
+    const start = src.indexOf('const sapphire_rapids: CostProfile = {');
+    const lines = src.slice(start, src.indexOf('\n};', start)).split('\n');
+    const fitted = COST_KEYS.filter((key) => {
+      const at = lines.findIndex((l) => new RegExp(`^\\s*${key}:`).test(l));
+      let text = lines[at];
+      for (let j = at - 1; j >= 0 && lines[j].trim().startsWith('//'); j--) text += lines[j];
+      return /\[F\]/.test(text);
+    });
+    expect(fitted).toEqual(['ibpb', 'fio_get_io_u', 'fio_io_completed']);
+    // No other profile moves a fitted figure away from the default's.
+    for (const p of Object.values(COST_PROFILES))
+      for (const k of fitted) expect(p[k]).toBe(COST_PROFILES[DEFAULT_COST_PROFILE][k]);
+  });
+
   it('fits U to asi-off and then the IBPB to ephmap=off, in closed form', () => {
     const f = fit_parameters({
       cpu_mhz: 2800, fio_get_io_u: 500, fio_io_completed: 640, ibpb: 4000,

@@ -318,9 +318,11 @@ const sapphire_rapids: CostProfile = {
   // the low end above), kept in the [I] split 500:640 below. With td_io_queue that is
   // 1733 cycles, 619 ns per I/O: inside the reference's 450-900 ns, which checks the fit.
   // Documentation/calibration.md, tools/calibrate.ts.
-  fio_get_io_u: 707, // [F] fitted (U): taus88 draw, axmap test/set, io_u list ops, a clock read
+  fio_get_io_u: 707, // [F] fitted (U), its share by the [I] split: taus88 draw, axmap test/set, io_u list ops, a clock read
   fio_td_io_queue: 120, // [I] reference lat - clat: ~45 ns
-  fio_io_completed: 906, // [F] fitted (U): a clock read, two Welford updates, plat_val_to_idx, lat buckets, window checks
+  // [F] fitted (U), its share by the [I] split: a clock read, two Welford updates,
+  // plat_val_to_idx, lat buckets, window checks.
+  fio_io_completed: 906,
   /*
    * The rest of the read/write path (Documentation/costs.md, "A hot pread,
    * step by step"). All [I], sized like the block above.
