@@ -9,7 +9,9 @@
  * variant and per I/O (mean over samples, I/O phase only): modelled
  * cycles split by where they went (user, syscall path, copy, exits and
  * mitigations, TLB refill, other kernel), then every machine event and
- * /proc/vmstat event that changed in any variant. Cost keys are put in
+ * /proc/vmstat event that changed in any variant; last, the ASI
+ * page-fault exits by faulting kernel site (the seed's bpftrace
+ * histogram) for the variants that have any. Cost keys are put in
  * those groups by name, and counters are listed as found, so counters a
  * later kernel adds (ASI exits, IBPB) show up without a change here.
  *
