@@ -212,9 +212,14 @@ function pct(d: number | null): string {
   return `${d >= 0 ? '+' : '−'}${s.replace('-', '')}%`;
 }
 
+/** A per-I/O figure: rare events (an IBPB every 50,000 reads) in exponent form rather than as 0.0000. */
 function num(x: number | undefined): string {
   if (x === undefined || x === 0) return '0';
-  return Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toFixed(4);
+  const a = Math.abs(x);
+  if (a >= 99.5) return x.toFixed(0);
+  if (a >= 0.995) return x.toFixed(2);
+  if (a >= 0.0001) return x.toFixed(4);
+  return x.toExponential(1);
 }
 
 /** Rows of a markdown table, columns padded. */
