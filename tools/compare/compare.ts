@@ -9,7 +9,9 @@
  * variant and per I/O (mean over samples, I/O phase only): modelled
  * cycles split by where they went (user, syscall path, copy, exits and
  * mitigations, TLB refill, other kernel), then every machine event and
- * /proc/vmstat event that changed in any variant. Cost keys are put in
+ * /proc/vmstat event that changed in any variant; last, the ASI
+ * page-fault exits by faulting kernel site (the seed's bpftrace
+ * histogram) for the variants that have any. Cost keys are put in
  * those groups by name, and counters are listed as found, so counters a
  * later kernel adds (ASI exits, IBPB) show up without a change here.
  *
@@ -59,6 +61,8 @@ export interface VariantSummary {
   delta: number | null;
   fio_iops_mean: number;
   clat_mean_ns: number;
+  /** I/Os per sample (mean; the same for every sample of a fixed-size job). */
+  ios: number;
   error?: string;
   /** Per I/O, mean over samples: cycles per cost group and per key, events, vmstat. */
   per_io: {
@@ -68,6 +72,8 @@ export interface VariantSummary {
     events: Record<string, number>;
     vmstat: Record<string, number>;
   };
+  /** ASI page-fault exits by faulting kernel site, mean per sample over the I/O phase, most first. */
+  exit_sites: Record<string, number>;
 }
 
 export interface CompareResult {
@@ -159,7 +165,9 @@ function summarize(v: Variant, rs: SampleResult[], base: VariantSummary | null):
     name: v.name, cmdline: v.cmdline, samples: ok.length,
     mean: mean(iops), min: iops.length ? Math.min(...iops) : 0, max: iops.length ? Math.max(...iops) : 0, delta: null,
     fio_iops_mean: mean(ok.map((r) => r.fio_iops)), clat_mean_ns: mean(ok.map((r) => r.clat_mean_ns)),
+    ios: mean(ok.map((r) => r.total_ios)),
     per_io: { cycles_by_group: {}, cycles_by_key: {}, count_by_key: {}, events: {}, vmstat: {} },
+    exit_sites: {},
   };
   const bad = rs.find((r) => r.error);
   if (bad) s.error = bad.error;
@@ -174,7 +182,10 @@ function summarize(v: Variant, rs: SampleResult[], base: VariantSummary | null):
     }
     for (const [k, x] of Object.entries(r.events)) add(s.per_io.events, k, x / n);
     for (const [k, x] of Object.entries(r.vmstat)) add(s.per_io.vmstat, k, x / n);
+    for (const [k, x] of Object.entries(r.exit_sites)) add(s.exit_sites, k, x);
   }
+  s.exit_sites = Object.fromEntries(Object.entries(s.exit_sites)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
   return s;
 }
 
@@ -201,9 +212,14 @@ function pct(d: number | null): string {
   return `${d >= 0 ? '+' : '−'}${s.replace('-', '')}%`;
 }
 
+/** A per-I/O figure: rare events (an IBPB every 50,000 reads) in exponent form rather than as 0.0000. */
 function num(x: number | undefined): string {
   if (x === undefined || x === 0) return '0';
-  return Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toFixed(4);
+  const a = Math.abs(x);
+  if (a >= 99.5) return x.toFixed(0);
+  if (a >= 0.995) return x.toFixed(2);
+  if (a >= 0.0001) return x.toFixed(4);
+  return x.toExponential(1);
 }
 
 /** Rows of a markdown table, columns padded. */
@@ -250,7 +266,26 @@ export function format_compare(c: CompareResult, all_keys = false): string {
   list((v) => v.per_io.vmstat, 'vmstat ');
   out += `\nPer I/O, mean over samples (I/O phase: the jobs' start to their end)\n\n`;
   out += table(['counter', ...cols], rows, [false, ...cols.map(() => true)]);
+  out += format_exit_sites(ok);
   return out;
+}
+
+/**
+ * The seed's bpftrace histogram (asi_exits.bpftrace's @stack_counts):
+ * ASI page-fault exits by the kernel site whose access faulted, per
+ * variant that has any, mean per sample and per 1000 I/Os.
+ */
+export function format_exit_sites(vs: readonly VariantSummary[]): string {
+  const with_exits = vs.filter((v) => Object.keys(v.exit_sites).length);
+  if (!with_exits.length) return '';
+  const sites = [...new Set(with_exits.flatMap((v) => Object.keys(v.exit_sites)))];
+  const head = ['faulting site', ...with_exits.flatMap((v) => [`${v.name} /sample`, 'per 1k I/O'])];
+  const rows = sites.map((s) => [s, ...with_exits.flatMap((v) => {
+    const n = v.exit_sites[s] ?? 0;
+    return [num(n), num(v.ios ? (n * 1000) / v.ios : 0)];
+  })]);
+  return `\nASI page-fault exits by faulting site (asi:asi_exit_pf), I/O phase\n\n` +
+    table(head, rows, [false, ...with_exits.flatMap(() => [true, true])]);
 }
 
 /* ---- command line ---- */

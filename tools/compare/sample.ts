@@ -10,8 +10,9 @@
  * samples differ the way repeated real runs do. Counters are the change
  * over the I/O phase alone (from the jobs' start to their end, the file
  * layout left out), summed over CPUs: cycles and counts per cost key,
- * the machine's perf events, and /proc/vmstat's event counters (its
- * page-state gauges left out). Everything is plain data, so a worker
+ * the machine's perf events, /proc/vmstat's event counters (its
+ * page-state gauges left out) and the ASI page-fault exits by faulting
+ * kernel site (the seed's bpftrace histogram). Everything is plain data, so a worker
  * thread can send it back.
  */
 import { run_fio } from '../fio/fio.ts';
@@ -47,6 +48,8 @@ export interface SampleResult {
   /** Machine events (perf names) and vmstat events over the I/O phase. */
   events: Record<string, number>;
   vmstat: Record<string, number>;
+  /** ASI page-fault exits by faulting kernel site over the I/O phase (k.asi_exit_sites(); empty with asi=off). */
+  exit_sites: Record<string, number>;
   /** Host wall time of the sample, ms (not part of any result; for progress lines). */
   host_ms: number;
 }
@@ -58,6 +61,7 @@ interface Snap {
   cost: Float64Array;
   hw: Float64Array;
   vm: Record<string, number>;
+  sites: Record<string, number>;
 }
 
 function snap(k: Kernel): Snap {
@@ -69,7 +73,7 @@ function snap(k: Kernel): Snap {
     const ev = c.ev;
     for (let i = 0; i < hw.length; i++) hw[i] += ev[i];
   }
-  return { cost, hw, vm: k.vmstat() };
+  return { cost, hw, vm: k.vmstat(), sites: k.asi_exit_sites() };
 }
 
 /** Workload arguments as sampled: --randrepeat=0 unless the workload pins its seed. */
@@ -98,7 +102,7 @@ export function run_sample(t: SampleTask): SampleResult {
   });
   const out: SampleResult = {
     variant: t.variant, sample: t.sample, kernel_cmdline: r.kernel_cmdline ?? kernel_cmdline_user,
-    fio_iops: 0, iops: 0, clat_mean_ns: 0, total_ios: 0, cost: {}, events: {}, vmstat: {}, host_ms: 0,
+    fio_iops: 0, iops: 0, clat_mean_ns: 0, total_ios: 0, cost: {}, events: {}, vmstat: {}, exit_sites: {}, host_ms: 0,
   };
   if (r.status !== 0 || !r.threads || !a || !b || !cycles_per_key) {
     out.error = r.boot_error ?? (r.stderr.trim().split('\n').pop() || `fio exited ${r.status}`);
@@ -135,6 +139,10 @@ export function run_sample(t: SampleTask): SampleResult {
     if (VMSTAT_GAUGE.test(key)) continue;
     const d = v - (sa.vm[key] ?? 0);
     if (d !== 0) out.vmstat[key] = d;
+  }
+  for (const [site, n] of Object.entries(sb.sites)) {
+    const d = n - (sa.sites[site] ?? 0);
+    if (d !== 0) out.exit_sites[site] = d;
   }
   out.host_ms = performance.now() - t0;
   return out;

@@ -92,3 +92,21 @@ describe('tools_compare_cli', () => {
     expect(doc.results[0].host_ms).toBeUndefined();
   });
 });
+
+describe('tools_compare_exit_sites', () => {
+  it('buckets every page-fault exit of the I/O phase by faulting site, per sample and per 1000 I/Os', async () => {
+    const c = await compare({
+      variants: [{ name: 'asi-off', cmdline: 'asi=off' }, { name: 'e70', cmdline: 'asi=on setcpuid=retbleed ephmap=off' }],
+      samples: 1, fio_args: FIO, workers: 0,
+    });
+    const [off, e70] = c.variants;
+    expect(off.exit_sites).toEqual({});
+    const total = Object.values(e70.exit_sites).reduce((a, b) => a + b, 0);
+    expect(total).toBeCloseTo(e70.per_io.vmstat.asi_exit_page_fault * e70.ios, 6);
+    expect(e70.exit_sites.copy_page_to_iter).toBe(256); // every 4 KiB read of the 1 MiB file
+    const text = format_compare(c);
+    expect(text).toMatch(/ASI page-fault exits by faulting site/);
+    expect(text).toMatch(/\| copy_page_to_iter +\| +256 \| +1000 \|/);
+    expect(text).not.toMatch(/asi-off \/sample/);
+  });
+});
