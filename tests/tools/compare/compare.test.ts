@@ -10,6 +10,7 @@ import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { compare, format_compare, parse_compare_args, cost_group, DEFAULT_VARIANTS, DEFAULT_FIO_ARGS } from '../../../tools/compare/compare.ts';
+import { DEFAULT_COST_PROFILE, cost_profile } from '../../../arch/x86/hw/costs.ts';
 import { sample_fio_args } from '../../../tools/compare/sample.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -65,7 +66,10 @@ describe('tools_compare', () => {
     expect(text).toMatch(/\| pti-on +\| +2 \| +[\d,]+ \| +[\d,]+ \| +[\d,]+ \| +−\d+\.\d% \|/);
     expect(text).toMatch(/\| bad +\| +0 \| error \(below\) \|/);
     expect(text).toMatch(/bad \("pti=maybe"\): error: pti=/);
-    expect(text).toMatch(/\| cycles: user +\| +1260 \| +1260 \|/);
+    // fio's own user cycles per I/O, the same in both variants: the profile's three fio keys.
+    const P = cost_profile(DEFAULT_COST_PROFILE);
+    const user = P.fio_get_io_u + P.fio_td_io_queue + P.fio_io_completed;
+    expect(text).toMatch(new RegExp(`\\| cycles: user +\\| +${user} \\| +${user} \\|`));
   });
 
   it('worker threads give the numbers of a run in this thread', async () => {
