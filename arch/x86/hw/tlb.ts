@@ -365,6 +365,21 @@ export class Tlb {
     return { va: pn * 2 ** s, size_shift: s, pcid: this.pcid[i], pfn: this.pfn[i], flags: this.flags[i] };
   }
 
+  /**
+   * Tool view (the isolation oracle): the live entries tagged with one of
+   * `pcids` or global, without building a view of every other entry.
+   */
+  live_entries_tagged(pcids: readonly number[]): TlbEntryView[] {
+    const out: TlbEntryView[] = [];
+    for (let i = 0; i < this.tag.length; i++) {
+      if (this.tag[i] === -1) continue;
+      const p = this.pcid[i];
+      if (!(this.flags[i] & TLB_GLOBAL) && !pcids.includes(p)) continue;
+      if (this.live(i, p)) out.push(this.view(i));
+    }
+    return out;
+  }
+
   /** Test view: every live entry (any PCID). */
   live_entries(): TlbEntryView[] {
     const out: TlbEntryView[] = [];
