@@ -69,11 +69,11 @@ import {
 } from '../../arch/x86/include/asm/pgtable_64_types.ts';
 import { _PAGE_PRESENT, _PAGE_PSE } from '../../arch/x86/include/asm/pgtable_types.ts';
 import {
-  ptep_get_lo, pgdp_get, pudp_get, pmdp_get, ptep_get, pte_pfn, pmd_pfn, pud_pfn, lookup_address_in_pgd,
-  PG_LEVEL_4K, PG_LEVEL_2M, pgtable_state,
+  ptep_get_lo, pgdp_get, pudp_get, pmdp_get, ptep_get, pte_pfn, pmd_pfn, pud_pfn,
+  pgtable_state,
 } from '../../arch/x86/mm/pgtable.ts';
 import type { Asi } from '../../include/linux/asi.ts';
-import { TLB_SIZE_4K, TLB_SIZE_2M, type TlbEntryView } from '../../arch/x86/hw/tlb.ts';
+import { TLB_SIZE_4K, TLB_SIZE_2M, TLB_GLOBAL } from '../../arch/x86/hw/tlb.ts';
 
 /** How a frame was reachable. */
 export type AsiReach = 'page table' | 'stale TLB entry';
@@ -177,23 +177,35 @@ function readable_pagecache(t: TaskStruct | null): Set<number> {
   return out;
 }
 
-/* The user-half leaf that maps `va` in the page tables at `pgd`: its first pfn, or -1. */
-function user_leaf_pfn(pgd: number, va: number): number {
-  const r = lookup_address_in_pgd(pgd, va);
-  if (!r.present) return -1;
-  const v = ptep_get(r.ptep);
-  const base = r.level === PG_LEVEL_4K ? pte_pfn(v) : r.level === PG_LEVEL_2M ? pmd_pfn(v) : pud_pfn(v);
-  return base;
+/*
+ * The leaf that maps `va` in the page tables at direct-map address `pgd`,
+ * read physically: its first pfn times 4 plus its level (0: 4 KiB, 1:
+ * 2 MiB, 2: 1 GiB), or -1 if nothing maps it. No allocation: it runs for
+ * every user-half TLB entry.
+ */
+function leaf_of(pgd: number, va: number): number {
+  const mem = machine().mem;
+  let ep = __pa(pgd) + Math.floor(va / PGDIR_SIZE) % 512 * 8;
+  let e = mem.read32(ep);
+  if (!(e & _PAGE_PRESENT)) return -1;
+  ep = entry_pfn(e, mem.read32(ep + 4)) * 4096 + Math.floor(va / PUD_SIZE) % 512 * 8;
+  e = mem.read32(ep);
+  if (!(e & _PAGE_PRESENT)) return -1;
+  if (e & _PAGE_PSE) return (entry_pfn(e, mem.read32(ep + 4)) & ~1) * 4 + 2;
+  ep = entry_pfn(e, mem.read32(ep + 4)) * 4096 + Math.floor(va / PMD_SIZE) % 512 * 8;
+  e = mem.read32(ep);
+  if (!(e & _PAGE_PRESENT)) return -1;
+  if (e & _PAGE_PSE) return (entry_pfn(e, mem.read32(ep + 4)) & ~1) * 4 + 1;
+  ep = entry_pfn(e, mem.read32(ep + 4)) * 4096 + Math.floor(va / 4096) % 512 * 8;
+  e = mem.read32(ep);
+  if (!(e & _PAGE_PRESENT)) return -1;
+  return entry_pfn(e, mem.read32(ep + 4)) * 4;
 }
 
-/* Does `va`'s leaf in `pgd` map frame `pfn` (the page containing it)? */
+/* Does `va`'s leaf in `pgd` map frame `pfn` with a page of the TLB entry's size? */
 function maps_frame(pgd: number, va: number, pfn: number, shift: number): boolean {
-  const r = lookup_address_in_pgd(pgd, va);
-  if (!r.present) return false;
-  const v = ptep_get(r.ptep);
-  if (r.level === PG_LEVEL_4K) return shift === TLB_SIZE_4K && pte_pfn(v) === pfn;
-  if (r.level === PG_LEVEL_2M) return shift === TLB_SIZE_2M && pmd_pfn(v) === pfn;
-  return pud_pfn(v) === pfn;
+  const l = leaf_of(pgd, va);
+  return l >= 0 && Math.floor(l / 4) === pfn && (shift === TLB_SIZE_4K ? 0 : shift === TLB_SIZE_2M ? 1 : 2) === l % 4;
 }
 
 /**
@@ -261,13 +273,6 @@ function find_user_va(mm: MmStruct, pfn: number): number {
 
 /* ---- the check ---- */
 
-/* Low and high words of the entry at direct-map address `ep`, read physically. */
-function lo(ep: number): number {
-  return machine().mem.read32(__pa(ep));
-}
-function hi(ep: number): number {
-  return machine().mem.read32(__pa(ep) + 4);
-}
 /* The pfn of a table-pointer entry's low and high words (bits 12..51). */
 function entry_pfn(l: number, h: number): number {
   return (h & 0xfffff) * 1048576 + (l >>> 12);
@@ -320,16 +325,19 @@ function check_cpu(cpu: number, asi: Asi, full: boolean): AsiViolation[] {
     report(0, __pa(asi.pgd) / 4096, 'page table', 'CR3 does not point at the restricted PGD');
 
   // PGD: kernel half = the template's, mm-local slot and user half = the mm's.
+  const mem = machine().mem;
+  const dpa = __pa(asi.pgd), tpa = __pa(asi_nonsensitive.pgd), mpa = __pa(mm.pgd);
   for (let i = 0; i < PTRS_PER_PGD; i++) {
-    const from = i >= PGD_KERNEL_START && i !== MM_LOCAL_PGD_ENTRY ? asi_nonsensitive.pgd : mm.pgd;
-    const wl = lo(from + i * 8), gl = lo(asi.pgd + i * 8);
-    if (wl === gl && (!(gl & _PAGE_PRESENT) || hi(from + i * 8) === hi(asi.pgd + i * 8))) continue;
+    const from = (i >= PGD_KERNEL_START && i !== MM_LOCAL_PGD_ENTRY ? tpa : mpa) + i * 8;
+    const got = dpa + i * 8;
+    const wl = mem.read32(from), gl = mem.read32(got);
+    if (wl === gl && (!(gl & _PAGE_PRESENT) || mem.read32(from + 4) === mem.read32(got + 4))) continue;
     const va = i * PGDIR_SIZE;
     if (!(gl & _PAGE_PRESENT)) {
-      if (i < PGD_KERNEL_START) report(va, entry_pfn(wl, hi(from + i * 8)), 'page table', 'user PGD entry of the mm missing from the restricted PGD', undefined, false);
+      if (i < PGD_KERNEL_START) report(va, entry_pfn(wl, mem.read32(from + 4)), 'page table', 'user PGD entry of the mm missing from the restricted PGD', undefined, false);
       continue;
     }
-    report(va, entry_pfn(gl, hi(asi.pgd + i * 8)), 'page table', i < PGD_KERNEL_START || i === MM_LOCAL_PGD_ENTRY
+    report(va, entry_pfn(gl, mem.read32(got + 4)), 'page table', i < PGD_KERNEL_START || i === MM_LOCAL_PGD_ENTRY
       ? 'restricted PGD entry differs from the mm\'s (maps a table the mm does not)'
       : 'restricted PGD entry differs from asi_nonsensitive_pgd');
   }
@@ -342,7 +350,7 @@ function check_cpu(cpu: number, asi: Asi, full: boolean): AsiViolation[] {
   }
 
   // The mm-local slot of the mm.
-  walk_mm_local(mm, (va, pfn) => {
+  walk_mm_local(mm, full, (va, pfn) => {
     if (!frame_sensitive(pfn, 1)) return;
     if (va >= MM_LOCAL_EPHEMERAL_START && va < MM_LOCAL_EPHEMERAL_END && may_read(pfn)) return;
     report(va, pfn, 'page table', 'mm-local slot maps a sensitive frame the task may not read');
@@ -359,65 +367,99 @@ function check_cpu(cpu: number, asi: Asi, full: boolean): AsiViolation[] {
   const writes = hw.ev[HW_CR3_WRITE] + hw.ev[HW_CR3_WRITE_NOFLUSH];
   const kernel_live = tlb_asi.cr3_noflush || asi_oracle.last_cr3_writes[cpu] !== writes;
   asi_oracle.last_cr3_writes[cpu] = writes;
-  const pcids = kernel_live ? [rpcid, tlb_state.pcid ? kern_pcid(asid) : 0] : [rpcid];
-  for (const e of hw.tlb.live_entries_tagged(pcids)) {
+  const kpcid = kernel_live ? (tlb_state.pcid ? kern_pcid(asid) : 0) : rpcid;
+  hw.tlb.for_each_live_tagged(rpcid, kpcid, (va, size_shift, pcid, pfn, flags) => {
     asi_oracle.tlb_entries++;
-    if (e.pcid !== rpcid && e.va < 2 ** 47) asi_oracle.tlb_kernel_pcid_user++;
-    check_tlb_entry(e, rpcid, mm, asi.pgd, may_read, report);
-  }
+    if (pcid !== rpcid && va < 2 ** 47) asi_oracle.tlb_kernel_pcid_user++;
+    check_tlb_entry(va, size_shift, pcid, pfn, flags, rpcid, mm, asi.pgd, may_read, report);
+  });
   return record(out);
 }
 
 function check_tlb_entry(
-  e: TlbEntryView, rpcid: number, mm: MmStruct, rpgd: number, may_read: (pfn: number) => boolean,
+  va: number, size_shift: number, pcid: number, pfn: number, flags: number, rpcid: number, mm: MmStruct, rpgd: number, may_read: (pfn: number) => boolean,
   report: (va: number, pfn: number, via: AsiReach, what: string, pcid?: number, sensitive?: boolean) => void,
 ): void {
-  const nr = 2 ** (e.size_shift - 12);
-  if (e.va < 2 ** 47) {
+  const nr = 2 ** (size_shift - 12);
+  if (va < 2 ** 47) {
     // User half, either PCID of the ASID: the frame M maps there, or another mm's.
-    if (maps_frame(mm.pgd, e.va, e.pfn, e.size_shift)) return;
-    const now = user_leaf_pfn(mm.pgd, e.va);
-    report(e.va, e.pfn, 'stale TLB entry', now < 0
+    if (maps_frame(mm.pgd, va, pfn, size_shift)) return;
+    const l = leaf_of(mm.pgd, va);
+    const now = l < 0 ? -1 : Math.floor(l / 4);
+    report(va, pfn, 'stale TLB entry', now < 0
       ? 'user-half TLB entry for an address the mm does not map'
-      : `user-half TLB entry maps a frame the mm does not map there (mm maps pfn ${now})`, e.pcid);
+      : `user-half TLB entry maps a frame the mm does not map there (mm maps pfn ${now})`, pcid);
     return;
   }
-  if (e.pcid !== rpcid && !(e.flags & 16)) return; // the unrestricted PCID's kernel half: not the oracle's
-  if (!frame_sensitive(e.pfn, nr)) return;
-  const live = maps_frame(rpgd, e.va, e.pfn, e.size_shift);
-  if (e.va >= MM_LOCAL_EPHEMERAL_START && e.va < MM_LOCAL_EPHEMERAL_END && nr === 1 && may_read(e.pfn)) {
+  if (pcid !== rpcid && !(flags & TLB_GLOBAL)) return; // the unrestricted PCID's kernel half: not the oracle's
+  if (!frame_sensitive(pfn, nr)) return;
+  const live = maps_frame(rpgd, va, pfn, size_shift);
+  if (va >= MM_LOCAL_EPHEMERAL_START && va < MM_LOCAL_EPHEMERAL_END && nr === 1 && may_read(pfn)) {
     // The ephmap flushes at every put: a translation its PTE no longer backs would serve the slot's next get.
-    if (live || e.va >= MERMAP_BASE_ADDR) return; // the mermap's puts flush lazily, by design
-    report(e.va, e.pfn, 'stale TLB entry', 'ephmap slot translation outlived its put (no flush)', e.pcid, true);
+    if (live || va >= MERMAP_BASE_ADDR) return; // the mermap's puts flush lazily, by design
+    report(va, pfn, 'stale TLB entry', 'ephmap slot translation outlived its put (no flush)', pcid, true);
     return;
   }
-  report(e.va, e.pfn, live ? 'page table' : 'stale TLB entry', 'restricted TLB entry maps a sensitive frame', e.pcid, true);
+  report(va, pfn, live ? 'page table' : 'stale TLB entry', 'restricted TLB entry maps a sensitive frame', pcid, true);
 }
 
-/* Every present leaf of mm's mm-local PGD slot. */
-function walk_mm_local(mm: MmStruct, fn: (va: number, pfn: number) => void): void {
+/*
+ * The mm-local slot's shape per mm: its PGD entry, the PTE tables under it
+ * and any larger leaves. The ephmap and mermap build the upper levels once
+ * (ephmap_setup()) and then only write PTEs, so a check reads the cached
+ * PTE tables; the upper levels are walked again when the PGD entry
+ * changed, on every REWALK_EVERY-th check, and on demand.
+ */
+interface MmLocalShape {
+  pgd_lo: number;
+  pgd_hi: number;
+  /** [va, pfn] of PUD and PMD leaves. */
+  leaves: number[];
+  /** [va, pa] of each PTE table. */
+  tables: number[];
+}
+const mm_local_shapes = new WeakMap<MmStruct, MmLocalShape>();
+const REWALK_EVERY = 64;
+
+function mm_local_shape(mm: MmStruct, full: boolean): MmLocalShape | null {
   const mem = machine().mem;
   const gp = __pa(mm.pgd + MM_LOCAL_PGD_ENTRY * 8);
-  const g = mem.read32(gp);
-  if (!(g & _PAGE_PRESENT)) return;
-  const pud = entry_pfn(g, mem.read32(gp + 4)) * 4096;
+  const g = mem.read32(gp), gh = mem.read32(gp + 4);
+  if (!(g & _PAGE_PRESENT)) return null;
+  const cached = mm_local_shapes.get(mm);
+  if (cached && !full && cached.pgd_lo === g && cached.pgd_hi === gh) return cached;
+  const shape: MmLocalShape = { pgd_lo: g, pgd_hi: gh, leaves: [], tables: [] };
+  const pud = entry_pfn(g, gh) * 4096;
   for (let j = 0; j < 512; j++) {
     const u = mem.read32(pud + j * 8);
     if (!(u & _PAGE_PRESENT)) continue;
     const va1 = MM_LOCAL_BASE_ADDR + j * PUD_SIZE;
     const upfn = entry_pfn(u, mem.read32(pud + j * 8 + 4));
-    if (u & _PAGE_PSE) { fn(va1, upfn); continue; }
+    if (u & _PAGE_PSE) { shape.leaves.push(va1, upfn & ~1); continue; } // bit 12 of a large leaf is PAT
     for (let k = 0; k < 512; k++) {
       const m = mem.read32(upfn * 4096 + k * 8);
       if (!(m & _PAGE_PRESENT)) continue;
       const va2 = va1 + k * PMD_SIZE;
       const mpfn = entry_pfn(m, mem.read32(upfn * 4096 + k * 8 + 4));
-      if (m & _PAGE_PSE) { fn(va2, mpfn & ~1); continue; } // bit 12 of a large leaf is PAT
-      const pte = mpfn * 4096;
-      for (let l = 0; l < 512; l++) {
-        const t = mem.read32(pte + l * 8);
-        if (t & _PAGE_PRESENT) fn(va2 + l * 4096, entry_pfn(t, mem.read32(pte + l * 8 + 4)));
-      }
+      if (m & _PAGE_PSE) shape.leaves.push(va2, mpfn & ~1);
+      else shape.tables.push(va2, mpfn * 4096);
+    }
+  }
+  mm_local_shapes.set(mm, shape);
+  return shape;
+}
+
+/* Every present leaf of mm's mm-local PGD slot. */
+function walk_mm_local(mm: MmStruct, full: boolean, fn: (va: number, pfn: number) => void): void {
+  const shape = mm_local_shape(mm, full || asi_oracle.checks % REWALK_EVERY === 0);
+  if (!shape) return;
+  const mem = machine().mem;
+  for (let i = 0; i < shape.leaves.length; i += 2) fn(shape.leaves[i], shape.leaves[i + 1]);
+  for (let i = 0; i < shape.tables.length; i += 2) {
+    const va2 = shape.tables[i], pte = shape.tables[i + 1];
+    for (let l = 0; l < 512; l++) {
+      const t = mem.read32(pte + l * 8);
+      if (t & _PAGE_PRESENT) fn(va2 + l * 4096, entry_pfn(t, mem.read32(pte + l * 8 + 4)));
     }
   }
 }
