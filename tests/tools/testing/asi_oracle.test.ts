@@ -116,7 +116,11 @@ function cpa_program(skip_shootdown: boolean): Outcome & { cpus: number[] } {
     yield* u.syscall(__NR_kunit, 3);
     return converted ? 0 : 1;
   });
-  return { ...finish(k), cpus };
+  try {
+    return { ...finish(k), cpus };
+  } finally {
+    cpa_asi_test.skip_flush_tlb_kernel_range = false; // no boot clears it
+  }
 }
 
 /*
