@@ -52,6 +52,15 @@ import {
 } from '../arch/x86/include/asm/pgtable_64_types.ts';
 import { ASI_EXIT_MISC } from '../include/linux/asi.ts';
 
+/**
+ * Test-only seeded bug (a KUnit-style switch with no command-line
+ * spelling, cleared at every boot): asi_clone_user_pgtbl() does nothing,
+ * so the domains' user half drifts from mm->pgd.
+ */
+export const asi_test = {
+  skip_clone_user_pgtbl: false,
+};
+
 /** asi_maps_user_addr(): only the USERSPACE class maps the process's own addresses. */
 export function asi_maps_user_addr(class_id: number): boolean {
   return class_id === ASI_CLASS_USERSPACE;
@@ -78,6 +87,7 @@ function asi_clone_range(start: number, end: number): void {
  * first process.
  */
 export function asi_global_init(): void {
+  asi_test.skip_clone_user_pgtbl = false;
   if (!asi_state.enabled) return;
   if (!asi_nonsensitive.pgd) BUG('asi_global_init: no asi_nonsensitive_pgd');
   asi_clone_range(LDT_BASE_ADDR, LDT_END_ADDR - 1);
@@ -140,7 +150,7 @@ export function asi_destroy(asi: Asi | null): void {
  * maps user addresses.
  */
 export function asi_clone_user_pgtbl(mm: MmStruct, pgdp: number): void {
-  if (!asi_state.enabled) return;
+  if (!asi_state.enabled || asi_test.skip_clone_user_pgtbl) return;
   const i = (pgdp - mm.pgd) / 8;
   if (i >= PGD_KERNEL_START && i !== MM_LOCAL_PGD_ENTRY) return;
   for (let c = 0; c < ASI_MAX_NUM_CLASSES; c++) {

@@ -365,6 +365,24 @@ export class Tlb {
     return { va: pn * 2 ** s, size_shift: s, pcid: this.pcid[i], pfn: this.pfn[i], flags: this.flags[i] };
   }
 
+  /**
+   * Tool view (the isolation oracle): call `fn` for each live entry tagged
+   * with PCID `a` or `b`, or global, without allocating a view per entry.
+   */
+  for_each_live_tagged(a: number, b: number,
+    fn: (va: number, size_shift: number, pcid: number, pfn: number, flags: number) => void): void {
+    for (let i = 0; i < this.tag.length; i++) {
+      if (this.tag[i] === -1) continue;
+      const p = this.pcid[i];
+      if (p !== a && p !== b && !(this.flags[i] & TLB_GLOBAL)) continue;
+      if (!this.live(i, p)) continue;
+      const s = this.shift_of(i);
+      const k = this.cls[s === TLB_SIZE_4K ? 0 : s === TLB_SIZE_2M ? 1 : 2];
+      const set = ((i - k.base) / k.ways) | 0;
+      fn((this.tag[i] * k.sets + set) * k.size, s, p, this.pfn[i], this.flags[i]);
+    }
+  }
+
   /** Test view: every live entry (any PCID). */
   live_entries(): TlbEntryView[] {
     const out: TlbEntryView[] = [];

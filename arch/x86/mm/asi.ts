@@ -107,6 +107,18 @@ export const asi_state = {
   exit_sites: new Map<number, number>(),
 };
 
+/*
+ * The isolation oracle's hook (no Linux counterpart): a checker registered
+ * by tests or tools (tools/testing/asi_oracle.ts, under debug_vm) runs
+ * each time a CPU (re-)enters a restricted address space: every
+ * asi_enter(), so after every syscall, and every return from a nested
+ * exception to a tense task. Kernel code only calls through it; every
+ * boot clears it.
+ */
+export const asi_oracle_hook = {
+  fn: null as (() => void) | null,
+};
+
 /**
  * asi_check_boottime_disable(): asi=on sets X86_FEATURE_ASI, asi=off
  * (the default) leaves it clear. Runs in init_mem_mapping() before the
@@ -136,6 +148,7 @@ export function asi_cpu_init(): void {
   asi_state.task_state = Array.from({ length: n }, () => new AsiState());
   asi_state.taint_policies = new Array<AsiTaintPolicy | null>(ASI_MAX_NUM_CLASSES).fill(null);
   asi_state.exit_sites = new Map();
+  asi_oracle_hook.fn = null;
   if (!asi_state.enabled) return;
   tlb_asi.exit = asi_exit;
   tlb_asi.restricted = asi_is_restricted;
@@ -312,6 +325,7 @@ export function asi_enter(asi: Asi): void {
   WARN_ON_ONCE(st.target !== null && st.target !== asi, 'asi_enter: no asi_relax() since the last asi_enter()');
   st.target = asi;
   __asi_enter();
+  if (asi_oracle_hook.fn !== null) asi_oracle_hook.fn();
 }
 
 /** asi_relax(): end the critical section. CR3 is left alone: the CPU stays restricted until something exits. */
@@ -357,7 +371,9 @@ export function asi_intr_exit(): void {
   if (!asi_state.enabled) return;
   const st = current_asi_state();
   if (st.target === null) return;
-  if (--st.intr_nest_depth === 0) __asi_enter();
+  if (--st.intr_nest_depth !== 0) return;
+  __asi_enter();
+  if (asi_oracle_hook.fn !== null) asi_oracle_hook.fn();
 }
 
 /**

@@ -79,6 +79,15 @@ export const NR_TLB_REMOTE_FLUSH_RECEIVED = vm_event_item('nr_tlb_remote_flush_r
 export const NR_ASID_HIT = vm_event_item('nr_asid_hit');
 export const NR_ASID_MISS = vm_event_item('nr_asid_miss');
 
+/**
+ * Test-only seeded bug (a KUnit-style switch with no command-line
+ * spelling, cleared at every boot): choose_new_asid() hands out a
+ * recycled ASID without need_flush, so the next mm inherits the last
+ * one's translations.
+ */
+export const tlb_test = {
+  skip_asid_reuse_flush: false,
+};
 
 export function tlb_init(nr_cpus: number, pcid: boolean, pti: boolean, asi = false): void {
   tlb_state.pcid = pcid;
@@ -88,6 +97,7 @@ export function tlb_init(nr_cpus: number, pcid: boolean, pti: boolean, asi = fal
   tlb_asi.restricted = () => false;
   tlb_asi.handle_switch_mm = () => {};
   tlb_asi.cr3_noflush = false;
+  tlb_test.skip_asid_reuse_flush = false;
   // The branch's static_assert: the dynamic ASIDs still fit.
   BUG_ON(max_asid_available() <= TLB_NR_DYN_ASIDS, 'CR3_AVAIL_PCID_BITS leaves too few ASIDs');
   tlb_state.suppress_flush_ipis = false;
@@ -174,7 +184,7 @@ export function choose_new_asid(next: MmStruct, next_tlb_gen: number): { asid: n
     asid = 0;
     s.next_asid = 1;
   }
-  return { asid, need_flush: true };
+  return { asid, need_flush: !tlb_test.skip_asid_reuse_flush };
 }
 
 /* cond_mitigation(): IBPB when switching to a different user mm, if enabled. */
