@@ -140,11 +140,11 @@ describe('tools_fio', () => {
   });
 
   it('a kernel that refuses to boot is an error, not a crash', () => {
-    const r = run_fio([...SEED], { env: { TSKERNEL_CMDLINE: 'asi=on' } });
+    const r = run_fio([...SEED], { env: { TSKERNEL_CMDLINE: 'pti=maybe' } });
     expect(r.status).toBe(1);
-    expect(r.boot_error).toMatch(/asi=on/);
-    expect(r.stderr).toMatch(/^fio: tskernel refused to boot '.*asi=on': /);
-    const o = run_fio([...SEED, '--kernel-cmdline=costs=nosuch'], { env: { TSKERNEL_CMDLINE: 'asi=on' } });
+    expect(r.boot_error).toMatch(/pti=/);
+    expect(r.stderr).toMatch(/^fio: tskernel refused to boot '.*pti=maybe': /);
+    const o = run_fio([...SEED, '--kernel-cmdline=costs=nosuch'], { env: { TSKERNEL_CMDLINE: 'pti=maybe' } });
     expect(o.boot_error).toMatch(/unknown profile 'nosuch'/);
   });
 
