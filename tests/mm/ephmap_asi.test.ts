@@ -159,6 +159,34 @@ describe('mm_ephmap_asi', () => {
     shutdown_clean(k);
   });
 
+  for (const mode of ['vmalloc', 'kmap', 'mermap'] as const) {
+    it(`${ASI} ephmap=${mode}: a 2 MiB folio and a read past it copy right without an exit`, () => {
+      const k = boot(mode);
+      if (do_mkdirat(AT_FDCWD, '/huge', 0o755) || do_mount('tmpfs', '/huge', 'huge=always')) throw new Error('mount');
+      const d: Record<string, number> = {};
+      const SZ = 2 << 20;
+      run_one(k, function* (u) {
+        const buf = yield* u.mmap(0, 3 * SZ, RW, ANON);
+        const data = pattern(SZ + 8192, 4);
+        u.poke(buf, data);
+        const fd = yield* u.open('/huge/f', O_RDWR | O_CREAT);
+        d.w = yield* u.pwrite64(fd, buf, SZ + 8192, 0);
+        const out = buf + SZ + 8192;
+        u.poke(out, new Uint8Array(SZ + 4096));
+        const v0 = k.vmstat();
+        d.r = yield* u.pread64(fd, out, SZ + 4096, 4096);
+        const v1 = k.vmstat();
+        d.exits = v1.asi_exits - v0.asi_exits;
+        d.fallback = v1.nr_ephmap_fallback - v0.nr_ephmap_fallback;
+        d.ok = same(u.peek(out, SZ + 4096), data.subarray(4096, SZ + 8192)) ? 1 : 0;
+        yield* u.close(fd);
+        return 0;
+      });
+      expect(d).toEqual({ w: SZ + 8192, r: SZ + 4096, exits: 0, fallback: 0, ok: 1 });
+      shutdown_clean(k);
+    });
+  }
+
   it(`${ASI} ephmap=percpu: a read whose get fails (slot busy) falls back: it exits, the data is right`, () => {
     const k = boot('percpu');
     const d: Record<string, number> = {};
