@@ -29,6 +29,73 @@ import { MM_LOCAL_PGD_ENTRY } from '../../arch/x86/include/asm/pgtable_64_types.
 import { PAGE_OFFSET } from '../../arch/x86/include/asm/page_64_types.ts';
 import { ASI_CLASS_USERSPACE } from '../../include/linux/asi.ts';
 import { HW_IBPB } from '../../arch/x86/hw/events.ts';
+import { __NR_kunit } from '../fs/helpers.ts';
+import { mermap_cpu_state, mermap_cpu_base } from '../../mm/mermap.ts';
+import { smp_processor_id } from '../../kernel/smp.ts';
+import { asi_is_restricted } from '../../arch/x86/mm/asi.ts';
+import { get_kernel_nofault, EFAULT } from '../../mm/maccess.ts';
+import { CLONE_VM, CLONE_FILES, CLONE_THREAD, CLONE_SIGHAND } from '../../include/uapi/linux/sched.ts';
+
+const THREAD = CLONE_VM | CLONE_FILES | CLONE_THREAD | CLONE_SIGHAND;
+
+/*
+ * Brendan's cross-CPU case with asi=on (ephmap=mermap: puts flush lazily).
+ * Thread T of the mm reads page P of /f on CPU 1 and stays in the
+ * restricted address space (it only makes syscalls that never exit); the
+ * main thread, on CPU 0, truncates /f (P is freed) and writes /g (P is
+ * reused). T then probes its old mermap address, still restricted.
+ */
+function stale_thread(skip_mm_flush: boolean): Record<string, number | boolean> {
+  const k = start_kernel('mem=64M cpus=2 asi=on setcpuid=retbleed ephmap=mermap');
+  ephmap_state.test_skip_mm_flush = skip_mm_flush;
+  const out: Record<string, number | boolean> = {};
+  let va = 0;
+  kunit_activate_syscall_stub(__NR_kunit, (a) => {
+    const cpu = smp_processor_id();
+    if (a[0] === 1) { // after T's read: where did the mermap map P, and does this CPU translate it?
+      out.cpu = cpu;
+      va = mermap_cpu_base(cpu) + mermap_cpu_state(current().mm!, cpu)!.allocs[0].base;
+      out.before = get_kernel_nofault(va);
+    } else {
+      out.same_cpu = cpu === out.cpu;
+      out.restricted = asi_is_restricted();
+      out.after = get_kernel_nofault(va);
+    }
+    return 0;
+  });
+  k.spawn('main', function* (u) {
+    const buf = yield* u.mmap(0, 4 * 4096, RW, ANON);
+    u.poke(buf, pattern(4096, 1));
+    u.poke(buf + 4096, pattern(4096, 1)); // every buffer faulted in now: no exit on T's CPU later
+    u.poke(buf + 2 * 4096, pattern(4096, 2));
+    out.old_word = u.peek32(buf);
+    out.new_word = u.peek32(buf + 2 * 4096);
+    const fd = yield* u.open('/f', O_RDWR | O_CREAT);
+    yield* u.pwrite64(fd, buf, 4096, 0);
+    const flag = buf + 3 * 4096;
+    u.poke32(flag, 0);
+    yield* u.clone(THREAD, function* (t) {
+      yield* t.pread64(fd, buf + 4096, 4096, 0);
+      yield* t.syscall(__NR_kunit, 1);
+      t.poke32(flag, 1);
+      while (t.peek32(flag) !== 2) yield* t.getpid();
+      yield* t.syscall(__NR_kunit, 2);
+      t.poke32(flag, 3);
+      return 0;
+    });
+    while (u.peek32(flag) !== 1) yield* u.getpid();
+    yield* u.ftruncate(fd, 0); // P leaves the page cache and is freed
+    const g = yield* u.open('/g', O_RDWR | O_CREAT);
+    yield* u.pwrite64(g, buf + 2 * 4096, 4096, 0); // and is reused for /g
+    u.poke32(flag, 2);
+    while (u.peek32(flag) !== 3) yield* u.getpid();
+    return 0;
+  });
+  k.run();
+  out.flushes = k.vmstat().nr_ephmap_mm_flush;
+  k.shutdown();
+  return out;
+}
 
 const VARIANTS: EphmapMode[] = ['percpu', 'vmalloc', 'kmap', 'mermap'];
 const ASI = 'asi=on setcpuid=retbleed';
@@ -275,6 +342,18 @@ describe('mm_ephmap_asi', () => {
     });
     expect(d).toEqual({ exits: 4, ok: 1 });
     k.shutdown();
+  });
+
+  it(`${ASI} ephmap=mermap: truncation's mm-wide flush reaches a thread that stayed restricted on another CPU`, () => {
+    const real = stale_thread(false);
+    expect(real).toMatchObject({ cpu: 1, same_cpu: true, restricted: true, before: real.old_word, after: -EFAULT });
+    expect(real.flushes).toBeGreaterThanOrEqual(1);
+  });
+
+  it(`${ASI} ephmap=mermap: seeded bug: without the mm-wide flush the thread still reads the page, now /g's`, () => {
+    const buggy = stale_thread(true);
+    expect(buggy).toMatchObject({ cpu: 1, same_cpu: true, restricted: true, before: buggy.old_word, flushes: 0 });
+    expect(buggy.after).toBe(buggy.new_word); // the real case's assertion (-EFAULT) fails here
   });
 
   it(`${ASI}: changing the IBPB cost in costs= moves only the variants that exit`, () => {
