@@ -344,6 +344,16 @@ describe('mm_ephmap_asi', () => {
     k.shutdown();
   });
 
+  it(`${ASI} ephmap=percpu: seeded bug: ephmap_put without its INVLPG returns the previous page's bytes`, () => {
+    // The restricted PCID keeps the slot's last translation while nothing exits: the
+    // next read, of another page at the same slot address, copies the old page.
+    const k = boot('percpu');
+    ephmap_state.test_skip_put_flush = true;
+    const d = loop(k, '/f', 16, 'read');
+    expect(d).toMatchObject({ asi_exits: 0, nr_ephmap_get: 16, nr_tlb_local_flush_one: 0, ok: 0 }); // the real build: ok 1
+    k.shutdown();
+  });
+
   it(`${ASI} ephmap=mermap: truncation's mm-wide flush reaches a thread that stayed restricted on another CPU`, () => {
     const real = stale_thread(false);
     expect(real).toMatchObject({ cpu: 1, same_cpu: true, restricted: true, before: real.old_word, after: -EFAULT });
