@@ -26,6 +26,7 @@ import { O_RDONLY, O_WRONLY } from '../include/uapi/asm-generic/fcntl.ts';
 
 /* Cost-key indices as module locals: an imported binding is a getter under the TS loaders. */
 const K_FDGET = COST_KEY_INDEX.fdget;
+const K_KMEM_CACHE_FREE = COST_KEY_INDEX.kmem_cache_free;
 
 export function task_files(p: TaskStruct): FilesStruct | null {
   return p.files;
@@ -56,6 +57,7 @@ export function fput(file: File): void {
   if (--file.f_count !== 0) return;
   ephmap_file_closed(); // current's mm loses logical access to the file's pages
   file.f_op.release?.(file);
+  if (file.f_path) this_cpu().charge_index(K_KMEM_CACHE_FREE); // file_free(): kmem_cache_free(filp_cachep) (not the console's static files)
   if (file.f_path) {
     const p = file.f_path;
     file.f_path = null;

@@ -42,6 +42,7 @@ import { EEXIST, EFAULT, EFBIG, EINVAL, ENOENT, ENOMEM } from '../include/uapi/a
 
 /* Cost-key indices as module locals: an imported binding is a getter under the TS loaders. */
 const K_XAS_RELOAD = COST_KEY_INDEX.xas_reload;
+const K_SPIN_LOCK = COST_KEY_INDEX.spin_lock;
 
 /* enum node_stat_item (the page-cache ones). */
 export const NR_FILE_PAGES = vm_stat_item('nr_file_pages');
@@ -84,6 +85,7 @@ export function __filemap_add_folio(mapping: AddressSpace, folio: Folio, index: 
   folio_ref_add(folio, nr);
   folio.mapping = mapping;
   folio.index = index;
+  this_cpu().charge_index(K_SPIN_LOCK); // xas_lock_irq(&xas) around the store
   xa_store_folio(mapping.i_pages, folio);
   mapping.nrpages += nr;
   filemap_account_folio(folio, 1);
@@ -99,6 +101,7 @@ export function filemap_add_folio(mapping: AddressSpace, folio: Folio, index: nu
 export function __filemap_remove_folio(folio: Folio): void {
   const mapping = folio.mapping;
   if (!mapping) BUG('__filemap_remove_folio: pfn %d is not in a page cache', folio.page);
+  this_cpu().charge_index(K_SPIN_LOCK); // the caller's xa_lock_irq(&mapping->i_pages), one per folio here
   xa_erase_folio(mapping.i_pages, folio);
   mapping.nrpages -= folio_nr_pages(folio);
   folio.mapping = null;

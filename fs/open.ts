@@ -22,8 +22,12 @@ import { close_fd, task_files } from './file.ts';
 import { O_ACCMODE } from '../include/uapi/asm-generic/fcntl.ts';
 import { file_of } from './read_write.ts';
 import { BUG } from '../kernel/panic.ts';
+import { this_cpu } from '../kernel/smp.ts';
+import { COST_KEY_INDEX } from '../arch/x86/hw/costs.ts';
 import { EBADF, EINVAL, EPERM, EOPNOTSUPP, EISDIR, ENODEV, EFBIG } from '../include/uapi/asm-generic/errno.ts';
 import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE } from '../include/uapi/linux/falloc.ts';
+
+const K_KMEM_CACHE_ALLOC = COST_KEY_INDEX.kmem_cache_alloc;
 
 const empty_fops: FileOperations = {};
 
@@ -38,6 +42,7 @@ export function vfs_open(path: Path, flags: number): File {
   if (!inode) BUG('vfs_open of a negative dentry %s', path.dentry.d_name);
   const f_mode = OPEN_FMODE(flags) | FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE;
   const file = new File(inode.i_fop ?? empty_fops, flags, f_mode);
+  this_cpu().charge_index(K_KMEM_CACHE_ALLOC); // alloc_empty_file(): kmem_cache_alloc(filp_cachep)
   path_get(path);
   file.f_path = { mnt: path.mnt, dentry: path.dentry };
   file.f_inode = inode;

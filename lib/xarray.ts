@@ -35,7 +35,8 @@
  * pointer bits Linux tags internal entries with, so T may not be XaNode.
  *
  * Cost: each xa_node a load, store or erase walks through is one xa_node
- * charge on the current CPU (xas_descend's step), none for a bare head.
+ * charge on the current CPU (xas_descend's step), none for a bare head;
+ * a node made or freed is a kmem_cache_alloc or kmem_cache_free.
  * Charged only when a kernel is running: the xarray is also a plain data
  * structure for host tests.
  */
@@ -45,6 +46,8 @@ import { smp, this_cpu } from '../kernel/smp.ts';
 
 /* Cost-key indices as module locals: an imported binding is a getter under the TS loaders. */
 const K_XA_NODE = COST_KEY_INDEX.xa_node;
+const K_KMEM_CACHE_ALLOC = COST_KEY_INDEX.kmem_cache_alloc;
+const K_KMEM_CACHE_FREE = COST_KEY_INDEX.kmem_cache_free;
 
 export const XA_CHUNK_SHIFT = 6;
 export const XA_CHUNK_SIZE = 1 << XA_CHUNK_SHIFT;
@@ -102,6 +105,20 @@ function xa_charge(n: number): void {
   if (smp.machine !== null) this_cpu().charge_index(K_XA_NODE, n);
 }
 
+/*
+ * xas_alloc(): an xa_node from radix_tree_node_cachep; xa_node_free() gives
+ * one back (kmem_cache_free after RCU in Linux). Charged as the slab's
+ * fast paths when a kernel is running.
+ */
+function xa_node_alloc<T>(shift: number, parent: XaNode<T> | null, offset: number): XaNode<T> {
+  if (smp.machine !== null) this_cpu().charge_index(K_KMEM_CACHE_ALLOC);
+  return new XaNode<T>(shift, parent, offset);
+}
+
+function xa_node_free(): void {
+  if (smp.machine !== null) this_cpu().charge_index(K_KMEM_CACHE_FREE);
+}
+
 /** The levels from the top node `head` down to `node`, both included. */
 function levels<T>(head: XaNode<T>, node: XaNode<T>): number {
   return (head.shift - node.shift) / XA_CHUNK_SHIFT + 1;
@@ -140,7 +157,7 @@ function xas_expand<T>(xa: XArray<T>, index: number): XaNode<T> {
     // An empty tree: one top node at the height `index` needs, nothing below yet.
     shift = 0;
     while (index > POW2[shift + XA_CHUNK_SHIFT]! - 1) shift += XA_CHUNK_SHIFT;
-    const node = new XaNode<T>(shift, null, 0);
+    const node = xa_node_alloc<T>(shift, null, 0);
     xa.xa_head = node;
     return node;
   }
@@ -149,7 +166,7 @@ function xas_expand<T>(xa: XArray<T>, index: number): XaNode<T> {
   if (top && index <= node_maxindex(top)) return top;
   let slot0: T | XaNode<T> = head;
   for (;;) {
-    const node = new XaNode<T>(shift, null, 0);
+    const node = xa_node_alloc<T>(shift, null, 0);
     node.slots[0] = slot0;
     node.count = 1;
     if (slot0 instanceof XaNode) {
@@ -181,6 +198,7 @@ function xas_shrink<T>(xa: XArray<T>): void {
     xa.xa_head = entry;
     node.slots[0] = null;
     node.count = 0;
+    xa_node_free();
   }
 }
 
@@ -196,6 +214,7 @@ function xas_delete_node<T>(xa: XArray<T>, node: XaNode<T>): void {
     }
     const parent = node.parent;
     node.parent = null;
+    xa_node_free();
     if (parent === null) {
       xa.xa_head = null;
       return;
@@ -233,7 +252,7 @@ export function xa_store<T>(xa: XArray<T>, index: number, entry: T | null): T | 
       return slot as T | null;
     }
     if (slot === null) {
-      const child = new XaNode<T>(node.shift - XA_CHUNK_SHIFT, node, offset);
+      const child = xa_node_alloc<T>(node.shift - XA_CHUNK_SHIFT, node, offset);
       node.slots[offset] = child;
       node.count++;
       node = child;

@@ -316,6 +316,8 @@ export function ephmap_flush_local(va: number, nr: number): void {
   }
 }
 
+const K_MEM_ACCESS = COST_KEY_INDEX.mem_access;
+
 /** This CPU's slot base. */
 export function ephmap_slot(cpu: number): number {
   return EPHEMERAL_FILEMAP_BASE_ADDR + cpu * EPHMAP_CPU_REGION_SIZE;
@@ -340,6 +342,7 @@ export function ephmap_get(page: number, size: number): number {
   const e = ephmap_mm(mm);
   if (mm === null || e === null) return ephmap_fail();
   const cpu = smp_processor_id();
+  this_cpu().charge_index(K_MEM_ACCESS); // this_cpu_xchg(): a per-CPU cmpxchg loop, no LOCK prefix
   if (e.in_use[cpu]) return ephmap_fail(); // this_cpu_xchg(in_use, true) was already true
   e.in_use[cpu] = 1;
   const nr = Math.ceil(size / PAGE_SIZE);
@@ -362,6 +365,7 @@ export function ephmap_put(vaddr: number, size: number): void {
   const nr = Math.ceil(size / PAGE_SIZE);
   mm_local_unmap(mm, vaddr, nr);
   ephmap_flush_local(vaddr, nr);
+  this_cpu().charge_index(K_MEM_ACCESS); // this_cpu_write(in_use, false)
   e.in_use[cpu] = 0;
   count_vm_event(NR_EPHMAP_PUT);
   if (trace_ephmap_put.enabled) trace_ephmap_put.emit({ variant: 'percpu', vaddr, nr_pages: nr });

@@ -47,6 +47,10 @@ import { smp_processor_id, nr_cpu_ids, this_cpu } from '../kernel/smp.ts';
 import { BUG, WARN } from '../kernel/panic.ts';
 import { vm_event_item, count_vm_event } from './vmstat.ts';
 import { register_param, one_of } from '../kernel/params.ts';
+import { COST_KEY_INDEX } from '../arch/x86/hw/costs.ts';
+
+/* The slot PTE's set and clear, priced as every kernel PTE write is (mm/memory.ts, mm/ephmap.ts). */
+const K_PTE_UPDATE = COST_KEY_INDEX.pte_update;
 
 export { KM_MAX_IDX };
 
@@ -149,6 +153,7 @@ export function __kmap_local_pfn_prot(pfn: number, prot: Pgprot): number {
   if (!pte_none(ptep_get(ptep))) BUG('kmap_local: slot %px already mapped', vaddr);
   const pteval = pfn_pte(pfn, prot);
   set_pte(ptep, pteval);
+  this_cpu().charge_index(K_PTE_UPDATE);
   c.pteval[idx] = pteval;
   count_vm_event(NR_KMAP_LOCAL_MAP);
   return vaddr;
@@ -195,6 +200,7 @@ export function kunmap_local_indexed(vaddr: number): void {
   if (addr !== top)
     BUG('kunmap_local(%px) out of order: the innermost mapping is %px (kmap_local is strictly LIFO)', addr, top);
   pte_clear(highmem_state.kmap_ptep[kmap_local_calc_idx(idx)]);
+  this_cpu().charge_index(K_PTE_UPDATE);
   flush_tlb_one_kernel(addr); // arch_kmap_local_post_unmap
   c.pteval[idx] = null;
   kmap_local_idx_pop(c);
@@ -252,6 +258,7 @@ function kmap_local_sched_out(prev: TaskStruct): void {
     if (WARN(c.pteval[i] === null, 'kmap_local: live slot %d of %s has no pteval', i, prev.comm)) continue;
     const fix = kmap_local_calc_idx(i);
     pte_clear(highmem_state.kmap_ptep[fix]);
+    this_cpu().charge_index(K_PTE_UPDATE);
     flush_tlb_one_kernel(__fix_to_virt(FIX_KMAP_BEGIN + fix));
   }
 }
@@ -264,6 +271,7 @@ function kmap_local_sched_in(next: TaskStruct): void {
     const v = c.pteval[i];
     if (WARN(v === null, 'kmap_local: live slot %d of %s has no pteval', i, next.comm) || v === null) continue;
     set_pte(highmem_state.kmap_ptep[kmap_local_calc_idx(i)], v);
+    this_cpu().charge_index(K_PTE_UPDATE);
   }
 }
 

@@ -18,12 +18,17 @@ import { zap_page_range, change_protection, free_pgtables, MmuGather, tlb_finish
 import { flush_tlb_mm_range } from '../arch/x86/mm/tlb.ts';
 import { BUG } from '../kernel/panic.ts';
 import { current } from '../kernel/sched/core.ts';
+import { this_cpu } from '../kernel/smp.ts';
+import { COST_KEY_INDEX } from '../arch/x86/hw/costs.ts';
 import {
   PROT_READ, PROT_WRITE, PROT_EXEC, MAP_SHARED, MAP_PRIVATE, MAP_TYPE, MAP_FIXED, MAP_ANONYMOUS, MAP_POPULATE,
   MAP_FIXED_NOREPLACE,
 } from '../include/uapi/linux/mman.ts';
 import { VM_READ, VM_WRITE, VM_EXEC, VM_MAYREAD, VM_MAYWRITE, VM_MAYEXEC } from '../include/linux/mm.ts';
 import { VmAreaStruct, MmLayout } from '../include/linux/mm_types.ts';
+
+const K_KMEM_CACHE_ALLOC = COST_KEY_INDEX.kmem_cache_alloc;
+const K_KMEM_CACHE_FREE = COST_KEY_INDEX.kmem_cache_free;
 
 export function mm_layout(mm: MmStruct): MmLayout {
   const l = mm.layout;
@@ -91,6 +96,7 @@ function split_at(l: MmLayout, addr: number): void {
   const v = l.vmas[i];
   if (!v || v.vm_start >= addr) return;
   l.vmas.splice(i + 1, 0, new VmAreaStruct(addr, v.vm_end, v.vm_flags));
+  this_cpu().charge_index(K_KMEM_CACHE_ALLOC); // __split_vma(): vm_area_dup()
   v.vm_end = addr;
 }
 
@@ -104,6 +110,7 @@ function do_munmap(mm: MmStruct, start: number, end: number): void {
   while (j < l.vmas.length && l.vmas[j].vm_start < end) j++;
   if (j === i) return;
   l.vmas.splice(i, j - i);
+  this_cpu().charge_index(K_KMEM_CACHE_FREE, j - i); // remove_vma(): vm_area_free() each
   const tlb = new MmuGather(mm);
   zap_page_range(tlb, start, end);
   free_pgtables(tlb, start, end, l);
@@ -141,6 +148,7 @@ export function do_mmap(mm: MmStruct, addr: number, len: number, prot: number, f
     if (!start) return -ENOMEM;
   }
   const vma = new VmAreaStruct(start, start + len, vm_flags_from_prot(prot));
+  this_cpu().charge_index(K_KMEM_CACHE_ALLOC); // __mmap_region(): vm_area_alloc()
   l.vmas.splice(vma_index(l, start), 0, vma);
   return start;
 }
@@ -186,6 +194,7 @@ export function exit_mmap(mm: MmStruct): void {
   const l = mm_layout(mm);
   const tlb = new MmuGather(mm);
   for (const v of l.vmas) zap_page_range(tlb, v.vm_start, v.vm_end);
+  this_cpu().charge_index(K_KMEM_CACHE_FREE, l.vmas.length); // remove_vma(): vm_area_free() each
   l.vmas.length = 0;
   free_pgtables(tlb, 0, TASK_SIZE, l);
   tlb.start = 0;

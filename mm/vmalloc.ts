@@ -29,8 +29,9 @@
  * /proc/vmallocinfo, vread_iter.
  */
 import {
-  vmap_state, vmap_area_init, unlink_va, get_vm_area_size, VmStruct, VmapArea, VM_ALLOC, VM_UNINITIALIZED, VM_NO_GUARD, VM_IOREMAP, VM_USERMAP, VM_FLUSH_RESET_PERMS, VM_MAP_PUT_PAGES, VM_ALLOW_HUGE_VMAP, IOREMAP_MAX_ORDER, VMAP_RAM,
+  vmap_state, vmap_area_init, unlink_va, get_vm_area_size, vmap_charge, VmStruct, VmapArea, VM_ALLOC, VM_UNINITIALIZED, VM_NO_GUARD, VM_IOREMAP, VM_USERMAP, VM_FLUSH_RESET_PERMS, VM_MAP_PUT_PAGES, VM_ALLOW_HUGE_VMAP, IOREMAP_MAX_ORDER, VMAP_RAM,
 } from './vmap_area.ts';
+import { COST_KEY_INDEX } from '../arch/x86/hw/costs.ts';
 import { alloc_vmap_area, find_vmap_area, find_unlink_vmap_area } from './vmap_alloc.ts';
 import { vmap_purge_init, free_vmap_area_noflush, purge_vmap_area_lazy, lazy_max_pages } from './vmap_purge.ts';
 import {
@@ -133,6 +134,9 @@ export function vmalloc_meminfo(): { VmallocTotal: number; VmallocUsed: number; 
   };
 }
 
+const K_KMEM_CACHE_ALLOC = COST_KEY_INDEX.kmem_cache_alloc;
+const K_KMEM_CACHE_FREE = COST_KEY_INDEX.kmem_cache_free;
+
 /* --- vm_struct areas ------------------------------------------------------ */
 
 function setup_vmalloc_vm(vm: VmStruct, va: VmapArea, flags: number, caller: string): void {
@@ -164,9 +168,13 @@ export function __get_vm_area_node(
   if (flags & VM_IOREMAP)
     align = 2 ** Math.min(Math.max(get_count_order_long(size), PAGE_SHIFT), IOREMAP_MAX_ORDER);
   const area = new VmStruct();
+  vmap_charge(K_KMEM_CACHE_ALLOC); // kzalloc_node(sizeof(*area))
   if (!(flags & VM_NO_GUARD)) size += PAGE_SIZE;
   const va = alloc_vmap_area(size, align, start, end, node, gfp_mask, 0, area);
-  if (typeof va === 'number') return null;
+  if (typeof va === 'number') {
+    vmap_charge(K_KMEM_CACHE_FREE); // kfree(area)
+    return null;
+  }
   setup_vmalloc_vm(area, va, flags, caller);
   area.requested_size = requested_size;
   return area;
@@ -237,6 +245,7 @@ function __vmalloc_area_node(area: VmStruct, gfp_mask: gfp_t, prot: Pgprot, page
   const nr_small_pages = size / PAGE_SIZE;
   if (!(gfp_mask & (GFP_DMA | GFP_DMA32))) gfp_mask |= __GFP_HIGHMEM;
   area.pages = [];
+  vmap_charge(K_KMEM_CACHE_ALLOC); // the pages array: kvmalloc_node(), a kmalloc for the sizes tskernel uses
   area.page_order = page_shift - PAGE_SHIFT;
   area.nr_pages = vm_area_alloc_pages(gfp_mask | __GFP_NOWARN, area.page_order, nr_small_pages, area.pages);
   vmap_state.nr_vmalloc_pages += area.nr_pages;
@@ -346,9 +355,11 @@ export function vfree(addr: number | null): void {
       vmap_state.nr_vmalloc_pages -= vm.nr_pages;
       mod_node_page_state(NR_VMALLOC, -vm.nr_pages);
     }
+    vmap_charge(K_KMEM_CACHE_FREE); // kvfree(vm->pages)
   }
   vm.pages = null;
   vm.nr_pages = 0;
+  vmap_charge(K_KMEM_CACHE_FREE); // kfree(vm)
 }
 
 /** vunmap(): release a vmap() mapping; the pages stay the caller's (unless VM_MAP_PUT_PAGES). */
@@ -362,6 +373,7 @@ export function vunmap(addr: number | null): void {
   if (vm.flags & VM_MAP_PUT_PAGES && vm.pages !== null) {
     for (let i = 0; i < vm.nr_pages; i++) __free_pages(vm.pages[i], 0);
   }
+  vmap_charge(K_KMEM_CACHE_FREE); // kfree(vm)
 }
 
 /** pgprot_nx(). */
@@ -452,4 +464,5 @@ export function vm_unmap_ram(mem: number, count: number): void {
 export function free_vm_area(area: VmStruct): void {
   const ret = remove_vm_area(area.addr);
   if (ret !== area) WARN(true, 'free_vm_area: %px is not that area', area.addr);
+  else vmap_charge(K_KMEM_CACHE_FREE); // kfree(ret)
 }

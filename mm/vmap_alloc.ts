@@ -19,7 +19,7 @@ import { EBUSY, EINVAL, ENOENT, ERANGE } from '../include/uapi/asm-generic/errno
 import { __GFP_NOWARN, type gfp_t } from './gfp.ts';
 import { trace_alloc_vmap_area } from '../kernel/trace/events/vmalloc.ts';
 import {
-  FL_FIT_TYPE, LE_FIT_TYPE, NE_FIT_TYPE, NOTHING_FIT, RE_FIT_TYPE, VMAP_ULONG_MAX, type VmStruct, VmapArea, __find_vmap_area, augment_tree_propagate_from, get_subtree_max_size, insert_vmap_area, insert_vmap_area_augment, kmem_cache_alloc_vmap_area, kmem_cache_free_vmap_area, merge_or_add_vmap_area_augment, unlink_va, unlink_va_augment, vmap_charge_steps, vmap_state, type ListHead,
+  FL_FIT_TYPE, LE_FIT_TYPE, NE_FIT_TYPE, NOTHING_FIT, RE_FIT_TYPE, VMAP_ULONG_MAX, type VmStruct, VmapArea, __find_vmap_area, augment_tree_propagate_from, get_subtree_max_size, insert_vmap_area, insert_vmap_area_augment, kmem_cache_alloc_vmap_area, kmem_cache_free_vmap_area, merge_or_add_vmap_area_augment, unlink_va, unlink_va_augment, vmap_charge_steps, vmap_charge, K_SPIN_LOCK, vmap_state, type ListHead,
 } from './vmap_area.ts';
 
 /* --- searching the free tree ---------------------------------------------- */
@@ -335,6 +335,7 @@ export function alloc_vmap_area(
   const va = kmem_cache_alloc_vmap_area();
   let purged = false;
   for (;;) {
+    vmap_charge(K_SPIN_LOCK); // free_vmap_area_lock around the search and the clip
     const err = __alloc_vmap_area(vmap_state.free_vmap_area_root, vmap_state.free_vmap_area_list, size, align, vstart, vend);
     if (trace_alloc_vmap_area.enabled) trace_alloc_vmap_area_emit(err, size, align, vstart, vend);
     if (err === 0) {
@@ -343,6 +344,7 @@ export function alloc_vmap_area(
       va.va_end = addr + size;
       va.vm = vm;
       va.flags = va_flags;
+      vmap_charge(K_SPIN_LOCK); // the vmap node's busy.lock around the insert
       insert_vmap_area(va, vmap_state.vmap_area_root, vmap_state.vmap_area_list);
       // Checked with IS_ALIGNED(), not va_align(): the check must not share the search's arithmetic.
       if (!IS_ALIGNED(addr, align) || addr < vstart || va.va_end > vend) alloc_vmap_area_bug(va, align);
@@ -369,17 +371,20 @@ export function alloc_vmap_area(
 
 /** free_vmap_area(): unlink from the busy tree and merge straight back into the free tree (no lazy TLB). */
 export function free_vmap_area(va: VmapArea): void {
+  vmap_charge(K_SPIN_LOCK, 2); // busy.lock around the unlink, free_vmap_area_lock around the merge
   unlink_va(va, vmap_state.vmap_area_root);
   merge_or_add_vmap_area_augment(va, vmap_state.free_vmap_area_root, vmap_state.free_vmap_area_list);
   vmap_charge_steps();
 }
 
 export function find_vmap_area(addr: number): VmapArea | null {
+  vmap_charge(K_SPIN_LOCK); // the vmap node's busy.lock around the lookup
   return __find_vmap_area(addr, vmap_state.vmap_area_root);
 }
 
 /** find_unlink_vmap_area(): find the busy VA containing addr and take it off the busy tree. */
 export function find_unlink_vmap_area(addr: number): VmapArea | null {
+  vmap_charge(K_SPIN_LOCK); // the vmap node's busy.lock around the lookup and unlink
   const va = __find_vmap_area(addr, vmap_state.vmap_area_root);
   if (va !== null) unlink_va(va, vmap_state.vmap_area_root);
   return va;

@@ -23,7 +23,8 @@
  * tskernel addition: vb_free() of an address in no block WARNs and returns
  * (Linux would dereference NULL).
  */
-import { vmap_state, unlink_va, VMAP_RAM, VMAP_BLOCK, type VmapArea } from './vmap_area.ts';
+import { vmap_state, unlink_va, vmap_charge, K_SPIN_LOCK, VMAP_RAM, VMAP_BLOCK, type VmapArea } from './vmap_area.ts';
+import { COST_KEY_INDEX } from '../arch/x86/hw/costs.ts';
 import { alloc_vmap_area } from './vmap_alloc.ts';
 import { free_vmap_area_noflush, __purge_vmap_area_lazy, vmap_purge_hooks } from './vmap_purge.ts';
 import { vunmap_range_noflush } from './vmap_pgtable.ts';
@@ -34,6 +35,9 @@ import { NR_CPUS } from '../include/linux/threads.ts';
 import { PAGE_SIZE } from '../arch/x86/include/asm/page_types.ts';
 import { VMALLOC_START, VMALLOC_END } from '../arch/x86/include/asm/pgtable_64_types.ts';
 import type { gfp_t } from './gfp.ts';
+
+const K_KMEM_CACHE_ALLOC = COST_KEY_INDEX.kmem_cache_alloc;
+const K_KMEM_CACHE_FREE = COST_KEY_INDEX.kmem_cache_free;
 
 /** VMALLOC_SPACE on 64-bit: Linux's rough guess, 128 GiB. */
 export const VMALLOC_SPACE = 128 * 2 ** 30;
@@ -137,12 +141,14 @@ function new_vmap_block(order: number, gfp_mask: gfp_t): number {
   if (typeof va === 'number') return va;
   const vaddr = vmap_block_vaddr(va.va_start, 0);
   const vb = new VmapBlock(va);
+  vmap_charge(K_KMEM_CACHE_ALLOC); // kmalloc_node(sizeof(struct vmap_block))
   // At least something should be left free.
   if (VMAP_BBMAP_BITS <= 1 << order) BUG('new_vmap_block: order %d fills a block', order);
   vb.free = VMAP_BBMAP_BITS - (1 << order);
   bitmap_set(vb.used_map, 0, 1 << order);
   vb.cpu = smp_processor_id();
   addr_to_vb_xa(va.va_start).set(addr_to_vb_idx(va.va_start), vb);
+  vmap_charge(K_SPIN_LOCK, 2); // the xarray's xa_lock around xa_insert, vbq->lock around the list add
   vmap_block_state.vmap_block_queue[vb.cpu].free.push(vb);
   vmap_block_state.nr_new++;
   return vaddr;
@@ -154,8 +160,10 @@ function free_vmap_block(vb: VmapBlock): void {
   const idx = addr_to_vb_idx(vb.va.va_start);
   if (xa.get(idx) !== vb) BUG('free_vmap_block: block at %px not in its xarray', vb.va.va_start);
   xa.delete(idx);
+  vmap_charge(K_SPIN_LOCK, 2); // xa_erase's xa_lock, the vmap node's busy.lock around the unlink
   unlink_va(vb.va, vmap_state.vmap_area_root);
   free_vmap_area_noflush(vb.va);
+  vmap_charge(K_KMEM_CACHE_FREE); // kfree_rcu(vb, rcu_head)
   vmap_block_state.nr_freed++;
 }
 
@@ -210,6 +218,7 @@ export function vb_alloc(size: number, gfp_mask: gfp_t): number {
   for (let i = 0; i < q.free.length; i++) {
     const vb = q.free[i];
     if (vb.free < n) continue;
+    vmap_charge(K_SPIN_LOCK); // vb->lock around taking the pages
     const pages_off = VMAP_BBMAP_BITS - vb.free;
     const vaddr = vmap_block_vaddr(vb.va.va_start, pages_off);
     vb.free -= n;
@@ -237,6 +246,7 @@ export function vb_free(addr: number, size: number): void {
   }
   bitmap_clear(vb.used_map, offset, n);
   vunmap_range_noflush(addr, addr + size);
+  vmap_charge(K_SPIN_LOCK); // vb->lock around the dirty range
   // Expand the dirty range.
   vb.dirty_min = Math.min(vb.dirty_min, offset);
   vb.dirty_max = Math.max(vb.dirty_max, offset + n);

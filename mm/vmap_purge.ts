@@ -23,7 +23,8 @@
  * nr_vmap_purge (purges that flushed) and nr_vmap_purged_areas.
  */
 import {
-  vmap_state, merge_or_add_vmap_area, merge_or_add_vmap_area_augment, vmap_charge_steps, VMAP_ULONG_MAX, type VmapArea,
+  vmap_state, merge_or_add_vmap_area, merge_or_add_vmap_area_augment, vmap_charge_steps, vmap_charge, K_SPIN_LOCK, K_ATOMIC_RMW,
+  VMAP_ULONG_MAX, type VmapArea,
 } from './vmap_area.ts';
 import { list_empty, INIT_LIST_HEAD } from '../include/linux/list.ts';
 import { RbRoot, RB_CLEAR_NODE } from '../lib/rbtree.ts';
@@ -101,7 +102,8 @@ export function __purge_vmap_area_lazy(start: number, end: number): boolean {
   const head = vmap_state.purge_vmap_area_list;
   let num_purged_areas = 0;
   if (!list_empty(head)) {
-    // list_replace_init(): take the whole lazy list; the lazy tree starts over.
+    // list_replace_init() under the lazy lock: take the whole lazy list; the lazy tree starts over.
+    vmap_charge(K_SPIN_LOCK);
     const local: VmapArea[] = [];
     for (let va = head.list_next; va !== head; va = va.list_next) local.push(va);
     vmap_state.purge_vmap_area_root.rb_node = null;
@@ -114,6 +116,8 @@ export function __purge_vmap_area_lazy(start: number, end: number): boolean {
     vmap_purge_stats.last_start = start;
     vmap_purge_stats.last_end = end;
 
+    vmap_charge(K_SPIN_LOCK); // free_vmap_area_lock around the merges back (reclaim_list_global)
+    vmap_charge(K_ATOMIC_RMW); // atomic_long_sub(nr_purged_pages, &vmap_lazy_nr)
     for (let i = 0; i < local.length; i++) {
       const va = local[i];
       const nr = (va.va_end - va.va_start) / PAGE_SIZE;
@@ -171,8 +175,10 @@ export function free_vmap_area_noflush(va: VmapArea): void {
     return;
   }
   vmap_state.vmap_lazy_nr += (va.va_end - va.va_start) / PAGE_SIZE;
+  vmap_charge(K_ATOMIC_RMW); // atomic_long_add_return(nr, &vmap_lazy_nr)
   const nr_lazy = vmap_state.vmap_lazy_nr;
   va.vm = null; // a union with subtree_max_size in Linux: the lazy tree has no use for it
+  vmap_charge(K_SPIN_LOCK); // the vmap node's lazy.lock around the insert
   merge_or_add_vmap_area(va, vmap_state.purge_vmap_area_root, vmap_state.purge_vmap_area_list);
   vmap_charge_steps();
   if (trace_free_vmap_area_noflush.enabled)

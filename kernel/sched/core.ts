@@ -248,15 +248,20 @@ export function slice_expired(rq: Rq): boolean {
   return rq.curr !== rq.idle && this_cpu().rdtsc() - rq.curr.slice_start >= sched_state.slice_cycles;
 }
 
+const K_MIGRATE_DISABLE = COST_KEY_INDEX.migrate_disable;
+const K_MIGRATE_ENABLE = COST_KEY_INDEX.migrate_enable;
+
 /** migrate_disable()/migrate_enable(): pin current to its CPU. */
 export function migrate_disable(): void {
   current().migration_disabled++;
+  this_cpu().charge_index(K_MIGRATE_DISABLE);
 }
 
 export function migrate_enable(): void {
   const p = current();
   if (p.migration_disabled <= 0) BUG('migrate_enable() without migrate_disable() in %s', p.comm);
   p.migration_disabled--;
+  this_cpu().charge_index(K_MIGRATE_ENABLE);
 }
 
 /** Total context switches per CPU, for perf-stat style reports. */

@@ -8,7 +8,9 @@
  * job), from syscall entry to return:
  *   physmap:  ephmap_wanted() false, the plain physmap copy (asi=off);
  *   percpu, vmalloc, kmap, mermap: the test override on, so every copy goes
- *             through that variant's mapping (still asi=off: no exits yet).
+ *             through that variant's mapping (asi=off: the mapping work
+ *             alone; with asi=on it is the same work and no exit, which
+ *             tools/perf/pread_cost.ts "asi=on ephmap=X" measures).
  * For each it prints cycles per read, the cost keys that differ from the
  * physmap run (count and cycles per read), and the events per read that
  * explain them. Deterministic: same arguments, same numbers.

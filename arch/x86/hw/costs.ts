@@ -198,6 +198,25 @@ export interface CostProfile {
   shmem_get_folio: number;
   /** xas_reload(): after folio_try_get, the slot read again to check the folio is still the one cached. */
   xas_reload: number;
+  /*
+   * Kernel-wide primitives the allocators and the brief-mapping paths use,
+   * charged where each is taken (mm/vmap_*.ts, mm/vmalloc.ts,
+   * kernel/sched/core.ts, mm/ephmap.ts).
+   */
+  /** One uncontended spin_lock()/spin_unlock() pair: queued_spin_lock's fast path, the release store, preempt_count. */
+  spin_lock: number;
+  /** kmem_cache_alloc() (and kmalloc() of a small size) on SLUB's lockless per-CPU fast path. */
+  kmem_cache_alloc: number;
+  /** kmem_cache_free() / kfree() on SLUB's per-CPU fast path (do_slab_free to the CPU slab). */
+  kmem_cache_free: number;
+  /** One LOCK-prefixed read-modify-write (atomic_long_add_return and kin) on a line this CPU holds. */
+  atomic_rmw: number;
+  /** One dependent load of kernel metadata that misses L1 and hits L2 (a node of a tree too big for L1). */
+  load_l2: number;
+  /** migrate_disable(): the nesting test, then (outermost) preempt-guarded this_rq()->nr_pinned++. */
+  migrate_disable: number;
+  /** migrate_enable(): the nesting test, the cpus_ptr test, a barrier and this_rq()->nr_pinned--. */
+  migrate_enable: number;
 }
 
 /** A key a CPU charges: every field of the profile that prices something. */
@@ -355,6 +374,24 @@ const sapphire_rapids: CostProfile = {
   // and the read loop's second i_size read, mapping_writably_mapped and cond_resched.
   shmem_get_folio: 25,
   xas_reload: 5, // [I] one load from the leaf xa_node the walk just left in L1, and a compare
+  /*
+   * Locks, slab, atomics and L2 loads: all [I] (no per-op figure in
+   * costs.md), sized like the block above for a 2.8 GHz Golden Cove core.
+   */
+  // [I] LOCK CMPXCHG on a lock word this CPU owns (~20, as folio_get's atomic) plus the
+  // releasing store and preempt_count inc/dec around it (CONFIG_PREEMPT_COUNT).
+  spin_lock: 25,
+  // [I] SLUB fast path: c->tid and c->freelist loads, get_freepointer (a load from the object),
+  // an unlocked CMPXCHG16B on the per-CPU slab (~15-20), slab_post_alloc_hook's memcg/KASAN/init tests.
+  kmem_cache_alloc: 40,
+  // [I] the mirror image: virt_to_slab, slab_free_hook's tests, set_freepointer, the CMPXCHG16B.
+  kmem_cache_free: 40,
+  atomic_rmw: 20, // [I] one LOCK XADD on an owned line, like folio_get's and folio_put's
+  // [I] Golden Cove's L2 load-to-use latency is ~15-16 cycles (Intel's optimization manual;
+  // ~16 measured on Sapphire Rapids by Chips and Cheese); not in costs.md.
+  load_l2: 16,
+  migrate_disable: 5, // [I] current->migration_disabled test and store, one per-CPU increment under preempt_disable
+  migrate_enable: 8, // [I] as migrate_disable, plus the p->cpus_ptr != &p->cpus_mask test and a compiler barrier
 };
 
 /** A pre-ASI-era part for comparison runs: same model, older figures. */

@@ -14,7 +14,9 @@
  * default part does not need (VERW, L1D_FLUSH, RSB stuffing, INVPCID types
  * 1 and 3): they are executed on a booted CPU directly, as a test module
  * would, so their pricing is still exercised. A small fio job charges
- * fio's own user-space keys.
+ * fio's own user-space keys. Preads with asi=on through the ephmap and
+ * through ephmap=vmalloc charge migrate_disable/enable and, with vmalloc and
+ * vfree, the allocator's locks, slab objects, atomics and L2 tree loads.
  */
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -145,6 +147,27 @@ function kernel_side(acc: Float64Array): void {
   run(k, acc);
 }
 
+/*
+ * Cached 4 KiB preads with asi=on: through the ephmap (migrate_disable and
+ * migrate_enable around each mapping) and through a vmap area per read
+ * (the KVA allocator's spin_lock pairs, the vmap_area slab object, the
+ * vmap_lazy_nr atomic, tree nodes loaded from L2).
+ */
+function ephmap_asi(acc: Float64Array): void {
+  for (const mode of ['percpu', 'vmalloc']) {
+    const k = start_kernel(`mem=64M cpus=1 asi=on setcpuid=retbleed ephmap=${mode}`);
+    k.spawn('reader', function* (u: Nolibc) {
+      const buf = yield* u.mmap(0, 2 * P, RW, ANON);
+      u.poke32(buf, 1);
+      const fd = yield* u.open('/cover', O_RDWR | O_CREAT, 0o644);
+      if ((yield* u.pwrite64(fd, buf, P, 0)) !== P) return 1;
+      for (let i = 0; i < 4; i++) if ((yield* u.pread64(fd, buf + P, P, 0)) !== P) return 2;
+      return 0;
+    });
+    run(k, acc);
+  }
+}
+
 /* A small fio job: fio's own user-space steps per I/O (the fio_* keys). */
 function fio_job(acc: Float64Array): void {
   const r = run_fio(['--name=cov', '--rw=randread', '--size=256k', '--bs=4k', '--directory=/tmp'], {
@@ -159,6 +182,7 @@ describe('x86_costs_coverage', () => {
   shootdown(acc);
   kernel_side(acc);
   fio_job(acc);
+  ephmap_asi(acc);
 
   for (let i = 0; i < NR_COST_KEYS; i++) {
     it(`some workload charges ${COST_KEYS[i]}`, () => {
