@@ -73,4 +73,19 @@ describe('kernel_exit_group_running_sibling', () => {
     expect(out.loaded_freed).toEqual([false, false]);
     expect(out.leaked).toBe(0);
   });
+
+  it('oom_kill_running_sibling_exits_once: an OOM kill of main takes the running thread once (137)', () => {
+    const out = group_exit_with_running_sibling(function* (u) {
+      const len = 128 * 2 ** 20; // more than RAM
+      const b = yield* u.mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+      for (let off = 0; off < len; off += 4096) u.poke32(b + off, 1);
+      return 0;
+    });
+    expect(out.r.reason).toBe('done');
+    expect(out.r.exited.map((e) => e.status)).toEqual([137, 137]);
+    expect(out.thread_exits).toBe(1);
+    expect(out.cpls).toEqual([0, 0]);
+    expect(out.loaded_freed).toEqual([false, false]);
+    expect(out.leaked).toBe(0);
+  });
 });
