@@ -121,15 +121,6 @@ export abstract class CpuAccess extends CpuClock {
   get cpl(): number {
     return this._cpl;
   }
-
-  /**
-   * The CPL the exception being handled interrupted: the RPL of the CS the
-   * CPU pushed in its frame (regs->cs & 3), which user_mode(regs) tests.
-   */
-  get regs_cpl(): number {
-    return this._regs_cpl;
-  }
-  protected _regs_cpl = 0;
   /**
    * Set CPL directly: for tests that put a bare CPU in user mode. Kernel
    * code changes CPL only through SYSCALL/SYSRET and exception delivery.
@@ -138,6 +129,15 @@ export abstract class CpuAccess extends CpuClock {
     this._cpl = v === 3 ? 3 : 0;
     this.update_mode();
   }
+  /**
+   * The CPL the exception being handled interrupted: the RPL of the CS the
+   * CPU pushed in its frame (regs->cs & 3), which user_mode(regs) tests.
+   */
+  get regs_cpl(): number {
+    return this._regs_cpl;
+  }
+  protected _regs_cpl = 0;
+
   get ac(): boolean {
     return this._ac;
   }
