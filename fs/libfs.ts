@@ -39,7 +39,8 @@ export function generic_read_dir(): number {
 export function dcache_dir_lseek(file: File, offset: number, whence: number): number {
   if (whence === SEEK_CUR) offset += file.f_pos;
   else if (whence !== SEEK_SET) return -EINVAL;
-  if (!Number.isInteger(offset) || offset < 0) return -EINVAL;
+  // loff_t is signed 64-bit: 2^63 and above are negative offsets.
+  if (!Number.isInteger(offset) || offset < 0 || offset >= 2 ** 63) return -EINVAL;
   file.f_pos = offset;
   return offset;
 }

@@ -29,6 +29,7 @@ import { pgalloc_init } from '../arch/x86/mm/pgalloc.ts';
 import { init_mem_mapping } from '../arch/x86/mm/init_64.ts';
 import { extable_init } from '../arch/x86/mm/extable.ts';
 import { exc_page_fault, fault_init } from '../arch/x86/mm/fault.ts';
+import { exc_general_protection } from '../arch/x86/kernel/traps.ts';
 import { tlb_init, tlb_single_page_flush_ceiling_init } from '../arch/x86/mm/tlb.ts';
 import { pti_check_boottime_disable, pti_state } from '../arch/x86/mm/pti.ts';
 import { asi_check_boottime_disable, asi_cpu_init, asi_init_userspace_class, asi_state } from '../arch/x86/mm/asi.ts';
@@ -93,7 +94,7 @@ export function start_kernel(cmdline = ''): Kernel {
   exit_init();
   m.set_intr_gate(X86_TRAP_PF, exc_page_fault);
   const die = (_c: unknown, _e: number, _a: number, reason: string): never => BUG('general protection fault: %s', reason);
-  m.set_intr_gate(X86_TRAP_GP, die);
+  m.set_intr_gate(X86_TRAP_GP, exc_general_protection);
   m.set_intr_gate(X86_TRAP_UD, die);
   m.set_intr_gate(LOCAL_TIMER_VECTOR, idtentry_sysvec(sysvec_apic_timer_interrupt));
   hrtimers_init();

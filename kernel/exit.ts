@@ -108,11 +108,30 @@ export function do_exit(status: number, signal = 0): void {
   schedule();
 }
 
-/** do_group_exit(): the other threads of the group die first. */
+/*
+ * task_curr(): `t` is the task running on some CPU. Only the CPU running a
+ * task may tear it down: its mm is loaded there and its user code is
+ * mid-flight.
+ */
+function task_curr(t: TaskStruct): boolean {
+  return sched_state.rqs.some((rq) => rq.curr === t);
+}
+
+/**
+ * do_group_exit(): the other threads of the group die first
+ * (zap_other_threads()). One running on another CPU is only marked: it
+ * exits once, when that CPU next leaves its kernel code for user mode
+ * (exit_to_user_mode()'s fatal-signal check), as Linux's SIGKILL is taken
+ * there. Waiting or queued threads cannot run again, and go now.
+ */
 export function do_group_exit(status: number, signal = 0): void {
   const p = current();
   for (const t of [...sched_state.tasks.values()]) {
     if (t === p || t.tgid !== p.tgid || t.exit_state) continue;
+    if (task_curr(t)) {
+      if (!t.group_exit) t.group_exit = { status, signal };
+      continue;
+    }
     for (const rq of sched_state.rqs) {
       const i = rq.queue.indexOf(t);
       if (i >= 0) rq.queue.splice(i, 1);
@@ -120,6 +139,18 @@ export function do_group_exit(status: number, signal = 0): void {
     exit_task(t, status, signal);
   }
   do_exit(status, signal);
+}
+
+/**
+ * A group exit marked on `p` (current, in the kernel) by another thread:
+ * carry it out now. Returns false if there was none.
+ */
+export function do_pending_group_exit(p: TaskStruct): boolean {
+  const g = p.group_exit;
+  if (!g) return false;
+  p.group_exit = null;
+  do_exit(g.status, g.signal);
+  return true;
 }
 
 /** The wait status word: exit code << 8, or the terminating signal. */

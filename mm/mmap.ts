@@ -13,7 +13,7 @@
 import type { MmStruct } from './mm_struct.ts';
 import { PAGE_SIZE, PAGE_ALIGN } from '../arch/x86/include/asm/page_types.ts';
 import { TASK_SIZE } from '../arch/x86/include/asm/page_64_types.ts';
-import { EEXIST, EINVAL, ENOMEM, ENODEV } from '../include/uapi/asm-generic/errno.ts';
+import { EEXIST, EINVAL, ENOMEM, ENODEV, EPERM } from '../include/uapi/asm-generic/errno.ts';
 import { zap_page_range, change_protection, free_pgtables, MmuGather, tlb_finish_mmu } from './memory.ts';
 import { flush_tlb_mm_range } from '../arch/x86/mm/tlb.ts';
 import { BUG } from '../kernel/panic.ts';
@@ -74,7 +74,11 @@ function range_free(l: MmLayout, start: number, end: number): boolean {
   return !v || v.vm_start >= end;
 }
 
-/** mmap_min_addr: the lowest address mmap hands out (64 KiB). */
+/*
+ * mmap_min_addr: the lowest address a process may map (64 KiB, the value
+ * most distributions set; Kconfig's DEFAULT_MMAP_MIN_ADDR is 4096), so a
+ * kernel NULL dereference can never reach user-controlled memory.
+ */
 const MMAP_MIN_ADDR = 65536;
 
 /** get_unmapped_area(): the hint if free, else top-down below mmap_base. 0 if none. */
@@ -138,6 +142,8 @@ export function do_mmap(mm: MmStruct, addr: number, len: number, prot: number, f
   let start: number;
   if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
     if (addr + len > TASK_SIZE) return -ENOMEM;
+    // security_mmap_addr() (cap_mmap_addr): below mmap_min_addr only CAP_SYS_RAWIO may map.
+    if (addr < MMAP_MIN_ADDR) return -EPERM;
     if (!range_free(l, addr, addr + len)) {
       if (flags & MAP_FIXED_NOREPLACE) return -EEXIST;
       do_munmap(mm, addr, addr + len);
@@ -153,11 +159,15 @@ export function do_mmap(mm: MmStruct, addr: number, len: number, prot: number, f
   return start;
 }
 
-/** sys_munmap(). */
+/**
+ * sys_munmap(): do_vmi_munmap()'s checks first. Registers are unsigned: a
+ * "negative" start is an address above TASK_SIZE, and -EINVAL like any
+ * other kernel address, never a walk of the kernel half.
+ */
 export function sys_munmap_mm(mm: MmStruct, addr: number, len: number): number {
   if (!Number.isInteger(addr) || addr % PAGE_SIZE || !Number.isInteger(len) || len <= 0) return -EINVAL;
   len = PAGE_ALIGN(len);
-  if (addr > TASK_SIZE || len > TASK_SIZE - addr) return -EINVAL;
+  if (addr < 0 || addr > TASK_SIZE || len > TASK_SIZE - addr) return -EINVAL;
   do_munmap(mm, addr, addr + len);
   return 0;
 }

@@ -77,6 +77,13 @@ export class TaskStruct {
   nivcsw = 0;
   /** Set while a syscall is in progress (kernel mode). */
   in_syscall = false;
+  /**
+   * A group exit this task must still carry out (the SIGKILL that
+   * zap_other_threads() queues, with signal->group_exit_code): set on a
+   * thread running on another CPU, which exits once, in its own kernel
+   * code, on its way back to user mode.
+   */
+  group_exit: { status: number; signal: number } | null = null;
   /** files: the open file table (CLONE_FILES shares it); null for kernel threads. */
   files: FilesStruct | null = null;
   /** kmap_ctrl: this task's kmap_local slots, made on first use (mm/highmem.ts). */

@@ -158,8 +158,15 @@ export class Nolibc {
     this.poke(addr, b);
   }
 
-  /** Burn user-mode cycles (computation between syscalls). */
+  /**
+   * Burn user-mode cycles (computation between syscalls). A count that is
+   * not a finite positive number is the program's bug, not the machine's:
+   * like C's `for (i = 0; i < n; i++)` with n NaN or negative, the loop
+   * runs no iteration (so the clock never stops or runs backwards), and
+   * an infinite count, which would spin forever, is treated the same way.
+   */
   compute(cycles: number): void {
+    if (!(cycles > 0) || cycles === Infinity) return;
     this_cpu().charge('user_work', cycles);
   }
 
@@ -169,6 +176,7 @@ export class Nolibc {
    * so its user time follows the profile instead of a literal.
    */
   compute_index(i: number, n = 1): void {
+    if (!(n > 0) || n === Infinity) return; // as compute(): garbage counts run no iteration
     this_cpu().charge_index(i, n);
   }
 

@@ -30,6 +30,7 @@ import { DEFINE_EVENT } from '../../../kernel/trace/index.ts';
 import { vsprintf } from '../../../lib/vsprintf.ts';
 import { NR_syscalls, x64_sys_call, syscall_table_init } from './syscall_64.ts';
 import { sys_ni_syscall } from '../../../kernel/sys_ni.ts';
+import { do_pending_group_exit } from '../../../kernel/exit.ts';
 import { COST_KEY_INDEX } from '../hw/costs.ts';
 
 /* Cost-key indices as module locals: an imported binding is a getter under the TS loaders. */
@@ -76,7 +77,7 @@ export function do_syscall_64(nr: number, args: readonly number[]): number {
 
 /*
  * Registers hold numbers: anything else a program yields (NaN, strings,
- * holes) reads as -1, a bad value every syscall rejects. The common case
+ * holes, no array at all) reads as -1, a bad value every syscall rejects. The common case
  * passes the array through without copying it.
  */
 function sane_args(args: readonly number[]): readonly number[] {
@@ -87,6 +88,8 @@ function sane_args(args: readonly number[]): readonly number[] {
   }
   return args;
 }
+
+const NO_ARGS: readonly number[] = [];
 
 /* Out of line: the closure would otherwise weigh on every syscall's inlining. */
 function insane_args(args: readonly number[]): readonly number[] {
@@ -101,8 +104,11 @@ export function entry_SYSCALL_64(p: TaskStruct, req: SyscallRequest): void {
   if (ASI.enabled) asi_relax(); // syscall_enter_from_user_mode()
   cpu.charge_one(K_SYSCALL_WORK);
   p.in_syscall = true;
-  const nr = Number.isInteger(req.nr) ? req.nr : -1;
-  const args = sane_args(req.args);
+  // A yield that is no request at all (undefined, null, a number) is a
+  // syscall with garbage in every register: number -1, -ENOSYS.
+  const frame = typeof req === 'object' && req !== null;
+  const nr = frame && Number.isInteger(req.nr) ? req.nr : -1;
+  const args = frame ? sane_args(req.args) : NO_ARGS;
   if (trace_sys_enter.enabled) trace_sys_enter_emit(nr, args);
   const ret = do_syscall_64(nr, args);
   syscall_exit_to_user_mode(p, ret, nr);
@@ -127,6 +133,8 @@ export function syscall_exit_to_user_mode(p: TaskStruct, ret: number, nr: number
  * back to sleep.
  */
 export function exit_to_user_mode(p: TaskStruct): boolean {
+  // exit_to_user_mode_loop()'s fatal signal: a sibling's group exit ends this thread here.
+  if (p.group_exit !== null && do_pending_group_exit(p)) return false;
   if (p.resume && !resume_syscall(p, p.resume)) return false;
   if (p.in_syscall) {
     this_cpu().charge_one(K_SYSCALL_EXIT_WORK); // syscall_exit_to_user_mode()'s work and the return stub

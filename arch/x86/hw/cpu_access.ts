@@ -129,6 +129,15 @@ export abstract class CpuAccess extends CpuClock {
     this._cpl = v === 3 ? 3 : 0;
     this.update_mode();
   }
+  /**
+   * The CPL the exception being handled interrupted: the RPL of the CS the
+   * CPU pushed in its frame (regs->cs & 3), which user_mode(regs) tests.
+   */
+  get regs_cpl(): number {
+    return this._regs_cpl;
+  }
+  protected _regs_cpl = 0;
+
   get ac(): boolean {
     return this._ac;
   }
@@ -168,12 +177,15 @@ export abstract class CpuAccess extends CpuClock {
   protected deliver(h: TrapHandler, code: number, cr2: number, reason: string): FaultResult {
     const cpl = this._cpl;
     const ac = this._ac;
+    const outer_regs_cpl = this._regs_cpl;
+    this._regs_cpl = cpl;
     if (cpl !== 0) {
       this._cpl = 0;
       this.update_mode();
     }
     // Every CpuAccess is a Cpu (cpu.ts): this class is its middle layer.
     const r = h(this as unknown as Cpu, code, cr2, reason);
+    this._regs_cpl = outer_regs_cpl;
     this._cpl = cpl;
     this._ac = ac;
     this.update_mode();

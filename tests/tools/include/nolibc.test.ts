@@ -57,3 +57,25 @@ describe('tools_include_nolibc', () => {
     expect(closes.map((f) => f.args[0])).toEqual([7, 8]);
   });
 });
+
+describe('tools_include_nolibc_compute', () => {
+  it('compute_nan_or_negative: a count that is not a positive number burns nothing; the clock never goes back or stops', () => {
+    const k = start_kernel('mem=32M cpus=1');
+    const c = k.machine.cpus[0];
+    const seen: number[] = [];
+    k.spawn('t', function* (u: Nolibc) {
+      yield* u.getpid();
+      for (const n of [Number.NaN, -1e12, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, 0]) {
+        const t0 = c.clock;
+        u.compute(n);
+        seen.push(c.clock - t0);
+      }
+      return 0;
+    });
+    const r = k.run();
+    expect(r.reason).toBe('done');
+    expect(seen).toEqual([0, 0, 0, 0, 0]);
+    expect(Number.isFinite(c.clock)).toBe(true);
+    k.shutdown();
+  });
+});
