@@ -3,8 +3,9 @@
  *
  * Mirrors kernel/printk/printk.c in miniature: messages carry a KERN_* level
  * and go to a bounded log buffer (read back by tests and tools, like dmesg).
- * Messages at or below console_loglevel are also written to stderr; tests
- * and benchmarks lower it to keep quiet. pr_debug() is the `debug` package,
+ * Messages more urgent than console_loglevel (level < console_loglevel, as
+ * printk.c's suppress_message_printing()) are also written to stderr; tests
+ * and benchmarks set it to 0 to keep quiet. pr_debug() is the `debug` package,
  * one namespace per subsystem ("mm:vmalloc"), enabled with DEBUG=mm:*.
  * loglevel=, quiet and debug are registered in init/loglevel.ts (Linux has
  * them in init/main.c), since kernel/params.ts prints through this file.
@@ -36,7 +37,7 @@ const LOG_BUF_LEN = 4096; // messages kept; Linux sizes in bytes (CONFIG_LOG_BUF
 export interface LogRecord { level: number; text: string }
 
 export const printk_state = {
-  /** Default 4 (warnings and worse), as CONSOLE_LOGLEVEL_DEFAULT's "quiet" boots. */
+  /** Default 4 (errors and worse), as CONSOLE_LOGLEVEL_QUIET boots. */
   console_loglevel: DEFAULT_LOGLEVEL,
   /**
    * No Linux counterpart: the most verbose console a boot may set. Tests
@@ -52,7 +53,7 @@ export function printk(level: number, text: string): void {
   const log = printk_state.log;
   if (log.length >= LOG_BUF_LEN) log.shift();
   log.push({ level, text });
-  if (level <= printk_state.console_loglevel) printk_state.console(text);
+  if (level < printk_state.console_loglevel) printk_state.console(text);
 }
 
 export function pr_err(fmt: string, ...args: unknown[]): void { printk(KERN_ERR, vsprintf(fmt, args)); }
