@@ -15,6 +15,7 @@ import { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../../include
 import { O_CREAT, O_RDWR } from '../../include/uapi/asm-generic/fcntl.ts';
 import { ENOMEM } from '../../include/uapi/asm-generic/errno.ts';
 import { fail_page_alloc, fault_inject_boot } from '../../mm/fail_page_alloc.ts';
+import { failslab_nr_failed } from '../../mm/failslab.ts';
 import { warn_alloc } from '../../mm/page_alloc.ts';
 import { GFP_KERNEL } from '../../mm/gfp.ts';
 import { dmesg } from '../../kernel/printk.ts';
@@ -57,9 +58,10 @@ function workload(cmdline: string) {
   });
   const r = k.run();
   const injected = fail_page_alloc.nr_failed;
+  const slab = failslab_nr_failed();
   const log = dmesg();
   const report = k.shutdown();
-  return { r, rets, injected, log, report };
+  return { r, rets, injected, slab, log, report };
 }
 
 describe('mm_fail_page_alloc_workload', () => {
@@ -86,6 +88,24 @@ describe('mm_fail_page_alloc_workload', () => {
     expect(injected).toBeGreaterThan(0);
     expect(enomem + killed).toBeGreaterThan(0);
     expect(enomem).toBeGreaterThan(0);
+  });
+
+  it('fail_page_alloc and failslab together at 1%, 5%, 10% across asi=off, both ephmaps and pti=on: no BUG, no leak', () => {
+    let injected = 0, slab = 0;
+    for (const v of ['asi=off', 'asi=on ephmap=percpu', 'asi=on ephmap=vmalloc', 'pti=on']) {
+      for (const pr of [1, 5, 10]) {
+        const o = workload(`${v} seed=3 fail_page_alloc=1,${pr},0,-1 failslab=1,${pr},0,-1 ${ALL_OFF} ` +
+          'fail_page_alloc_verbose=0 failslab_verbose=0');
+        expect(o.r.reason).toBe('done');
+        expect(o.log).not.toMatch(/kernel BUG|Bad page state/);
+        expect(o.report.leaked).toEqual([]);
+        for (const x of o.rets) if (x < 0) expect(x).toBeGreaterThanOrEqual(-4095);
+        injected += o.injected;
+        slab += o.slab;
+      }
+    }
+    expect(injected).toBeGreaterThan(0);
+    expect(slab).toBeGreaterThan(0);
   });
 
   it('the same workload with fail_page_alloc off fails nothing', () => {
