@@ -56,11 +56,13 @@ import { memblock_init, memblock_add, memblock_reserve } from '../mm/memblock.ts
 import { mm_core_init, __get_free_pages } from '../mm/page_alloc.ts';
 import { GFP_KERNEL } from '../mm/gfp.ts';
 import { Kernel } from './kernel.ts';
+import { fault_inject_boot_begin, fault_inject_boot_end } from '../mm/fail_page_alloc.ts';
 
 export { Kernel };
 
 /** start_kernel(cmdline): boot and return the kernel. Throws ParamError on a bad command line. */
 export function start_kernel(cmdline = ''): Kernel {
+  fault_inject_boot_begin();
   printk_init();
   panic_init();
   const params = parse_kernel_params(cmdline);
@@ -153,5 +155,8 @@ export function start_kernel(cmdline = ''): Kernel {
   asi_global_init();
   vfs_caches_init(params);
   console_init(__get_free_pages(GFP_KERNEL, 0));
-  return new Kernel(params, m, costs);
+  // The boot is done: fail_page_alloc= and failslab= start failing from here.
+  const k = new Kernel(params, m, costs);
+  fault_inject_boot_end();
+  return k;
 }

@@ -25,11 +25,17 @@ export interface PanicContext {
   pid: number;
 }
 
-let context_hook: () => PanicContext = () => ({ cpu: 0, comm: 'swapper/0', pid: 0 });
+const boot_context = (): PanicContext => ({ cpu: 0, comm: 'swapper/0', pid: 0 });
+let context_hook: () => PanicContext = boot_context;
 
 /** No Linux counterpart: lets the scheduler say who `current` is. */
 export function set_panic_context(hook: () => PanicContext): void {
   context_hook = hook;
+}
+
+/** Who is running now, for reports that name current (warn_alloc, bad_page). */
+export function panic_context(): PanicContext {
+  return context_hook();
 }
 
 function where(): string {
@@ -76,6 +82,8 @@ export function WARN_ON_ONCE(cond: boolean, key = 'WARN_ON_ONCE'): boolean {
 
 /** Called by start_kernel: every boot starts with no warnings. */
 export function panic_init(): void {
+  // A new boot: the previous machine's scheduler no longer says who runs.
+  context_hook = boot_context;
   warn_state.count = 0;
   warn_state.once.clear();
 }

@@ -18,7 +18,7 @@ import { mem_map, page_mapcount, page_ref_count } from './mm_types.ts';
 import { PAGE_FLAGS_CHECK_AT_FREE, PAGE_FLAGS_CHECK_AT_PREP, PageBuddy, __ClearPageBuddy,
   format_page_flags, page_type_name } from './page_flags.ts';
 import { printk, KERN_ALERT, KERN_WARNING } from '../kernel/printk.ts';
-import { BUG } from '../kernel/panic.ts';
+import { BUG, panic_context } from '../kernel/panic.ts';
 import { vsprintf } from '../lib/vsprintf.ts';
 import { machine, smp_processor_id } from '../kernel/smp.ts';
 import { ktime_get_ns } from '../kernel/time/timekeeping.ts';
@@ -54,11 +54,19 @@ export function vm_debug_init(p: KernelParams): void {
 }
 
 /**
- * current->comm for reports. kernel/panic.ts keeps the scheduler's context
- * hook private; until it exports it, reports name the boot task of the CPU.
+ * current->comm for reports, from the scheduler's context hook
+ * (kernel/panic.ts); before the scheduler exists, and for the idle task,
+ * the CPU's boot task swapper/N.
  */
 export function current_comm(): string {
-  return `swapper/${smp_processor_id()}`;
+  const c = panic_context();
+  return c.pid === 0 ? `swapper/${smp_processor_id()}` : c.comm;
+}
+
+/** dump_stack()'s first line: "CPU: n PID: p Comm: c". */
+export function current_where(): string {
+  const c = panic_context();
+  return `CPU: ${smp_processor_id()} PID: ${c.pid} Comm: ${current_comm()}`;
 }
 
 /** dump_page: the struct page as Linux prints it, then why. */

@@ -54,6 +54,8 @@ import { asi_state, asi_is_restricted } from '../arch/x86/mm/asi.ts';
 /* X86_FEATURE_ASI as a module local (imported bindings are getters under the TS loaders). */
 const ASI = asi_state;
 import { current } from '../kernel/sched/core.ts';
+import { should_failslab } from './failslab.ts';
+import { GFP_KERNEL } from './gfp.ts';
 import { this_cpu, smp_processor_id, nr_cpu_ids } from '../kernel/smp.ts';
 import { BUG, WARN } from '../kernel/panic.ts';
 import { vm_event_item, count_vm_event } from './vmstat.ts';
@@ -341,6 +343,7 @@ export function ephmap_get(page: number, size: number): number {
   const mm = p.mm;
   const e = ephmap_mm(mm);
   if (mm === null || e === null) return ephmap_fail();
+  if (should_failslab('ephmap', GFP_KERNEL)) return ephmap_fail(); // callers fall back, as for a busy slot
   const cpu = smp_processor_id();
   this_cpu().charge_index(K_MEM_ACCESS); // this_cpu_xchg(): a per-CPU cmpxchg loop, no LOCK prefix
   if (e.in_use[cpu]) return ephmap_fail(); // this_cpu_xchg(in_use, true) was already true

@@ -34,6 +34,13 @@
  * lib/prandom RndState seeded from seed=, so a command line and seed fail the
  * same allocations on every run.
  *
+ * Boot allocations are never failed: Linux's knobs live in debugfs, so in
+ * practice injection starts once userspace configures it, after boot.
+ * start_kernel() holds injection off (fault_inject_boot_begin) until its
+ * last step (fault_inject_boot_end), so `fail_page_alloc=` with every
+ * filter off boots and then fails what the workload allocates. A bare
+ * mm boot (tests' boot_mm) never holds it.
+ *
  * Left out: the task filter (make-it-fail), the stacktrace filters
  * (require-start/end, reject-start/end, stacktrace-depth), fail_nth.
  */
@@ -83,12 +90,26 @@ export interface FaultAttrState {
   count: number;
   ratelimit_state: RatelimitState;
   dname: string;
+  /** The attr's own random state (seeded from seed=), so two attrs do not perturb each other. */
+  rnd: RndState;
 }
 
+/**
+ * Whether start_kernel() is still running: should_fail_ex fails nothing
+ * then (see the file comment). Linux's system_state < SYSTEM_RUNNING.
+ */
+export const fault_inject_boot = { booting: false };
+
+/** start_kernel()'s first step: no injected failure until fault_inject_boot_end(). */
+export function fault_inject_boot_begin(): void { fault_inject_boot.booting = true; }
+
+/** start_kernel()'s last step: the boot is done, injection is armed. */
+export function fault_inject_boot_end(): void { fault_inject_boot.booting = false; }
+
 /** FAULT_ATTR_INITIALIZER: probability 0, so nothing fails until configured. */
-function fault_attr_initializer(dname: string): FaultAttrState {
+export function fault_attr_initializer(dname: string, seed = 1): FaultAttrState {
   return { probability: 0, interval: 1, times: 1, space: 0, verbose: 2, count: 0,
-    ratelimit_state: new RatelimitState(5, 10), dname };
+    ratelimit_state: new RatelimitState(5, 10), dname, rnd: new RndState(seed) };
 }
 
 /** The fail_page_alloc state, rebuilt by fail_page_alloc_init() at every boot. */
@@ -97,28 +118,31 @@ export const fail_page_alloc = {
   ignore_gfp_highmem: true,
   ignore_gfp_reclaim: true,
   min_order: 1,
-  rnd: new RndState(1),
   /** Failures injected since boot (no Linux counterpart; tests read it). */
   nr_failed: 0,
 };
 
 /** Apply the boot parameters: setup_fault_attr for fail_page_alloc= plus the knobs. */
 export function fail_page_alloc_init(p: KernelParams): void {
-  const attr = fault_attr_initializer('fail_page_alloc');
-  const f = p.fail_page_alloc;
+  const attr = setup_fault_attr('fail_page_alloc', p.fail_page_alloc, p.seed);
+  attr.verbose = p.fail_page_alloc_verbose ?? 2;
+  fail_page_alloc.attr = attr;
+  fail_page_alloc.ignore_gfp_highmem = p.fail_page_alloc_ignore_gfp_highmem ?? true;
+  fail_page_alloc.ignore_gfp_reclaim = p.fail_page_alloc_ignore_gfp_wait ?? true;
+  fail_page_alloc.min_order = p.fail_page_alloc_min_order ?? 1;
+  fail_page_alloc.nr_failed = 0;
+}
+
+/** setup_fault_attr (lib/fault-inject.c): a fault_attr from its boot parameter (null: off). */
+export function setup_fault_attr(dname: string, f: FaultAttr | null, seed: number): FaultAttrState {
+  const attr = fault_attr_initializer(dname, seed);
   if (f) {
     attr.probability = f.probability;
     attr.interval = f.interval;
     attr.times = f.times;
     attr.space = f.space;
   }
-  attr.verbose = p.fail_page_alloc_verbose ?? 2;
-  fail_page_alloc.attr = attr;
-  fail_page_alloc.ignore_gfp_highmem = p.fail_page_alloc_ignore_gfp_highmem ?? true;
-  fail_page_alloc.ignore_gfp_reclaim = p.fail_page_alloc_ignore_gfp_wait ?? true;
-  fail_page_alloc.min_order = p.fail_page_alloc_min_order ?? 1;
-  fail_page_alloc.rnd = new RndState(p.seed);
-  fail_page_alloc.nr_failed = 0;
+  return attr;
 }
 
 function fail_dump(attr: FaultAttrState): void {
@@ -132,6 +156,7 @@ function fail_dump(attr: FaultAttrState): void {
 export function should_fail_ex(attr: FaultAttrState, size: number, flags: number): boolean {
   // No need to check any other properties if the probability is 0.
   if (attr.probability === 0) return false;
+  if (fault_inject_boot.booting) return false;
   if (attr.times === 0) return false;
   if (attr.space > size) {
     attr.space -= size;
@@ -141,7 +166,7 @@ export function should_fail_ex(attr: FaultAttrState, size: number, flags: number
     attr.count++;
     if (attr.count % attr.interval) return false;
   }
-  if (attr.probability <= prandom_u32_below(fail_page_alloc.rnd, 100)) return false;
+  if (attr.probability <= prandom_u32_below(attr.rnd, 100)) return false;
   if (!(flags & FAULT_NOWARN)) fail_dump(attr);
   if (attr.times !== -1) attr.times--;
   return true;
@@ -163,7 +188,7 @@ export function should_fail_alloc_page(gfp_mask: gfp_t, order: number): boolean 
 /* ---- boot parameters ---- */
 
 /** setup_fault_attr (lib/fault-inject.c): "<interval>,<probability>,<space>,<times>". */
-function parse_fault_attr(name: string, val: string): FaultAttr {
+export function parse_fault_attr(name: string, val: string): FaultAttr {
   const m = /^(\d+),(\d+),(\d+),(-?\d+)$/.exec(val);
   if (!m) throw param_error(name, 'value', val, '<interval>,<probability>,<space>,<times>');
   const [interval, probability, space, times] = [m[1]!, m[2]!, m[3]!, m[4]!].map(Number) as

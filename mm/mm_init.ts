@@ -36,6 +36,7 @@ import { charge_touched } from './page_alloc_free.ts';
 import { page_alloc_debug_init, page_alloc_record_boot_state, check_page_alloc_invariants, nr_free_pages,
   totalram_pages } from './page_alloc_debug.ts';
 import { fail_page_alloc_init } from './fail_page_alloc.ts';
+import { failslab_init } from './failslab.ts';
 import { vm_debug, vm_debug_init } from './debug.ts';
 import { default_kernel_params, type KernelParams } from '../kernel/params.ts';
 import { BUG } from '../kernel/panic.ts';
@@ -157,11 +158,12 @@ function memblock_reserved_nonsensitive(): void {
 
 /**
  * mm_core_init: from memblock to a working page allocator. Applies
- * debug_vm, fail_page_alloc= and its knobs, and seed= from `p`.
+ * debug_vm, fail_page_alloc= and its knobs, failslab=, and seed= from `p`.
  */
 export function mm_core_init(p: KernelParams = default_kernel_params()): void {
   vm_debug_init(p);
   fail_page_alloc_init(p);
+  failslab_init(p);
   page_alloc_debug_init();
   free_area_init();
   mm_init_state.asi_reserved_pageblocks = 0;

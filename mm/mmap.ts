@@ -14,6 +14,8 @@ import type { MmStruct } from './mm_struct.ts';
 import { PAGE_SIZE, PAGE_ALIGN } from '../arch/x86/include/asm/page_types.ts';
 import { TASK_SIZE } from '../arch/x86/include/asm/page_64_types.ts';
 import { EEXIST, EINVAL, ENOMEM, ENODEV, EPERM } from '../include/uapi/asm-generic/errno.ts';
+import { should_failslab } from './failslab.ts';
+import { GFP_KERNEL } from './gfp.ts';
 import { zap_page_range, change_protection, free_pgtables, MmuGather, tlb_finish_mmu } from './memory.ts';
 import { flush_tlb_mm_range } from '../arch/x86/mm/tlb.ts';
 import { BUG } from '../kernel/panic.ts';
@@ -153,6 +155,8 @@ export function do_mmap(mm: MmStruct, addr: number, len: number, prot: number, f
     start = get_unmapped_area(l, addr, len);
     if (!start) return -ENOMEM;
   }
+  // __mmap_region(): vm_area_alloc() failing is -ENOMEM, before anything is mapped.
+  if (should_failslab('vm_area_struct', GFP_KERNEL)) return -ENOMEM;
   const vma = new VmAreaStruct(start, start + len, vm_flags_from_prot(prot));
   this_cpu().charge_index(K_KMEM_CACHE_ALLOC); // __mmap_region(): vm_area_alloc()
   l.vmas.splice(vma_index(l, start), 0, vma);

@@ -40,7 +40,7 @@ import {
 import { drain_all_pages, pcp_total_count } from './pcp.ts';
 import { global_node_page_state } from './vmstat.ts';
 import { __GFP_NOWARN, format_gfp, type gfp_t } from './gfp.ts';
-import { current_comm, RatelimitState, __ratelimit } from './debug.ts';
+import { current_comm, current_where, RatelimitState, __ratelimit } from './debug.ts';
 import { BUG } from '../kernel/panic.ts';
 import { printk, KERN_WARNING, KERN_INFO } from '../kernel/printk.ts';
 import { vsprintf } from '../lib/vsprintf.ts';
@@ -276,6 +276,7 @@ export function warn_alloc(gfp_mask: gfp_t, fmt: string, ...args: unknown[]): vo
   if (gfp_mask & __GFP_NOWARN || !__ratelimit(page_alloc_debug.nopage_rs, 'warn_alloc')) return;
   printk(KERN_WARNING, `${current_comm()}: ${vsprintf(fmt, args)}, mode:0x${gfp_mask.toString(16)}` +
     `(${format_gfp(gfp_mask)}), nodemask=(null)`);
+  printk(KERN_WARNING, current_where());   // dump_stack()'s header
   printk(KERN_INFO, `Mem-Info:\n${show_free_areas()}`);
 }
 

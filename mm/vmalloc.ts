@@ -43,6 +43,7 @@ import {
 } from './vmap_block.ts';
 import { alloc_pages, __free_pages, totalram_pages, warn_alloc } from './page_alloc.ts';
 import { GFP_KERNEL, __GFP_ZERO, __GFP_NOWARN, __GFP_NOFAIL, __GFP_HIGHMEM, GFP_DMA, GFP_DMA32, type gfp_t } from './gfp.ts';
+import { should_failslab } from './failslab.ts';
 import { vm_stat_item, mod_node_page_state } from './vmstat.ts';
 import { nr_cpu_ids } from '../kernel/smp.ts';
 import { BUG, WARN, WARN_ON_ONCE } from '../kernel/panic.ts';
@@ -167,6 +168,7 @@ export function __get_vm_area_node(
   if (!size) return null;
   if (flags & VM_IOREMAP)
     align = 2 ** Math.min(Math.max(get_count_order_long(size), PAGE_SHIFT), IOREMAP_MAX_ORDER);
+  if (should_failslab('vm_struct', gfp_mask)) return null; // kzalloc_node() returned NULL
   const area = new VmStruct();
   vmap_charge(K_KMEM_CACHE_ALLOC); // kzalloc_node(sizeof(*area))
   if (!(flags & VM_NO_GUARD)) size += PAGE_SIZE;

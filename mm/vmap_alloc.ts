@@ -15,7 +15,8 @@ import { printk, pr_warn, KERN_EMERG } from '../kernel/printk.ts';
 import { PAGE_SIZE, ALIGN, IS_ALIGNED } from '../arch/x86/include/asm/page_types.ts';
 import { format_va } from '../arch/x86/include/asm/page.ts';
 import { VMALLOC_START, VMALLOC_END, MODULES_VADDR, MODULES_END } from '../arch/x86/include/asm/pgtable_64_types.ts';
-import { EBUSY, EINVAL, ENOENT, ERANGE } from '../include/uapi/asm-generic/errno.ts';
+import { EBUSY, EINVAL, ENOENT, ENOMEM, ERANGE } from '../include/uapi/asm-generic/errno.ts';
+import { should_failslab } from './failslab.ts';
 import { __GFP_NOWARN, type gfp_t } from './gfp.ts';
 import { trace_alloc_vmap_area } from '../kernel/trace/events/vmalloc.ts';
 import {
@@ -332,6 +333,8 @@ export function alloc_vmap_area(
   if (!(size > 0 && size % PAGE_SIZE === 0) || !is_power_of_2(align)) return -EINVAL;
   if (!vmap_state.vmap_initialized) return -EBUSY;
   if (!vmap_range_valid(vstart, vend)) return vmap_range_warn(vstart, vend);
+  // kmem_cache_alloc_node(vmap_area_cachep, gfp_mask & GFP_RECLAIM_MASK, node)
+  if (should_failslab('vmap_area', gfp_mask)) return -ENOMEM;
   const va = kmem_cache_alloc_vmap_area();
   let purged = false;
   for (;;) {
