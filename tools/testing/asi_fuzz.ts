@@ -14,7 +14,8 @@
  * exits), and calls of any row of the syscall table with arguments drawn
  * from its description in syz_descs.ts (one argument invalid two times in
  * three, half the time a (syscall, kind) pair not issued yet in the run, so
- * 20 programs reach every kind of every row). After each program: no host exception and no BUG, every syscall
+ * 20 programs reach every kind of every row), and the defects item 5
+ * found by hand, each checked against Linux's answer. After each program: no host exception and no BUG, every syscall
  * result a count or a negative errno in Linux's range, the oracle clean,
  * and no page leaked at shutdown. Not yet: a reference model of the file
  * contents, fault injection, shrinking.
@@ -25,9 +26,12 @@
  */
 import { start_kernel } from '../../init/main.ts';
 import type { Kernel } from '../../init/main.ts';
+import { WTERMSIG } from '../include/nolibc.ts';
 import type { Nolibc } from '../include/nolibc.ts';
 import { RndState, prandom_u32_below } from '../../lib/prandom.ts';
-import { O_RDWR, O_CREAT } from '../../include/uapi/asm-generic/fcntl.ts';
+import { O_RDWR, O_CREAT, O_DIRECTORY } from '../../include/uapi/asm-generic/fcntl.ts';
+import { EINVAL, EPERM } from '../../include/uapi/asm-generic/errno.ts';
+import { SIGSEGV } from '../../kernel/signal.ts';
 import { MAP_FIXED } from '../../include/uapi/asm-generic/mman-common.ts';
 import { asi_oracle, asi_oracle_install, format_asi_violation } from './asi_oracle.ts';
 import { syscall_64_tbl } from '../../arch/x86/entry/syscall_64.ts';
@@ -247,6 +251,62 @@ function* desc_step(c: Ctx, u: Nolibc, e: DescEnv, depth: number): Generator<{ n
   } else if ((name === 'open' || name === 'openat') && r >= 0) e.fds.push(r);
 }
 
+/*
+ * The defects issue 17 (item 5) found by hand, so the fuzzer would have
+ * found them: each case checks Linux's answer, a different one counts as a
+ * mismatch. munmap() at a negative start (-EINVAL, not a walk of the
+ * kernel half), MAP_FIXED below mmap_min_addr (-EPERM), lseek() on a
+ * directory at >= 2^63 (-EINVAL), and a user access to a non-canonical,
+ * negative or kernel-half address (SIGSEGV, exit 139, never a BUG).
+ */
+const DEFECT_CASES = ['munmap', 'mmap_fixed_low', 'lseek_dir', 'user_access'];
+
+function* defect_step(c: Ctx, u: Nolibc, depth: number): Generator<{ nr: number; args: readonly number[] }, void, number> {
+  const expect = (what: string, r: number, want: number): void => {
+    cover(c, `defect:${what.split('(')[0]}`, 'valid');
+    if (r !== want) c.bad.push(`${what} returned ${r}, Linux: ${want}`);
+  };
+  const ncases = depth > 0 ? 3 : 4;
+  const todo = DEFECT_CASES.slice(0, ncases).map((n, i) => (c.stats.coverage.has(`defect:${n}`) ? -1 : i)).filter((i) => i >= 0);
+  switch (todo.length && prandom_u32_below(c.rnd, 2) ? todo[0] : prandom_u32_below(c.rnd, ncases)) {
+    case 0: {
+      const at = pick(c, [-4096, -(2 ** 47), -1, -(2 ** 63)]);
+      const len = pick(c, [4096, 2 ** 47]);
+      expect(`munmap(${at}, ${len})`, note(c, 'munmap', yield* u.munmap(at, len)), -EINVAL);
+      break;
+    }
+    case 1: {
+      const at = pick(c, [0, 0x1000, 0xf000, 0x8000]);
+      expect(`mmap_fixed_low(${at})`, note(c, 'mmap', yield* u.mmap(at, 4096, RW, ANON | MAP_FIXED)), -EPERM);
+      break;
+    }
+    case 2: {
+      const dir = `/dz${prandom_u32_below(c.rnd, 2)}`;
+      note(c, 'mkdir', yield* u.mkdir(dir));
+      const fd = note(c, 'open', yield* u.open(dir, O_DIRECTORY));
+      if (fd < 0) break;
+      const off = pick(c, [2 ** 63, 2 ** 64, 2 ** 63 + 2 ** 12]);
+      const whence = pick(c, [0, 1]);
+      expect(`lseek_dir(${fd}, ${off}, ${whence})`, note(c, 'lseek', yield* u.lseek(fd, off, whence)), -EINVAL);
+      note(c, 'close', yield* u.close(fd));
+      break;
+    }
+    default: {
+      const addr = pick(c, [2 ** 48 + 4096, -4096, 2 ** 63, 0x800000000000, 0x888000000000]);
+      const write = prandom_u32_below(c.rnd, 2) === 1;
+      const pid = note(c, 'clone', yield* u.clone(0, function* (v: Nolibc) {
+        if (write) v.poke32(addr, 1);
+        else v.peek32(addr);
+        return 0;
+      }));
+      if (pid <= 0) break;
+      const [w, status] = yield* u.waitpid(pid);
+      note(c, 'wait4', w);
+      expect(`user_access(${addr}, ${write ? 'write' : 'read'}) signal`, WTERMSIG(status), SIGSEGV);
+    }
+  }
+}
+
 /* One process's steps; `depth` > 0 for a forked child. */
 function program(c: Ctx, steps: number, depth: number) {
   return function* (u: Nolibc): Sys {
@@ -313,7 +373,8 @@ function program(c: Ctx, steps: number, depth: number) {
           break;
         }
         case 11: case 12: case 13:
-          yield* desc_step(c, u, env, depth);
+          if (prandom_u32_below(c.rnd, 8)) yield* desc_step(c, u, env, depth);
+          else yield* defect_step(c, u, depth);
           break;
         default:
           if (prandom_u32_below(c.rnd, 2)) u.compute(pick(c, [1000, 100000, 3000000]));
