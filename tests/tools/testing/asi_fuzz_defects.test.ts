@@ -2,12 +2,12 @@
  * tests/tools/testing/asi_fuzz_defects.test.ts - the fuzzer issues the
  * defects issue 17 found by hand (item 5) and would report each if it came
  * back (KUnit-style suite asi_fuzz_defects). A defect is brought back with
- * a static stub of its sys_call_table slot after boot, as tests/fs/helpers.ts
- * stubs slots.
+ * a static stub of its sys_call_table slot after boot
+ * (kunit_activate_syscall_stub, tests/fs/helpers.ts).
  */
 import { describe, it, expect } from 'vitest';
 import { asi_fuzz } from '../../../tools/testing/asi_fuzz.ts';
-import { syscall_64_state } from '../../../arch/x86/entry/syscall_64.ts';
+import { kunit_activate_syscall_stub } from '../../fs/helpers.ts';
 import { __NR_munmap, __NR_mmap, __NR_lseek } from '../../../arch/x86/include/uapi/asm/unistd_64.ts';
 
 const DEFECTS = ['defect:munmap', 'defect:mmap_fixed_low', 'defect:lseek_dir', 'defect:user_access'];
@@ -23,8 +23,7 @@ describe('asi_fuzz_defects', () => {
     const s = asi_fuzz({
       seed: 1, runs: 20,
       setup: () => {
-        const munmap = syscall_64_state.sys_call_table[__NR_munmap];
-        syscall_64_state.sys_call_table[__NR_munmap] = (r) => (r[0] < 0 ? 0 : munmap(r));
+        const munmap = kunit_activate_syscall_stub(__NR_munmap, (r) => (r[0] < 0 ? 0 : munmap(r)));
       },
     });
     expect(s.mismatches).toBeGreaterThan(0);
@@ -35,10 +34,8 @@ describe('asi_fuzz_defects', () => {
     const s = asi_fuzz({
       seed: 1, runs: 20,
       setup: () => {
-        const mmap = syscall_64_state.sys_call_table[__NR_mmap];
-        syscall_64_state.sys_call_table[__NR_mmap] = (r) => ((r[3] & 0x10) && r[0] < 65536 ? r[0] : mmap(r));
-        const lseek = syscall_64_state.sys_call_table[__NR_lseek];
-        syscall_64_state.sys_call_table[__NR_lseek] = (r) => (r[1] >= 2 ** 63 ? 0 : lseek(r));
+        const mmap = kunit_activate_syscall_stub(__NR_mmap, (r) => ((r[3] & 0x10) && r[0] < 65536 ? r[0] : mmap(r)));
+        const lseek = kunit_activate_syscall_stub(__NR_lseek, (r) => (r[1] >= 2 ** 63 ? 0 : lseek(r)));
       },
     });
     expect(s.mismatches).toBeGreaterThanOrEqual(2);
