@@ -246,6 +246,7 @@ function ephmap_free_tables(mm: MmStruct): void {
     ephmap_state.nr_tables--;
   }
   pgd_clear(pgdp);
+  asi_clone_user_pgtbl(mm, pgdp); // the restricted PGDs must not keep the freed table
   pgtable_free_page(pud_table);
   ephmap_state.nr_tables--;
 }

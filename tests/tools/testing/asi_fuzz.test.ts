@@ -17,6 +17,19 @@ describe('asi_fuzz', () => {
     expect(s.checks).toBeGreaterThan(500);
   });
 
+  it('seed 3 with fail_page_alloc and failslab at 5%: faults injected, no exception, oracle clean, no leak', () => {
+    // Regression: an ephmap_setup() that failed half-way freed the mm-local slot's
+    // tables but left the restricted PGD's mirror of the slot pointing at them.
+    const s = asi_fuzz({
+      seed: 3, runs: 8,
+      cmdline: 'asi=on fail_page_alloc=1,5,0,-1 fail_page_alloc_ignore_gfp_wait=0 fail_page_alloc_ignore_gfp_highmem=0 ' +
+        'fail_page_alloc_min_order=0 failslab=1,5,0,-1',
+    });
+    expect(s.first).toBe(null);
+    expect(s.faults).toBeGreaterThan(0);
+    expect([s.exceptions, s.violations, s.mismatches, s.leaks]).toEqual([0, 0, 0, 0]);
+  });
+
   it('seed 1: ephmap_put without its flush is caught within the first 10 programs', () => {
     const s = asi_fuzz({ seed: 1, runs: 10, stop_on_violation: true, setup: () => { ephmap_state.test_skip_put_flush = true; } });
     expect(s.first_violation).toBeGreaterThanOrEqual(0);
