@@ -46,56 +46,16 @@ import { printk, KERN_EMERG } from '../kernel/printk.ts';
 import { smp } from '../kernel/smp.ts';
 import { COST_KEY_INDEX } from '../arch/x86/hw/costs.ts';
 import type { Machine } from '../arch/x86/hw/smp.ts';
-import { PAGE_SIZE, PAGE_SHIFT } from '../arch/x86/include/asm/page_types.ts';
-import { format_va, VA_SPACE } from '../arch/x86/include/asm/page.ts';
+import { PAGE_SIZE } from '../arch/x86/include/asm/page_types.ts';
+import { format_va } from '../arch/x86/include/asm/page.ts';
 
-/* --- include/linux/vmalloc.h ------------------------------------------- */
-
-export const VM_IOREMAP = 0x00000001;
-export const VM_ALLOC = 0x00000002;
-export const VM_MAP = 0x00000004;
-export const VM_USERMAP = 0x00000008;
-export const VM_DMA_COHERENT = 0x00000010;
-export const VM_UNINITIALIZED = 0x00000020;
-export const VM_NO_GUARD = 0x00000040;
-export const VM_KASAN = 0x00000080;
-export const VM_FLUSH_RESET_PERMS = 0x00000100;
-export const VM_MAP_PUT_PAGES = 0x00000200;
-export const VM_ALLOW_HUGE_VMAP = 0x00000400;
-export const VM_SPARSE = 0x00001000;
-
-/** IOREMAP_MAX_ORDER: 7 + PAGE_SHIFT (128 pages). */
-export const IOREMAP_MAX_ORDER = 7 + PAGE_SHIFT;
-
-/* va->flags: VMAP_RAM for vm_map_ram areas, VMAP_BLOCK for a whole vmap_block. */
-export const VMAP_RAM = 0x1;
-export const VMAP_BLOCK = 0x2;
-export const VMAP_FLAGS_MASK = 0x3;
-
-/** ULONG_MAX of the 48-bit address space: the top of the KVA the trees manage. */
-export const VMAP_ULONG_MAX = VA_SPACE - 1;
-
-/**
- * struct vm_struct (include/linux/vmalloc.h): what vmalloc()/vmap() hand
- * back, hung off the busy vmap_area's `vm`.
- */
-export class VmStruct {
-  next: VmStruct | null = null;
-  /** Start of the area (va_start). */
-  addr = 0;
-  /** Bytes, including the guard page unless VM_NO_GUARD (get_vm_area_size() subtracts it). */
-  size = 0;
-  flags = 0;
-  /** The pages mapped, as pfns; null for vmap() without VM_MAP_PUT_PAGES. */
-  pages: number[] | null = null;
-  page_order = 0;
-  nr_pages = 0;
-  phys_addr = 0;
-  /** __builtin_return_address(0) in Linux: here the caller's name, for vmallocinfo. */
-  caller = '';
-  /** What the caller asked for, before page rounding (vrealloc uses it). */
-  requested_size = 0;
-}
+/* include/linux/vmalloc.h, which mm/vmalloc.c's users reach through it here. */
+export {
+  VM_IOREMAP, VM_ALLOC, VM_MAP, VM_USERMAP, VM_DMA_COHERENT, VM_UNINITIALIZED, VM_NO_GUARD, VM_KASAN,
+  VM_FLUSH_RESET_PERMS, VM_MAP_PUT_PAGES, VM_ALLOW_HUGE_VMAP, VM_SPARSE, IOREMAP_MAX_ORDER, VMAP_RAM, VMAP_BLOCK,
+  VMAP_FLAGS_MASK, VMAP_ULONG_MAX, VmStruct,
+} from '../include/linux/vmalloc.ts';
+import { VMAP_ULONG_MAX, VM_NO_GUARD, VmStruct } from '../include/linux/vmalloc.ts';
 
 /*
  * struct list_head, embedded in struct vmap_area as Linux embeds it
