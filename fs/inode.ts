@@ -91,14 +91,15 @@ export function evict(inode: Inode): void {
 }
 
 /**
- * iput(): drop a reference. iput_final() evicts an unlinked inode; a
- * linked one of an in-memory filesystem is always pinned by its dentry, so
- * it never reaches zero while linked.
+ * iput(): drop a reference. iput_final() evicts an unlinked inode, or any
+ * inode whose superblock's ->drop_inode says so (procfs); a linked one of
+ * an in-memory filesystem is always pinned by its dentry, so it never
+ * reaches zero while linked.
  */
 export function iput(inode: Inode): void {
   if (inode.i_count <= 0) BUG('iput of a freed inode %d', inode.i_ino);
   if (--inode.i_count > 0) return;
-  if (inode.i_nlink === 0) evict(inode);
+  if (inode.i_nlink === 0 || inode.i_sb.s_op.drop_inode?.(inode)) evict(inode);
 }
 
 /**

@@ -27,7 +27,7 @@ import type { Path } from '../include/linux/path.ts';
 import { fdget, fput, task_files, fd_install_new } from './file.ts';
 import { AT_FDCWD, O_ACCMODE, O_CREAT, O_EXCL, O_TRUNC, O_DIRECTORY } from '../include/uapi/linux/fcntl.ts';
 import { vfs_open, do_truncate } from './open.ts';
-import { EBADF, EBUSY, EEXIST, EINVAL, EISDIR, ENAMETOOLONG, ENOENT, ENOTDIR, EPERM } from '../include/uapi/asm-generic/errno.ts';
+import { EACCES, EBADF, EBUSY, EEXIST, EINVAL, EISDIR, ENAMETOOLONG, ENOENT, ENOTDIR, EPERM } from '../include/uapi/asm-generic/errno.ts';
 
 /** PATH_MAX (include/uapi/linux/limits.h), with the NUL. */
 export const PATH_MAX = 4096;
@@ -113,7 +113,7 @@ function lookup_one(parent: Dentry, name: string): Dentry | null {
   const d = d_lookup(parent, name);
   if (d) return d;
   const dir = parent.d_inode;
-  return dir?.i_op.lookup?.(dir, name) ?? null; // lookup_slow
+  return dir?.i_op.lookup?.(dir, name, parent) ?? null; // lookup_slow
 }
 
 /** walk_component(): move the walk to child `name`. */
@@ -234,7 +234,7 @@ export function do_filp_open(dfd: number, name: string, op: OpenFlags): File | n
     if (!dir) err = -ENOENT;
     else if (!d) {
       d = d_alloc(nd.path.dentry, nd.last);
-      if (!dir.i_op.create) err = -EPERM;
+      if (!dir.i_op.create) err = -EACCES; // lookup_open(): a directory nothing can be created in (procfs)
       else err = dir.i_op.create(dir, d, op.mode & ~CURRENT_UMASK, (flags & O_EXCL) !== 0);
       if (err) {
         dput(d);
@@ -254,6 +254,7 @@ export function do_filp_open(dfd: number, name: string, op: OpenFlags): File | n
   }
   const file = vfs_open(nd.path, flags);
   terminate_walk(nd); // the file holds its own reference now
+  if (typeof file === 'number') return file;
   const inode = file.f_inode;
   if (!created && flags & O_TRUNC && inode && S_ISREG(inode.i_mode)) {
     const terr = do_truncate(file.f_path!.dentry, 0, ATTR_MTIME | ATTR_CTIME);

@@ -8,7 +8,9 @@
  * (fs/dcache.c in Linux, which calls mnt_init() here) is here so the
  * import graph stays acyclic. At boot it also makes /ram and mounts a
  * ramfs there, the second page-cache path (filemap_read) the ASI work
- * must cover.
+ * must cover, and mounts procfs on /proc and tracefs on
+ * /sys/kernel/tracing (their directories made in the root tmpfs: there is
+ * no sysfs), as an init system does first thing.
  * do_mount() is the kernel-side mount(2) for tests and tools (no mount
  * syscall yet): do_mount('tmpfs', '/huge', 'huge=always,size=8M').
  * vfs_caches_exit() (no Linux counterpart) kills every superblock at
@@ -27,6 +29,9 @@ import { AT_FDCWD } from '../include/uapi/linux/fcntl.ts';
 import { stat_init, stat_exit } from './stat.ts';
 import { shmem_init, shmem_exit } from './shmem_super.ts';
 import { init_ramfs_fs } from './ramfs.ts';
+import { proc_root_init } from './proc/root.ts';
+import { tracefs_init } from './tracefs/inode.ts';
+import { tracer_init_tracefs } from '../kernel/trace/tracefs.ts';
 import { EBUSY, ENODEV } from '../include/uapi/asm-generic/errno.ts';
 
 /** do_new_mount(): mount a new `fstype` superblock on directory `dir`. 0 or -errno. */
@@ -76,6 +81,16 @@ export function vfs_caches_init(params: KernelParams): void {
   if (!err) err = do_mount('ramfs', '/ram');
   if (err) BUG('vfs_caches_init: cannot mount ramfs on /ram: %d', err);
   stat_init();
+  // proc_root_init() and tracefs' fs_initcalls; then what init would mount: /proc and /sys/kernel/tracing.
+  proc_root_init(params);
+  tracefs_init();
+  for (const dir of ['/proc', '/sys', '/sys/kernel', '/sys/kernel/tracing']) {
+    err = do_mkdirat(AT_FDCWD, dir, 0o555);
+    if (err) BUG('vfs_caches_init: cannot make %s: %d', dir, err);
+  }
+  err = do_mount('proc', '/proc') || do_mount('tracefs', '/sys/kernel/tracing');
+  if (err) BUG('vfs_caches_init: cannot mount proc or tracefs: %d', err);
+  tracer_init_tracefs();
 }
 
 /** vfs_caches_exit(): kill every superblock (innermost mounts first), free the zero page. */

@@ -16,7 +16,7 @@ import {
   FMODE_PWRITE, type FileOperations,
 } from '../include/linux/fs.ts';
 import type { Dentry } from '../include/linux/dcache.ts';
-import { path_get } from './mount.ts';
+import { path_get, path_put } from './mount.ts';
 import type { Path } from '../include/linux/path.ts';
 import { close_fd, task_files } from './file.ts';
 import { O_ACCMODE } from '../include/uapi/asm-generic/fcntl.ts';
@@ -27,7 +27,7 @@ import { COST_KEY_INDEX } from '../arch/x86/hw/costs.ts';
 import { EBADF, EINVAL, EPERM, EOPNOTSUPP, EISDIR, ENODEV, EFBIG } from '../include/uapi/asm-generic/errno.ts';
 import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE } from '../include/uapi/linux/falloc.ts';
 
-const K_KMEM_CACHE_ALLOC = COST_KEY_INDEX.kmem_cache_alloc;
+const K_KMEM_CACHE_ALLOC = COST_KEY_INDEX.kmem_cache_alloc, K_KMEM_CACHE_FREE = COST_KEY_INDEX.kmem_cache_free;
 
 const empty_fops: FileOperations = {};
 
@@ -36,8 +36,12 @@ export function OPEN_FMODE(flags: number): number {
   return ((flags & O_ACCMODE) + 1) & (FMODE_READ | FMODE_WRITE);
 }
 
-/** vfs_open() + do_dentry_open(): a new file on `path`, holding a reference to it. */
-export function vfs_open(path: Path, flags: number): File {
+/**
+ * vfs_open() + do_dentry_open(): a new file on `path`, holding a reference
+ * to it, after the file's ->open (if any) agreed; -errno from ->open
+ * leaves nothing behind.
+ */
+export function vfs_open(path: Path, flags: number): File | number {
   const inode = path.dentry.d_inode;
   if (!inode) BUG('vfs_open of a negative dentry %s', path.dentry.d_name);
   const f_mode = OPEN_FMODE(flags) | FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE;
@@ -47,6 +51,18 @@ export function vfs_open(path: Path, flags: number): File {
   file.f_path = { mnt: path.mnt, dentry: path.dentry };
   file.f_inode = inode;
   file.f_mapping = inode.i_mapping;
+  const open = file.f_op.open;
+  if (open) {
+    const err = open(inode, file);
+    if (err) {
+      // cleanup_all: put the path, free the file (no ->release: it never opened).
+      file.f_path = null;
+      file.f_inode = null;
+      path_put(path);
+      this_cpu().charge_index(K_KMEM_CACHE_FREE);
+      return err;
+    }
+  }
   return file;
 }
 

@@ -79,6 +79,11 @@ export function all_vmstat(): Record<string, number> {
   return out;
 }
 
+/** The page-state counters' names and the events' names, each in registration order (for /proc/vmstat's order). */
+export function vmstat_item_names(): { stats: readonly string[]; events: readonly string[] } {
+  return { stats: stat_names, events: event_names };
+}
+
 /** Per-CPU values of one event, for perf-stat style tables. */
 export function vm_event_per_cpu(name: string): number[] {
   const i = event_names.indexOf(name);

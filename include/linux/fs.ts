@@ -88,8 +88,11 @@ export interface Kstat {
 
 /** struct inode_operations (the subset used). Each returns 0 or -errno. */
 export interface InodeOperations {
-  /** lookup: a dentry for `name` not in the dcache; null = negative (ENOENT). */
-  lookup?(dir: Inode, name: string): Dentry | null;
+  /**
+   * lookup: a dentry for `name` not in the dcache, a child of `parent`
+   * (dir's dentry) holding one reference; null = negative (ENOENT).
+   */
+  lookup?(dir: Inode, name: string, parent: Dentry): Dentry | null;
   create?(dir: Inode, dentry: Dentry, mode: number, excl: boolean): number;
   mkdir?(dir: Inode, dentry: Dentry, mode: number): number;
   unlink?(dir: Inode, dentry: Dentry): number;
@@ -115,6 +118,11 @@ export interface SuperOperations {
   evict_inode?(inode: Inode): void;
   /** put_super: the superblock goes away (kill_sb). */
   put_super?(sb: SuperBlock): void;
+  /**
+   * drop_inode: true to evict the inode at its last iput() even while
+   * linked (generic_delete_inode: procfs' per-lookup pid inodes).
+   */
+  drop_inode?(inode: Inode): boolean;
 }
 
 /** struct file_system_type. */
@@ -198,6 +206,11 @@ export const FMODE_PWRITE = 0x10;
 
 /** struct file_operations: what read(2)/write(2) reach, with the file position handled by the caller. */
 export interface FileOperations {
+  /**
+   * open: called by do_dentry_open() once the struct file exists (seq_open
+   * sets private_data, nonseekable_open clears FMODE_LSEEK); 0 or -errno.
+   */
+  open?(inode: Inode, file: File): number;
   /** Copy up to count bytes to user `buf` from position pos; returns bytes or -errno. */
   read?(file: File, buf: number, count: number, pos: number): number;
   write?(file: File, buf: number, count: number, pos: number): number;
@@ -219,5 +232,12 @@ export class File {
   f_path: Path | null = null;
   f_inode: Inode | null = null;
   f_mapping: AddressSpace | null = null;
-  constructor(readonly f_op: FileOperations, readonly f_flags: number, readonly f_mode: number, readonly private_data: unknown = null) {}
+  /** f_mode: FMODE_*; ->open may clear FMODE_LSEEK/PREAD/PWRITE (nonseekable_open, seq_open). */
+  f_mode: number;
+  /** private_data: the file's own state, set by ->open (struct seq_file, a trace iterator). */
+  private_data: unknown;
+  constructor(readonly f_op: FileOperations, readonly f_flags: number, f_mode: number, private_data: unknown = null) {
+    this.f_mode = f_mode;
+    this.private_data = private_data;
+  }
 }

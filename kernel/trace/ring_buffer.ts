@@ -111,6 +111,8 @@ export class TraceBuffer {
   readonly buffers: (RingBufferPerCpu | undefined)[] = [];
   /** ring_buffer_record_off(): writes are dropped while set. */
   record_disabled = false;
+  /** ring_buffer_record_disable() depth (tracing_stop: a reader of `trace` pauses recording). */
+  record_disabled_count = 0;
   constructor(readonly capacity: number) {}
 }
 
@@ -135,7 +137,7 @@ export function ring_buffer_cpu(buffer: TraceBuffer, cpu: number): RingBufferPer
 
 /** ring_buffer_write(): append to the entry's CPU buffer. */
 export function ring_buffer_write(buffer: TraceBuffer, e: TraceEntry): void {
-  if (buffer.record_disabled) return;
+  if (buffer.record_disabled || buffer.record_disabled_count) return;
   ring_buffer_cpu(buffer, e.cpu).write(e);
 }
 

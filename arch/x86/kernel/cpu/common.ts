@@ -101,7 +101,7 @@ export const X86_BUG_RETBLEED = 'retbleed';
 export const X86_BUG_L1TF = 'l1tf';
 export const X86_BUG_MDS = 'mds';
 /* Every X86_BUG_* costs.ts names (its X86Bug union), as x86_bug_flags spells them. */
-const X86_BUG_NAMES: readonly string[] = [
+export const X86_BUG_NAMES: readonly string[] = [
   'cpu_meltdown', 'spectre_v1', 'spectre_v2', 'spec_store_bypass', 'l1tf', 'mds', 'msbds_only', 'swapgs', 'taa',
   'itlb_multihit', 'srbds', 'mmio_stale_data', 'retbleed', 'eibrs_pbrsb', 'gds', 'rfds', 'bhi', 'its', 'vmscape',
 ];
