@@ -20,7 +20,7 @@ import { new_inode, simple_inode_init_ts } from '../inode.ts';
 import { simple_dir_operations } from '../libfs.ts';
 import { current } from '../../kernel/sched/core.ts';
 import type { TaskStruct } from '../../kernel/sched/task.ts';
-import { proc_getattr, proc_pid_task, type ProcPidInfo } from './internal.ts';
+import { proc_getattr, proc_notify_change, proc_pid_task, type ProcPidInfo } from './internal.ts';
 import {
   seq_read_iter, seq_lseek, single_open, single_release, seq_open, seq_release, type SeqFile, type SeqOperations,
 } from '../seq_file.ts';
@@ -70,7 +70,7 @@ const tgid_base_stuff: readonly PidEntry[] = [
   { name: 'maps', mode: S_IFREG | 0o444, fop: proc_seq_fops(proc_pid_maps_op) },
 ];
 
-const proc_pid_file_iops: InodeOperations = { getattr: proc_getattr };
+const proc_pid_file_iops: InodeOperations = { getattr: proc_getattr, setattr: proc_notify_change };
 
 /** proc_pid_make_inode(): an inode of /proc/<tgid> (numbered by get_next_ino, as Linux's). */
 function proc_pid_make_inode(sb: SuperBlock, info: ProcPidInfo, mode: number): Inode {

@@ -95,7 +95,15 @@ export function proc_getattr(dentry: Dentry, stat: Kstat): number {
   return 0;
 }
 
-const proc_file_inode_operations: InodeOperations = { getattr: proc_getattr };
+/**
+ * proc_notify_change(): attribute changes are accepted and not kept
+ * (open(O_TRUNC) of a /proc file succeeds; the size stays 0).
+ */
+export function proc_notify_change(): number {
+  return 0;
+}
+
+const proc_file_inode_operations: InodeOperations = { getattr: proc_getattr, setattr: proc_notify_change };
 
 /**
  * proc_get_inode(): a new inode for entry `de` (its number, mode and

@@ -20,6 +20,7 @@
  */
 import { boot_cpu_has, X86_BUG_NAMES } from './common.ts';
 import { tsc_state } from '../tsc.ts';
+import { pti_state } from '../../mm/pti.ts';
 import { this_cpu, nr_cpu_ids } from '../../../../kernel/smp.ts';
 import { MAXPHYADDR } from '../../include/asm/pgtable_types.ts';
 import { seq_printf, type SeqFile, type SeqOperations, type SeqItem } from '../../../../fs/seq_file.ts';
@@ -58,7 +59,8 @@ export const cpuinfo_state = {
 
 /** The "flags" line's names, in bit order. */
 export function cpuinfo_flags(): string[] {
-  return CPUINFO_FLAGS.filter((f) => (f.always || boot_cpu_has(f.name)) && !cpuinfo_state.cleared.has(f.name)).map((f) => f.name);
+  const has = (f: string): boolean => boot_cpu_has(f) || (f === 'pti' && pti_state.enabled); // pti.c keeps X86_FEATURE_PTI as pti_state
+  return CPUINFO_FLAGS.filter((f) => (f.always || has(f.name)) && !cpuinfo_state.cleared.has(f.name)).map((f) => f.name);
 }
 
 /** The "bugs" line's names, in bit order. */
