@@ -40,6 +40,18 @@ import { syscall_64_tbl } from '../../arch/x86/entry/syscall_64.ts';
 import { syz_descs, syz_arg_kinds } from './syz_descs.ts';
 import type { SyzDesc, SyzKind } from './syz_descs.ts';
 
+/*
+ * The paths a 'path' argument takes: the program's own files and
+ * directories, and the pseudo-files a kernel developer reads (procfs and
+ * tracefs). trace_pipe is left out: a blocking read of it waits for an
+ * event that may never come, as on Linux.
+ */
+const FUZZ_PATHS: readonly string[] = [
+  '/f0', '/f1', '/d0', '/d0/f2', '', '/',
+  '/proc', '/proc/vmstat', '/proc/meminfo', '/proc/self/status', '/proc/self/maps', '/proc/nosuch',
+  '/sys/kernel/tracing/set_event', '/sys/kernel/tracing/events/asi/enable', '/sys/kernel/tracing/trace',
+];
+
 type Sys = Generator<{ nr: number; args: readonly number[] }, number, number>;
 
 const RW = 3;
@@ -227,7 +239,7 @@ function* desc_step(c: Ctx, u: Nolibc, e: DescEnv, depth: number): Generator<{ n
         } else if (k === 'unterminated_path') args.push(e.area + 2 * PAGE);
         else if (k) args.push(bad_ptr(e, k));
         else {
-          const p = yield* u.cstr(pick(c, ['/f0', '/f1', '/d0', '/d0/f2', '', '/']));
+          const p = yield* u.cstr(pick(c, FUZZ_PATHS));
           args.push(p);
         }
         break;
