@@ -2,7 +2,7 @@
  * fs/proc/base.ts - /proc/<pid> and /proc/self.
  *
  * Mirrors fs/proc/base.c: proc_pid_lookup() turns a name in /proc into the
- * directory of a live thread group (its leader's pid), proc_pid_make_inode()
+ * directory of a task (a thread group's pid, or a thread's), proc_pid_make_inode()
  * makes the inodes, tgid_base_stuff lists what such a directory holds, and
  * proc_single_open() shows a per-task file through single_open(), looking
  * the task up again at each show (-ESRCH once it is gone).
@@ -72,7 +72,7 @@ const tgid_base_stuff: readonly PidEntry[] = [
 
 const proc_pid_file_iops: InodeOperations = { getattr: proc_getattr, setattr: proc_notify_change };
 
-/** proc_pid_make_inode(): an inode of /proc/<tgid> (numbered by get_next_ino, as Linux's). */
+/** proc_pid_make_inode(): an inode of /proc/<pid> (numbered by get_next_ino, as Linux's). */
 function proc_pid_make_inode(sb: SuperBlock, info: ProcPidInfo, mode: number): Inode {
   const inode = new_inode(sb);
   inode.i_mode = mode;
@@ -105,13 +105,14 @@ function name_to_int(name: string): number {
 }
 
 /**
- * proc_pid_lookup(): /proc/<tgid> for a thread group leader that exists,
- * and /proc/self for the caller's; null for anything else.
+ * proc_pid_lookup(): /proc/<pid> for a task that exists (a thread's id
+ * works too, as on Linux, though readdir would not list it), and
+ * /proc/self for the caller's thread group; null for anything else.
  */
 export function proc_pid_lookup(dir: Inode, name: string, parent: Dentry): Dentry | null {
-  const tgid = name === 'self' ? current().tgid : name_to_int(name);
-  if (tgid <= 0) return null;
-  const info: ProcPidInfo = { tgid };
+  const pid = name === 'self' ? current().tgid : name_to_int(name);
+  if (pid <= 0) return null;
+  const info: ProcPidInfo = { pid };
   if (!proc_pid_task(info)) return null;
   const inode = proc_pid_make_inode(dir.i_sb, info, S_IFDIR | 0o555);
   inode.i_nlink = 2 + tgid_base_stuff.filter((e) => e.mode & S_IFDIR).length;

@@ -126,13 +126,12 @@ export function proc_get_inode(sb: SuperBlock, de: ProcDirEntry, dir_iops: Inode
   return inode;
 }
 
-/** struct proc_inode's pid: which thread group an inode of /proc/<pid> shows. */
+/** struct proc_inode's pid: which task an inode of /proc/<pid> shows. */
 export interface ProcPidInfo {
-  tgid: number;
+  pid: number;
 }
 
-/** get_pid_task(): the live (or zombie) leader of thread group `tgid`, or null. */
+/** get_pid_task(): the task (live or zombie) with that pid, or null once it is reaped. */
 export function proc_pid_task(info: ProcPidInfo): TaskStruct | null {
-  const t = find_task_by_pid(info.tgid);
-  return t && t.tgid === t.pid ? t : null;
+  return find_task_by_pid(info.pid) ?? null;
 }
