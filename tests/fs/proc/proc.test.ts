@@ -12,7 +12,14 @@ import {
 } from '../../../include/uapi/asm-generic/errno.ts';
 import { CLONE_VM, CLONE_THREAD, CLONE_SIGHAND, CLONE_FILES } from '../../../include/uapi/linux/sched.ts';
 import { cat, write_str, peek_str, BUF_BYTES } from './helpers.ts';
-import { run_one, RW, ANON } from '../helpers.ts';
+import { run_one, in_kernel, RW, ANON } from '../helpers.ts';
+import { File, FMODE_READ, FMODE_LSEEK, FMODE_PREAD } from '../../../include/linux/fs.ts';
+import { seq_read_iter, seq_lseek, single_open, single_release, seq_printf, type SeqFile } from '../../../fs/seq_file.ts';
+import { vfs_read, Loff } from '../../../fs/read_write.ts';
+import { copy_from_user } from '../../../arch/x86/lib/usercopy_64.ts';
+import { __get_free_pages, free_pages } from '../../../mm/page_alloc.ts';
+import { GFP_KERNEL } from '../../../mm/gfp.ts';
+import { this_cpu } from '../../../kernel/smp.ts';
 
 /* Run one process that reads `paths`; the texts (or -errno) by path. */
 function read_paths(k: Kernel, paths: string[], chunk = 4096): Record<string, string | number> {
@@ -106,6 +113,43 @@ describe('fs_proc_cmdline', () => {
     const k = start_kernel(cmd);
     expect(read_paths(k, ['/proc/cmdline'])['/proc/cmdline']).toBe(cmd + '\n');
     k.shutdown();
+  });
+});
+
+describe('fs_seq_file_grow', () => {
+  it('a record larger than a page doubles the buffer until it fits; reads at offsets inside it work', () => {
+    const k = start_kernel('mem=64M cpus=1');
+    const big = Array.from({ length: 1000 }, (_, i) => `line ${String(i).padStart(4, '0')}\n`).join(''); // 11000 bytes
+    const got = in_kernel(k, (ubuf) => {
+      const file = new File({ read_iter: seq_read_iter, llseek: seq_lseek }, O_RDONLY, FMODE_READ | FMODE_LSEEK | FMODE_PREAD);
+      single_open(file, (m) => {
+        seq_printf(m, big);
+        return 0;
+      });
+      const kbuf = __get_free_pages(GFP_KERNEL, 2);
+      const read_at = (pos: number, len: number): string => {
+        const n = vfs_read(file, ubuf, len, new Loff(pos));
+        if (n < 0) return `error ${n}`;
+        copy_from_user(kbuf, ubuf, n);
+        const b = new Uint8Array(n);
+        this_cpu().read_bytes(kbuf, b);
+        return Buffer.from(b).toString('latin1');
+      };
+      const whole = read_at(0, 16384);
+      const size = (file.private_data as SeqFile<object>).size;
+      const mid = read_at(5000, 100);
+      const tail = read_at(10990, 100);
+      const eof = read_at(11000, 100);
+      single_release(null, file);
+      free_pages(kbuf, 2);
+      return { whole, size, mid, tail, eof };
+    }, 16384);
+    expect(got.whole).toBe(big);
+    expect(got.size).toBe(16384); // 4 KiB, 8 KiB, then 16 KiB held the 11000-byte record
+    expect(got.mid).toBe(big.slice(5000, 5100));
+    expect(got.tail).toBe(big.slice(10990));
+    expect(got.eof).toBe('');
+    expect(k.shutdown().leaked).toEqual([]);
   });
 });
 
