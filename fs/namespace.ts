@@ -9,8 +9,9 @@
  * import graph stays acyclic. At boot it also makes /ram and mounts a
  * ramfs there, the second page-cache path (filemap_read) the ASI work
  * must cover, and mounts procfs on /proc and tracefs on
- * /sys/kernel/tracing (their directories made in the root tmpfs: there is
- * no sysfs), as an init system does first thing.
+ * /sys/kernel/tracing and /sys/kernel/debug/tracing (one superblock; the
+ * directories are made in the root tmpfs: there is no sysfs or debugfs),
+ * as an init system does first thing.
  * do_mount() is the kernel-side mount(2) for tests and tools (no mount
  * syscall yet): do_mount('tmpfs', '/huge', 'huge=always,size=8M').
  * vfs_caches_exit() (no Linux counterpart) kills every superblock at
@@ -84,11 +85,12 @@ export function vfs_caches_init(params: KernelParams): void {
   // proc_root_init() and tracefs' fs_initcalls; then what init would mount: /proc and /sys/kernel/tracing.
   proc_root_init(params);
   tracefs_init();
-  for (const dir of ['/proc', '/sys', '/sys/kernel', '/sys/kernel/tracing']) {
+  // /sys/kernel/debug/tracing: where older scripts look (Linux automounts tracefs there in debugfs).
+  for (const dir of ['/proc', '/sys', '/sys/kernel', '/sys/kernel/tracing', '/sys/kernel/debug', '/sys/kernel/debug/tracing']) {
     err = do_mkdirat(AT_FDCWD, dir, 0o555);
     if (err) BUG('vfs_caches_init: cannot make %s: %d', dir, err);
   }
-  err = do_mount('proc', '/proc') || do_mount('tracefs', '/sys/kernel/tracing');
+  err = do_mount('proc', '/proc') || do_mount('tracefs', '/sys/kernel/tracing') || do_mount('tracefs', '/sys/kernel/debug/tracing');
   if (err) BUG('vfs_caches_init: cannot mount proc or tracefs: %d', err);
   tracer_init_tracefs();
 }

@@ -251,9 +251,11 @@ describe('trace_tracefs_trace', () => {
       r.on2 = yield* cat(u, `${T}/tracing_on`, buf);
       yield* echo(u, `${T}/tracing_on`, buf, '1');
       r.avail = yield* cat(u, `${T}/available_events`, buf);
+      yield* echo(u, '/sys/kernel/debug/tracing/events/tlb/enable', buf, '1'); // the same tracefs
+      r.same = yield* cat(u, `${T}/events/tlb/enable`, buf);
       return 0;
     });
-    expect(r).toMatchObject({ on: '1\n', off: 2, on2: '0\n' });
+    expect(r).toMatchObject({ on: '1\n', off: 2, on2: '0\n', same: '1\n' });
     expect((r.avail as string).split('\n')).toEqual(expect.arrayContaining(['asi:asi_exit_pf', 'tlb:tlb_flush', 'sched:sched_switch']));
     k.shutdown();
   });
