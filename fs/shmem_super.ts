@@ -205,17 +205,16 @@ export const shmem_fs_type: FileSystemType = {
   kill_sb: kill_litter_super,
 };
 
+import { zero_page_init, zero_page_exit } from '../mm/zero_page.ts';
+
 /** shmem_init(): register tmpfs, set the default huge policy, make the zero page. */
 export function shmem_init(params: KernelParams): void {
   shmem_state.tmpfs_default_huge = params.transparent_hugepage_tmpfs;
-  const pfn = alloc_pages(GFP_KERNEL | __GFP_ZERO, 0);
-  if (pfn === null) BUG('shmem_init: no memory for the zero page');
-  shmem_state.zero_page = pfn;
+  zero_page_init();
   register_filesystem(shmem_fs_type);
 }
 
 /** shmem_exit() (no Linux counterpart): give the zero page back at shutdown. */
 export function shmem_exit(): void {
-  if (shmem_state.zero_page >= 0) __free_pages(shmem_state.zero_page, 0);
-  shmem_state.zero_page = -1;
+  zero_page_exit();
 }
