@@ -50,7 +50,6 @@ import { folio_zero_segments } from '../mm/highmem.ts';
 import { GFP_TRANSHUGE_LIGHT } from '../mm/gfp.ts';
 import { PageHWPoison } from '../mm/page_flags.ts';
 import { vm_event_item, count_vm_event } from '../mm/vmstat.ts';
-import { BUG } from '../kernel/panic.ts';
 import { ephmap_wanted } from '../mm/ephmap.ts';
 import { ephmap_copy_folio_to_iter } from '../mm/folio_map.ts';
 import { EEXIST, EFAULT, EFBIG, EINVAL, EIO, ENOENT, ENOMEM, ENOSPC } from '../include/uapi/asm-generic/errno.ts';

@@ -25,11 +25,9 @@ import { d_make_root, d_instantiate, d_rehash } from './dcache.ts';
 import { type Dentry, dget } from '../include/linux/dcache.ts';
 import { alloc_super, kill_litter_super, register_filesystem } from './super.ts';
 import { simple_lookup, simple_unlink, simple_empty, simple_dir_operations, generic_fillattr } from './libfs.ts';
-import { GFP_KERNEL, __GFP_ZERO } from '../mm/gfp.ts';
-import { alloc_pages, __free_pages, totalram_pages } from '../mm/page_alloc.ts';
+import { totalram_pages } from '../mm/page_alloc.ts';
 import { memparse } from '../lib/cmdline.ts';
 import { register_param, param_error, type KernelParams } from '../kernel/params.ts';
-import { BUG } from '../kernel/panic.ts';
 import { EINVAL, ENOSPC, ENOTEMPTY } from '../include/uapi/asm-generic/errno.ts';
 
 declare module '../kernel/params.ts' {

@@ -17,8 +17,9 @@
  *    into a new page (the zero page: a zeroed one), the old PTE cleared
  *    and flushed before the new one goes in (ptep_clear_flush);
  *  - the copy is copy_user_highpage() through the kernel's mappings: the
- *    ephmap= mapping when ephmap_wanted() (restricted under ASI) and it can
- *    hold both pages at once, else the direct map, where a sensitive page
+ *    ephmap= mapping when ephmap_wanted() (restricted under ASI), it can
+ *    hold both pages at once and it flushes at put (not the mermap), else
+ *    the direct map, where a sensitive page
  *    faults out of the restricted address space at the wp_page_copy site
  *    (the percpu ephmap has one slot per mm and CPU, so there CoW always
  *    exits, as asi.md 1.2 says of the prototype);
@@ -222,7 +223,10 @@ function do_anonymous_page(mm: MmStruct, vma: VmAreaStruct, ptep: number, addr: 
  */
 function copy_user_highpage(to: number, from: number): void {
   const ops = ephmap_wanted() ? folio_map_ops() : null;
-  if (ops !== null) {
+  // The mermap's put leaves its translation until a lazy flush, and this process loses logical
+  // access to the source page at once (its PTE now points at the copy): no mm-wide flush covers
+  // that, so the mermap is not used here.
+  if (ops !== null && ops.name !== 'mermap') {
     migrate_disable();
     const src = ops.get(from, 1);
     const dst = src ? ops.get(to, 1) : 0;

@@ -98,6 +98,15 @@ describe('mm_cow_asi', () => {
     k.shutdown();
   });
 
+  it('ephmap=mermap: its put flushes lazily and the source page is lost at once, so the CoW copy takes the physmap and exits', () => {
+    const k = start_kernel('mem=64M cpus=2 asi=on setcpuid=retbleed ephmap=mermap');
+    const s = run_steps(k);
+    expect(s.cow_value).toBe(42);
+    expect(s.cow).toEqual({ wp_page_copy: 1 });
+    expect(s.ephmap_gets).toBe(0);
+    k.shutdown();
+  });
+
   it('asi=off: the same steps, no exits anywhere', () => {
     const k = start_kernel('mem=64M cpus=2 asi=off');
     const s = run_steps(k);

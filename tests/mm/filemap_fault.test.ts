@@ -10,7 +10,7 @@ import type { Nolibc } from '../../tools/include/nolibc.ts';
 import { RW, ANON } from '../fs/helpers.ts';
 import { user_pte } from './cow_helpers.ts';
 import { O_RDWR, O_CREAT, O_RDONLY, O_WRONLY } from '../../include/uapi/linux/fcntl.ts';
-import { MAP_SHARED, MAP_PRIVATE, PROT_READ, PROT_WRITE, MS_ASYNC, MS_SYNC, MS_INVALIDATE } from '../../include/uapi/linux/mman.ts';
+import { MAP_SHARED, MAP_PRIVATE, PROT_READ, MS_ASYNC, MS_SYNC, MS_INVALIDATE } from '../../include/uapi/linux/mman.ts';
 import { EINVAL, ENOMEM, ENODEV, EACCES, EBADF } from '../../include/uapi/asm-generic/errno.ts';
 import { current } from '../../kernel/sched/core.ts';
 import { page_ref_count } from '../../mm/mm_types.ts';
