@@ -189,13 +189,14 @@ export function do_mmap(mm: MmStruct, addr: number, len: number, prot: number, f
   const type = flags & MAP_TYPE;
   if (type !== MAP_PRIVATE && type !== MAP_SHARED) return -EINVAL;
   if (flags & ~(MAP_TYPE | MAP_FIXED | MAP_ANONYMOUS | MAP_POPULATE | MAP_FIXED_NOREPLACE)) return -EINVAL;
-  if (!Number.isInteger(off) || off < 0 || off % PAGE_SIZE) return -EINVAL;
+  if (!Number.isInteger(off) || off % PAGE_SIZE) return -EINVAL; // an anonymous mapping ignores an aligned offset
   let file: File | null = null;
   let vm_flags = vm_flags_from_prot(prot);
   if (!(flags & MAP_ANONYMOUS)) {
     // ksys_mmap_pgoff(): fget(fd); then do_mmap()'s checks of the open mode against the mapping.
     file = fdget(task_files(current()), fd);
     if (!file) return -EBADF;
+    if (off < 0) return -EOVERFLOW; // a "negative" offset is past any file: pgoff + pages wraps
     if (!(file.f_mode & FMODE_READ)) return -EACCES;
     if (type === MAP_SHARED) {
       if ((prot & PROT_WRITE) && !(file.f_mode & FMODE_WRITE)) return -EACCES;
