@@ -8,7 +8,8 @@
  * unevictable. There is no size limit: a write that finds no memory fails
  * with -ENOMEM. Reading a hole allocates a zeroed page, as Linux's
  * filemap_create_folio + simple_read_folio do.
- * Simplified: no large folios, no mmap, mount option mode= only.
+ * mmap goes through the page cache (generic_file_mmap, mm/filemap_fault.ts).
+ * Simplified: no large folios, mount option mode= only.
  */
 import {
   type SuperBlock, type Inode, type FileSystemType, type InodeOperations, S_IFDIR, S_IFREG, S_ISDIR, S_ISREG, S_IALLUGO,
@@ -26,6 +27,7 @@ import {
 } from './libfs.ts';
 import { generic_file_llseek } from './read_write.ts';
 import type { FileOperations } from '../include/linux/fs.ts';
+import { generic_file_mmap } from '../mm/filemap_fault.ts';
 import { GFP_HIGHUSER } from '../mm/gfp.ts';
 import { EINVAL } from '../include/uapi/asm-generic/errno.ts';
 
@@ -37,6 +39,7 @@ export const ramfs_file_operations: FileOperations = {
   read_iter: generic_file_read_iter,
   write_iter: generic_file_write_iter,
   llseek: generic_file_llseek,
+  mmap: generic_file_mmap,
 };
 
 const ramfs_file_inode_operations: InodeOperations = {

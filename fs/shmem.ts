@@ -20,8 +20,9 @@
  *    pages and their block accounting (shmem_recalc_inode).
  * Inodes, directories, mount options and init are the second half of
  * mm/shmem.c, in fs/shmem_super.ts.
- * Simplified: no swap (swapped stays 0), no seals, no fallocate, no mmap
- * faults, no quotas or memcg, no shrinker for huge folios beyond EOF.
+ * mmap: shmem_mmap() / shmem_fault() (at the end of this file).
+ * Simplified: no swap (swapped stays 0), no seals, no quotas or memcg, no
+ * shrinker for huge folios beyond EOF, no huge PMD mappings.
  */
 import {
   Inode, type SuperBlock, type Kiocb, type Iattr, type AddressSpaceOperations, S_ISREG, MAX_LFS_FILESIZE, ATTR_SIZE,
@@ -38,6 +39,7 @@ import {
   filemap_get_entry, __filemap_add_folio, filemap_remove_folio, generic_write_checks, generic_perform_write, file_update_time,
 } from './filemap.ts';
 import { truncate_inode_pages_range } from './truncate.ts';
+import { unmap_mapping_range } from '../mm/memory.ts';
 import { inode_newsize_ok, inode_touch_mtime, file_accessed } from './inode.ts';
 import { COST_KEY_INDEX } from '../arch/x86/hw/costs.ts';
 import { this_cpu } from '../kernel/smp.ts';
@@ -48,7 +50,6 @@ import { folio_zero_segments } from '../mm/highmem.ts';
 import { GFP_TRANSHUGE_LIGHT } from '../mm/gfp.ts';
 import { PageHWPoison } from '../mm/page_flags.ts';
 import { vm_event_item, count_vm_event } from '../mm/vmstat.ts';
-import { BUG } from '../kernel/panic.ts';
 import { ephmap_wanted } from '../mm/ephmap.ts';
 import { ephmap_copy_folio_to_iter } from '../mm/folio_map.ts';
 import { EEXIST, EFAULT, EFBIG, EINVAL, EIO, ENOENT, ENOMEM, ENOSPC } from '../include/uapi/asm-generic/errno.ts';
@@ -107,17 +108,13 @@ export function SHMEM_SB(sb: SuperBlock): ShmemSbInfo {
 }
 
 export const shmem_state = {
-  /** empty_zero_page: Linux's is in the kernel image's bss; tskernel allocates it in shmem_init(). */
-  zero_page: -1,
   /** tmpfs_default_huge (the transparent_hugepage_tmpfs= value). */
   tmpfs_default_huge: SHMEM_HUGE_NEVER,
 };
 
-/** ZERO_PAGE(0). */
-export function ZERO_PAGE(_vaddr: number): number {
-  if (shmem_state.zero_page < 0) BUG('ZERO_PAGE before shmem_init()');
-  return shmem_state.zero_page;
-}
+/** ZERO_PAGE(0): mm/zero_page.ts. */
+export { ZERO_PAGE } from '../mm/zero_page.ts';
+import { ZERO_PAGE } from '../mm/zero_page.ts';
 
 /* ---- block and inode accounting ---- */
 
@@ -367,6 +364,7 @@ export const shmem_file_operations: FileOperations = {
   read_iter: shmem_file_read_iter,
   write_iter: shmem_file_write_iter,
   fallocate: shmem_fallocate,
+  mmap: shmem_mmap,
 };
 
 /* ---- truncation and eviction ---- */
@@ -389,6 +387,9 @@ export function shmem_setattr(dentry: Dentry, attr: Iattr): number {
       i_size_write(inode, newsize);
       inode_touch_mtime(inode);
     }
+    // Mappings beyond the new EOF go first, private CoW copies included.
+    if (newsize < oldsize && inode.i_mapping.i_mmap.size)
+      unmap_mapping_range(inode.i_mapping, Math.ceil(newsize / 4096) * 4096, 0, true);
     if (newsize <= oldsize && SHMEM_I(inode).alloced) shmem_truncate_range(inode, newsize, -1);
   } else if (attr.ia_valid & ATTR_MTIME) {
     inode_touch_mtime(inode);
@@ -442,5 +443,38 @@ export function shmem_fallocate(file: File, mode: number, offset: number, len: n
   }
   if (!(mode & FALLOC_FL_KEEP_SIZE) && offset + len > i_size_read(inode)) i_size_write(inode, offset + len);
   inode_touch_mtime(inode);
+  return 0;
+}
+
+/* ---- mmap ---- */
+
+// Kept here, apart from the imports above, so this part stays one separate hunk.
+import { type VmFault, type VmOperationsStruct, VM_FAULT_SIGBUS, VM_FAULT_OOM } from '../include/linux/mm.ts';
+import type { VmAreaStruct } from '../include/linux/mm_types.ts';
+
+/**
+ * shmem_fault(): the folio for vmf.pgoff from shmem_get_folio(SGP_CACHE),
+ * which allocates (and clears) a hole's folio; beyond EOF, or past size=,
+ * is SIGBUS. The page goes to do_fault() with the lookup's reference.
+ */
+export function shmem_fault(vmf: VmFault): number {
+  const file = vmf.vma.vm_file;
+  if (!file) return VM_FAULT_SIGBUS;
+  const r = shmem_get_folio(file_inode(file), vmf.pgoff, 0, SGP_CACHE);
+  if (typeof r === 'number') return r === -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+  folio_unlock(r);
+  vmf.page = folio_file_page(r, vmf.pgoff);
+  return 0;
+}
+
+export const shmem_vm_ops: VmOperationsStruct = {
+  name: 'shmem_vm_ops',
+  fault: shmem_fault,
+};
+
+/** shmem_mmap(): tmpfs's ->mmap. */
+export function shmem_mmap(file: File, vma: VmAreaStruct): number {
+  file_accessed(file);
+  vma.vm_ops = shmem_vm_ops;
   return 0;
 }

@@ -25,11 +25,9 @@ import { d_make_root, d_instantiate, d_rehash } from './dcache.ts';
 import { type Dentry, dget } from '../include/linux/dcache.ts';
 import { alloc_super, kill_litter_super, register_filesystem } from './super.ts';
 import { simple_lookup, simple_unlink, simple_empty, simple_dir_operations, generic_fillattr } from './libfs.ts';
-import { GFP_KERNEL, __GFP_ZERO } from '../mm/gfp.ts';
-import { alloc_pages, __free_pages, totalram_pages } from '../mm/page_alloc.ts';
+import { totalram_pages } from '../mm/page_alloc.ts';
 import { memparse } from '../lib/cmdline.ts';
 import { register_param, param_error, type KernelParams } from '../kernel/params.ts';
-import { BUG } from '../kernel/panic.ts';
 import { EINVAL, ENOSPC, ENOTEMPTY } from '../include/uapi/asm-generic/errno.ts';
 
 declare module '../kernel/params.ts' {
@@ -205,17 +203,16 @@ export const shmem_fs_type: FileSystemType = {
   kill_sb: kill_litter_super,
 };
 
+import { zero_page_init, zero_page_exit } from '../mm/zero_page.ts';
+
 /** shmem_init(): register tmpfs, set the default huge policy, make the zero page. */
 export function shmem_init(params: KernelParams): void {
   shmem_state.tmpfs_default_huge = params.transparent_hugepage_tmpfs;
-  const pfn = alloc_pages(GFP_KERNEL | __GFP_ZERO, 0);
-  if (pfn === null) BUG('shmem_init: no memory for the zero page');
-  shmem_state.zero_page = pfn;
+  zero_page_init();
   register_filesystem(shmem_fs_type);
 }
 
 /** shmem_exit() (no Linux counterpart): give the zero page back at shutdown. */
 export function shmem_exit(): void {
-  if (shmem_state.zero_page >= 0) __free_pages(shmem_state.zero_page, 0);
-  shmem_state.zero_page = -1;
+  zero_page_exit();
 }

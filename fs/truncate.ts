@@ -5,16 +5,21 @@
  * lying wholly inside [lstart, lend] and zeroes the part inside the range
  * of a folio straddling either end (truncate_inode_partial_folio), so
  * bytes beyond EOF in a kept folio read as zeros if the file grows again.
+ * A folio still mapped into user space is unmapped before it goes
+ * (truncate_cleanup_folio -> unmap_mapping_folio), and truncate_pagecache()
+ * first unmaps everything beyond the new EOF, private CoW copies included
+ * (unmap_mapping_range(..., even_cows = 1)), so a later access there
+ * faults and gets SIGBUS; each mm's unmap is one mmu_gather and flush.
  * Simplified: a large folio straddling the boundary is never split (Linux
  * tries split_folio() and, when that fails, zeroes and keeps it, as here);
- * no shadow entries, no writeback to wait for, no unmapping of user
- * mappings (files cannot be mmap'd yet).
+ * no shadow entries, no writeback to wait for.
  */
 import { type AddressSpace, folio_pos, folio_size, mapping_folios_from } from '../include/linux/pagemap.ts';
 import { filemap_remove_folio } from './filemap.ts';
 import { folio_zero_range } from '../mm/highmem.ts';
 import { type Inode, i_size_write } from '../include/linux/fs.ts';
 import { ephmap_lose_access_all } from '../mm/ephmap.ts';
+import { unmap_mapping_range, unmap_mapping_pages } from '../mm/memory.ts';
 
 /**
  * truncate_inode_pages_range(): drop the page cache of bytes [lstart, lend]
@@ -35,6 +40,8 @@ export function truncate_inode_pages_range(mapping: AddressSpace, lstart: number
       // Processes lose logical access to the folio: flush stale ephmap entries first (once).
       if (!flushed) ephmap_lose_access_all();
       flushed = true;
+      // truncate_cleanup_folio(): a folio still mapped loses its user mappings first.
+      if (mapping.i_mmap.size) unmap_mapping_pages(mapping, folio.index, folio.index + nr, false);
       filemap_remove_folio(folio);
       on_remove?.(nr);
       continue;
@@ -56,9 +63,17 @@ export function truncate_inode_pages_final(mapping: AddressSpace): void {
   truncate_inode_pages_range(mapping, 0, -1);
 }
 
-/** truncate_pagecache(): after i_size moved down to `newsize`. */
+/**
+ * truncate_pagecache(): after i_size moved down to `newsize`. The user
+ * mappings beyond the new EOF go before and after the page cache does (a
+ * fault in between could map a page again), private copies included.
+ */
 export function truncate_pagecache(inode: Inode, newsize: number): void {
-  truncate_inode_pages(inode.i_mapping, newsize);
+  const mapping = inode.i_mapping;
+  const holebegin = Math.ceil(newsize / 4096) * 4096;
+  if (mapping.i_mmap.size) unmap_mapping_range(mapping, holebegin, 0, true);
+  truncate_inode_pages(mapping, newsize);
+  if (mapping.i_mmap.size) unmap_mapping_range(mapping, holebegin, 0, true);
 }
 
 /** truncate_setsize(): set i_size, then drop the cache beyond it if it shrank. */

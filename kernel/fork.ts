@@ -5,9 +5,17 @@
  * with init_mm's kernel half, a fresh context via init_new_context()),
  * kernel_clone() / copy_process(); mm_init() makes the mm's ASI domains
  * (asi_init_mm_state()). With CLONE_VM the child shares the
- * parent's mm (a thread: mm_users++, same tgid). Without it, tskernel
- * starts the child on a fresh address space running the given program:
- * fork immediately followed by exec, since there is no copy-on-write.
+ * parent's mm (a thread: mm_users++, same tgid). Without it copy_mm()
+ * calls dup_mm(): a new mm whose dup_mmap() copies every VMA
+ * (vm_area_dup, the file reference and i_mmap link with it) and, through
+ * copy_page_range(), the present PTEs of private mappings, write-protected
+ * on both sides for copy-on-write (mm/memory.ts). The parent's PTEs change
+ * under CPUs that may cache them writable, so dup_mmap() marks a flush
+ * pending (inc_tlb_flush_pending) while it copies and ends with one
+ * flush_tlb_mm() of the parent, as Linux does. A process the kernel starts
+ * (no parent, or a parent without an mm) gets a fresh, empty mm. The
+ * child runs the program it was given (tskernel's programs are
+ * generators, which cannot be duplicated), on the copied address space.
  * copy_files(): a thread made with CLONE_FILES shares its parent's fd
  * table, any other child gets a copy (dup_fd), and a process the kernel
  * starts (no parent) gets the console on 0, 1 and 2.
@@ -25,6 +33,10 @@ import { task_files, set_task_files, console_files, dup_fd } from '../fs/file.ts
 import { EINVAL, ENOMEM } from '../include/uapi/asm-generic/errno.ts';
 import { asi_init_mm_state } from '../mm/asi.ts';
 import { pgd_free } from '../arch/x86/mm/pgalloc.ts';
+import { copy_page_range } from '../mm/memory.ts';
+import { mm_layout, vm_area_dup, vma_link } from '../mm/mmap.ts';
+import { inc_tlb_flush_pending, dec_tlb_flush_pending, flush_tlb_mm } from '../mm/mmu_gather.ts';
+import { mmput } from './exit.ts';
 
 import { CSIGNAL, CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND, CLONE_THREAD } from '../include/uapi/linux/sched.ts';
 
@@ -63,6 +75,41 @@ export function mm_alloc(name: string): MmStruct | null {
   return mm;
 }
 
+/**
+ * dup_mmap(): copy `oldmm`'s VMAs and private PTEs into `mm`. 0 or
+ * -ENOMEM (the caller drops the half-built mm, which frees what was
+ * copied). The parent's write-protected PTEs are flushed once at the end.
+ */
+function dup_mmap(mm: MmStruct, oldmm: MmStruct): number {
+  const ol = mm_layout(oldmm);
+  const nl = mm_layout(mm);
+  nl.mmap_base = ol.mmap_base;
+  inc_tlb_flush_pending(oldmm);
+  let err = 0;
+  for (const mpnt of ol.vmas) {
+    const tmp = vm_area_dup(mpnt);
+    vma_link(mm, tmp);
+    if (copy_page_range(mm, tmp, oldmm, mpnt) < 0) {
+      err = -ENOMEM;
+      break;
+    }
+  }
+  flush_tlb_mm(oldmm);
+  dec_tlb_flush_pending(oldmm);
+  return err;
+}
+
+/** dup_mm(): a copy of `oldmm` for a child, or null on -ENOMEM. */
+export function dup_mm(oldmm: MmStruct, name: string): MmStruct | null {
+  const mm = mm_alloc(name);
+  if (!mm) return null;
+  if (dup_mmap(mm, oldmm) < 0) {
+    mmput(mm);
+    return null;
+  }
+  return mm;
+}
+
 /** copy_files(): the child's fd table, shared, copied, or the console's. 0 or -errno. */
 function copy_files(clone_flags: number, parent: TaskStruct | null, tsk: TaskStruct): number {
   const oldf = parent ? task_files(parent) : null;
@@ -87,7 +134,8 @@ export function kernel_clone(flags: number, program: UserProgram, comm: string, 
     mm = parent.mm;
     mm.mm_users++;
   } else {
-    const m = mm_alloc(comm);
+    // copy_mm(): fork's copy-on-write copy of the parent's address space.
+    const m = parent && parent.mm ? dup_mm(parent.mm, comm) : mm_alloc(comm);
     if (!m) return -ENOMEM;
     mm = m;
   }

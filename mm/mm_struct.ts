@@ -33,6 +33,13 @@ export class MmStruct {
   readonly cpumask = new Uint8Array(MAX_CPUS);
   /** mm->context.next_trim_cpumask, in simulated ns (jiffies + HZ in Linux). */
   next_trim_cpumask_ns = 0;
+  /**
+   * tlb_flush_pending: page-table changes whose TLB flush has not been
+   * done yet (inc_tlb_flush_pending / dec_tlb_flush_pending,
+   * mm/mmu_gather.ts); mm_tlb_flush_pending() tells a fault it may be
+   * racing a stale entry.
+   */
+  tlb_flush_pending = 0;
   /** The process address space (VMAs, counters); null for init_mm. */
   layout: unknown = null;
   /**

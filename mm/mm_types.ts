@@ -179,6 +179,22 @@ export function page_mapcount(page: number): number {
 }
 
 /*
+ * The rmap's _mapcount steps (mm/rmap.c's atomic_inc_and_test /
+ * atomic_add_negative on page->_mapcount): a page mapped by user page
+ * tables counts its PTEs here, from -1 (none).
+ */
+
+/** One more PTE maps `page`; true if it is the first (atomic_inc_and_test(&page->_mapcount)). */
+export function page_mapcount_inc(page: number): boolean {
+  return ++mem_map._mapcount[page] === 0;
+}
+
+/** One PTE less maps `page`; true if that was the last (atomic_add_negative(-1, &page->_mapcount)). */
+export function page_mapcount_dec(page: number): boolean {
+  return --mem_map._mapcount[page] < 0;
+}
+
+/*
  * ---- list.h on page->lru ----
  *
  * A list is a slot of a head array and a tail array (free_area's free lists,

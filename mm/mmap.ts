@@ -1,14 +1,20 @@
 /*
  * mm/mmap.ts - VMAs: mmap, munmap, mprotect and the address-space layout.
  *
- * Mirrors mm/mmap.c, mm/vma.c and mm/mprotect.c for private anonymous
- * memory: VMAs kept sorted by address (Linux's maple tree; here a sorted
- * array with binary search, O(log n) lookup), a top-down
- * get_unmapped_area() from mmap_base with hint addresses and MAP_FIXED,
- * munmap() splitting VMAs and zapping pages, mprotect() splitting and
- * changing the PTEs with one TLB flush.
- * Simplified: no file or shared mappings (-ENODEV / -EINVAL), no VMA
- * merging, no rlimits, no stack guard gap, no mlock.
+ * Mirrors mm/mmap.c, mm/vma.c and mm/mprotect.c: VMAs kept sorted by
+ * address (Linux's maple tree; here a sorted array with binary search,
+ * O(log n) lookup), a top-down get_unmapped_area() from mmap_base with
+ * hint addresses and MAP_FIXED, munmap() splitting VMAs and zapping pages,
+ * mprotect() splitting and changing the PTEs with one TLB flush.
+ * Private anonymous memory, and file mappings (MAP_SHARED or MAP_PRIVATE)
+ * of files whose f_op has ->mmap (tmpfs, ramfs): the VMA holds a file
+ * reference and sits in the mapping's i_mmap (vma_link / remove_vma), so
+ * truncation can unmap it; do_mmap() checks the open mode as Linux does
+ * (-EACCES for a shared writable mapping of a file not open for writing,
+ * or any mapping of one not open for reading; a shared mapping of a
+ * read-only fd loses VM_MAYWRITE, so mprotect cannot add PROT_WRITE).
+ * Simplified: no shared anonymous memory (-EINVAL), no VMA merging, no
+ * rlimits, no stack guard gap, no mlock.
  */
 import type { MmStruct } from './mm_struct.ts';
 import { PAGE_SIZE, PAGE_ALIGN } from '../arch/x86/include/asm/page_types.ts';
@@ -16,7 +22,11 @@ import { TASK_SIZE } from '../arch/x86/include/asm/page_64_types.ts';
 import { EEXIST, EINVAL, ENOMEM, ENODEV, EPERM } from '../include/uapi/asm-generic/errno.ts';
 import { should_failslab } from './failslab.ts';
 import { GFP_KERNEL } from './gfp.ts';
-import { zap_page_range, change_protection, free_pgtables, MmuGather, tlb_finish_mmu } from './memory.ts';
+import { unmap_vmas, change_protection, free_pgtables } from './memory.ts';
+import { tlb_gather_mmu, tlb_gather_mmu_fullmm, tlb_finish_mmu } from './mmu_gather.ts';
+import { fdget, fput, task_files } from '../fs/file.ts';
+import { FMODE_READ, FMODE_WRITE, type File } from '../include/linux/fs.ts';
+import { EACCES, EBADF, EOVERFLOW } from '../include/uapi/asm-generic/errno.ts';
 import { flush_tlb_mm_range } from '../arch/x86/mm/tlb.ts';
 import { BUG } from '../kernel/panic.ts';
 import { current } from '../kernel/sched/core.ts';
@@ -26,7 +36,7 @@ import {
   PROT_READ, PROT_WRITE, PROT_EXEC, MAP_SHARED, MAP_PRIVATE, MAP_TYPE, MAP_FIXED, MAP_ANONYMOUS, MAP_POPULATE,
   MAP_FIXED_NOREPLACE,
 } from '../include/uapi/linux/mman.ts';
-import { VM_READ, VM_WRITE, VM_EXEC, VM_MAYREAD, VM_MAYWRITE, VM_MAYEXEC } from '../include/linux/mm.ts';
+import { VM_READ, VM_WRITE, VM_EXEC, VM_MAYREAD, VM_MAYWRITE, VM_MAYEXEC, VM_SHARED, VM_MAYSHARE } from '../include/linux/mm.ts';
 import { VmAreaStruct, MmLayout } from '../include/linux/mm_types.ts';
 
 const K_KMEM_CACHE_ALLOC = COST_KEY_INDEX.kmem_cache_alloc;
@@ -101,9 +111,53 @@ function split_at(l: MmLayout, addr: number): void {
   const i = vma_index(l, addr);
   const v = l.vmas[i];
   if (!v || v.vm_start >= addr) return;
-  l.vmas.splice(i + 1, 0, new VmAreaStruct(addr, v.vm_end, v.vm_flags));
-  this_cpu().charge_index(K_KMEM_CACHE_ALLOC); // __split_vma(): vm_area_dup()
+  const n = vm_area_dup(v);
+  n.vm_start = addr;
+  n.vm_pgoff = v.vm_pgoff + (addr - v.vm_start) / PAGE_SIZE;
   v.vm_end = addr;
+  l.vmas.splice(i + 1, 0, n);
+  vma_link_file(n);
+}
+
+/** vm_area_dup(): a copy of `v` (the file gains a reference; not yet linked anywhere). */
+export function vm_area_dup(v: VmAreaStruct): VmAreaStruct {
+  const n = new VmAreaStruct(v.vm_start, v.vm_end, v.vm_flags);
+  this_cpu().charge_index(K_KMEM_CACHE_ALLOC);
+  n.vm_mm = v.vm_mm;
+  n.vm_pgoff = v.vm_pgoff;
+  n.vm_ops = v.vm_ops;
+  n.vm_file = v.vm_file;
+  if (n.vm_file) n.vm_file.f_count++; // get_file()
+  return n;
+}
+
+/* __vma_link_file(): a file VMA joins its mapping's i_mmap. */
+function vma_link_file(vma: VmAreaStruct): void {
+  const mapping = vma.vm_file?.f_mapping;
+  if (!mapping) return;
+  if ((vma.vm_flags & (VM_SHARED | VM_MAYWRITE)) === (VM_SHARED | VM_MAYWRITE)) mapping.i_mmap_writable++;
+  mapping.i_mmap.add(vma);
+}
+
+/** vma_link(): insert `vma` (not overlapping any) into `mm`'s VMAs and its file's i_mmap. */
+export function vma_link(mm: MmStruct, vma: VmAreaStruct): void {
+  const l = mm_layout(mm);
+  vma.vm_mm = mm;
+  l.vmas.splice(vma_index(l, vma.vm_start), 0, vma);
+  vma_link_file(vma);
+}
+
+/* remove_vma(): out of i_mmap, the file reference dropped, the struct freed. */
+function remove_vma(vma: VmAreaStruct): void {
+  const file = vma.vm_file;
+  if (file) {
+    const mapping = file.f_mapping;
+    if (mapping && mapping.i_mmap.delete(vma) && (vma.vm_flags & (VM_SHARED | VM_MAYWRITE)) === (VM_SHARED | VM_MAYWRITE))
+      mapping.i_mmap_writable--;
+    vma.vm_file = null;
+    fput(file);
+  }
+  this_cpu().charge_index(K_KMEM_CACHE_FREE); // vm_area_free()
 }
 
 /** do_vmi_munmap(): remove [start, end) from the VMAs, zap pages, flush. */
@@ -115,12 +169,12 @@ function do_munmap(mm: MmStruct, start: number, end: number): void {
   let j = i;
   while (j < l.vmas.length && l.vmas[j].vm_start < end) j++;
   if (j === i) return;
-  l.vmas.splice(i, j - i);
-  this_cpu().charge_index(K_KMEM_CACHE_FREE, j - i); // remove_vma(): vm_area_free() each
-  const tlb = new MmuGather(mm);
-  zap_page_range(tlb, start, end);
+  const gone = l.vmas.splice(i, j - i);
+  const tlb = tlb_gather_mmu(mm);
+  unmap_vmas(tlb, gone, start, end);
   free_pgtables(tlb, start, end, l);
   tlb_finish_mmu(tlb);
+  for (const v of gone) remove_vma(v);
 }
 
 /** sys_mmap(addr, len, prot, flags, fd, off): the new mapping's address or -errno. */
@@ -135,12 +189,28 @@ export function do_mmap(mm: MmStruct, addr: number, len: number, prot: number, f
   const type = flags & MAP_TYPE;
   if (type !== MAP_PRIVATE && type !== MAP_SHARED) return -EINVAL;
   if (flags & ~(MAP_TYPE | MAP_FIXED | MAP_ANONYMOUS | MAP_POPULATE | MAP_FIXED_NOREPLACE)) return -EINVAL;
-  if (!(flags & MAP_ANONYMOUS)) return -ENODEV; // no file mappings
-  if (type === MAP_SHARED) return -EINVAL; // shared anonymous memory is not modelled
-  if (off % PAGE_SIZE) return -EINVAL;
-  void fd;
+  if (!Number.isInteger(off) || off % PAGE_SIZE) return -EINVAL; // an anonymous mapping ignores an aligned offset
+  let file: File | null = null;
+  let vm_flags = vm_flags_from_prot(prot);
+  if (!(flags & MAP_ANONYMOUS)) {
+    // ksys_mmap_pgoff(): fget(fd); then do_mmap()'s checks of the open mode against the mapping.
+    file = fdget(task_files(current()), fd);
+    if (!file) return -EBADF;
+    if (off < 0) return -EOVERFLOW; // a "negative" offset is past any file: pgoff + pages wraps
+    if (!(file.f_mode & FMODE_READ)) return -EACCES;
+    if (type === MAP_SHARED) {
+      if ((prot & PROT_WRITE) && !(file.f_mode & FMODE_WRITE)) return -EACCES;
+      vm_flags |= VM_SHARED | VM_MAYSHARE;
+      if (!(file.f_mode & FMODE_WRITE)) vm_flags &= ~(VM_MAYWRITE | VM_SHARED);
+    }
+    if (!file.f_op.mmap) return -ENODEV;
+  } else if (type === MAP_SHARED) {
+    return -EINVAL; // shared anonymous memory is not modelled
+  }
   len = PAGE_ALIGN(len);
   if (len > TASK_SIZE) return -ENOMEM;
+  const pgoff = off / PAGE_SIZE;
+  if (pgoff + len / PAGE_SIZE > 2 ** 31) return -EOVERFLOW; // the page index would overflow (MAX_LFS_FILESIZE)
   let start: number;
   if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
     if (addr + len > TASK_SIZE) return -ENOMEM;
@@ -157,9 +227,22 @@ export function do_mmap(mm: MmStruct, addr: number, len: number, prot: number, f
   }
   // __mmap_region(): vm_area_alloc() failing is -ENOMEM, before anything is mapped.
   if (should_failslab('vm_area_struct', GFP_KERNEL)) return -ENOMEM;
-  const vma = new VmAreaStruct(start, start + len, vm_flags_from_prot(prot));
+  const vma = new VmAreaStruct(start, start + len, vm_flags);
   this_cpu().charge_index(K_KMEM_CACHE_ALLOC); // __mmap_region(): vm_area_alloc()
-  l.vmas.splice(vma_index(l, start), 0, vma);
+  vma.vm_mm = mm;
+  if (file) {
+    vma.vm_pgoff = pgoff;
+    vma.vm_file = file;
+    file.f_count++; // get_file()
+    const err = file.f_op.mmap!(file, vma); // mmap_file()
+    if (err) {
+      vma.vm_file = null;
+      fput(file);
+      this_cpu().charge_index(K_KMEM_CACHE_FREE);
+      return err;
+    }
+  }
+  vma_link(mm, vma);
   return start;
 }
 
@@ -185,18 +268,24 @@ export function do_mprotect(mm: MmStruct, addr: number, len: number, prot: numbe
   if (len === 0) return 0;
   const end = addr + PAGE_ALIGN(len);
   if (end > TASK_SIZE) return -ENOMEM;
-  // The range must be fully covered by VMAs.
+  // The range must be fully covered by VMAs, each allowing the new protection (VM_MAY*).
+  const want = vm_flags_from_prot(prot) & (VM_READ | VM_WRITE | VM_EXEC);
   let cur = addr;
   for (let i = vma_index(l, addr); cur < end; i++) {
     const v = l.vmas[i];
     if (!v || v.vm_start > cur) return -ENOMEM;
+    if (want & ~(v.vm_flags >> 4)) return -EACCES; // VM_MAYREAD = VM_READ << 4 ...
     cur = v.vm_end;
   }
   split_at(l, addr);
   split_at(l, end);
-  const flags = vm_flags_from_prot(prot);
-  for (let i = vma_index(l, addr); i < l.vmas.length && l.vmas[i].vm_start < end; i++) l.vmas[i].vm_flags = flags;
-  if (change_protection(mm, addr, end, flags)) flush_tlb_mm_range(mm, addr, end, 12, false);
+  let changed = 0;
+  for (let i = vma_index(l, addr); i < l.vmas.length && l.vmas[i].vm_start < end; i++) {
+    const v = l.vmas[i];
+    v.vm_flags = (v.vm_flags & ~(VM_READ | VM_WRITE | VM_EXEC)) | want;
+    changed += change_protection(mm, v, v.vm_start, v.vm_end, v.vm_flags);
+  }
+  if (changed) flush_tlb_mm_range(mm, addr, end, 12, false);
   return 0;
 }
 
@@ -206,14 +295,12 @@ export function do_mprotect(mm: MmStruct, addr: number, len: number, prot: numbe
  */
 export function exit_mmap(mm: MmStruct): void {
   const l = mm_layout(mm);
-  const tlb = new MmuGather(mm);
-  for (const v of l.vmas) zap_page_range(tlb, v.vm_start, v.vm_end);
-  this_cpu().charge_index(K_KMEM_CACHE_FREE, l.vmas.length); // remove_vma(): vm_area_free() each
-  l.vmas.length = 0;
+  const tlb = tlb_gather_mmu_fullmm(mm);
+  const gone = l.vmas.splice(0, l.vmas.length);
+  for (const v of gone) unmap_vmas(tlb, [v], v.vm_start, v.vm_end);
   free_pgtables(tlb, 0, TASK_SIZE, l);
-  tlb.start = 0;
-  tlb.end = TASK_SIZE;
   tlb_finish_mmu(tlb);
+  for (const v of gone) remove_vma(v);
 }
 
 /* ---- the entry points, given the argument registers ---- */

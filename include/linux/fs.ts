@@ -15,6 +15,7 @@
 import type { Dentry } from './dcache.ts';
 import type { Path } from './path.ts';
 import type { IovIter } from './uio.ts';
+import type { VmAreaStruct } from './mm_types.ts';
 import { BUG } from '../../kernel/panic.ts';
 import { AddressSpace, type Folio } from './pagemap.ts';
 
@@ -221,6 +222,8 @@ export interface FileOperations {
   llseek?(file: File, offset: number, whence: number): number;
   /** fallocate: allocate or punch [offset, offset + len) per mode (FALLOC_FL_*); 0 or -errno. */
   fallocate?(file: File, mode: number, offset: number, len: number): number;
+  /** mmap: set up `vma` to map this file (vm_ops); 0 or -errno. Absent: the file cannot be mapped (-ENODEV). */
+  mmap?(file: File, vma: VmAreaStruct): number;
   release?(file: File): void;
 }
 

@@ -23,6 +23,7 @@
  */
 import { COST_KEY_INDEX } from '../../arch/x86/hw/costs.ts';
 import type { Inode, AddressSpaceOperations } from './fs.ts';
+import type { VmAreaStruct } from './mm_types.ts';
 import { alloc_pages, put_page } from '../../mm/page_alloc.ts';
 import { GFP_HIGHUSER_MOVABLE, __GFP_COMP, type gfp_t } from '../../mm/gfp.ts';
 import { page_ref_count, page_ref_inc, set_page_count } from '../../mm/mm_types.ts';
@@ -167,8 +168,13 @@ export class AddressSpace {
   flags = 0;
   /** The largest folio order this mapping takes (mapping_set_large_folios: MAX_PAGECACHE_ORDER). */
   max_folio_order = 0;
-  /** i_mmap_writable: shared writable mappings (none: files cannot be mmap'd yet). */
+  /** i_mmap_writable: shared writable mappings (VM_SHARED with VM_MAYWRITE) of this file. */
   i_mmap_writable = 0;
+  /**
+   * i_mmap: the VMAs mapping this file (Linux's interval tree over their
+   * pgoff ranges; a set here, scanned by unmap_mapping_range()).
+   */
+  readonly i_mmap = new Set<VmAreaStruct>();
   constructor(readonly host: Inode) {}
 }
 

@@ -249,6 +249,7 @@ export class Nolibc {
     return yield* new SysCall(nr.__NR_mmap, [addr, len, prot, flags, fd, off]);
   }
   munmap(addr: number, len: number): Sys { return this.req(nr.__NR_munmap, 2, addr, len, 0, 0); }
+  msync(addr: number, len: number, flags: number): Sys { return this.req(nr.__NR_msync, 3, addr, len, flags, 0); }
   mprotect(addr: number, len: number, prot: number): Sys { return this.req(nr.__NR_mprotect, 3, addr, len, prot, 0); }
 
   getpid(): Sys { return this.req(nr.__NR_getpid, 0, 0, 0, 0, 0); }

@@ -206,14 +206,14 @@ function* desc_step(c: Ctx, u: Nolibc, e: DescEnv, depth: number): Generator<{ n
       case 'fd':
         if (k === 'negative_fd') args.push(pick(c, [-1, -2, -(2 ** 31)]));
         else if (k === 'closed_fd') args.push(pick(c, [1000, 63, 4095]));
-        else if (name === 'mmap') args.push(-1);
+        else if (name === 'mmap') args.push(e.fds.length && prandom_u32_below(c.rnd, 2) ? pick(c, e.fds) : -1);
         else if (name === 'openat' && prandom_u32_below(c.rnd, 2)) args.push(-100); // AT_FDCWD
         else args.push(e.fds.length ? pick(c, e.fds) : pick(c, [0, 1, 2]));
         break;
       case 'ptr_in': case 'ptr_out':
         if (k) args.push(bad_ptr(e, k));
         else if (name === 'mmap') args.push(0);
-        else if (name === 'munmap' || name === 'mprotect') args.push(e.spare + pick(c, [0, PAGE]));
+        else if (name === 'munmap' || name === 'mprotect' || name === 'msync') args.push(e.spare + pick(c, [0, PAGE]));
         else if (name === 'nanosleep') args.push(a === 'ptr_in' ? e.ro : e.buf);
         else if (a === 'ptr_in' && prandom_u32_below(c.rnd, 2)) args.push(e.ro + pick(c, [0, 100]));
         else args.push(e.buf + pick(c, [0, 100, PAGE, 2 * PAGE]));

@@ -83,8 +83,9 @@ export const syz_descs: Readonly<Record<string, SyzDesc>> = {
   fstat: { args: ['fd', 'ptr_out'] },
   lseek: { args: ['fd', 'off', 'flags'], flags: [[0, 1, 2]], bad_flags: [[3, 5, 99, -1]] },
   mmap: {
+    // MAP_PRIVATE / MAP_SHARED without MAP_ANONYMOUS map the fd (a tmpfs file, or a bad fd: -EBADF).
     args: ['ptr_in', 'len', 'flags', 'flags', 'fd', 'off'],
-    flags: [PROT, [0x22, 0x21, 0x2, 0x1]],
+    flags: [PROT, [0x22, 0x21, 0x2, 0x1, 0x8001]],
     bad_flags: [PROT_BAD, [0x20, 0x23, 0x2f]], // no MAP_TYPE, both PRIVATE|SHARED, a bad type
   },
   mprotect: { args: ['ptr_in', 'len', 'flags'], flags: [PROT], bad_flags: [PROT_BAD] },
@@ -106,4 +107,6 @@ export const syz_descs: Readonly<Record<string, SyzDesc>> = {
   exit_group: { args: ['int'] },
   openat: { args: ['fd', 'path', 'flags', 'int'], flags: [O_FLAGS], bad_flags: [O_BAD] },
   fallocate: { args: ['fd', 'flags', 'off', 'len'], flags: [[0, 1, 3]], bad_flags: [[2, 0x40, -1]] },
+  // MS_ASYNC, MS_INVALIDATE, MS_SYNC; both ASYNC and SYNC, or an unknown bit, is -EINVAL.
+  msync: { args: ['ptr_in', 'len', 'flags'], flags: [[0, 1, 2, 4, 6]], bad_flags: [[5, 8, -1]] },
 };

@@ -24,6 +24,7 @@ import { sys_close, sys_ftruncate, sys_fallocate } from '../../../fs/open.ts';
 import { sys_open, sys_openat, sys_mkdir, sys_unlink } from '../../../fs/namei.ts';
 import { sys_newfstat } from '../../../fs/stat.ts';
 import { sys_mmap, sys_mprotect, sys_munmap } from '../../../mm/mmap.ts';
+import { sys_msync } from '../../../mm/msync.ts';
 import {
   sys_sched_yield, sys_nanosleep, sys_getpid, sys_clone, sys_exit, sys_wait4, sys_gettid, sys_exit_group,
 } from '../../../kernel/sys.ts';
@@ -51,6 +52,7 @@ export const syscall_64_tbl: readonly SyscallTblRow[] = [
   [19, 'readv', sys_readv],
   [20, 'writev', sys_writev],
   [24, 'sched_yield', sys_sched_yield],
+  [26, 'msync', sys_msync],
   [35, 'nanosleep', sys_nanosleep],
   [39, 'getpid', sys_getpid],
   [56, 'clone', sys_clone],

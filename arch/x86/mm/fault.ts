@@ -21,8 +21,10 @@
  * once: the access retries and succeeds. Otherwise normal handling goes
  * on. Under debug_vm, warn_if_bad_asi_pf() reports a fault taken inside
  * the ASI critical section on memory the target domain does not map.
+ * A VM_FAULT_SIGBUS (a file mapping touched beyond EOF) is do_sigbus():
+ * SIGBUS for user mode, the uaccess fixup (-EFAULT) for the kernel.
  * Simplified: no kprobes/kmmio/vmalloc-fault paths (x86-64 pre-allocates
- * the vmalloc PUDs, so none is needed), no SIGBUS, no OOM path here.
+ * the vmalloc PUDs, so none is needed), no OOM path here.
  */
 import type { Cpu, FaultResult } from '../hw/cpu.ts';
 import { FAULT_FIXUP, FAULT_RETRY } from '../hw/cpu.ts';
@@ -38,7 +40,7 @@ import { vm_event_item, count_vm_event } from '../../../mm/vmstat.ts';
 import { current } from '../../../kernel/sched/core.ts';
 import { vma_lookup } from '../../../mm/mmap.ts';
 import { VM_WRITE, VM_EXEC, VM_READ } from '../../../include/linux/mm.ts';
-import { handle_mm_fault, VM_FAULT_OOM, VM_FAULT_SIGSEGV } from '../../../mm/memory.ts';
+import { handle_mm_fault, VM_FAULT_OOM, VM_FAULT_SIGSEGV, VM_FAULT_SIGBUS } from '../../../mm/memory.ts';
 import { force_sig, SIGSEGV, SIGKILL } from '../../../kernel/signal.ts';
 import { pr_info, pr_err } from '../../../kernel/printk.ts';
 import { vsprintf } from '../../../lib/vsprintf.ts';
@@ -53,6 +55,8 @@ import { trace_asi_exit_pf } from '../../../kernel/trace/events/asi.ts';
 import { kernel_ip_save, kernel_ip_restore, ksym, kernel_ip_enter, kernel_ip_exit } from '../../../include/linux/instruction_pointer.ts';
 
 const SYM_HANDLE_MM_FAULT = ksym('handle_mm_fault');
+/* SIGBUS (asm/signal.h): kernel/signal.ts names only the signals it had before file mappings. */
+const SIGBUS = 7;
 import { vm_debug } from '../../../mm/debug.ts';
 import { WARN } from '../../../kernel/panic.ts';
 import { pgd_offset_pgd, pud_offset, pmd_offset, pte_offset_kernel, pgdp_get, pudp_get, pmdp_get } from './pgtable.ts';
@@ -241,6 +245,14 @@ export function do_user_addr_fault(cpu: Cpu, error_code: number, address: number
   const r = handle_mm_fault(mm, vma, address, (error_code & X86_PF_WRITE) !== 0);
   kernel_ip_exit(ip);
   if (r & VM_FAULT_SIGSEGV) return bad_area('(access error)');
+  if (r & VM_FAULT_SIGBUS) {
+    // do_sigbus(): a file page beyond EOF (or one that cannot be had); the uaccess fixup first for the kernel.
+    if (!user && fixup_exception(cpu.id)) return FAULT_FIXUP;
+    if (!user) oops(cpu, error_code, address);
+    const report = vsprintf('%s[%d]: bus error at %x', [p.comm, p.pid, address]);
+    pr_info('%s', report);
+    force_sig(SIGBUS, report);
+  }
   if (r & VM_FAULT_OOM) {
     if (user) {
       const report = vsprintf('Out of memory: Killed process %d (%s)', [p.pid, p.comm]);

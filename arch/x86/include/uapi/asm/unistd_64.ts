@@ -22,6 +22,7 @@ export const __NR_pwrite64 = 18;
 export const __NR_readv = 19;
 export const __NR_writev = 20;
 export const __NR_sched_yield = 24;
+export const __NR_msync = 26;
 export const __NR_nanosleep = 35;
 export const __NR_getpid = 39;
 export const __NR_clone = 56;
