@@ -25,6 +25,7 @@ import { task_files, set_task_files, console_files, dup_fd } from '../fs/file.ts
 import { EINVAL, ENOMEM } from '../include/uapi/asm-generic/errno.ts';
 import { asi_init_mm_state } from '../mm/asi.ts';
 import { pgd_free } from '../arch/x86/mm/pgalloc.ts';
+import { copy_process_signals } from './signal.ts';
 
 import { CSIGNAL, CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND, CLONE_THREAD } from '../include/uapi/linux/sched.ts';
 
@@ -97,6 +98,7 @@ export function kernel_clone(flags: number, program: UserProgram, comm: string, 
   if (parent) parent.children.push(p);
   const r = copy_files(flags, parent, p);
   if (r < 0) return r; // (a full kernel would unwind here; copy_files fails before allocating)
+  copy_process_signals(flags, parent, p); // copy_sighand(), copy_signal(), exit_signal
   p.gen = program();
   p.in_syscall = true; // a new task leaves the kernel through ret_from_fork
   wake_up_new_task(p);
