@@ -13,8 +13,9 @@
  * is what the mechanisms produce.
  *
  *   npx tsx tools/kbuild/kbuild.ts [--units-per-cpu=N] [-jJ] [--cpus=N] [--seed=N]
- *       [--size=F] [--json] [name="kernel cmdline" ...]
+ *       [--size=F] [--cycles-per-byte=N] [--heap-per-byte=N] [--json] [name="kernel cmdline" ...]
  *   npm run kbuild
+ *   npx tsx tools/compare/compare.ts --workload=kbuild [variants] [-- kbuild options]
  *
  * Defaults: cpus=4, 8 units per CPU, -j = cpus (make -j$(nproc)), the
  * variants asi-off="asi=off" and asi-on="asi=on setcpuid=retbleed" (the
@@ -26,7 +27,10 @@ import { start_kernel, type Kernel } from '../../init/main.ts';
 import { printk_state } from '../../kernel/printk.ts';
 import { nr_context_switches } from '../../kernel/sched/core.ts';
 import { ASI_EXIT_REASON_NAMES } from '../../include/linux/asi.ts';
+import { COST_KEY_INDEX } from '../../arch/x86/hw/costs.ts';
 import { make, cc1, DEFAULT_KBUILD, type KbuildParams, type MakeLog } from './programs.ts';
+
+const K_USER_WORK = COST_KEY_INDEX.user_work;
 
 export interface KbuildVariant {
   name: string;
@@ -46,6 +50,9 @@ export interface KbuildOptions {
   jobs: number;
   size: number;
   seed: number;
+  /** cc1's user cycles per input byte and heap bytes per input byte (DEFAULT_KBUILD's unless given). */
+  cycles_per_byte?: number;
+  heap_per_byte?: number;
 }
 
 export const DEFAULT_KBUILD_OPTIONS: KbuildOptions = { cpus: 4, mem_mb: 512, units_per_cpu: 8, jobs: 0, size: 1, seed: 1 };
@@ -66,6 +73,9 @@ export interface KbuildResult {
   /** Per second of modelled time. */
   exits_per_s: Record<string, number>;
   context_switches_per_s: number;
+  /** CPU time over the build phase, summed over CPUs: busy cycles, and those spent in user code (user_work). */
+  busy_cycles: number;
+  user_cycles: number;
 }
 
 function sum(xs: number[]): number {
@@ -82,15 +92,20 @@ export function kbuild_params(o: KbuildOptions): KbuildParams {
     units: o.units_per_cpu * o.cpus,
     jobs: o.jobs > 0 ? o.jobs : o.cpus,
     seed: o.seed,
+    cycles_per_byte: o.cycles_per_byte ?? DEFAULT_KBUILD.cycles_per_byte,
+    heap_per_byte: o.heap_per_byte ?? DEFAULT_KBUILD.heap_per_byte,
   };
 }
 
+/** The build's start and end, with the kernel running it (tools/kbuild/sample.ts snapshots its counters). */
+export type KbuildPhaseHook = (phase: 'build_start' | 'build_end', k: Kernel) => void;
+
 /** One build on a fresh kernel booted with `cmdline` (cpus=, mem= and seed= are added unless given). */
-export function run_kbuild(v: KbuildVariant, o: KbuildOptions = DEFAULT_KBUILD_OPTIONS): KbuildResult {
+export function run_kbuild(v: KbuildVariant, o: KbuildOptions = DEFAULT_KBUILD_OPTIONS, on_phase?: KbuildPhaseHook): KbuildResult {
   const params = kbuild_params(o);
   const out: KbuildResult = {
     name: v.name, cmdline: v.cmdline, units: params.units, built: 0, sigchld: 0, elapsed_ns: 0, context_switches: 0,
-    vmstat: {}, exit_sites: {}, exits_per_s: {}, context_switches_per_s: 0,
+    vmstat: {}, exit_sites: {}, exits_per_s: {}, context_switches_per_s: 0, busy_cycles: 0, user_cycles: 0,
   };
   const has = (key: string): boolean => new RegExp(`(^|\\s)${key}=`).test(v.cmdline);
   const cmdline = [v.cmdline, has('cpus') ? '' : `cpus=${o.cpus}`, has('mem') ? '' : `mem=${o.mem_mb}M`, has('seed') ? '' : `seed=${o.seed}`]
@@ -107,6 +122,10 @@ export function run_kbuild(v: KbuildVariant, o: KbuildOptions = DEFAULT_KBUILD_O
   let vm0: Record<string, number> = {};
   let cs0 = 0;
   let sites0: Record<string, number> = {};
+  let busy0 = 0;
+  let user0 = 0;
+  const busy = (): number => sum(k.machine.cpus.map((c) => c.busy_cycles));
+  const user = (): number => sum(k.machine.cpus.map((c) => c.cost_events[K_USER_WORK] * c.cost_cycles[K_USER_WORK]));
   const now_ns = (): number => Math.max(...k.machine.cpus.map((c) => c.clock)) / (k.costs.cpu_mhz / 1000);
   k.register_program('cc1', cc1(params));
   k.spawn('make', make(params, log, {
@@ -115,6 +134,9 @@ export function run_kbuild(v: KbuildVariant, o: KbuildOptions = DEFAULT_KBUILD_O
       vm0 = k.vmstat();
       cs0 = sum(nr_context_switches());
       sites0 = k.asi_exit_sites();
+      busy0 = busy();
+      user0 = user();
+      on_phase?.('build_start', k);
     },
     build_end: () => {
       out.elapsed_ns = now_ns() - t0;
@@ -124,10 +146,13 @@ export function run_kbuild(v: KbuildVariant, o: KbuildOptions = DEFAULT_KBUILD_O
         if (d !== 0 && !/^nr_/.test(key)) out.vmstat[key] = d;
       }
       out.context_switches = sum(nr_context_switches()) - cs0;
+      out.busy_cycles = busy() - busy0;
+      out.user_cycles = user() - user0;
       for (const [site, n] of Object.entries(k.asi_exit_sites())) {
         const d = n - (sites0[site] ?? 0);
         if (d) out.exit_sites[site] = d;
       }
+      on_phase?.('build_end', k);
     },
   }));
   const r = k.run();
@@ -160,6 +185,8 @@ export function format_kbuild(rs: KbuildResult[], o: KbuildOptions): string {
   lines.push(row('elapsed (modelled, ms)', rs.map((r) => (r.error ? 'error' : fmt(r.elapsed_ns / 1e6, 3)))));
   lines.push(row('  delta vs first', rs.map((r) => (r === base || r.error || base.error ? '' : `${fmt((r.elapsed_ns / base.elapsed_ns - 1) * 100, 2)}%`))));
   lines.push(row('units built / SIGCHLD taken', rs.map((r) => `${r.built} / ${r.sigchld}`)));
+  lines.push(row('CPU time: user / kernel (%)', rs.map((r) => (r.busy_cycles
+    ? `${fmt((r.user_cycles / r.busy_cycles) * 100, 1)} / ${fmt((1 - r.user_cycles / r.busy_cycles) * 100, 1)}` : ''))));
   lines.push(row('context switches /s', rs.map((r) => fmt(r.context_switches_per_s))));
   lines.push(row('ASI exits /s', rs.map((r) => fmt(r.exits_per_s.asi_exits ?? 0))));
   for (const name of ASI_EXIT_REASON_NAMES) lines.push(row(`  ${name.replace('asi_exit_', '')} /s`, rs.map((r) => fmt(r.exits_per_s[name] ?? 0))));
@@ -176,7 +203,7 @@ export function format_kbuild(rs: KbuildResult[], o: KbuildOptions): string {
   return lines.join('\n');
 }
 
-function parse_args(argv: readonly string[]): { o: KbuildOptions; variants: KbuildVariant[]; json: boolean } {
+export function parse_kbuild_args(argv: readonly string[]): { o: KbuildOptions; variants: KbuildVariant[]; json: boolean } {
   const o = { ...DEFAULT_KBUILD_OPTIONS };
   const variants: KbuildVariant[] = [];
   let json = false;
@@ -188,6 +215,8 @@ function parse_args(argv: readonly string[]): { o: KbuildOptions; variants: Kbui
     else if ((m = a.match(/^--mem=(\d+)M?$/))) o.mem_mb = Number(m[1]);
     else if ((m = a.match(/^--seed=(\d+)$/))) o.seed = Number(m[1]);
     else if ((m = a.match(/^--size=([\d.]+)$/))) o.size = Number(m[1]);
+    else if ((m = a.match(/^--cycles-per-byte=(\d+)$/))) o.cycles_per_byte = Number(m[1]);
+    else if ((m = a.match(/^--heap-per-byte=(\d+)$/))) o.heap_per_byte = Number(m[1]);
     else if (a === '--json') json = true;
     else if ((m = a.match(/^([\w.-]+)=(.*)$/))) variants.push({ name: m[1], cmdline: m[2] });
     else throw new Error(`kbuild: unknown argument '${a}'`);
@@ -197,9 +226,9 @@ function parse_args(argv: readonly string[]): { o: KbuildOptions; variants: Kbui
 
 function main(argv: readonly string[]): number {
   printk_state.console_loglevel = 0;
-  let args: ReturnType<typeof parse_args>;
+  let args: ReturnType<typeof parse_kbuild_args>;
   try {
-    args = parse_args(argv);
+    args = parse_kbuild_args(argv);
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n`);
     return 2;

@@ -46,3 +46,19 @@ describe('tools_kbuild', () => {
     expect(text).toMatch(/page_fault \/s/);
   });
 });
+
+describe('tools_kbuild_compare', () => {
+  it('tools/compare runs kbuild as it runs fio: --workload=kbuild, one unit per "I/O", exits by site', async () => {
+    const { parse_compare_args, compare, format_compare } = await import('../../../tools/compare/compare.ts');
+    const args = parse_compare_args(['--workload=kbuild', '--workers=0', '--samples=1', 'off=asi=off', 'on=asi=on setcpuid=retbleed', '--',
+      '--cpus=2', '--units-per-cpu=2', '--size=0.5']);
+    expect(args.opts.workload).toBe('kbuild');
+    expect(parse_compare_args(['--workload=kbuild']).opts.fio_args).toEqual([]);
+    const c = await compare(args.opts);
+    expect(c.variants.map((v) => v.error)).toEqual([undefined, undefined]);
+    expect(c.variants.map((v) => v.ios)).toEqual([4, 4]);
+    expect(c.variants[1].delta).toBeLessThan(0); // fewer units per second with ASI on
+    expect(Object.keys(c.variants[1].exit_sites).length).toBeGreaterThan(0);
+    expect(format_compare(c)).toMatch(/^kbuild --cpus=2/);
+  });
+});
