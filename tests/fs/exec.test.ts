@@ -79,6 +79,42 @@ describe('fs_exec_image', () => {
   });
 });
 
+describe('fs_exec_de_thread', () => {
+  it('execve from a threaded process ends the other threads (de_thread) and frees the old mm once they are gone', () => {
+    const k = boot('asi=on');
+    drain_all_pages();
+    const free0 = k.vmstat().nr_free_pages;
+    let ran = false;
+    k.register_program('solo', function* (u: Nolibc) {
+      ran = true;
+      yield* u.nanosleep(1e6);
+      return 5;
+    });
+    k.spawn('threaded', function* (u: Nolibc) {
+      yield* u.install('/solo', 'solo');
+      const b = yield* u.mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+      u.poke32(b, 0);
+      for (let i = 0; i < 2; i++) {
+        yield* u.clone(0x100 | 0x400 | 0x800 | 0x10000, function* (t: Nolibc) {
+          t.poke32(b, t.peek32(b) + 1);
+          for (;;) yield* t.sched_yield();
+        });
+      }
+      while (u.peek32(b) < 2) yield* u.sched_yield();
+      yield* u.execve('/solo', ['solo']);
+      return 1;
+    });
+    const r = k.run();
+    expect(r.reason).toBe('done');
+    expect(ran).toBe(true);
+    const main = r.exited.find((e) => e.comm === 'solo');
+    expect(main?.status).toBe(5);
+    drain_all_pages();
+    expect(free0 - k.vmstat().nr_free_pages).toBeLessThan(16);
+    k.shutdown();
+  });
+});
+
 describe('fs_exec_cloexec', () => {
   it('O_CLOEXEC and FD_CLOEXEC fds are closed by execve, the others stay open; fcntl reads and sets the flag', () => {
     const k = boot();

@@ -13,6 +13,8 @@ import {
 import { EINVAL, EFAULT, ESRCH, EINTR, ECHILD } from '../../include/uapi/asm-generic/errno.ts';
 import { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../../include/uapi/linux/mman.ts';
 import { SC_RAX } from '../../arch/x86/kernel/signal.ts';
+import { force_sig, SIGBUS } from '../../kernel/signal.ts';
+import { BUS_ADRERR } from '../../include/uapi/asm-generic/signal.ts';
 
 const RW = PROT_READ | PROT_WRITE;
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
@@ -248,6 +250,57 @@ describe('kernel_signal_fault', () => {
       expect(r.exited[0].status).toBe(128 + SIGSEGV);
       k.shutdown();
     }
+  });
+});
+
+describe('kernel_signal_fault_bus', () => {
+  it('force_sig_fault(SIGBUS) (a fault past a file mapping\'s end) reaches a SIGBUS handler with si_addr', () => {
+    const k = boot();
+    let info: number[] = [];
+    k.spawn('bus', function* (u: Nolibc) {
+      yield* u.sigaction(SIGBUS, function* (hu: Nolibc, _s: number, si: number) {
+        info = [hu.peek32(si), hu.peek32(si + 8), hu.peek64(si + 16)];
+        yield* hu.exit_group(9);
+      }, SA_SIGINFO);
+      force_sig(SIGBUS, 'test: bus error', 0x20000000, BUS_ADRERR); // what do_user_addr_fault() raises for VM_FAULT_SIGBUS
+      return 0;
+    });
+    const r = k.run();
+    expect(info).toEqual([SIGBUS, BUS_ADRERR, 0x20000000]);
+    expect(r.exited[0].status).toBe(9);
+    k.shutdown();
+  });
+});
+
+describe('kernel_signal_threads', () => {
+  it('kill() to a process goes to a thread that does not block it; CLONE_SIGHAND threads share the handler', () => {
+    const k = boot(2);
+    const ran_in: number[] = [];
+    let tid = 0;
+    k.spawn('mt', function* (u: Nolibc) {
+      const b = yield* u.mmap(0, 4096, RW, ANON);
+      u.poke32(b, 0);
+      yield* u.sigprocmask(SIG_BLOCK, [SIGUSR1]); // the thread inherits this mask
+      tid = yield* u.clone(0x100 | 0x400 | 0x800 | 0x10000, function* (t: Nolibc) {
+        yield* t.sigprocmask(SIG_UNBLOCK, [SIGUSR1]);
+        t.poke32(b, 1);
+        while (t.peek32(b) !== 2) yield* t.sched_yield();
+        return 0;
+      });
+      // Installed after the clone: the thread sees it (shared sighand).
+      yield* u.sigaction(SIGUSR1, function* (hu: Nolibc) {
+        ran_in.push(yield* hu.gettid());
+        hu.poke32(b, 2);
+      });
+      while (u.peek32(b) !== 1) yield* u.sched_yield();
+      yield* u.kill(yield* u.getpid(), SIGUSR1);
+      while (u.peek32(b) !== 2) yield* u.sched_yield();
+      return 0;
+    });
+    const r = k.run();
+    expect(r.reason).toBe('done');
+    expect(ran_in).toEqual([tid]);
+    k.shutdown();
   });
 });
 
