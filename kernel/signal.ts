@@ -479,10 +479,13 @@ export function sys_rt_sigprocmask(regs: readonly number[]): number {
   return 0;
 }
 
-/* A process (thread group) by its tgid: its leader, if alive. */
+/*
+ * A process (thread group) by its tgid: its leader, alive or a zombie not
+ * yet reaped (which exists, so kill() succeeds, and takes nothing).
+ */
 function find_process(pid: number): TaskStruct | null {
   const t = find_task_by_pid(pid);
-  return t && t.tgid === pid && !t.exit_state ? t : null;
+  return t && t.tgid === pid ? t : null;
 }
 
 function user_info(sig: number, code: number): KernelSiginfo {
@@ -526,7 +529,7 @@ export function sys_tgkill(regs: readonly number[]): number {
   if (!Number.isInteger(tgid) || !Number.isInteger(tid) || tgid <= 0 || tid <= 0) return -EINVAL;
   if (!valid_signal(sig)) return -EINVAL;
   const t = find_task_by_pid(tid);
-  if (!t || t.tgid !== tgid || t.exit_state) return -ESRCH;
+  if (!t || t.tgid !== tgid) return -ESRCH;
   if (sig) send_signal_locked(sig, user_info(sig, SI_TKILL), t, false);
   return 0;
 }

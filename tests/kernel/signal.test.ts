@@ -381,6 +381,23 @@ describe('kernel_signal_errno', () => {
     k.shutdown();
   });
 
+  it('kill() of a zombie not yet reaped succeeds and does nothing; after wait4 it is ESRCH', () => {
+    const k = boot(2);
+    const got: number[] = [];
+    k.spawn('p', function* (u: Nolibc) {
+      const c = yield* u.clone(SIGCHLD, function* () { return 4; });
+      yield* u.nanosleep(2e6); // the child is a zombie by now
+      got.push(yield* u.kill(c, SIGTERM));
+      const [, st] = yield* u.waitpid(c);
+      got.push(WEXITSTATUS(st));
+      got.push(yield* u.kill(c, 0));
+      return 0;
+    });
+    k.run();
+    expect(got).toEqual([0, 4, -ESRCH]);
+    k.shutdown();
+  });
+
   it('rt_sigreturn with no frame (a task that took no signal) is SIGSEGV', () => {
     const k = boot();
     k.spawn('e', function* (u: Nolibc) {
