@@ -14,7 +14,8 @@
  * de_thread()'s, for execve.
  * Orphans (tasks spawned by the kernel API, or whose parent died) are
  * reaped at once and their status kept for Kernel.run()'s report.
- * Simplified: no reparenting to init, no ptrace, no rusage.
+ * Simplified: no reparenting to init, no ptrace, no rusage; wait4 waits
+ * for any child whatever its exit_signal (no __WCLONE / __WALL).
  */
 import { TaskStruct, EXIT_ZOMBIE, EXIT_DEAD, TASK_DEAD, TASK_INTERRUPTIBLE } from './sched/task.ts';
 import { schedule, sched_state, wake_up_process, current } from './sched/core.ts';

@@ -4,6 +4,7 @@
  * (KUnit-style suites kernel_signal_*).
  */
 import { describe, it, expect } from 'vitest';
+import fc from 'fast-check';
 import { start_kernel } from '../../init/main.ts';
 import { type Nolibc, WEXITSTATUS, WTERMSIG } from '../../tools/include/nolibc.ts';
 import {
@@ -425,5 +426,75 @@ describe('kernel_signal_errno', () => {
     void SA_RESTORER;
     void SIG_DFL;
     k.shutdown();
+  });
+});
+
+/*
+ * The reference model of delivery for one task whose handlers only record:
+ * after every syscall (the ops, and each handler's rt_sigreturn) the
+ * pending signals not blocked are dequeued lowest first, each pushing a
+ * frame that saves the mask and blocks its signal; the top frame's
+ * handler runs first and its sigreturn restores the saved mask.
+ * Legacy signals coalesce, real-time ones queue.
+ */
+type Op = ['block' | 'unblock' | 'kill' | 'unblock_all', number];
+
+function model_run(ops: Op[]): number[] {
+  const blocked = new Set<number>();
+  const pending = new Map<number, number>();
+  const log: number[] = [];
+  const frames: { sig: number; saved: Set<number> }[] = [];
+  const return_to_user = (): void => {
+    for (;;) {
+      const ready = [...pending.keys()].filter((s) => !blocked.has(s)).sort((a, b) => a - b);
+      if (!ready.length) break;
+      const s = ready[0];
+      const n = pending.get(s)! - 1;
+      if (n) pending.set(s, n);
+      else pending.delete(s);
+      frames.push({ sig: s, saved: new Set(blocked) });
+      blocked.add(s);
+    }
+    // Run the top frame's handler to its sigreturn, which is a syscall too.
+    const f = frames.pop();
+    if (!f) return;
+    log.push(f.sig);
+    blocked.clear();
+    for (const x of f.saved) blocked.add(x);
+    return_to_user();
+  };
+  for (const [op, s] of ops) {
+    if (op === 'block') blocked.add(s);
+    else if (op === 'unblock') blocked.delete(s);
+    else if (op === 'unblock_all') blocked.clear();
+    else if (s >= 32 || !pending.has(s)) pending.set(s, (pending.get(s) ?? 0) + 1);
+    return_to_user();
+  }
+  return log;
+}
+
+describe('kernel_signal_model', () => {
+  it('random block/unblock/kill sequences deliver as the reference model says (order, nesting, coalescing, RT queueing)', () => {
+    const sigs = [SIGUSR1, SIGUSR2, 32, 33];
+    const op = fc.tuple(fc.constantFrom('block' as const, 'unblock' as const, 'kill' as const, 'kill' as const), fc.constantFrom(...sigs));
+    fc.assert(fc.property(fc.array(op, { minLength: 1, maxLength: 24 }), (ops) => {
+      const k = boot();
+      const log: number[] = [];
+      k.spawn('m', function* (u: Nolibc) {
+        for (const s of sigs) yield* u.sigaction(s, function* (_hu: Nolibc, sig: number) { log.push(sig); });
+        const me = yield* u.getpid();
+        for (const [o, s] of ops) {
+          if (o === 'kill') yield* u.kill(me, s);
+          else yield* u.sigprocmask(o === 'block' ? SIG_BLOCK : SIG_UNBLOCK, [s]);
+        }
+        yield* u.sigprocmask(SIG_SETMASK, []); // what is still pending is delivered now
+        return 0;
+      });
+      const r = k.run();
+      k.shutdown();
+      expect(r.exited[0].status).toBe(0);
+      const want = model_run([...ops, ['unblock_all', 0]]);
+      expect(log).toEqual(want);
+    }), { numRuns: 40, seed: 20 });
   });
 });
