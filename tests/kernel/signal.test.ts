@@ -13,7 +13,7 @@ import {
 } from '../../include/uapi/asm-generic/signal.ts';
 import { EINVAL, EFAULT, ESRCH, EINTR, ECHILD } from '../../include/uapi/asm-generic/errno.ts';
 import { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../../include/uapi/linux/mman.ts';
-import { SC_RAX } from '../../arch/x86/kernel/signal.ts';
+import { SC_RAX, SC_RIP, SC_RSP } from '../../arch/x86/kernel/signal.ts';
 import { force_sig, SIGBUS } from '../../kernel/signal.ts';
 import { BUS_ADRERR } from '../../include/uapi/asm-generic/signal.ts';
 
@@ -83,6 +83,28 @@ describe('kernel_signal_handler', () => {
     k.run();
     expect(ret).toBe(1234);
     k.shutdown();
+  });
+
+  it('a frame the handler corrupted: a bad rip is SIGSEGV at rt_sigreturn, a bad rsp is SIGSEGV at the next frame, never a host exception', () => {
+    for (const field of [SC_RIP, SC_RSP]) {
+      const k = boot();
+      let after = 0;
+      k.spawn('h', function* (u: Nolibc) {
+        yield* u.sigaction(SIGUSR1, function* (hu: Nolibc, _s: number, _si: number, uc: number) {
+          hu.poke64(uc - 8 + field, 0x7fff_dead_0000);
+        });
+        const me = yield* u.getpid();
+        yield* u.kill(me, SIGUSR1);
+        after++;
+        yield* u.kill(me, SIGUSR1);
+        after++;
+        return 0;
+      });
+      const r = k.run();
+      expect(r.exited[0].status).toBe(128 + SIGSEGV);
+      expect(after).toBe(field === SC_RIP ? 0 : 1);
+      k.shutdown();
+    }
   });
 
   it('a blocked signal stays pending, and is delivered when rt_sigprocmask unblocks it', () => {
