@@ -22,7 +22,7 @@ import { RndState, prandom_u32_below } from '../../lib/prandom.ts';
 import { O_RDONLY, O_WRONLY, O_CREAT, O_TRUNC, O_CLOEXEC } from '../../include/uapi/asm-generic/fcntl.ts';
 import { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../../include/uapi/linux/mman.ts';
 import { SIGCHLD, SA_RESTART } from '../../include/uapi/asm-generic/signal.ts';
-import { WEXITSTATUS } from '../include/nolibc.ts';
+import { WEXITSTATUS, WTERMSIG } from '../include/nolibc.ts';
 
 export interface KbuildParams {
   /** Compile jobs (translation units) in all. */
@@ -196,7 +196,7 @@ export function make(p: KbuildParams, log: MakeLog, hooks: MakeHooks): Program {
       const [w, st] = yield* u.waitpid(-1);
       if (w < 0) return 1;
       running--;
-      if (WEXITSTATUS(st) === 0) log.built++;
+      if (WTERMSIG(st) === 0 && WEXITSTATUS(st) === 0) log.built++; // WIFEXITED and status 0
       else log.failed++;
     }
     hooks.build_end();

@@ -62,3 +62,14 @@ describe('tools_kbuild_compare', () => {
     expect(format_compare(c)).toMatch(/^kbuild --cpus=2/);
   });
 });
+
+describe('tools_kbuild_fault_injection', () => {
+  it('under fail_page_alloc and failslab units fail or are OOM-killed, make counts them as failed, nothing leaks', () => {
+    const fail = 'fail_page_alloc=1,3,0,-1 fail_page_alloc_ignore_gfp_wait=0 fail_page_alloc_ignore_gfp_highmem=0 fail_page_alloc_min_order=0 ' +
+      'fail_page_alloc_verbose=0 failslab=1,3,0,-1 failslab_verbose=0 loglevel=0';
+    for (const asi of ['asi=off', 'asi=on setcpuid=retbleed']) {
+      const r = run_kbuild({ name: asi, cmdline: `${asi} ${fail}` }, { ...SMALL, seed: 3 }); // shutdown() inside BUGs on a leak
+      expect(r.built).toBeLessThan(6);
+    }
+  });
+});
