@@ -39,7 +39,7 @@ import { EFAULT, EINVAL, ESRCH } from '../include/uapi/asm-generic/errno.ts';
 import {
   SIGKILL, SIGSTOP, SIGSEGV, SIGCHLD, SIGCONT, SIGURG, SIGWINCH, SIGTSTP, SIGTTIN, SIGTTOU, SIGBUS, SIGILL, SIGTRAP,
   SIGFPE, SIGSYS, SIGRTMIN, _NSIG, SIG_DFL, SIG_IGN, SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK, SA_RESETHAND, SA_NODEFER,
-  SI_USER, SI_TKILL, SIGSET_SIZE, SEGV_MAPERR, SI_KERNEL, SA_NOCLDWAIT, CLD_KILLED, CLD_EXITED,
+  SI_USER, SI_TKILL, SIGSET_SIZE, SI_KERNEL, SA_NOCLDWAIT, CLD_KILLED, CLD_EXITED,
 } from '../include/uapi/asm-generic/signal.ts';
 import { vma_lookup } from '../mm/mmap.ts';
 import { CSIGNAL, CLONE_VM, CLONE_SIGHAND, CLONE_THREAD } from '../include/uapi/linux/sched.ts';
@@ -288,9 +288,11 @@ export function signal_setup_done(p: TaskStruct, ksig: Ksignal): void {
  * handler installed and the signal unblocked, it is queued and the user
  * code unwound with ForcedSignal; otherwise (blocked, ignored or default)
  * it is fatal, the action reset to SIG_DFL first (force_sig_info_to_task()).
- * SIGKILL (the OOM killer's) is always fatal.
+ * SIGKILL (the OOM killer's) is always fatal. `code` is si_code: the #PF
+ * path passes SEGV_MAPERR / SEGV_ACCERR and the address; the #GP path's
+ * default is SI_KERNEL, as Linux's force_sig(SIGSEGV) there.
  */
-export function force_sig(signal: number, report: string, addr = 0, code = SEGV_MAPERR): never {
+export function force_sig(signal: number, report: string, addr = 0, code = SI_KERNEL): never {
   const p = current();
   if (signal !== SIGKILL && !p.exit_state) {
     const ka = p.sighand.action[signal];
