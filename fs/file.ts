@@ -10,7 +10,9 @@
  * A file on a filesystem carries its path (a dentry reference, dropped by
  * __fput) and inode; its f_op reaches the page cache through read_iter /
  * write_iter, the console's through read / write.
- * Simplified: no close-on-exec, no dup, a fixed NR_OPEN_DEFAULT limit of
+ * Close-on-exec: __set_close_on_exec() per fd, unshare_files() and
+ * do_close_on_exec() for execve (fs/exec.ts).
+ * Simplified: no dup/dup2 (fcntl's F_DUPFD only), a fixed NR_OPEN_DEFAULT limit of
  * 1024 (RLIMIT_NOFILE), no file locking.
  */
 import { COST_KEY_INDEX } from '../arch/x86/hw/costs.ts';
@@ -36,13 +38,44 @@ export function set_task_files(p: TaskStruct, f: FilesStruct | null): void {
   p.files = f;
 }
 
-/** alloc_fd() + fd_install(): the lowest free fd. */
-export function fd_install_new(files: FilesStruct, file: File): number {
-  let fd = files.fd.indexOf(null);
-  if (fd < 0) fd = files.fd.length;
+/** alloc_fd() + fd_install(): the lowest free fd at or above `start`, FD_CLOEXEC if asked (O_CLOEXEC). */
+export function fd_install_new(files: FilesStruct, file: File, cloexec = false, start = 0): number {
+  let fd = files.fd.indexOf(null, start);
+  if (fd < 0) fd = Math.max(files.fd.length, start);
   if (fd >= NR_OPEN_DEFAULT) return -EMFILE;
+  while (files.fd.length < fd) files.fd.push(null);
   files.fd[fd] = file;
+  files.close_on_exec[fd] = cloexec;
   return fd;
+}
+
+/** __set_close_on_exec() / __clear_close_on_exec(). */
+export function set_close_on_exec(files: FilesStruct, fd: number, flag: boolean): void {
+  files.close_on_exec[fd] = flag;
+}
+
+/** close_on_exec(): FD_CLOEXEC is set on fd. */
+export function close_on_exec(files: FilesStruct, fd: number): boolean {
+  return files.close_on_exec[fd] === true;
+}
+
+/** unshare_files(): execve gets a table of its own if a CLONE_FILES sibling shares this one. */
+export function unshare_files(files: FilesStruct): FilesStruct {
+  if (files.count === 1) return files;
+  const own = dup_fd(files);
+  files.count--;
+  return own;
+}
+
+/** do_close_on_exec(): close every fd marked FD_CLOEXEC. */
+export function do_close_on_exec(files: FilesStruct): void {
+  for (let fd = 0; fd < files.fd.length; fd++) {
+    const f = files.fd[fd];
+    if (!f || !files.close_on_exec[fd]) continue;
+    files.fd[fd] = null;
+    files.close_on_exec[fd] = false;
+    fput(f);
+  }
 }
 
 /** fdget(): the open file behind fd, or null. */
@@ -71,6 +104,7 @@ export function close_fd(files: FilesStruct | null, fd: number): number {
   const f = fdget(files, fd);
   if (!f || !files) return -EBADF;
   files.fd[fd] = null;
+  files.close_on_exec[fd] = false;
   fput(f);
   return 0;
 }
@@ -151,9 +185,11 @@ export function console_files(): FilesStruct {
 /** dup_fd(): a copy of the table, each open file shared (f_count++). */
 export function dup_fd(old: FilesStruct): FilesStruct {
   const files = new FilesStruct();
-  for (const f of old.fd) {
+  for (let fd = 0; fd < old.fd.length; fd++) {
+    const f = old.fd[fd];
     if (f) f.f_count++;
     files.fd.push(f);
+    files.close_on_exec.push(f !== null && old.close_on_exec[fd] === true);
   }
   return files;
 }

@@ -25,7 +25,7 @@ import { type Dentry, dget, d_mountpoint, d_is_positive } from '../include/linux
 import { mount_state, lookup_mnt } from './mount.ts';
 import type { Path } from '../include/linux/path.ts';
 import { fdget, fput, task_files, fd_install_new } from './file.ts';
-import { AT_FDCWD, O_ACCMODE, O_CREAT, O_EXCL, O_TRUNC, O_DIRECTORY } from '../include/uapi/linux/fcntl.ts';
+import { AT_FDCWD, O_ACCMODE, O_CREAT, O_EXCL, O_TRUNC, O_DIRECTORY, O_CLOEXEC } from '../include/uapi/linux/fcntl.ts';
 import { vfs_open, do_truncate } from './open.ts';
 import { EACCES, EBADF, EBUSY, EEXIST, EINVAL, EISDIR, ENAMETOOLONG, ENOENT, ENOTDIR, EPERM } from '../include/uapi/asm-generic/errno.ts';
 
@@ -291,7 +291,7 @@ export function do_sys_openat2(dfd: number, filename: number, flags: number, mod
   if (!files) return -EBADF;
   const f = do_filp_open(dfd, name, op);
   if (typeof f === 'number') return f;
-  const fd = fd_install_new(files, f);
+  const fd = fd_install_new(files, f, (flags & O_CLOEXEC) !== 0);
   if (fd < 0) fput(f);
   return fd;
 }

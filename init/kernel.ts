@@ -26,7 +26,8 @@ import { vmalloc_shutdown, vmalloc_meminfo } from '../mm/vmalloc.ts';
 import { page_alloc_shutdown, meminfo, free_pages, type ShutdownReport } from '../mm/page_alloc.ts';
 import { vfs_caches_exit } from '../fs/namespace.ts';
 import { console_state } from '../fs/file.ts';
-import { Nolibc, type Program } from '../tools/include/nolibc.ts';
+import { Nolibc, nolibc_start, type Program, type ExecProgram } from '../tools/include/nolibc.ts';
+import { register_prog } from '../fs/binfmt_prog.ts';
 import { asi_exit_sites } from '../arch/x86/mm/asi.ts';
 
 export type { RunOptions, RunResult };
@@ -43,6 +44,16 @@ export class Kernel {
     const p = kernel_clone(0, () => program(new Nolibc()), name, null);
     if (typeof p === 'number') throw new Error(`spawn(${name}): ${p}`);
     return p.pid;
+  }
+
+  /**
+   * Register program `name` for execve(): a file whose content is
+   * prog_image(name) (include/uapi/linux/binfmts.ts) and that has an
+   * execute bit runs `program` with the argv and envp it was given
+   * (fs/binfmt_prog.ts). Registrations last until the next boot.
+   */
+  register_program(name: string, program: ExecProgram): void {
+    register_prog(name, (sp) => nolibc_start(program, sp));
   }
 
   /** Run until every task has exited (or opts.max_cycles). */

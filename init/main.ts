@@ -49,6 +49,8 @@ import { kmap_local_init } from '../mm/highmem.ts';
 import { folio_map_init } from '../mm/folio_map.ts';
 import { vmalloc_init } from '../mm/vmalloc.ts';
 import { console_init } from '../fs/file.ts';
+import { signal_init } from '../kernel/signal.ts';
+import { exec_init } from '../fs/exec.ts';
 import { cpu_init_paging, cpu_setup_from, cpu_caps_cleared, cpu_caps_init } from '../arch/x86/kernel/cpu/common.ts';
 import { boot_cost_profile } from '../arch/x86/kernel/cpu/costs.ts';
 import { cpa_stats_init } from '../arch/x86/mm/pat/set_memory.ts';
@@ -94,6 +96,8 @@ export function start_kernel(cmdline = ''): Kernel {
   entry_init();
   fork_init();
   exit_init();
+  signal_init();
+  exec_init();
   m.set_intr_gate(X86_TRAP_PF, exc_page_fault);
   const die = (_c: unknown, _e: number, _a: number, reason: string): never => BUG('general protection fault: %s', reason);
   m.set_intr_gate(X86_TRAP_GP, exc_general_protection);

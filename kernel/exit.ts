@@ -7,9 +7,15 @@
  * a zombie and wakes a parent waiting in wait4(); do_group_exit() takes
  * the other threads with it; wait4 reaps a zombie child and reports its
  * status (exit code << 8, or the signal).
+ * exit_notify() -> do_notify_parent() (kernel/signal.ts) sends the child's
+ * exit_signal (SIGCHLD for a fork) to the parent, or reaps the child at
+ * once when the parent ignores SIGCHLD (SIG_IGN or SA_NOCLDWAIT: autoreap,
+ * so wait4() then finds no child: -ECHILD). zap_other_threads() is also
+ * de_thread()'s, for execve.
  * Orphans (tasks spawned by the kernel API, or whose parent died) are
  * reaped at once and their status kept for Kernel.run()'s report.
- * Simplified: no reparenting to init, no ptrace, no rusage.
+ * Simplified: no reparenting to init, no ptrace, no rusage; wait4 waits
+ * for any child whatever its exit_signal (no __WCLONE / __WALL).
  */
 import { TaskStruct, EXIT_ZOMBIE, EXIT_DEAD, TASK_DEAD, TASK_INTERRUPTIBLE } from './sched/task.ts';
 import { schedule, sched_state, wake_up_process, current } from './sched/core.ts';
@@ -24,6 +30,7 @@ import { WNOHANG } from '../include/uapi/linux/wait.ts';
 import { ECHILD, EINVAL } from '../include/uapi/asm-generic/errno.ts';
 import { hrtimer_cancel_sleeper } from './time/hrtimer.ts';
 import { asi_destroy_userspace } from '../mm/asi.ts';
+import { do_notify_parent, SIGKILL } from './signal.ts';
 
 export interface ExitRecord {
   pid: number;
@@ -61,15 +68,27 @@ function exit_mm(p: TaskStruct): void {
   mmput(mm);
 }
 
-/* Wake the parent if it waits for this child (or any). */
+/* exit_notify(): signal the parent (or reap at once), and wake it if it waits for this child (or any). */
 function notify_parent(p: TaskStruct): void {
   const parent = p.parent;
   if (!parent || parent.exit_state) {
     release_task(p);
     return;
   }
+  if (do_notify_parent(p, parent, p.exit_code, p.exit_signal_nr)) reap_now(p);
   if (parent.state === TASK_INTERRUPTIBLE && parent.wait.kind === 'child' && (parent.wait.pid === -1 || parent.wait.pid === p.pid))
     wake_up_process(parent);
+}
+
+/* The parent ignores SIGCHLD: nobody will wait for this child (autoreap). */
+function reap_now(p: TaskStruct): void {
+  p.exit_state = EXIT_DEAD;
+  sched_state.tasks.delete(p.pid);
+  const parent = p.parent;
+  if (parent) {
+    const i = parent.children.indexOf(p);
+    if (i >= 0) parent.children.splice(i, 1);
+  }
 }
 
 function release_task(p: TaskStruct): void {
@@ -125,7 +144,15 @@ function task_curr(t: TaskStruct): boolean {
  * there. Waiting or queued threads cannot run again, and go now.
  */
 export function do_group_exit(status: number, signal = 0): void {
-  const p = current();
+  zap_other_threads(current(), status, signal);
+  do_exit(status, signal);
+}
+
+/**
+ * zap_other_threads(): every other thread of `p`'s group exits with
+ * `status` (do_group_exit's, and de_thread()'s SIGKILL for execve).
+ */
+export function zap_other_threads(p: TaskStruct, status = 128 + SIGKILL, signal = SIGKILL): void {
   for (const t of [...sched_state.tasks.values()]) {
     if (t === p || t.tgid !== p.tgid || t.exit_state) continue;
     if (task_curr(t)) {
@@ -138,7 +165,6 @@ export function do_group_exit(status: number, signal = 0): void {
     }
     exit_task(t, status, signal);
   }
-  do_exit(status, signal);
 }
 
 /**

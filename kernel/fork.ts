@@ -37,6 +37,7 @@ import { copy_page_range } from '../mm/memory.ts';
 import { mm_layout, vm_area_dup, vma_link } from '../mm/mmap.ts';
 import { inc_tlb_flush_pending, dec_tlb_flush_pending, flush_tlb_mm } from '../mm/mmu_gather.ts';
 import { mmput } from './exit.ts';
+import { copy_process_signals } from './signal.ts';
 
 import { CSIGNAL, CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND, CLONE_THREAD } from '../include/uapi/linux/sched.ts';
 
@@ -145,6 +146,7 @@ export function kernel_clone(flags: number, program: UserProgram, comm: string, 
   if (parent) parent.children.push(p);
   const r = copy_files(flags, parent, p);
   if (r < 0) return r; // (a full kernel would unwind here; copy_files fails before allocating)
+  copy_process_signals(flags, parent, p); // copy_sighand(), copy_signal(), exit_signal
   p.gen = program();
   p.in_syscall = true; // a new task leaves the kernel through ret_from_fork
   wake_up_new_task(p);

@@ -14,6 +14,7 @@ import type { IovIter } from '../../include/linux/uio.ts';
 import type { Pteval } from '../../arch/x86/mm/pgtable.ts';
 import { KM_MAX_IDX } from '../../arch/x86/include/asm/fixmap.ts';
 import { AsiState } from '../../include/linux/asi.ts';
+import { SighandStruct, SignalStruct, Sigset, Sigpending } from '../../include/linux/signal_types.ts';
 
 export interface SyscallRequest {
   nr: number;
@@ -22,6 +23,18 @@ export interface SyscallRequest {
 
 /** A user program: its generator's return value is the exit status. */
 export type UserGenerator = Generator<SyscallRequest, number | void, number>;
+
+/**
+ * A user context a signal frame stands for (no Linux counterpart: Linux
+ * saves the registers in the frame; here the interrupted user code is a
+ * host generator, kept on the task and named in the frame by its id).
+ * gen: the interrupted code, null if a fault unwound it; resume: the
+ * syscall to restart after sigreturn (SA_RESTART), if it slept.
+ */
+export interface SavedUserContext {
+  gen: UserGenerator | null;
+  resume: (() => number | null) | null;
+}
 
 /* Task states (include/linux/sched.h). */
 export const TASK_RUNNING = 0x0000;
@@ -97,6 +110,21 @@ export class TaskStruct {
   sync_iter: IovIter | null = null;
   /** thread.asi_state: the ASI domain this task runs in while tense, and its interrupt nesting. */
   readonly asi_state = new AsiState();
+  /** sighand: the handlers (CLONE_SIGHAND shares them); signal: the group's shared_pending. */
+  sighand = new SighandStruct();
+  signal = new SignalStruct();
+  /** blocked: the signal mask; pending: signals sent to this thread (tgkill). */
+  blocked = new Sigset();
+  readonly pending = new Sigpending();
+  /** TIF_SIGPENDING: an unblocked signal is pending (recalc_sigpending()). */
+  tif_sigpending = false;
+  /** exit_signal: sent to the parent at exit (clone's CSIGNAL byte; SIGCHLD for fork), 0 for none. */
+  exit_signal = 0;
+  /** pt_regs->sp: the user stack pointer; 0 while the task has no stack (a spawned program). */
+  user_sp = 0;
+  /** The user contexts this task's signal frames name, by id (see SavedUserContext). */
+  sig_contexts: Map<number, SavedUserContext> | null = null;
+  sig_context_next = 1;
 
   constructor(readonly pid: number, public comm: string, mm: MmStruct | null) {
     this.tgid = pid;

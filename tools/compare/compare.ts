@@ -16,7 +16,10 @@
  * later kernel adds (ASI exits, IBPB) show up without a change here.
  *
  *   npx tsx tools/compare/compare.ts [--samples=N] [--workers=N] [--json] [--keys]
- *       [name="kernel cmdline" ...] [-- fio options]
+ *       [--workload=fio|kbuild] [name="kernel cmdline" ...] [-- fio (or kbuild) options]
+ *
+ * --workload=kbuild runs tools/kbuild's build instead of fio: an "I/O" is
+ * then a compile unit and the rate units per second of build time.
  *
  * Variants default to asi-off="asi=off" and pti-on="pti=on"; the fio
  * workload defaults to the seed's job at --size=64M. Samples run in
@@ -43,6 +46,8 @@ export interface CompareOptions {
   variants: Variant[];
   samples: number;
   fio_args: string[];
+  /** fio (default) or kbuild (fio_args are then kbuild's options). */
+  workload?: 'fio' | 'kbuild';
   /** Worker threads; 0 runs every sample in the calling thread. */
   workers: number;
   /** Called as each sample finishes (in completion order). */
@@ -78,6 +83,7 @@ export interface VariantSummary {
 
 export interface CompareResult {
   fio_args: string[];
+  workload?: 'fio' | 'kbuild';
   variants: VariantSummary[];
   results: SampleResult[];
 }
@@ -193,11 +199,11 @@ function summarize(v: Variant, rs: SampleResult[], base: VariantSummary | null):
 export async function compare(o: CompareOptions): Promise<CompareResult> {
   const tasks: SampleTask[] = [];
   for (const v of o.variants)
-    for (let i = 0; i < o.samples; i++) tasks.push({ variant: v.name, cmdline: v.cmdline, sample: i, fio_args: o.fio_args });
+    for (let i = 0; i < o.samples; i++) tasks.push({ variant: v.name, cmdline: v.cmdline, sample: i, fio_args: o.fio_args, workload: o.workload });
   const results = await run_tasks(tasks, o.workers, o.progress ? (r, d) => o.progress?.(r, d, tasks.length) : undefined);
   const variants: VariantSummary[] = [];
   for (const v of o.variants) variants.push(summarize(v, results.filter((r) => r.variant === v.name), variants[0] ?? null));
-  return { fio_args: o.fio_args, variants, results };
+  return { fio_args: o.fio_args, workload: o.workload, variants, results };
 }
 
 /* ---- text ---- */
@@ -231,7 +237,8 @@ function table(head: string[], rows: string[][], right: boolean[]): string {
 }
 
 export function format_compare(c: CompareResult, all_keys = false): string {
-  let out = `fio ${c.fio_args.join(' ')}\n\nIOPS (simulated)\n\n`;
+  const kbuild = c.workload === 'kbuild';
+  let out = `${kbuild ? 'kbuild' : 'fio'} ${c.fio_args.join(' ')}\n\n${kbuild ? 'compile units per second (simulated build time)' : 'IOPS (simulated)'}\n\n`;
   out += table(['variant', 'samples', 'mean', 'min', 'max', 'Δ mean'],
     c.variants.map((v) => (v.error && !v.samples
       ? [v.name, '0', 'error (below)', '', '', '']
@@ -303,6 +310,7 @@ export function parse_compare_args(argv: readonly string[]): CompareArgs {
   let json = false;
   let all_keys = false;
   let fio_args: string[] | null = null;
+  let workload: 'fio' | 'kbuild' = 'fio';
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--') {
@@ -314,6 +322,7 @@ export function parse_compare_args(argv: readonly string[]): CompareArgs {
     else if ((m = /^--workers=(\d+)$/.exec(a))) workers = Number(m[1]);
     else if (a === '--json') json = true;
     else if (a === '--keys') all_keys = true;
+    else if ((m = /^--workload=(fio|kbuild)$/.exec(a))) workload = m[1] as 'fio' | 'kbuild';
     else if (a.startsWith('--variant=') || !a.startsWith('-')) {
       const mm = /^(?:--variant=)?([^=\s]+)=(.*)$/s.exec(a);
       if (!mm) throw new Error(`compare: bad variant '${a}' (want name="kernel command line")`);
@@ -322,7 +331,10 @@ export function parse_compare_args(argv: readonly string[]): CompareArgs {
     } else throw new Error(`compare: unknown option '${a}'`);
   }
   return {
-    opts: { variants: variants.length ? variants : DEFAULT_VARIANTS, samples, workers, fio_args: fio_args ?? DEFAULT_FIO_ARGS },
+    opts: {
+      variants: variants.length ? variants : DEFAULT_VARIANTS, samples, workers,
+      fio_args: fio_args ?? (workload === 'kbuild' ? [] : DEFAULT_FIO_ARGS), ...(workload === 'kbuild' ? { workload } : {}),
+    },
     json, all_keys,
   };
 }

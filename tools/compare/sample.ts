@@ -19,6 +19,7 @@ import { run_fio } from '../fio/fio.ts';
 import type { Kernel } from '../../init/main.ts';
 import { COST_KEYS, NR_COST_KEYS } from '../../arch/x86/hw/costs.ts';
 import { HW_EVENT_NAMES } from '../../arch/x86/hw/events.ts';
+import { run_kbuild_sample } from '../kbuild/sample.ts';
 
 export interface SampleTask {
   variant: string;
@@ -27,6 +28,8 @@ export interface SampleTask {
   /** Sample number, from 0; the kernel gets seed=<sample + 1>. */
   sample: number;
   fio_args: string[];
+  /** The workload: fio (default) or kbuild (tools/kbuild/sample.ts; fio_args are then kbuild's options). */
+  workload?: 'fio' | 'kbuild';
 }
 
 export interface SampleResult {
@@ -86,6 +89,7 @@ export function sample_fio_args(args: readonly string[]): string[] {
 }
 
 export function run_sample(t: SampleTask): SampleResult {
+  if (t.workload === 'kbuild') return run_kbuild_sample(t);
   const t0 = performance.now();
   const kernel_cmdline_user = `${t.cmdline} seed=${t.sample + 1}`.trim();
   let a: Snap | null = null;

@@ -18,11 +18,54 @@ import { register_user_fn } from '../../kernel/fork.ts';
 import { this_cpu } from '../../kernel/smp.ts';
 import { ktime_get_ns } from '../../kernel/time/timekeeping.ts';
 import { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../../include/uapi/linux/mman.ts';
+import { register_sig_handler, type SigHandlerFn } from '../../kernel/signal.ts';
+import { SA_RESTORER, SIG_DFL, SIG_IGN, SIGSET_SIZE, SIGACTION_SIZE } from '../../include/uapi/asm-generic/signal.ts';
+import { O_WRONLY, O_CREAT, O_TRUNC } from '../../include/uapi/asm-generic/fcntl.ts';
+import { prog_image } from '../../include/uapi/linux/binfmts.ts';
 
 export type Sys<T = number> = Generator<SyscallRequest, T, number>;
 
 /** A user program as users write it. */
 export type Program = (u: Nolibc) => UserGenerator;
+
+/** A program started by execve(): main(argc/argv, envp), as nolibc's _start calls it. */
+export type ExecProgram = (u: Nolibc, argv: string[], envp: string[]) => UserGenerator;
+
+/**
+ * A signal handler as users write it: void handler(int sig, siginfo_t *info,
+ * void *uc), with the task's Nolibc; it may issue syscalls. Returning from
+ * it returns through the restorer (rt_sigreturn).
+ */
+export type SigHandler = (u: Nolibc, sig: number, info: number, uc: number) => Generator<SyscallRequest, unknown, number>;
+
+/*
+ * __restore_rt: the restorer libc puts in sa_restorer (SA_RESTORER), to
+ * which a handler returns: it only calls rt_sigreturn. Its address is what
+ * the kernel writes as the frame's return address.
+ */
+function* __restore_rt(): UserGenerator {
+  yield { nr: nr.__NR_rt_sigreturn, args: [] };
+}
+const restore_rt_fn: SigHandlerFn = () => __restore_rt();
+
+/**
+ * _start / _start_c (nolibc's crt.h): the entry of an exec'd program. The
+ * kernel starts it with sp at argc; argv[] and envp[] follow, each
+ * NULL-terminated; the strings are read with user-mode loads.
+ */
+export function* nolibc_start(main: ExecProgram, sp: number): UserGenerator {
+  const u = new Nolibc();
+  const argc = u.peek64(sp);
+  const argv: string[] = [];
+  for (let i = 0; i < argc; i++) argv.push(u.peek_str(u.peek64(sp + 8 + i * 8)));
+  const envp: string[] = [];
+  for (let at = sp + 8 + (argc + 1) * 8; ; at += 8) {
+    const a = u.peek64(at);
+    if (!a) break;
+    envp.push(u.peek_str(a));
+  }
+  return yield* main(u, argv, envp);
+}
 
 const SCRATCH_SIZE = 8192;
 
@@ -152,6 +195,21 @@ export class Nolibc {
     }
   }
 
+  /** A NUL-terminated string at a user address (at most `max` bytes read). */
+  peek_str(addr: number, max = 4096): string {
+    let s = '';
+    for (let at = addr; at < addr + max; ) {
+      const n = Math.min(addr + max - at, 4096 - (at & 0xfff));
+      const b = this.peek(at, n);
+      for (let i = 0; i < n; i++) {
+        if (b[i] === 0) return s;
+        s += String.fromCharCode(b[i]);
+      }
+      at += n;
+    }
+    return s;
+  }
+
   poke_str(addr: number, s: string): void {
     const b = new Uint8Array(s.length + 1);
     for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i) & 0xff;
@@ -274,6 +332,142 @@ export class Nolibc {
   *clone(flags: number, fn: Program): Sys {
     const handle = register_user_fn(() => fn(new Nolibc()));
     return yield* new SysCall(nr.__NR_clone, [flags, handle]);
+  }
+
+  /* ---- signals ---- */
+
+  private handler_addrs = new Map<SigHandler, number>();
+
+  /** The user "address" of `h` (the same one each time for this task). */
+  handler_addr(h: SigHandler): number {
+    let a = this.handler_addrs.get(h);
+    if (a === undefined) {
+      const fn: SigHandlerFn = (sig, info, uc) => this.run_handler(h, sig, info, uc);
+      a = register_sig_handler(fn);
+      this.handler_addrs.set(h, a);
+    }
+    return a;
+  }
+
+  /* The handler, then the return into __restore_rt. */
+  private *run_handler(h: SigHandler, sig: number, info: number, uc: number): UserGenerator {
+    yield* h(this, sig, info, uc);
+    yield* this.rt_sigreturn();
+  }
+
+  /** Lay out struct sigaction (kernel_sigaction) at `at`. */
+  put_sigaction(at: number, handler: number, flags: number, mask: readonly number[] = []): void {
+    let lo = 0;
+    let hi = 0;
+    for (const s of mask) {
+      if (s >= 1 && s <= 32) lo |= 1 << (s - 1);
+      else if (s >= 33 && s <= 64) hi |= 1 << (s - 33);
+    }
+    this.poke64(at, handler);
+    this.poke64(at + 8, flags >>> 0);
+    this.poke64(at + 16, flags & SA_RESTORER ? register_sig_handler(restore_rt_fn) : 0);
+    this.poke32(at + 24, lo >>> 0);
+    this.poke32(at + 28, hi >>> 0);
+  }
+
+  rt_sigaction(sig: number, act: number, oact: number, sigsetsize = SIGSET_SIZE): Sys {
+    return this.req(nr.__NR_rt_sigaction, 4, sig, act, oact, sigsetsize);
+  }
+
+  /**
+   * sigaction(sig, handler, flags, mask), as libc's: the handler runs with
+   * `mask` and (unless SA_NODEFER) `sig` blocked; SA_RESTORER is added, with
+   * __restore_rt. `handler` may be SIG_DFL or SIG_IGN. Returns 0 or -errno.
+   */
+  *sigaction(sig: number, handler: SigHandler | number, flags = 0, mask: readonly number[] = []): Sys {
+    const base = yield* this.scratch_page();
+    if (base < 0) return base;
+    const act = base + 4096 + 128;
+    const h = typeof handler === 'number' ? handler : this.handler_addr(handler);
+    const f = h === SIG_DFL || h === SIG_IGN ? flags : flags | SA_RESTORER;
+    this.put_sigaction(act, h, f, mask);
+    return yield* new SysCall(nr.__NR_rt_sigaction, [sig, act, 0, SIGSET_SIZE]);
+  }
+
+  /** signal(sig, handler): sigaction with SA_RESTART, as glibc's BSD semantics. */
+  *signal(sig: number, handler: SigHandler | number): Sys {
+    return yield* this.sigaction(sig, handler, 0x10000000);
+  }
+
+  rt_sigprocmask(how: number, set: number, oset: number, sigsetsize = SIGSET_SIZE): Sys {
+    return this.req(nr.__NR_rt_sigprocmask, 4, how, set, oset, sigsetsize);
+  }
+
+  /** sigprocmask(how, signals): returns [0 or -errno, the old mask's low word (signals 1-32), its high word]. */
+  *sigprocmask(how: number, sigs: readonly number[] | null): Sys<[number, number, number]> {
+    const base = yield* this.scratch_page();
+    if (base < 0) return [base, 0, 0];
+    const set = base + 4096 + 128 + SIGACTION_SIZE;
+    const oset = set + 8;
+    if (sigs) {
+      let lo = 0;
+      let hi = 0;
+      for (const s of sigs) {
+        if (s >= 1 && s <= 32) lo |= 1 << (s - 1);
+        else if (s >= 33 && s <= 64) hi |= 1 << (s - 33);
+      }
+      this.poke32(set, lo >>> 0);
+      this.poke32(set + 4, hi >>> 0);
+    }
+    const r = yield* new SysCall(nr.__NR_rt_sigprocmask, [how, sigs ? set : 0, oset, SIGSET_SIZE]);
+    return [r, r === 0 ? this.peek32(oset) >>> 0 : 0, r === 0 ? this.peek32(oset + 4) >>> 0 : 0];
+  }
+
+  rt_sigreturn(): Sys { return this.req(nr.__NR_rt_sigreturn, 0, 0, 0, 0, 0); }
+  kill(pid: number, sig: number): Sys { return this.req(nr.__NR_kill, 2, pid, sig, 0, 0); }
+  tgkill(tgid: number, tid: number, sig: number): Sys { return this.req(nr.__NR_tgkill, 3, tgid, tid, sig, 0); }
+  fcntl(fd: number, cmd: number, arg = 0): Sys { return this.req(nr.__NR_fcntl, 3, fd, cmd, arg, 0); }
+
+  /* ---- exec ---- */
+
+  /**
+   * execve(path, argv, envp): the strings and pointer arrays go in a
+   * mapping of their own; returns -errno (on success it does not return:
+   * the new image runs instead).
+   */
+  *execve(path: string, argv: readonly string[], envp: readonly string[] = []): Sys {
+    const strs = [path, ...argv, ...envp];
+    const bytes = strs.reduce((n, x) => n + x.length + 1, 0) + (argv.length + envp.length + 2) * 8;
+    const len = Math.ceil(bytes / 4096) * 4096;
+    const area = yield* this.mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+    if (area < 0) return area;
+    let at = area + (argv.length + envp.length + 2) * 8;
+    const addr: number[] = [];
+    for (const x of strs) {
+      addr.push(at);
+      this.poke_str(at, x);
+      at += x.length + 1;
+    }
+    const vargv = area;
+    const venvp = area + (argv.length + 1) * 8;
+    argv.forEach((_, i) => this.poke64(vargv + i * 8, addr[1 + i]));
+    this.poke64(vargv + argv.length * 8, 0);
+    envp.forEach((_, i) => this.poke64(venvp + i * 8, addr[1 + argv.length + i]));
+    this.poke64(venvp + envp.length * 8, 0);
+    const r = yield* new SysCall(nr.__NR_execve, [addr[0], vargv, venvp]);
+    yield* this.munmap(area, len);
+    return r;
+  }
+
+  /** Write a program image naming registered program `name` at `path`, mode 0755 (an executable). */
+  *install(path: string, name: string, mode = 0o755): Sys {
+    const fd = yield* this.open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+    if (fd < 0) return fd;
+    const r = yield* this.write_str(fd, prog_image(name));
+    yield* this.close(fd);
+    return r < 0 ? r : 0;
+  }
+
+  /** write() of a string, placed in the scratch page (at most 2 KiB). */
+  *write_str(fd: number, s: string): Sys {
+    const p = yield* this.cstr(s, 1);
+    if (p < 0) return p;
+    return yield* this.write(fd, p, Math.min(s.length, 2047));
   }
 
   exit(code: number): Sys { return this.req(nr.__NR_exit, 1, code, 0, 0, 0); }

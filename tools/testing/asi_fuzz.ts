@@ -126,7 +126,8 @@ interface DescEnv {
 const PAGE = 4096;
 const KERNEL_PTR = 0x888000000000 + 0x1000; // the direct map (ffff888000001000)
 const NONCANONICAL_PTR = 2 ** 48 + 0x1000; // bits 63..48 set without bit 47: not a 48-bit address
-const DESC_ROWS = syscall_64_tbl.filter(([, name]) => name !== 'exit' && name !== 'exit_group');
+/* The rows that end a program (rt_sigreturn without a frame is SIGSEGV) are issued last, below. */
+const DESC_ROWS = syscall_64_tbl.filter(([, name]) => name !== 'exit' && name !== 'exit_group' && name !== 'rt_sigreturn');
 
 function nr_of(name: string): number {
   const row = syscall_64_tbl.find(([, n]) => n === name);
@@ -180,8 +181,8 @@ function uncovered(c: Ctx, depth: number): [(typeof DESC_ROWS)[number], number, 
 
 /* One call of a random table row (but exit and exit_group, which end a program). */
 function* desc_step(c: Ctx, u: Nolibc, e: DescEnv, depth: number): Generator<{ nr: number; args: readonly number[] }, void, number> {
-  /* Half the time, a (row, argument, kind) not issued yet in this run: a little coverage guidance, so a short run reaches every kind. */
-  const todo = prandom_u32_below(c.rnd, 2) ? [] : uncovered(c, depth);
+  /* Three times in four, a (row, argument, kind) not issued yet in this run: coverage guidance, so a short run reaches every kind. */
+  const todo = prandom_u32_below(c.rnd, 4) === 0 ? [] : uncovered(c, depth);
   const [nr, name] = todo.length ? pick(c, todo)[0] : pick(c, DESC_ROWS);
   const d: SyzDesc | undefined = syz_descs[name];
   if (!d) {
@@ -398,11 +399,12 @@ function program(c: Ctx, steps: number, depth: number) {
     }
     /* The table's exit rows end some programs (the code is any int; exit_group is safe: no threads). */
     const how = prandom_u32_below(c.rnd, 4);
-    if (how < 2) {
-      const name = how === 0 ? 'exit' : 'exit_group';
+    if (how < 3) {
+      const name = how === 0 ? 'exit' : how === 1 ? 'exit_group' : 'rt_sigreturn';
       cover(c, name, 'valid');
       c.stats.syscalls++;
-      yield* u.syscall(nr_of(name), pick(c, [0, 1, 255, 256, -1, 2 ** 31]));
+      if (name === 'rt_sigreturn') yield* u.syscall(nr_of(name)); // no frame: SIGSEGV ends the program
+      else yield* u.syscall(nr_of(name), pick(c, [0, 1, 255, 256, -1, 2 ** 31]));
     }
     return 0;
   };

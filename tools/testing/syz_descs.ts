@@ -109,4 +109,13 @@ export const syz_descs: Readonly<Record<string, SyzDesc>> = {
   fallocate: { args: ['fd', 'flags', 'off', 'len'], flags: [[0, 1, 3]], bad_flags: [[2, 0x40, -1]] },
   // MS_ASYNC, MS_INVALIDATE, MS_SYNC; both ASYNC and SYNC, or an unknown bit, is -EINVAL.
   msync: { args: ['ptr_in', 'len', 'flags'], flags: [[0, 1, 2, 4, 6]], bad_flags: [[5, 8, -1]] },
+  // Signals: only SIGUSR1/SIGUSR2 get actions and only signal 0 is sent, so a
+  // fuzz program never kills another; rt_sigreturn without a frame is SIGSEGV.
+  rt_sigaction: { args: ['flags', 'ptr_in', 'ptr_out', 'len'], flags: [[10, 12]], bad_flags: [[0, 65, 9, 19, -1]] },
+  rt_sigprocmask: { args: ['flags', 'ptr_in', 'ptr_out', 'len'], flags: [[0, 1, 2]], bad_flags: [[3, 99, -1]] },
+  rt_sigreturn: { args: [] },
+  execve: { args: ['path', 'ptr_in', 'ptr_in'] },
+  kill: { args: ['pid', 'flags'], flags: [[0]], bad_flags: [[65, 1000, -1]] },
+  fcntl: { args: ['fd', 'flags', 'int'], flags: [[0, 1, 2, 3, 1030]], bad_flags: [[99, 1234, -1]] },
+  tgkill: { args: ['pid', 'pid', 'flags'], flags: [[0]], bad_flags: [[65, 1000, -1]] },
 };

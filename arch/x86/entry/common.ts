@@ -19,7 +19,10 @@
  * restricted address space and the next syscall starts there: the kernel
  * stays restricted until something exits (a fault on sensitive memory, a
  * context switch, a TLB flush).
- * Simplified: no signals delivery, no audit/seccomp/ptrace work.
+ * Signals: exit_to_user_mode() delivers pending ones first
+ * (arch_do_signal_or_restart(), arch/x86/kernel/signal.ts), which may put
+ * a handler in front of the user code or decide a slept syscall's restart.
+ * Simplified: no audit/seccomp/ptrace work.
  */
 import { this_cpu } from '../../../kernel/smp.ts';
 import { switch_to_kernel_cr3, switch_to_user_cr3 } from '../mm/tlb.ts';
@@ -31,6 +34,7 @@ import { vsprintf } from '../../../lib/vsprintf.ts';
 import { NR_syscalls, x64_sys_call, syscall_table_init } from './syscall_64.ts';
 import { sys_ni_syscall } from '../../../kernel/sys_ni.ts';
 import { do_pending_group_exit } from '../../../kernel/exit.ts';
+import { arch_do_signal_or_restart } from '../kernel/signal.ts';
 import { COST_KEY_INDEX } from '../hw/costs.ts';
 
 /* Cost-key indices as module locals: an imported binding is a getter under the TS loaders. */
@@ -135,6 +139,7 @@ export function syscall_exit_to_user_mode(p: TaskStruct, ret: number, nr: number
 export function exit_to_user_mode(p: TaskStruct): boolean {
   // exit_to_user_mode_loop()'s fatal signal: a sibling's group exit ends this thread here.
   if (p.group_exit !== null && do_pending_group_exit(p)) return false;
+  if (p.tif_sigpending && !arch_do_signal_or_restart(p)) return false; // exit_to_user_mode_loop(): _TIF_SIGPENDING
   if (p.resume && !resume_syscall(p, p.resume)) return false;
   if (p.in_syscall) {
     this_cpu().charge_one(K_SYSCALL_EXIT_WORK); // syscall_exit_to_user_mode()'s work and the return stub

@@ -29,6 +29,10 @@ import {
   sys_sched_yield, sys_nanosleep, sys_getpid, sys_clone, sys_exit, sys_wait4, sys_gettid, sys_exit_group,
 } from '../../../kernel/sys.ts';
 import { sys_ni_syscall } from '../../../kernel/sys_ni.ts';
+import { sys_rt_sigaction, sys_rt_sigprocmask, sys_kill, sys_tgkill } from '../../../kernel/signal.ts';
+import { sys_rt_sigreturn } from '../kernel/signal.ts';
+import { sys_execve } from '../../../fs/exec.ts';
+import { sys_fcntl } from '../../../fs/fcntl.ts';
 
 /** sys_call_ptr_t (asm/syscall.h): an entry point, given the argument registers. */
 export type sys_call_ptr_t = (regs: readonly number[]) => number;
@@ -47,6 +51,9 @@ export const syscall_64_tbl: readonly SyscallTblRow[] = [
   [9, 'mmap', sys_mmap],
   [10, 'mprotect', sys_mprotect],
   [11, 'munmap', sys_munmap],
+  [13, 'rt_sigaction', sys_rt_sigaction],
+  [14, 'rt_sigprocmask', sys_rt_sigprocmask],
+  [15, 'rt_sigreturn', sys_rt_sigreturn],
   [17, 'pread64', sys_pread64],
   [18, 'pwrite64', sys_pwrite64],
   [19, 'readv', sys_readv],
@@ -56,13 +63,17 @@ export const syscall_64_tbl: readonly SyscallTblRow[] = [
   [35, 'nanosleep', sys_nanosleep],
   [39, 'getpid', sys_getpid],
   [56, 'clone', sys_clone],
+  [59, 'execve', sys_execve],
   [60, 'exit', sys_exit],
   [61, 'wait4', sys_wait4],
+  [62, 'kill', sys_kill],
+  [72, 'fcntl', sys_fcntl],
   [77, 'ftruncate', sys_ftruncate],
   [83, 'mkdir', sys_mkdir],
   [87, 'unlink', sys_unlink],
   [186, 'gettid', sys_gettid],
   [231, 'exit_group', sys_exit_group],
+  [234, 'tgkill', sys_tgkill],
   [257, 'openat', sys_openat],
   [285, 'fallocate', sys_fallocate],
 ];

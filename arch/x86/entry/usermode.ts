@@ -18,7 +18,7 @@ import { entry_SYSCALL_64, exit_to_user_mode } from './common.ts';
 import { sched_turn_task, sched_turn_end } from '../../../kernel/sched/run.ts';
 import { cpu_rq } from '../../../kernel/sched/core.ts';
 import { do_exit, do_group_exit } from '../../../kernel/exit.ts';
-import { TaskKilled } from '../../../kernel/signal.ts';
+import { TaskKilled, ForcedSignal } from '../../../kernel/signal.ts';
 import { asi_relax } from '../mm/asi.ts';
 
 /** Run user code of `p` (current on `cpu`) up to its next syscall, and that syscall. */
@@ -45,13 +45,18 @@ function run_user_step(cpu: Cpu, p: TaskStruct): void {
 
 /*
  * A fatal signal unwound the task's user code: it is delivered in the
- * kernel. The fault that raised it entered CPL 0 and never returned, so the
+ * kernel. A fault signal with a handler (ForcedSignal) is already queued:
+ * the task leaves the kernel through exit_to_user_mode(), which runs it. The fault that raised it entered CPL 0 and never returned, so the
  * CPU is in kernel mode already.
  */
 function task_killed(p: TaskStruct, e: unknown): void {
-  if (!(e instanceof TaskKilled)) throw e;
+  if (!(e instanceof TaskKilled) && !(e instanceof ForcedSignal)) throw e;
   p.in_syscall = true;
   asi_relax();
+  if (e instanceof ForcedSignal) {
+    p.gen = null; // unwound: the handler runs on the way back to user mode, with nothing to return to
+    return;
+  }
   do_group_exit(e.status, e.signal);
 }
 

@@ -42,6 +42,7 @@ import { vma_lookup } from '../../../mm/mmap.ts';
 import { VM_WRITE, VM_EXEC, VM_READ } from '../../../include/linux/mm.ts';
 import { handle_mm_fault, VM_FAULT_OOM, VM_FAULT_SIGSEGV, VM_FAULT_SIGBUS } from '../../../mm/memory.ts';
 import { force_sig, SIGSEGV, SIGKILL } from '../../../kernel/signal.ts';
+import { SEGV_MAPERR, SEGV_ACCERR } from '../../../include/uapi/asm-generic/signal.ts';
 import { pr_info, pr_err } from '../../../kernel/printk.ts';
 import { vsprintf } from '../../../lib/vsprintf.ts';
 import { X86_CR4_SMAP } from '../include/asm/processor-flags.ts';
@@ -218,11 +219,11 @@ function handle_page_fault(cpu: Cpu, error_code: number, address: number): Fault
 export function do_user_addr_fault(cpu: Cpu, error_code: number, address: number): FaultResult {
   const user = (error_code & X86_PF_USER) !== 0;
   const p = current();
-  const bad_area = (why: string): FaultResult => {
+  const bad_area = (why: string, si_code = SEGV_ACCERR): FaultResult => {
     if (user) {
       const report = vsprintf('%s[%d]: segfault at %x ip %px sp %px error %x %s', [p.comm, p.pid, address, 0, 0, error_code, why]);
       pr_info('%s', report);
-      force_sig(SIGSEGV, report);
+      force_sig(SIGSEGV, report, address, si_code); // force_sig_fault(SIGSEGV, si_code, address)
     }
     if (fixup_exception(cpu.id)) return FAULT_FIXUP;
     oops(cpu, error_code, address);
@@ -231,9 +232,9 @@ export function do_user_addr_fault(cpu: Cpu, error_code: number, address: number
   // SMAP: the kernel touched user memory outside a uaccess section.
   if (!user && (cpu.read_cr4() & X86_CR4_SMAP) && !cpu.ac && (error_code & X86_PF_PROT)) return bad_area('(SMAP)');
   const mm = p.mm;
-  if (!mm || address >= TASK_SIZE_MAX) return bad_area('(no mm)');
+  if (!mm || address >= TASK_SIZE_MAX) return bad_area('(no mm)', SEGV_MAPERR);
   const vma = vma_lookup(mm, address);
-  if (!vma) return bad_area('(no vma)');
+  if (!vma) return bad_area('(no vma)', SEGV_MAPERR);
   if (error_code & X86_PF_WRITE) {
     if (!(vma.vm_flags & VM_WRITE)) return bad_area('(write to a read-only mapping)');
   } else if (error_code & X86_PF_INSTR) {

@@ -16,3 +16,14 @@ export const O_NONBLOCK = 0o4000;
 export const O_DIRECTORY = 0o200000;
 export const O_NOFOLLOW = 0o400000;
 export const O_CLOEXEC = 0o2000000;
+
+/* fcntl() commands and the fd flag (the rest of asm-generic/fcntl.h). */
+export const F_DUPFD = 0;
+export const F_GETFD = 1;
+export const F_SETFD = 2;
+export const F_GETFL = 3;
+export const F_SETFL = 4;
+/** F_DUPFD_CLOEXEC: F_LINUX_SPECIFIC_BASE (1024) + 6 (include/uapi/linux/fcntl.h). */
+export const F_DUPFD_CLOEXEC = 1030;
+/** FD_CLOEXEC: the one fd flag, close on execve(). */
+export const FD_CLOEXEC = 1;
