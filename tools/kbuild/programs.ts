@@ -187,10 +187,18 @@ export function make(p: KbuildParams, log: MakeLog, hooks: MakeHooks): Program {
       while (running < p.jobs && next < cmds.length) {
         const argv = cmds[next++];
         const pid = yield* u.clone(SIGCHLD, function* (c: Nolibc) {
+          // The child of fork() writes before it execs (its stack frame,
+          // errno, the fds it sets up): a copy-on-write fault on a page it
+          // still shares with make.
+          c.poke32(buf, argv.length);
           yield* c.execve('/bin/cc1', argv, ['PATH=/bin', 'KBUILD_VERBOSE=0']);
           return 127; // exec failed
         });
         if (pid < 0) return 1;
+        // make records the child in its job table (struct child in job.c):
+        // a write to memory fork() left shared, copied unless the child has
+        // already exec'd and dropped its reference.
+        u.poke32(buf + (next % (IO / 4096)) * 4096 + 8, pid);
         running++;
       }
       const [w, st] = yield* u.waitpid(-1);
