@@ -31,6 +31,9 @@ import { memparse } from '../lib/cmdline.ts';
 import { register_param, param_error, type KernelParams } from '../kernel/params.ts';
 import { BUG } from '../kernel/panic.ts';
 import { EINVAL, ENOSPC, ENOTEMPTY } from '../include/uapi/asm-generic/errno.ts';
+import { pr_debug_ns } from '../kernel/printk.ts';
+
+const pr_debug = pr_debug_ns('fs:shmem');
 
 declare module '../kernel/params.ts' {
   interface KernelParams {
@@ -212,6 +215,7 @@ export function shmem_init(params: KernelParams): void {
   if (pfn === null) BUG('shmem_init: no memory for the zero page');
   shmem_state.zero_page = pfn;
   register_filesystem(shmem_fs_type);
+  pr_debug('shmem_init: zero page pfn %s, default huge=%s', pfn.toString(16), params.transparent_hugepage_tmpfs);
 }
 
 /** shmem_exit() (no Linux counterpart): give the zero page back at shutdown. */

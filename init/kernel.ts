@@ -15,7 +15,10 @@ import { direct_map_meminfo, free_kernel_pgtables } from '../arch/x86/mm/init_64
 import type { KernelParams } from '../kernel/params.ts';
 import { dmesg } from '../kernel/printk.ts';
 import { BUG } from '../kernel/panic.ts';
-import { trace_read, trace_perfetto_json, perf_stat_format } from '../kernel/trace/index.ts';
+import {
+  trace_read, trace_perfetto, trace_perfetto_json, perf_stat_format, type ChromeTrace, type PerfettoOptions,
+} from '../kernel/trace/index.ts';
+import { syscall_name } from '../arch/x86/entry/syscall_64.ts';
 import { nr_context_switches } from '../kernel/sched/core.ts';
 import { cycles_to_ns } from '../kernel/time/timekeeping.ts';
 import { sched_run, type RunOptions, type RunResult } from '../kernel/sched/run.ts';
@@ -77,9 +80,14 @@ export class Kernel {
     return trace_read();
   }
 
-  /** Chrome/Perfetto trace JSON. */
-  trace_json(): string {
-    return trace_perfetto_json();
+  /** Chrome/Perfetto trace JSON (syscall slices named from the syscall table). */
+  trace_json(opts: PerfettoOptions = {}): string {
+    return trace_perfetto_json({ syscall_name, ...opts });
+  }
+
+  /** The Chrome/Perfetto trace as an object, for tools that merge several kernels' traces into one file. */
+  trace_perfetto(opts: PerfettoOptions = {}): ChromeTrace {
+    return trace_perfetto({ syscall_name, ...opts });
   }
 
   /**

@@ -13,6 +13,8 @@ import type { Machine } from '../arch/x86/hw/smp.ts';
 import type { Cpu } from '../arch/x86/hw/cpu.ts';
 import { NR_CPUS } from '../include/linux/threads.ts';
 import { register_param, parse_uint } from './params.ts';
+import { trace_ipi_send_cpumask } from './trace/events/ipi.ts';
+import { ksym_name, kernel_ip } from '../include/linux/instruction_pointer.ts';
 
 declare module './params.ts' {
   interface KernelParams {
@@ -42,7 +44,7 @@ register_param({
 
 register_param({
   name: 'nr_cpus', value: 'required', early: true,
-  help: 'nr_cpus=<n> same as cpus=.',
+  help: `nr_cpus=<n> same as cpus=. [${DEFAULT_CPUS}]`,
   parse: (val, out) => { out.cpus = parse_uint('nr_cpus', 'CPU count', val!, 1, NR_CPUS); },
 });
 
@@ -115,6 +117,8 @@ export function on_each_cpu_mask(mask: readonly number[], fn: (cpu: number) => v
   const m = machine();
   const self = m.current;
   const others = mask.filter((c) => c !== self);
+  if (others.length && trace_ipi_send_cpumask.enabled)
+    trace_ipi_send_cpumask.emit({ cpumask: others, callsite: ksym_name(kernel_ip(self)), callback: fn.name || '?' });
   if (others.length) m.send_ipi(m.cpus[self], others, (c) => smp.call_function(fn, c.id), wait);
   if (mask.includes(self)) fn(self);
 }

@@ -33,6 +33,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { printk_state } from '../../kernel/printk.ts';
 import { run_sample, type SampleTask, type SampleResult } from './sample.ts';
+import { write_trace_files, type TraceOptions } from '../lib/trace_out.ts';
 
 export interface Variant {
   name: string;
@@ -45,6 +46,8 @@ export interface CompareOptions {
   fio_args: string[];
   /** Worker threads; 0 runs every sample in the calling thread. */
   workers: number;
+  /** Trace the first sample of the named variants ('all': every variant) into these files. */
+  trace?: { variants: string[]; opts: TraceOptions };
   /** Called as each sample finishes (in completion order). */
   progress?: (r: SampleResult, done: number, total: number) => void;
 }
@@ -192,11 +195,27 @@ function summarize(v: Variant, rs: SampleResult[], base: VariantSummary | null):
 /** Run the comparison. */
 export async function compare(o: CompareOptions): Promise<CompareResult> {
   const tasks: SampleTask[] = [];
-  for (const v of o.variants)
-    for (let i = 0; i < o.samples; i++) tasks.push({ variant: v.name, cmdline: v.cmdline, sample: i, fio_args: o.fio_args });
+  o.variants.forEach((v, vi) => {
+    for (let i = 0; i < o.samples; i++) {
+      const t: SampleTask = { variant: v.name, cmdline: v.cmdline, sample: i, fio_args: o.fio_args };
+      const tr = o.trace;
+      if (i === 0 && tr && (tr.opts.trace || tr.opts.perfetto) && (tr.variants.includes('all') || tr.variants.includes(v.name))) {
+        t.trace = {
+          events: tr.opts.events, entries: tr.opts.entries, ftrace: tr.opts.trace !== null, perfetto: tr.opts.perfetto !== null,
+          pid: vi + 1, process_name: `${v.name} (${v.cmdline} seed=1)`,
+        };
+      }
+      tasks.push(t);
+    }
+  });
   const results = await run_tasks(tasks, o.workers, o.progress ? (r, d) => o.progress?.(r, d, tasks.length) : undefined);
   const variants: VariantSummary[] = [];
   for (const v of o.variants) variants.push(summarize(v, results.filter((r) => r.variant === v.name), variants[0] ?? null));
+  if (o.trace) {
+    const caps = results.filter((r) => r.trace).map((r) => ({ name: r.variant, cap: r.trace! }));
+    write_trace_files(o.trace.opts.trace, o.trace.opts.perfetto, caps);
+    for (const r of results) delete r.trace; // written; not part of the result
+  }
   return { fio_args: o.fio_args, variants, results };
 }
 

@@ -43,6 +43,8 @@ export interface FioRunOptions {
    * (tools/compare).
    */
   on_phase?: (phase: 'io_start' | 'io_end', k: Kernel) => void;
+  /** Called with the kernel right after it booted, before any job runs (tools turn tracing on here). */
+  on_boot?: (k: Kernel) => void;
   /** Called with the kernel after the run, before shutdown. */
   on_done?: (k: Kernel) => void;
 }
@@ -133,6 +135,7 @@ export function run_fio(argv: readonly string[], opts: FioRunOptions = {}): FioR
     return { status: 1, stdout, stderr: stderr + msg + '\n', boot_error: e.message, kernel_cmdline };
   }
 
+  opts.on_boot?.(k);
   if (normal) {
     for (const j of cmd.jobs) {
       out(job_header(j));

@@ -18,6 +18,7 @@ import type { TrapHandler } from '../hw/smp.ts';
 import { smp } from '../../../kernel/smp.ts';
 import { asi_intr_enter, asi_intr_exit } from '../mm/asi.ts';
 import { kernel_ip_save, kernel_ip_restore } from '../../../include/linux/instruction_pointer.ts';
+import { trace_ipi_entry, trace_ipi_exit, IPI_REASON_CALL_FUNCTION } from '../../../kernel/trace/events/ipi.ts';
 
 /** DEFINE_IDTENTRY_SYSVEC: `handler` between irqentry_enter() and irqentry_exit(). */
 export function idtentry_sysvec(handler: TrapHandler): TrapHandler {
@@ -37,9 +38,11 @@ export function idtentry_sysvec(handler: TrapHandler): TrapHandler {
 function sysvec_call_function(fn: (cpu: number) => void, cpu: number): void {
   const ip = kernel_ip_save(cpu);
   asi_intr_enter();
+  if (trace_ipi_entry.enabled) trace_ipi_entry.emit({ reason: IPI_REASON_CALL_FUNCTION });
   try {
     fn(cpu);
   } finally {
+    if (trace_ipi_exit.enabled) trace_ipi_exit.emit({ reason: IPI_REASON_CALL_FUNCTION });
     asi_intr_exit();
     kernel_ip_restore(cpu, ip);
   }
