@@ -33,7 +33,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { printk_state } from '../../kernel/printk.ts';
 import { run_sample, type SampleTask, type SampleResult } from './sample.ts';
-import { write_trace_files, type TraceOptions } from '../lib/trace_out.ts';
+import {
+  write_trace_files, default_trace_options, take_trace_options, TRACE_OPTIONS_HELP, type TraceOptions,
+} from '../lib/trace_out.ts';
+import { write_report } from '../report/report.ts';
 
 export interface Variant {
   name: string;
@@ -313,15 +316,50 @@ export interface CompareArgs {
   opts: CompareOptions;
   json: boolean;
   all_keys: boolean;
+  /** The HTML report's file, or null. */
+  report: string | null;
+  help: boolean;
 }
 
-export function parse_compare_args(argv: readonly string[]): CompareArgs {
+export const DEFAULT_COMPARE_REPORT = 'results/compare.html';
+
+export const COMPARE_USAGE = `usage: npm run compare -- [options] [name="kernel cmdline" ...] [-- fio options]
+
+Runs one fio workload (default: ${DEFAULT_FIO_ARGS.join(' ')}) on each named kernel
+variant (default: ${DEFAULT_VARIANTS.map((v) => `${v.name}="${v.cmdline}"`).join(' ')}), N samples each
+(seed=1..N), and prints the seed's table and the counters per I/O that explain it.
+
+Options:
+  --samples=N           samples per variant [3]
+  --workers=N           worker threads, 0 for none [CPUs, at most 8]
+  --json                the result as JSON
+  --keys                every cost key in the cycles breakdown
+  --report FILE         the HTML report's file [${DEFAULT_COMPARE_REPORT}]; --no-report for none
+${TRACE_OPTIONS_HELP}  --trace-variant=NAME[,NAME...]|all
+                        the variants whose first sample is traced [the first with asi=on, else the first]
+  -h, --help            this text
+Kernel parameters: npm start -- --help lists them.
+`;
+
+/** The first variant whose command line ends up with asi=on (the last asi= wins), else the first. */
+export function default_trace_variant(vs: readonly Variant[]): string {
+  const on = vs.find((v) => /(?:^|\s)asi=(on|off)(?!.*(?:^|\s)asi=)/.exec(v.cmdline)?.[1] === 'on');
+  return (on ?? vs[0]).name;
+}
+
+export function parse_compare_args(argv_in: readonly string[]): CompareArgs {
+  let argv = argv_in;
   const variants: Variant[] = [];
   let samples = 3;
   let workers = Math.max(1, Math.min(availableParallelism(), 8));
   let json = false;
   let all_keys = false;
   let fio_args: string[] | null = null;
+  let report: string | null = DEFAULT_COMPARE_REPORT;
+  let help = false;
+  let trace_variants: string[] | null = null;
+  const topts = default_trace_options();
+  argv = take_trace_options(argv, topts);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--') {
@@ -329,7 +367,12 @@ export function parse_compare_args(argv: readonly string[]): CompareArgs {
       break;
     }
     let m: RegExpExecArray | null;
-    if ((m = /^--samples=(\d+)$/.exec(a)) && Number(m[1]) > 0) samples = Number(m[1]);
+    if (a === '--help' || a === '-h') help = true;
+    else if (a === '--report' && i + 1 < argv.length && !argv[i + 1].startsWith('-')) report = argv[++i];
+    else if ((m = /^--report=(.+)$/.exec(a))) report = m[1];
+    else if (a === '--no-report') report = null;
+    else if ((m = /^--trace-variant=(.+)$/.exec(a))) trace_variants = m[1].split(',');
+    else if ((m = /^--samples=(\d+)$/.exec(a)) && Number(m[1]) > 0) samples = Number(m[1]);
     else if ((m = /^--workers=(\d+)$/.exec(a))) workers = Number(m[1]);
     else if (a === '--json') json = true;
     else if (a === '--keys') all_keys = true;
@@ -340,9 +383,13 @@ export function parse_compare_args(argv: readonly string[]): CompareArgs {
       variants.push({ name: mm[1], cmdline: mm[2].replace(/^"(.*)"$/s, '$1') });
     } else throw new Error(`compare: unknown option '${a}'`);
   }
+  const vs = variants.length ? variants : DEFAULT_VARIANTS;
   return {
-    opts: { variants: variants.length ? variants : DEFAULT_VARIANTS, samples, workers, fio_args: fio_args ?? DEFAULT_FIO_ARGS },
-    json, all_keys,
+    opts: {
+      variants: vs, samples, workers, fio_args: fio_args ?? DEFAULT_FIO_ARGS,
+      trace: { variants: trace_variants ?? [default_trace_variant(vs)], opts: topts },
+    },
+    json, all_keys, report, help,
   };
 }
 
@@ -354,6 +401,10 @@ async function main(): Promise<void> {
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n`);
     process.exitCode = 2;
+    return;
+  }
+  if (args.help) {
+    process.stdout.write(COMPARE_USAGE);
     return;
   }
   const tty = process.stderr.isTTY === true;
@@ -368,6 +419,13 @@ async function main(): Promise<void> {
   // Host time is not a result: left out of --json so the same command prints the same document.
   const doc = { ...c, results: c.results.map(({ host_ms: _h, ...r }) => r) };
   process.stdout.write(args.json ? JSON.stringify(doc, null, 2) + '\n' : format_compare(c, args.all_keys));
+  if (args.report) {
+    write_report(args.report, {
+      title: `tskernel: ${c.variants.map((v) => v.name).join(' vs ')}, ${args.opts.samples} sample${args.opts.samples === 1 ? '' : 's'} each`,
+      command: ['npm run compare --', ...process.argv.slice(2)].join(' '), result: c,
+    });
+    if (!args.json) process.stdout.write(`\nHTML report: ${args.report}\n`);
+  }
   if (c.variants.some((v) => v.error)) process.exitCode = 1;
 }
 
