@@ -102,6 +102,8 @@ export type ShutdownReport = PageAllocTeardownReport;
 export function page_alloc_shutdown(): ShutdownReport {
   const r = page_alloc_teardown_report();
   charge_touched();
+  pr_debug('page_alloc_shutdown: %d pages leaked; free per order %s (at boot %s)',
+    r.leaked.length, r.nr_free.join(','), r.boot_nr_free.join(','));
   return r;
 }
 

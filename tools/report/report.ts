@@ -46,12 +46,20 @@ type CustomSeriesRenderItem = EC.CustomSeriesRenderItem;
 const WIDTH = 1100;
 const PALETTE = ['#5470c6', '#91cc75', '#fac858', '#ee6666', '#73c0de', '#3ba272', '#fc8452', '#9a60b4', '#ea7ccc'];
 
-/** ECharts' SSR: one option to one SVG string, inline-ready. */
-export function render_svg(option: EChartsOption, width: number, height: number): string {
+/**
+ * ECharts' SSR: one option to one SVG string, inline-ready. zrender names
+ * its CSS classes after a per-process instance counter ("zr5-cls-3"); an
+ * inline <svg>'s <style> applies to the whole page, so each chart gets its
+ * own prefix `id` and its classes are numbered in order of appearance:
+ * fixed rather than counted, so the same report is the same bytes.
+ */
+export function render_svg(option: EChartsOption, width: number, height: number, id: string): string {
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
   try {
     chart.setOption({ animation: false, color: PALETTE, textStyle: { fontFamily: 'sans-serif' }, ...option });
-    return chart.renderToSVGString().replace(/\s+xmlns(:\w+)?="[^"]*"/g, '');
+    const seen = new Map<string, string>();
+    return chart.renderToSVGString().replace(/\s+xmlns(:\w+)?="[^"]*"/g, '')
+      .replace(/\bzr\d+-cls-\d+\b/g, (c) => seen.get(c) ?? (seen.set(c, `${id}-cls-${seen.size}`), `${id}-cls-${seen.size - 1}`));
   } finally {
     chart.dispose();
   }
@@ -110,7 +118,7 @@ export function iops_chart(vs: readonly VariantSummary[]): string {
       },
       { type: 'custom', name: 'min–max', renderItem: whisker, data: vs.map((v, i) => [i, v.min, v.max]), z: 10 },
     ],
-  }, WIDTH, 380);
+  }, WIDTH, 380, 'iops');
 }
 
 /** The cost groups in report order (tools/compare's, then "other kernel"). */
@@ -132,7 +140,7 @@ export function cycles_chart(vs: readonly VariantSummary[]): string {
       type: 'bar' as const, name: g, stack: 'cycles', barWidth: '45%',
       data: vs.map((v) => Math.round(v.per_io.cycles_by_group[g] ?? 0)),
     })),
-  }, WIDTH, 420);
+  }, WIDTH, 420, 'cycles');
 }
 
 /** ASI page-fault exits per 1000 I/Os by faulting site, a bar per variant. Empty string when no variant exited. */
@@ -154,7 +162,7 @@ export function exit_sites_chart(vs: readonly VariantSummary[]): string {
         return x > 0 ? Number(x.toPrecision(4)) : null;
       }),
     })),
-  }, WIDTH, Math.max(260, 90 + sites.length * with_exits.length * 16));
+  }, WIDTH, Math.max(260, 90 + sites.length * with_exits.length * 16), 'exits');
 }
 
 function table(head: readonly string[], rows: readonly (readonly string[])[], cls = ''): string {
