@@ -13,8 +13,6 @@ import type { Machine } from '../arch/x86/hw/smp.ts';
 import type { Cpu } from '../arch/x86/hw/cpu.ts';
 import { NR_CPUS } from '../include/linux/threads.ts';
 import { register_param, parse_uint } from './params.ts';
-import { trace_ipi_send_cpumask } from './trace/events/ipi.ts';
-import { ksym_name, kernel_ip } from '../include/linux/instruction_pointer.ts';
 
 declare module './params.ts' {
   interface KernelParams {
@@ -57,11 +55,18 @@ export const smp = {
    * variable: this file sits below the entry code).
    */
   call_function: (fn: (cpu: number) => void, cpu: number): void => fn(cpu),
+  /**
+   * arch_send_call_function_ipi_mask()'s traced half: the entry code
+   * installs the ipi:ipi_send_cpumask tracepoint here at boot (this file is
+   * linked before the tracing code, so it cannot import it).
+   */
+  arch_send_call_function_ipi_mask: (_mask: readonly number[], _fn: (cpu: number) => void): void => {},
 };
 
 export function smp_init_machine(m: Machine): void {
   smp.machine = m;
   smp.call_function = (fn, cpu) => fn(cpu); // until the entry code installs its own
+  smp.arch_send_call_function_ipi_mask = () => {};
 }
 
 /*
@@ -117,8 +122,7 @@ export function on_each_cpu_mask(mask: readonly number[], fn: (cpu: number) => v
   const m = machine();
   const self = m.current;
   const others = mask.filter((c) => c !== self);
-  if (others.length && trace_ipi_send_cpumask.enabled)
-    trace_ipi_send_cpumask.emit({ cpumask: others, callsite: ksym_name(kernel_ip(self)), callback: fn.name || '?' });
+  if (others.length) smp.arch_send_call_function_ipi_mask(others, fn);
   if (others.length) m.send_ipi(m.cpus[self], others, (c) => smp.call_function(fn, c.id), wait);
   if (mask.includes(self)) fn(self);
 }

@@ -95,20 +95,8 @@ export const DEFAULT_VARIANTS: Variant[] = [
 
 export const DEFAULT_FIO_ARGS = ['--name=randread_tmpfs', '--rw=randread', '--size=64M', '--blocksize=4K', '--directory=/tmp'];
 
-/** Where a cost key's cycles went, by its name (unknown keys: "other kernel"). */
-export const COST_GROUPS: [string, RegExp][] = [
-  ['user', /^(user_work|fio_)/],
-  ['syscall entry/exit', /^(syscall|sysret|syscall_work)$/],
-  ['copy', /^(copy_|fill_|line_)/],
-  ['exits and mitigations', /^(asi|ibpb|rsb_fill|l1d_flush|verw|exception|ipi_)/],
-  ['TLB refill and flush', /^(walk_step|tlb_|invlpg|invpcid|cr3_|cr4_)/],
-];
-const OTHER_GROUP = 'other kernel';
-
-export function cost_group(key: string): string {
-  for (const [g, re] of COST_GROUPS) if (re.test(key)) return g;
-  return OTHER_GROUP;
-}
+export { COST_GROUPS, OTHER_GROUP, cost_group } from './cost_groups.ts';
+import { COST_GROUPS, OTHER_GROUP, cost_group } from './cost_groups.ts';
 
 /** A Worker running tools/compare/worker.ts through tsx's loader (Node 20 does not pass --import to workers). */
 function ts_worker(): Worker {

@@ -22,7 +22,8 @@ import { createRequire } from 'node:module';
 import type * as EC from 'echarts/types/dist/echarts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { COST_GROUPS, cost_group, type CompareResult, type VariantSummary } from '../compare/compare.ts';
+import { COST_GROUPS, OTHER_GROUP } from '../compare/cost_groups.ts';
+import type { CompareResult, VariantSummary } from '../compare/compare.ts';
 import { sample_fio_args } from '../compare/sample.ts';
 
 export interface ReportInput {
@@ -123,7 +124,7 @@ export function iops_chart(vs: readonly VariantSummary[]): string {
 
 /** The cost groups in report order (tools/compare's, then "other kernel"). */
 function groups(vs: readonly VariantSummary[]): string[] {
-  const all = [...COST_GROUPS.map(([g]) => g), cost_group('\0')];
+  const all = [...COST_GROUPS.map(([g]) => g), OTHER_GROUP];
   return all.filter((g) => vs.some((v) => (v.per_io.cycles_by_group[g] ?? 0) !== 0));
 }
 
