@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  trace_init, trace_set_context, trace_perfetto, set_event, type ChromeTrace, type ChromeTraceEvent, type TraceContext,
+  trace_init, trace_set_context, trace_perfetto, set_event, chrome_trace_json, type ChromeTrace, type ChromeTraceEvent, type TraceContext,
 } from '../../../kernel/trace/index.ts';
 import { trace_sched_switch } from '../../../kernel/sched/core.ts';
 import { trace_sys_enter, trace_sys_exit } from '../../../arch/x86/entry/common.ts';
@@ -17,6 +17,7 @@ import { ksym } from '../../../include/linux/instruction_pointer.ts';
 import { check_chrome_trace } from '../../../tools/lib/trace_check.ts';
 import { TRACE_DEFAULT_EVENTS, trace_start, trace_capture } from '../../../tools/lib/trace_out.ts';
 import { start_kernel } from '../../../init/main.ts';
+import { run_sample } from '../../../tools/compare/sample.ts';
 import type { Nolibc } from '../../../tools/include/nolibc.ts';
 import { CLONE_VM, CLONE_FILES, CLONE_THREAD, CLONE_SIGHAND } from '../../../include/uapi/linux/sched.ts';
 import { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../../../include/uapi/linux/mman.ts';
@@ -138,6 +139,25 @@ describe('kernel_trace_perfetto_tracks', () => {
       expect.stringMatching(/B without E/),
     ]));
     expect(check_chrome_trace({ nope: 1 }).errors).toEqual(['no traceEvents array']);
+  });
+
+  it('the same traced sample twice in one host thread gives the same file, byte for byte', () => {
+    const task = {
+      variant: 'v', cmdline: 'asi=on', sample: 0,
+      fio_args: ['--name=r', '--rw=randread', '--size=256K', '--bs=4k', '--directory=/tmp'],
+      trace: { events: TRACE_DEFAULT_EVENTS, entries: 65536, ftrace: true, perfetto: true, pid: 1, process_name: 'v' },
+    };
+    const a = run_sample(task);
+    const b = run_sample(task);
+    expect(a.error).toBeUndefined();
+    const ja = chrome_trace_json(a.trace!.perfetto!);
+    expect(ja).toBe(chrome_trace_json(b.trace!.perfetto!));
+    expect(a.trace!.ftrace).toBe(b.trace!.ftrace);
+    expect(ja).toMatch(/"name":"CPU 0 cycles","ph":"C"/);
+    set_event('*:*', false);
+    // Tracing costs no simulated cycle: the traced sample's result is the untraced one's.
+    const plain = run_sample({ ...task, trace: undefined });
+    expect([plain.iops, plain.cost, plain.events]).toEqual([a.iops, a.cost, a.events]);
   });
 
   it('a booted kernel under asi=on: every CPU that ran syscalls has syscall and restricted slices and exits; every CPU that sent an IPI has a flow', () => {
