@@ -398,6 +398,7 @@ export function shmem_setattr(dentry: Dentry, attr: Iattr): number {
 }
 
 export function shmem_evict_inode(inode: Inode): void {
+  if (pr_debug.enabled) pr_debug('shmem_evict_inode: ino %d, %d bytes', inode.i_ino, inode.i_size);
   if (S_ISREG(inode.i_mode)) {
     inode.i_size = 0;
     shmem_truncate_range(inode, 0, -1);
@@ -411,6 +412,9 @@ export function shmem_evict_inode(inode: Inode): void {
 // Kept here, apart from the imports above, so this function stays one separate hunk.
 import { EOPNOTSUPP } from '../include/uapi/asm-generic/errno.ts';
 import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE } from '../include/uapi/linux/falloc.ts';
+import { pr_debug_ns } from '../kernel/printk.ts';
+
+const pr_debug = pr_debug_ns('fs:shmem');
 
 /**
  * shmem_fallocate(): tmpfs's ->fallocate. PUNCH_HOLE (with KEEP_SIZE)
@@ -425,6 +429,7 @@ import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE } from '../include/uapi/linux
  */
 export function shmem_fallocate(file: File, mode: number, offset: number, len: number): number {
   const inode = file_inode(file);
+  if (pr_debug.enabled) pr_debug('shmem_fallocate: ino %d mode 0x%s offset %d len %d', inode.i_ino, mode.toString(16), offset, len);
   if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)) return -EOPNOTSUPP;
   if (mode & FALLOC_FL_PUNCH_HOLE) {
     shmem_truncate_range(inode, offset, offset + len - 1);

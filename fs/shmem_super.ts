@@ -29,6 +29,9 @@ import { totalram_pages } from '../mm/page_alloc.ts';
 import { memparse } from '../lib/cmdline.ts';
 import { register_param, param_error, type KernelParams } from '../kernel/params.ts';
 import { EINVAL, ENOSPC, ENOTEMPTY } from '../include/uapi/asm-generic/errno.ts';
+import { pr_debug_ns } from '../kernel/printk.ts';
+
+const pr_debug = pr_debug_ns('fs:shmem');
 
 declare module '../kernel/params.ts' {
   interface KernelParams {
@@ -203,13 +206,14 @@ export const shmem_fs_type: FileSystemType = {
   kill_sb: kill_litter_super,
 };
 
-import { zero_page_init, zero_page_exit } from '../mm/zero_page.ts';
+import { zero_page_init, zero_page_exit, ZERO_PAGE } from '../mm/zero_page.ts';
 
 /** shmem_init(): register tmpfs, set the default huge policy, make the zero page. */
 export function shmem_init(params: KernelParams): void {
   shmem_state.tmpfs_default_huge = params.transparent_hugepage_tmpfs;
   zero_page_init();
   register_filesystem(shmem_fs_type);
+  pr_debug('shmem_init: zero page pfn %s, default huge=%s', ZERO_PAGE(0).toString(16), params.transparent_hugepage_tmpfs);
 }
 
 /** shmem_exit() (no Linux counterpart): give the zero page back at shutdown. */

@@ -15,7 +15,10 @@ import { direct_map_meminfo, free_kernel_pgtables } from '../arch/x86/mm/init_64
 import type { KernelParams } from '../kernel/params.ts';
 import { dmesg } from '../kernel/printk.ts';
 import { BUG } from '../kernel/panic.ts';
-import { trace_read, trace_perfetto_json, perf_stat_format } from '../kernel/trace/index.ts';
+import {
+  trace_read, trace_perfetto, trace_perfetto_json, perf_stat_format, type ChromeTrace, type PerfettoOptions,
+} from '../kernel/trace/index.ts';
+import { syscall_name } from '../arch/x86/entry/syscall_64.ts';
 import { nr_context_switches } from '../kernel/sched/core.ts';
 import { cycles_to_ns } from '../kernel/time/timekeeping.ts';
 import { sched_run, type RunOptions, type RunResult } from '../kernel/sched/run.ts';
@@ -31,6 +34,33 @@ import { register_prog } from '../fs/binfmt_prog.ts';
 import { asi_exit_sites } from '../arch/x86/mm/asi.ts';
 
 export type { RunOptions, RunResult };
+
+/**
+ * The kernel's software events in perf stat, named as perf names its own
+ * (lowercase, hyphenated: page-faults, context-switches), each from its
+ * /proc/vmstat counter. No Linux counterpart for the ASI and ephmap ones:
+ * the branch exposes them only in vmstat and tracepoints.
+ */
+export const PERF_SW_EVENTS: readonly (readonly [perf: string, vmstat: string])[] = [
+  ['minor-faults', 'pgfault'],
+  ['asi-exits', 'asi_exits'],
+  ['asi-exits-page-fault', 'asi_exit_page_fault'],
+  ['asi-exits-context-switch', 'asi_exit_context_switch'],
+  ['asi-exits-tlb-flush', 'asi_exit_tlb_flush'],
+  ['asi-exits-misc', 'asi_exit_misc'],
+  ['asi-enters', 'asi_enters'],
+  ['asid-hits', 'nr_asid_hit'],
+  ['asid-misses', 'nr_asid_miss'],
+  ['tlb-local-flush-one', 'nr_tlb_local_flush_one'],
+  ['tlb-local-flush-all', 'nr_tlb_local_flush_all'],
+  ['tlb-remote-flush', 'nr_tlb_remote_flush'],
+  ['tlb-remote-flush-received', 'nr_tlb_remote_flush_received'],
+  ['ephmap-gets', 'nr_ephmap_get'],
+  ['ephmap-fallbacks', 'nr_ephmap_fallback'],
+  ['ephmap-mm-flushes', 'nr_ephmap_mm_flush'],
+  ['mermap-flushes', 'nr_mermap_flush'],
+  ['vmap-purges', 'nr_vmap_purge'],
+];
 
 export class Kernel {
   private down = false;
@@ -88,9 +118,14 @@ export class Kernel {
     return trace_read();
   }
 
-  /** Chrome/Perfetto trace JSON. */
-  trace_json(): string {
-    return trace_perfetto_json();
+  /** Chrome/Perfetto trace JSON (syscall slices named from the syscall table). */
+  trace_json(opts: PerfettoOptions = {}): string {
+    return trace_perfetto_json({ syscall_name, ...opts });
+  }
+
+  /** The Chrome/Perfetto trace as an object, for tools that merge several kernels' traces into one file. */
+  trace_perfetto(opts: PerfettoOptions = {}): ChromeTrace {
+    return trace_perfetto({ syscall_name, ...opts });
   }
 
   /**
@@ -98,7 +133,7 @@ export class Kernel {
    * are busy time only; idle-cycles is the time each CPU waited in HLT
    * (kernel/trace/perf_stat.ts says why).
    */
-  perf_stat(target = 'tskernel'): string {
+  perf_stat(target = 'tskernel', opts: { per_cpu?: boolean; aggregate?: boolean } = {}): string {
     const cpus = this.machine.cpus;
     const busy = cpus.map((c) => c.busy_cycles);
     const counters: Record<string, number[]> = {
@@ -111,15 +146,16 @@ export class Kernel {
       const v = this.machine.cpus.map((c) => c.ev[i]);
       if (v.some((x) => x !== 0)) counters[name] = v;
     });
-    // Software events, per CPU, by their /proc/vmstat names.
-    for (const name of ['pgfault', 'asi_exits', 'asi_enters', 'nr_asid_hit', 'nr_asid_miss', 'nr_tlb_local_flush_one', 'nr_tlb_local_flush_all',
-      'nr_tlb_remote_flush', 'nr_tlb_remote_flush_received', 'nr_ephmap_get', 'nr_ephmap_fallback', 'nr_ephmap_mm_flush',
-      'nr_mermap_flush', 'nr_vmap_purge']) {
-      const v = vm_event_per_cpu(name);
+    // Software events, per CPU, named the way perf names its software events.
+    for (const [name, item] of PERF_SW_EVENTS) {
+      const v = vm_event_per_cpu(item);
       if (v.some((x) => x !== 0)) counters[name] = v;
     }
     const elapsed = Math.max(...this.machine.cpus.map((c) => c.clock));
-    return perf_stat_format(counters, { target, per_cpu: true, elapsed_cycles: elapsed, cpu_ghz: this.costs.cpu_mhz / 1000 });
+    return perf_stat_format(counters, {
+      target, per_cpu: opts.per_cpu ?? true, aggregate: opts.aggregate ?? true,
+      elapsed_cycles: elapsed, cpu_ghz: this.costs.cpu_mhz / 1000,
+    });
   }
 
   /**

@@ -22,7 +22,7 @@ import '../arch/x86/kernel/cpu/common.ts';    // nopcid, noinvpcid, nosmap, nosm
 import '../arch/x86/mm/pti.ts';               // pti=, nopti
 import '../arch/x86/mm/asi.ts';               // asi=
 import '../arch/x86/kernel/cpu/costs.ts';     // costs=
-import '../kernel/trace/trace_events.ts';     // trace_event=
+import '../kernel/trace/trace_events_setup.ts'; // trace_event=
 import '../mm/debug.ts';                      // debug_vm
 import '../mm/fail_page_alloc.ts';            // fail_page_alloc= and its debugfs knobs
 import '../mm/failslab.ts';                  // failslab=, failslab_verbose=

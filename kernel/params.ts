@@ -148,6 +148,34 @@ export function registered_params(): readonly KernelParam[] {
   return [...registry.values()];
 }
 
+/**
+ * No Linux counterpart (Documentation/admin-guide/kernel-parameters.txt is
+ * written by hand): one line per registered parameter, its syntax, its
+ * default and what it means, built from the registry so it cannot drift.
+ * A help text gives its default as a trailing "[value]"; a flag without
+ * one defaults to off, anything else to unset.
+ */
+export function format_params_help(): string {
+  const rows = registered_params().map((p) => {
+    const sp = p.help.indexOf(' ');
+    const syntax = sp < 0 ? p.help : p.help.slice(0, sp);
+    let meaning = sp < 0 ? '' : p.help.slice(sp + 1).trim();
+    let def = p.value === 'none' ? 'off' : 'none';
+    const m = /\s*\[([^\]]*)\]$/.exec(meaning);
+    if (m) {
+      def = m[1];
+      meaning = meaning.slice(0, m.index);
+    }
+    return [syntax, def, meaning.replace(/^\[X86(-64)?\]\s*/, '')] as const;
+  });
+  const w0 = Math.min(40, Math.max(...rows.map((r) => r[0].length)));
+  const w1 = Math.max(...rows.map((r) => r[1].length));
+  return rows.map(([syn, def, mean]) => {
+    const head = syn.length > w0 ? `${syn}\n  ${''.padEnd(w0)}` : syn.padEnd(w0);
+    return `  ${head}  ${def.padEnd(w1)}  ${mean}`.trimEnd();
+  }).join('\n') + '\n';
+}
+
 /* ---- helpers for the owners' parse and format functions ---- */
 
 /** Build a ParamError in the house format: "mem=: invalid size '12Q' (expected ...)". */

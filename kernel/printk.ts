@@ -81,9 +81,26 @@ export function console_loglevel_init(level: number): void {
 
 const debuggers = new Map<string, createDebug.Debugger>();
 
+/*
+ * dynamic debug's role: Linux turns pr_debug() sites on per module, file
+ * or function through <debugfs>/dynamic_debug/control; here per subsystem
+ * with DEBUG= (DEBUG=mm:* for all of mm, DEBUG=mm:asi,x86:tlb for two,
+ * DEBUG=*,-sched for all but one). Each namespace is one subsystem's file
+ * set; the list is what --help prints.
+ */
+export const PR_DEBUG_NAMESPACES: readonly string[] = [
+  'mm:page_alloc', 'mm:vmalloc', 'mm:asi', 'mm:ephmap', 'x86:tlb', 'fs:shmem', 'sched', 'kernel:params',
+];
+
 /**
  * pr_debug for subsystem `ns` ("mm:vmalloc"). Returns the `debug` instance so
- * hot paths can test `.enabled` before formatting anything.
+ * hot paths can test `.enabled` before formatting anything:
+ *
+ *   const pr_debug = pr_debug_ns('mm:asi');
+ *   if (pr_debug.enabled) pr_debug('asi_init: mm %d domain pgd %s', id, format_va(pgd));
+ *
+ * The format is the debug package's (%s, %d, %o, %j), its output stderr
+ * with the namespace and the time since the previous message.
  */
 export function pr_debug_ns(ns: string): createDebug.Debugger {
   let d = debuggers.get(ns);
@@ -92,4 +109,9 @@ export function pr_debug_ns(ns: string): createDebug.Debugger {
     debuggers.set(ns, d);
   }
   return d;
+}
+
+/** The namespaces DEBUG= turned on, of those declared so far (for tools and tests). */
+export function pr_debug_enabled_namespaces(): string[] {
+  return [...debuggers.values()].filter((d) => d.enabled).map((d) => d.namespace);
 }

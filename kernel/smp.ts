@@ -42,7 +42,7 @@ register_param({
 
 register_param({
   name: 'nr_cpus', value: 'required', early: true,
-  help: 'nr_cpus=<n> same as cpus=.',
+  help: `nr_cpus=<n> same as cpus=. [${DEFAULT_CPUS}]`,
   parse: (val, out) => { out.cpus = parse_uint('nr_cpus', 'CPU count', val!, 1, NR_CPUS); },
 });
 
@@ -55,11 +55,18 @@ export const smp = {
    * variable: this file sits below the entry code).
    */
   call_function: (fn: (cpu: number) => void, cpu: number): void => fn(cpu),
+  /**
+   * arch_send_call_function_ipi_mask()'s traced half: the entry code
+   * installs the ipi:ipi_send_cpumask tracepoint here at boot (this file is
+   * linked before the tracing code, so it cannot import it).
+   */
+  arch_send_call_function_ipi_mask: (_mask: readonly number[], _fn: (cpu: number) => void): void => {},
 };
 
 export function smp_init_machine(m: Machine): void {
   smp.machine = m;
   smp.call_function = (fn, cpu) => fn(cpu); // until the entry code installs its own
+  smp.arch_send_call_function_ipi_mask = () => {};
 }
 
 /*
@@ -115,6 +122,7 @@ export function on_each_cpu_mask(mask: readonly number[], fn: (cpu: number) => v
   const m = machine();
   const self = m.current;
   const others = mask.filter((c) => c !== self);
+  if (others.length) smp.arch_send_call_function_ipi_mask(others, fn);
   if (others.length) m.send_ipi(m.cpus[self], others, (c) => smp.call_function(fn, c.id), wait);
   if (mask.includes(self)) fn(self);
 }

@@ -51,6 +51,9 @@ import {
   pgd_index, LDT_BASE_ADDR, LDT_END_ADDR, VMALLOC_START, PGD_KERNEL_START, PTRS_PER_PGD, MM_LOCAL_PGD_ENTRY,
 } from '../arch/x86/include/asm/pgtable_64_types.ts';
 import { ASI_EXIT_MISC } from '../include/linux/asi.ts';
+import { pr_debug_ns } from '../kernel/printk.ts';
+
+const pr_debug = pr_debug_ns('mm:asi');
 
 /**
  * Test-only seeded bug (a KUnit-style switch with no command-line
@@ -92,6 +95,7 @@ export function asi_global_init(): void {
   if (!asi_nonsensitive.pgd) BUG('asi_global_init: no asi_nonsensitive_pgd');
   asi_clone_range(LDT_BASE_ADDR, LDT_END_ADDR - 1);
   asi_clone_range(VMALLOC_START, 2 ** 48 - 1);
+  pr_debug('asi_global_init: LDT and vmalloc..top shared into asi_nonsensitive_pgd %s', asi_nonsensitive.pgd.toString(16));
 }
 
 /* __asi_init_user_pgds(): the user half and the mm-local slot, from mm->pgd. */
@@ -122,6 +126,7 @@ export function asi_init(mm: MmStruct, class_id: number): Asi | number {
     const tmpl = asi_nonsensitive.pgd;
     for (let i = PGD_KERNEL_START; i < PTRS_PER_PGD; i++) if (ptep_get_lo(tmpl + i * 8)) copy_pgd_entry(pgd, tmpl, i);
     if (asi_maps_user_addr(class_id)) __asi_init_user_pgds(mm, asi);
+    if (pr_debug.enabled) pr_debug('asi_init: class %d domain pgd %s', class_id, pgd.toString(16));
   }
   asi.ref_count++;
   return asi;

@@ -65,6 +65,9 @@ import {
   MM_LOCAL_EPHEMERAL_START, MM_LOCAL_EPHEMERAL_END, type EphmapMode, type FolioMapOps,
 } from '../include/linux/ephmap.ts';
 import { trace_ephmap_get, trace_ephmap_put } from '../kernel/trace/events/ephmap.ts';
+import { pr_debug_ns } from '../kernel/printk.ts';
+
+const pr_debug = pr_debug_ns('mm:ephmap');
 
 declare module '../kernel/params.ts' {
   interface KernelParams {
@@ -135,6 +138,7 @@ export function ephmap_init(p: KernelParams): void {
   ephmap_state.mms = new WeakMap();
   ephmap_state.stale = new Set();
   ephmap_state.nr_tables = 0;
+  pr_debug('ephmap_init: ephmap=%s', p.ephmap);
 }
 
 /**
@@ -259,6 +263,7 @@ function ephmap_free_tables(mm: MmStruct): void {
 export function ephmap_cleanup(mm: MmStruct): void {
   const e = ephmap_state.mms.get(mm);
   if (e === undefined) return;
+  if (pr_debug.enabled) pr_debug('ephmap_cleanup: mm teardown, %d CPU slots', e.in_use.length);
   for (let c = 0; c < e.in_use.length; c++) WARN(e.in_use[c] !== 0, 'ephmap: CPU %d slot in use at mm teardown', c);
   ephmap_state.mms.delete(mm);
   ephmap_state.stale.delete(mm);

@@ -81,6 +81,9 @@ import { count_vm_event, count_vm_events } from './vmstat.ts';
 import { this_cpu } from '../kernel/smp.ts';
 import { BUG, WARN, WARN_ONCE } from '../kernel/panic.ts';
 import { PAGE_SIZE } from '../arch/x86/include/asm/page_types.ts';
+import { pr_debug_ns } from '../kernel/printk.ts';
+
+const pr_debug = pr_debug_ns('mm:page_alloc');
 
 /* What the rest of the kernel reaches through this file, as through <linux/gfp.h> and <linux/mm.h>. */
 export { mm_core_init } from './mm_init.ts';
@@ -99,6 +102,8 @@ export type ShutdownReport = PageAllocTeardownReport;
 export function page_alloc_shutdown(): ShutdownReport {
   const r = page_alloc_teardown_report();
   charge_touched();
+  pr_debug('page_alloc_shutdown: %d pages leaked; free per order %s (at boot %s)',
+    r.leaked.length, r.nr_free.join(','), r.boot_nr_free.join(','));
   return r;
 }
 
@@ -253,6 +258,7 @@ export function __alloc_pages(gfp: gfp_t, order: number): number {
   const alloc_flags = gfp & __GFP_DIRECT_RECLAIM ? 0 : ALLOC_NOBLOCK; // !gfpflags_allow_blocking(gfp)
   let page = get_page_from_freelist(gfp, order, freetype, alloc_flags);
   if (page === -1) page = __alloc_pages_slowpath(gfp, order, freetype, alloc_flags);
+  if (page === -1 && pr_debug.enabled) pr_debug('__alloc_pages: order %d gfp %s failed', order, gfp.toString(16));
   charge_touched();
   if (vm_debug.debug_vm) check_page_alloc_invariants();
   return page;

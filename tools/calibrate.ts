@@ -31,7 +31,9 @@ import { availableParallelism } from 'node:os';
 import { printk_state } from '../kernel/printk.ts';
 import { COST_PROFILES, DEFAULT_COST_PROFILE } from '../arch/x86/hw/costs.ts';
 import { compare, type VariantSummary } from './compare/compare.ts';
-import { START_VARIANTS, SEED_JOB } from './start.ts';
+import { START_VARIANTS, SEED_JOB, DEFAULT_TRACE_VARIANT } from './start.ts';
+import { default_trace_options, take_trace_options, type TraceOptions } from './lib/trace_out.ts';
+import { write_report } from './report/report.ts';
 
 /** The seed's figures (reference/asi.md 2.1, 2.2). */
 export const SEED = {
@@ -148,13 +150,26 @@ interface CalibrateArgs {
   workers: number;
   json: boolean;
   params: string[];
+  /** --trace/--perfetto: round 2's first sample of the traced variant (tools/lib/trace_out.ts). */
+  trace: TraceOptions;
+  trace_variants: string[];
+  /** --report FILE: round 2 as the HTML report (tools/report); none by default. */
+  report: string | null;
 }
 
 function parse_args(argv: readonly string[]): CalibrateArgs {
-  const a: CalibrateArgs = { size: '1G', samples: 3, workers: Math.max(1, Math.min(availableParallelism(), 8)), json: false, params: [] };
-  for (const arg of argv) {
+  const a: CalibrateArgs = {
+    size: '1G', samples: 3, workers: Math.max(1, Math.min(availableParallelism(), 8)), json: false, params: [],
+    trace: default_trace_options(), trace_variants: [DEFAULT_TRACE_VARIANT], report: null,
+  };
+  const rest = take_trace_options(argv, a.trace);
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i];
     let m: RegExpExecArray | null;
     if (arg === '--') continue;
+    if (arg === '--report' && i + 1 < rest.length) { a.report = rest[++i]; continue; }
+    if ((m = /^--report=(.+)$/.exec(arg))) { a.report = m[1]; continue; }
+    if ((m = /^--trace-variant=(.+)$/.exec(arg))) { a.trace_variants = m[1].split(','); continue; }
     if (!arg.startsWith('-')) a.params.push(arg);
     else if ((m = /^--size=(\d+[kKmMgG]?)$/.exec(arg))) a.size = m[1];
     else if ((m = /^--samples=(\d+)$/.exec(arg)) && Number(m[1]) > 0) a.samples = Number(m[1]);
@@ -202,8 +217,13 @@ async function main(): Promise<void> {
   log(`calibrate: round 2, every variant with ${costs}, ${a.samples} samples\n`);
   const r2 = await compare({
     variants: START_VARIANTS.map((v) => ({ name: v.name, cmdline: with_extra(v.cmdline, costs) })),
-    samples: a.samples, workers: a.workers, fio_args,
+    samples: a.samples, workers: a.workers, fio_args, trace: { variants: a.trace_variants, opts: a.trace },
   });
+  if (a.report) {
+    write_report(a.report, {
+      title: `tskernel calibration, round 2 (${costs})`, command: ['npx tsx tools/calibrate.ts', ...process.argv.slice(2)].join(' '), result: r2,
+    });
+  }
   const rows = calibration_rows(r2.variants);
   log(`calibrate: ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
   if (a.json) {

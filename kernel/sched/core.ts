@@ -21,6 +21,7 @@ import { init_mm } from '../../mm/mm_struct.ts';
 import { switch_mm_irqs_off, enter_lazy_tlb } from '../../arch/x86/mm/tlb.ts';
 import { BUG, BUG_ON } from '../panic.ts';
 import { DEFINE_EVENT } from '../trace/index.ts';
+import { pmu_sample, trace_pmu_sample } from '../../arch/x86/events/pmu_sample.ts';
 import { vsprintf } from '../../lib/vsprintf.ts';
 import { ns_to_cycles } from '../time/timekeeping.ts';
 import { lapic_next_deadline, lapic_read_deadline } from '../../arch/x86/kernel/apic/apic.ts';
@@ -30,6 +31,9 @@ import { COST_KEY_INDEX } from '../../arch/x86/hw/costs.ts';
 const K_CONTEXT_SWITCH = COST_KEY_INDEX.context_switch, K_SCHEDULE = COST_KEY_INDEX.schedule;
 import { asi_exit, asi_switch_to } from '../../arch/x86/mm/asi.ts';
 import { ASI_EXIT_CONTEXT_SWITCH } from '../../include/linux/asi.ts';
+import { pr_debug_ns } from '../printk.ts';
+
+const pr_debug = pr_debug_ns('sched');
 
 export const trace_sched_switch = DEFINE_EVENT<{ prev_comm: string; prev_pid: number; prev_state: string; next_comm: string; next_pid: number }>(
   'sched', 'sched_switch',
@@ -75,6 +79,7 @@ export function sched_init(nr_cpus: number, slice_cycles: number): void {
   sched_state.slice_cycles = slice_cycles;
   sched_state.hooks = [];
   sched_state.timer_sleepers = 0;
+  pr_debug('sched_init: %d runqueues, base slice %d cycles', nr_cpus, slice_cycles);
   for (let c = 0; c < nr_cpus; c++) {
     const idle = new TaskStruct(0, `swapper/${c}`, null);
     idle.active_mm = init_mm();
@@ -183,6 +188,7 @@ function newidle_balance(rq: Rq): TaskStruct | undefined {
     const p = busiest.queue[i];
     if (p.migration_disabled) continue;
     busiest.queue.splice(i, 1);
+    if (pr_debug.enabled) pr_debug('newidle_balance: %s[%d] cpu %d -> %d', p.comm, p.pid, p.cpu, rq.cpu);
     p.cpu = rq.cpu;
     return p;
   }
@@ -240,6 +246,7 @@ export function schedule(): void {
   rq.nr_switches++;
   if (trace_sched_switch.enabled)
     trace_sched_switch.emit({ prev_comm: prev.comm, prev_pid: prev.pid, prev_state: state_char(prev), next_comm: next.comm, next_pid: next.pid });
+  if (trace_pmu_sample.enabled) pmu_sample(true);
   context_switch(rq, prev, next);
 }
 

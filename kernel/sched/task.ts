@@ -67,6 +67,8 @@ export class TaskStruct {
   exit_signal_nr = 0;
   /** A blocked syscall's continuation: run when the task is scheduled again. */
   resume: (() => number | null) | null = null;
+  /** The number of the syscall `resume` finishes (its raw_syscalls:sys_exit is emitted then). */
+  resume_nr = -1;
   /** The CPU whose runqueue holds this task. */
   cpu = 0;
   /** mm: the user address space (null for kernel threads); active_mm: what it runs on. */

@@ -5,7 +5,7 @@
  * per-system headers under include/trace/events/). Re-exports only.
  */
 export {
-  TraceEventCall, trace_set_context, tracing_on, tracing_off,
+  TraceEventCall, trace_set_context, tracing_on, tracing_off, tracing_resize_ring_buffer,
   tracing_reset_online_cpus, trace_lat_flags, trace_buffer, TRACE_BUF_SIZE_DEFAULT,
   type TraceContext, type TraceLatState,
 } from './trace.ts';
@@ -19,7 +19,7 @@ export {
   trace_read, trace_pipe_read, trace_entries, print_trace_header, print_trace_line,
 } from './trace_output.ts';
 export {
-  trace_perfetto, trace_perfetto_json, PERFETTO_KERNEL_PID,
+  trace_perfetto, trace_perfetto_json, chrome_trace_json, PERFETTO_KERNEL_PID, type PerfettoOptions,
   type ChromeTrace, type ChromeTraceEvent,
 } from './trace_perfetto.ts';
 export { perf_stat_format, type PerfStatOptions, type PerfCounts } from './perf_stat.ts';

@@ -38,6 +38,12 @@ export interface PerfStatOptions {
   target?: string;
   /** One line per CPU per counter, "CPU0 ..." (perf stat -A / --no-aggr). */
   per_cpu?: boolean;
+  /**
+   * With per_cpu: also the line summed over CPUs after each counter's
+   * per-CPU lines (perf prints one or the other; both side by side read
+   * as "which CPU did it" and "how much in all"). Default false.
+   */
+  aggregate?: boolean;
   /** Wall time of the run in ns; or give elapsed_cycles and cpu_ghz. */
   elapsed_ns?: number;
   elapsed_cycles?: number;
@@ -115,10 +121,10 @@ export function perf_stat_format(counters: Readonly<Record<string, PerfCounts>>,
     return cpu >= 0 ? elapsed_ns : elapsed_ns * nr_cpus;
   };
 
-  const line = (name: string, cpu: number): string => {
+  const line = (name: string, cpu: number, label = ''): string => {
     const v = sum(counters[name], cpu);
     const clk = is_clock(name);
-    let s = cpu >= 0 ? 'CPU' + String(cpu).padEnd(7) + ' ' : '';
+    let s = cpu >= 0 ? 'CPU' + String(cpu).padEnd(7) + ' ' : label ? label.padEnd(10) + ' ' : '';
     s += (clk ? big_num(v / 1e6, 2) : big_num(v, 0)).padStart(COUNTS_LEN) + ' ';
     s += (clk ? 'msec' : '').padEnd(UNIT_WIDTH) + ' ';
     s += name.padEnd(EVNAME_LEN);
@@ -146,8 +152,10 @@ export function perf_stat_format(counters: Readonly<Record<string, PerfCounts>>,
 
   let out = `\n Performance counter stats for '${opts.target ?? 'system wide'}':\n\n`;
   for (const name of names) {
-    if (opts.per_cpu) for (let cpu = 0; cpu < nr_cpus; cpu++) out += line(name, cpu);
-    else out += line(name, -1);
+    if (opts.per_cpu) {
+      for (let cpu = 0; cpu < nr_cpus; cpu++) out += line(name, cpu);
+      if (opts.aggregate) out += line(name, -1, 'all');
+    } else out += line(name, -1);
   }
   if (elapsed_ns !== undefined)
     out += '\n ' + (elapsed_ns / 1e9).toFixed(9).padStart(17) + ' seconds time elapsed\n';

@@ -98,6 +98,17 @@ export function tracer_alloc_buffers(entries = TRACE_BUF_SIZE_DEFAULT, nr_cpus =
   trace_state.context = default_context_hook;
 }
 
+/**
+ * tracing_resize_ring_buffer() (a write to buffer_size_kb): `entries` per
+ * CPU from now on. Changed: what the buffer held is dropped (Linux keeps
+ * it); tools resize right after the boot, before anything is traced.
+ */
+export function tracing_resize_ring_buffer(entries: number): void {
+  const disabled = trace_state.buffer.record_disabled;
+  trace_state.buffer = ring_buffer_alloc(entries);
+  trace_state.buffer.record_disabled = disabled;
+}
+
 /** The live buffer, for the output code. */
 export function trace_buffer(): TraceBuffer {
   return trace_state.buffer;

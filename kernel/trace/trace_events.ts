@@ -5,8 +5,9 @@
  * Mirrors include/linux/tracepoint.h and include/trace/trace_events.h
  * (DEFINE_EVENT / TRACE_EVENT: a static tracepoint whose `enabled` is the
  * static key a call site tests) and kernel/trace/trace_events.c
- * (ftrace_set_clr_event, the set_event file, the trace_event= boot
- * parameter, registered here, via early_enable_events).
+ * (ftrace_set_clr_event, the set_event file, early_enable_events; the
+ * trace_event= boot parameter itself is registered in
+ * trace_events_setup.ts).
  * Simplified: an event's print function is its TP_printk (fields -> text);
  * there is no format file, no filters or triggers, and no per-instance
  * enable state. trace_init() lives here rather than in trace.c so that
@@ -19,30 +20,6 @@ import {
   TRACE_BUF_SIZE_DEFAULT,
 } from './trace.ts';
 import type { TraceEntry } from './ring_buffer.ts';
-import { register_param, quote_arg } from '../params.ts';
-
-declare module '../params.ts' {
-  interface KernelParams {
-    /** trace_event=: event specs as given ("asi:*", "tlb:tlb_flush"), empty ones dropped. */
-    trace_event: string[];
-  }
-}
-
-/*
- * trace_event=[event-list]: trace_events.c's __setup("trace_event=",
- * setup_trace_event), which keeps the list in bootup_event_buf for
- * early_enable_events() to apply, comma separated, in set_event syntax
- * (Documentation/trace/events.rst, "Boot option"). A later trace_event=
- * replaces an earlier one, as the buffer is overwritten; start_kernel hands
- * the list to trace_init().
- */
-register_param({
-  name: 'trace_event', value: 'required',
-  help: 'trace_event=[event-list] events to enable at boot, comma separated ("asi:*,tlb:tlb_flush").',
-  set_default: (out) => { out.trace_event = []; },
-  parse: (val, out) => { out.trace_event = val!.split(',').filter((e) => e !== ''); },
-  format: (p) => (p.trace_event.length ? quote_arg(`trace_event=${p.trace_event.join(',')}`) : null),
-});
 
 const EINVAL = 22; // include/uapi/asm-generic/errno-base.h
 

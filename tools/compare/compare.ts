@@ -36,6 +36,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { printk_state } from '../../kernel/printk.ts';
 import { run_sample, type SampleTask, type SampleResult } from './sample.ts';
+import {
+  write_trace_files, default_trace_options, take_trace_options, TRACE_OPTIONS_HELP, type TraceOptions,
+} from '../lib/trace_out.ts';
+import { write_report } from '../report/report.ts';
 
 export interface Variant {
   name: string;
@@ -50,6 +54,8 @@ export interface CompareOptions {
   workload?: 'fio' | 'kbuild';
   /** Worker threads; 0 runs every sample in the calling thread. */
   workers: number;
+  /** Trace the first sample of the named variants ('all': every variant) into these files. */
+  trace?: { variants: string[]; opts: TraceOptions };
   /** Called as each sample finishes (in completion order). */
   progress?: (r: SampleResult, done: number, total: number) => void;
 }
@@ -95,20 +101,8 @@ export const DEFAULT_VARIANTS: Variant[] = [
 
 export const DEFAULT_FIO_ARGS = ['--name=randread_tmpfs', '--rw=randread', '--size=64M', '--blocksize=4K', '--directory=/tmp'];
 
-/** Where a cost key's cycles went, by its name (unknown keys: "other kernel"). */
-export const COST_GROUPS: [string, RegExp][] = [
-  ['user', /^(user_work|fio_)/],
-  ['syscall entry/exit', /^(syscall|sysret|syscall_work)$/],
-  ['copy', /^(copy_|fill_|line_)/],
-  ['exits and mitigations', /^(asi|ibpb|rsb_fill|l1d_flush|verw|exception|ipi_)/],
-  ['TLB refill and flush', /^(walk_step|tlb_|invlpg|invpcid|cr3_|cr4_)/],
-];
-const OTHER_GROUP = 'other kernel';
-
-export function cost_group(key: string): string {
-  for (const [g, re] of COST_GROUPS) if (re.test(key)) return g;
-  return OTHER_GROUP;
-}
+export { COST_GROUPS, OTHER_GROUP, cost_group } from './cost_groups.ts';
+import { COST_GROUPS, OTHER_GROUP, cost_group } from './cost_groups.ts';
 
 /** A Worker running tools/compare/worker.ts through tsx's loader (Node 20 does not pass --import to workers). */
 function ts_worker(): Worker {
@@ -198,11 +192,27 @@ function summarize(v: Variant, rs: SampleResult[], base: VariantSummary | null):
 /** Run the comparison. */
 export async function compare(o: CompareOptions): Promise<CompareResult> {
   const tasks: SampleTask[] = [];
-  for (const v of o.variants)
-    for (let i = 0; i < o.samples; i++) tasks.push({ variant: v.name, cmdline: v.cmdline, sample: i, fio_args: o.fio_args, workload: o.workload });
+  o.variants.forEach((v, vi) => {
+    for (let i = 0; i < o.samples; i++) {
+      const t: SampleTask = { variant: v.name, cmdline: v.cmdline, sample: i, fio_args: o.fio_args, workload: o.workload };
+      const tr = o.trace;
+      if (i === 0 && tr && (tr.opts.trace || tr.opts.perfetto) && (tr.variants.includes('all') || tr.variants.includes(v.name))) {
+        t.trace = {
+          events: tr.opts.events, entries: tr.opts.entries, ftrace: tr.opts.trace !== null, perfetto: tr.opts.perfetto !== null,
+          pid: vi + 1, process_name: `${v.name} (${v.cmdline} seed=1)`,
+        };
+      }
+      tasks.push(t);
+    }
+  });
   const results = await run_tasks(tasks, o.workers, o.progress ? (r, d) => o.progress?.(r, d, tasks.length) : undefined);
   const variants: VariantSummary[] = [];
   for (const v of o.variants) variants.push(summarize(v, results.filter((r) => r.variant === v.name), variants[0] ?? null));
+  if (o.trace) {
+    const caps = results.filter((r) => r.trace).map((r) => ({ name: r.variant, cap: r.trace! }));
+    write_trace_files(o.trace.opts.trace, o.trace.opts.perfetto, caps);
+    for (const r of results) delete r.trace; // written; not part of the result
+  }
   return { fio_args: o.fio_args, workload: o.workload, variants, results };
 }
 
@@ -301,9 +311,39 @@ export interface CompareArgs {
   opts: CompareOptions;
   json: boolean;
   all_keys: boolean;
+  /** The HTML report's file, or null. */
+  report: string | null;
+  help: boolean;
 }
 
-export function parse_compare_args(argv: readonly string[]): CompareArgs {
+export const DEFAULT_COMPARE_REPORT = 'results/compare.html';
+
+export const COMPARE_USAGE = `usage: npm run compare -- [options] [name="kernel cmdline" ...] [-- fio options]
+
+Runs one fio workload (default: ${DEFAULT_FIO_ARGS.join(' ')}) on each named kernel
+variant (default: ${DEFAULT_VARIANTS.map((v) => `${v.name}="${v.cmdline}"`).join(' ')}), N samples each
+(seed=1..N), and prints the seed's table and the counters per I/O that explain it.
+
+Options:
+  --samples=N           samples per variant [3]
+  --workers=N           worker threads, 0 for none [CPUs, at most 8]
+  --json                the result as JSON
+  --keys                every cost key in the cycles breakdown
+  --report FILE         the HTML report's file [${DEFAULT_COMPARE_REPORT}]; --no-report for none
+${TRACE_OPTIONS_HELP}  --trace-variant=NAME[,NAME...]|all
+                        the variants whose first sample is traced [the first with asi=on, else the first]
+  -h, --help            this text
+Kernel parameters: npm start -- --help lists them.
+`;
+
+/** The first variant whose command line ends up with asi=on (the last asi= wins), else the first. */
+export function default_trace_variant(vs: readonly Variant[]): string {
+  const on = vs.find((v) => /(?:^|\s)asi=(on|off)(?!.*(?:^|\s)asi=)/.exec(v.cmdline)?.[1] === 'on');
+  return (on ?? vs[0]).name;
+}
+
+export function parse_compare_args(argv_in: readonly string[]): CompareArgs {
+  let argv = argv_in;
   const variants: Variant[] = [];
   let samples = 3;
   let workers = Math.max(1, Math.min(availableParallelism(), 8));
@@ -311,6 +351,11 @@ export function parse_compare_args(argv: readonly string[]): CompareArgs {
   let all_keys = false;
   let fio_args: string[] | null = null;
   let workload: 'fio' | 'kbuild' = 'fio';
+  let report: string | null = DEFAULT_COMPARE_REPORT;
+  let help = false;
+  let trace_variants: string[] | null = null;
+  const topts = default_trace_options();
+  argv = take_trace_options(argv, topts);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--') {
@@ -318,7 +363,12 @@ export function parse_compare_args(argv: readonly string[]): CompareArgs {
       break;
     }
     let m: RegExpExecArray | null;
-    if ((m = /^--samples=(\d+)$/.exec(a)) && Number(m[1]) > 0) samples = Number(m[1]);
+    if (a === '--help' || a === '-h') help = true;
+    else if (a === '--report' && i + 1 < argv.length && !argv[i + 1].startsWith('-')) report = argv[++i];
+    else if ((m = /^--report=(.+)$/.exec(a))) report = m[1];
+    else if (a === '--no-report') report = null;
+    else if ((m = /^--trace-variant=(.+)$/.exec(a))) trace_variants = m[1].split(',');
+    else if ((m = /^--samples=(\d+)$/.exec(a)) && Number(m[1]) > 0) samples = Number(m[1]);
     else if ((m = /^--workers=(\d+)$/.exec(a))) workers = Number(m[1]);
     else if (a === '--json') json = true;
     else if (a === '--keys') all_keys = true;
@@ -330,12 +380,14 @@ export function parse_compare_args(argv: readonly string[]): CompareArgs {
       variants.push({ name: mm[1], cmdline: mm[2].replace(/^"(.*)"$/s, '$1') });
     } else throw new Error(`compare: unknown option '${a}'`);
   }
+  const vs = variants.length ? variants : DEFAULT_VARIANTS;
   return {
     opts: {
-      variants: variants.length ? variants : DEFAULT_VARIANTS, samples, workers,
+      variants: vs, samples, workers,
       fio_args: fio_args ?? (workload === 'kbuild' ? [] : DEFAULT_FIO_ARGS), ...(workload === 'kbuild' ? { workload } : {}),
+      trace: { variants: trace_variants ?? [default_trace_variant(vs)], opts: topts },
     },
-    json, all_keys,
+    json, all_keys, report, help,
   };
 }
 
@@ -347,6 +399,10 @@ async function main(): Promise<void> {
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n`);
     process.exitCode = 2;
+    return;
+  }
+  if (args.help) {
+    process.stdout.write(COMPARE_USAGE);
     return;
   }
   const tty = process.stderr.isTTY === true;
@@ -361,6 +417,13 @@ async function main(): Promise<void> {
   // Host time is not a result: left out of --json so the same command prints the same document.
   const doc = { ...c, results: c.results.map(({ host_ms: _h, ...r }) => r) };
   process.stdout.write(args.json ? JSON.stringify(doc, null, 2) + '\n' : format_compare(c, args.all_keys));
+  if (args.report) {
+    write_report(args.report, {
+      title: `tskernel: ${c.variants.map((v) => v.name).join(' vs ')}, ${args.opts.samples} sample${args.opts.samples === 1 ? '' : 's'} each`,
+      command: ['npm run compare --', ...process.argv.slice(2)].join(' '), result: c,
+    });
+    if (!args.json) process.stdout.write(`\nHTML report: ${args.report}\n`);
+  }
   if (c.variants.some((v) => v.error)) process.exitCode = 1;
 }
 

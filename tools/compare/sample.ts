@@ -20,6 +20,7 @@ import type { Kernel } from '../../init/main.ts';
 import { COST_KEYS, NR_COST_KEYS } from '../../arch/x86/hw/costs.ts';
 import { HW_EVENT_NAMES } from '../../arch/x86/hw/events.ts';
 import { run_kbuild_sample } from '../kbuild/sample.ts';
+import { trace_start, trace_capture, type TraceRequest, type TraceCapture } from '../lib/trace_out.ts';
 
 export interface SampleTask {
   variant: string;
@@ -30,6 +31,8 @@ export interface SampleTask {
   fio_args: string[];
   /** The workload: fio (default) or kbuild (tools/kbuild/sample.ts; fio_args are then kbuild's options). */
   workload?: 'fio' | 'kbuild';
+  /** Trace this sample (tools/lib/trace_out.ts); tracing costs no simulated cycles, so its result is unchanged. */
+  trace?: TraceRequest;
 }
 
 export interface SampleResult {
@@ -55,6 +58,8 @@ export interface SampleResult {
   exit_sites: Record<string, number>;
   /** Host wall time of the sample, ms (not part of any result; for progress lines). */
   host_ms: number;
+  /** What the task's trace request captured. */
+  trace?: TraceCapture;
 }
 
 /** /proc/vmstat's page-state items (gauges, not events): left out of the deltas. */
@@ -96,8 +101,11 @@ export function run_sample(t: SampleTask): SampleResult {
   let b: Snap | null = null;
   // The sample's cost keys must be read with the profile of the kernel that ran: cycles per key from its CPUs.
   let cycles_per_key: Float64Array | null = null;
+  let capture: TraceCapture | undefined;
   const r = run_fio(sample_fio_args(t.fio_args), {
     env: { TSKERNEL_CMDLINE: kernel_cmdline_user },
+    on_boot: t.trace ? (k) => trace_start(k, t.trace!) : undefined,
+    on_done: t.trace ? (k) => { capture = trace_capture(k, t.trace!); } : undefined,
     on_phase: (p, k) => {
       if (p === 'io_start') a = snap(k);
       else b = snap(k);
@@ -149,5 +157,6 @@ export function run_sample(t: SampleTask): SampleResult {
     if (d !== 0) out.exit_sites[site] = d;
   }
   out.host_ms = performance.now() - t0;
+  if (capture) out.trace = capture;
   return out;
 }

@@ -20,6 +20,8 @@ import { console_state } from '../../fs/file.ts';
 import { format_va } from '../../arch/x86/include/asm/page.ts';
 import { fs_demo, fs_demo_counters } from './fs_demo.ts';
 import { ASI_VMSTAT_NAMES } from '../../arch/x86/mm/asi.ts';
+import { pti_state } from '../../arch/x86/mm/pti.ts';
+import { RndState, prandom_u32_below } from '../../lib/prandom.ts';
 
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
 const RW = PROT_READ | PROT_WRITE;
@@ -45,11 +47,36 @@ function* worker(u: Nolibc, pages: number, rounds: number): Generator<{ nr: numb
   return 0;
 }
 
-function spawn_demo(k: Kernel): void {
+/**
+ * The workload's shape, drawn from the kernel's seed= the way fio's
+ * --randrepeat=0 seeds from it: each child's and batch job's buffer size
+ * and rounds, so a different seed is a visibly different run (its pages,
+ * faults and flushes), and the same seed the same one.
+ */
+export interface DemoShape {
+  child_pages: number[];
+  child_rounds: number[];
+  batch_pages: number[];
+}
+
+export function demo_shape(seed: number): DemoShape {
+  const st = new RndState(seed);
+  const draw = (lo: number, n: number): number => lo + prandom_u32_below(st, n);
+  return {
+    child_pages: [0, 1, 2].map(() => draw(16, 48)),
+    child_rounds: [0, 1, 2].map(() => draw(2, 5)),
+    batch_pages: [0, 1].map(() => draw(64, 128)),
+  };
+}
+
+function spawn_demo(k: Kernel, shape: DemoShape): void {
   k.spawn('init', function* (u: Nolibc) {
     yield* say(u, `init: pid ${yield* u.getpid()} starting workers\n`);
     const kids: number[] = [];
-    for (let i = 0; i < 3; i++) kids.push(yield* u.clone(0, function* (c: Nolibc) { return yield* worker(c, 32, 4); }));
+    for (let i = 0; i < 3; i++) {
+      const [pages, rounds] = [shape.child_pages[i], shape.child_rounds[i]];
+      kids.push(yield* u.clone(0, function* (c: Nolibc) { return yield* worker(c, pages, rounds); }));
+    }
     // Two threads of this process share its mm: TLB shootdowns between CPUs.
     const shared = yield* u.mmap(0, 64 * 4096, RW, ANON);
     for (let t = 0; t < 2; t++) {
@@ -70,16 +97,22 @@ function spawn_demo(k: Kernel): void {
     yield* say(u, `init: shared buffer at ${format_va(shared)} unmapped, done\n`);
     return 0;
   });
-  for (let i = 0; i < 2; i++) k.spawn(`batch${i}`, function* (u: Nolibc) { return yield* worker(u, 128, 3); });
+  for (let i = 0; i < 2; i++) k.spawn(`batch${i}`, function* (u: Nolibc) { return yield* worker(u, shape.batch_pages[i], 3); });
 }
 
-/** Run the demonstration on a booted kernel `k`, printing as it goes; shuts `k` down. */
-export function run_demo(k: Kernel): void {
+/**
+ * Run the demonstration on a booted kernel `k`, printing as it goes; shuts
+ * `k` down, after calling `before_shutdown` (a tool reading the trace).
+ */
+export function run_demo(k: Kernel, before_shutdown?: (k: Kernel) => void): void {
   const mi = k.meminfo();
   console.log(`tskernel: booted '${k.params.saved_command_line}': ${k.machine.nr_cpus} CPUs, MemTotal ${mi.MemTotal} kB, ` +
-    `DirectMap1G ${mi.DirectMap1G} kB, DirectMap2M ${mi.DirectMap2M} kB, DirectMap4k ${mi.DirectMap4k} kB, pti=${k.params.pti}`);
+    `DirectMap1G ${mi.DirectMap1G} kB, DirectMap2M ${mi.DirectMap2M} kB, DirectMap4k ${mi.DirectMap4k} kB, pti=${pti_state.chosen}, asi=${k.params.asi ? 'on' : 'off'}, seed=${k.params.seed}`);
+  const shape = demo_shape(k.params.seed);
+  console.log(`workload from seed=${k.params.seed}: children map ${shape.child_pages.join('/')} pages ` +
+    `${shape.child_rounds.join('/')} times, batch jobs ${shape.batch_pages.join('/')} pages 3 times`);
   console_state.echo = true;
-  spawn_demo(k);
+  spawn_demo(k, shape);
   fs_demo(k);
   const r = k.run();
   console_state.echo = false;
@@ -98,6 +131,7 @@ export function run_demo(k: Kernel): void {
   }
   console.log('page cache and copies:');
   for (const [key, val] of Object.entries(fs_demo_counters(k))) console.log(`  ${key.padEnd(30)} ${val}`);
+  before_shutdown?.(k);
   k.shutdown();
   console.log('shutdown: every page returned');
 }

@@ -24,6 +24,10 @@ import { fileURLToPath } from 'node:url';
 import { start_kernel, type Kernel } from '../../init/main.ts';
 import { ParamError } from '../../kernel/params.ts';
 import { printk_state } from '../../kernel/printk.ts';
+import {
+  default_trace_options, take_trace_options, trace_start, trace_capture, write_trace_files,
+  type TraceRequest, type TraceCapture,
+} from '../lib/trace_out.ts';
 import { FioError, parse_cmdline, check_job, type FioCommand } from './options.ts';
 import { ThreadStat, fio_main, type FioLog, type JobEnv } from './job.ts';
 import {
@@ -43,6 +47,8 @@ export interface FioRunOptions {
    * (tools/compare).
    */
   on_phase?: (phase: 'io_start' | 'io_end', k: Kernel) => void;
+  /** Called with the kernel right after it booted, before any job runs (tools turn tracing on here). */
+  on_boot?: (k: Kernel) => void;
   /** Called with the kernel after the run, before shutdown. */
   on_done?: (k: Kernel) => void;
 }
@@ -65,6 +71,7 @@ const USAGE = `${FIO_VERSION} (tskernel: simulated jobs on a simulated kernel)
 fio [options] [job options] <job file(s)>
   --output-format=type  Output format (normal,json,json+)
   --kernel-cmdline=str  tskernel's boot command line (or TSKERNEL_CMDLINE)
+  --trace FILE          tskernel: the run's ftrace text; --perfetto FILE: its Perfetto JSON
   --version             Print version info and exit
   --help                Print this page
 Job options: --name --rw --rwmixread --bs/--blocksize --size --filename
@@ -133,6 +140,7 @@ export function run_fio(argv: readonly string[], opts: FioRunOptions = {}): FioR
     return { status: 1, stdout, stderr: stderr + msg + '\n', boot_error: e.message, kernel_cmdline };
   }
 
+  opts.on_boot?.(k);
   if (normal) {
     for (const j of cmd.jobs) {
       out(job_header(j));
@@ -183,10 +191,37 @@ export function run_fio(argv: readonly string[], opts: FioRunOptions = {}): FioR
   return { status: failed ? 1 : 0, stdout, stderr, reports, group: g, threads, kernel_cmdline };
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  printk_state.console_loglevel = 0;
-  const r = run_fio(process.argv.slice(2));
+/**
+ * The command: fio's options, plus the tracing options every tskernel
+ * tool takes (tools/lib/trace_out.ts: --trace FILE, --perfetto FILE,
+ * --trace-events=, --trace-entries=), which fio itself never sees.
+ */
+function fio_cli(argv: readonly string[]): number {
+  const topts = default_trace_options();
+  let rest: string[];
+  try {
+    rest = take_trace_options(argv, topts);
+  } catch (e) {
+    process.stderr.write(`fio: ${(e as Error).message}\n`);
+    return 1;
+  }
+  const req: TraceRequest = {
+    events: topts.events, entries: topts.entries, ftrace: topts.trace !== null, perfetto: topts.perfetto !== null,
+    pid: 1, process_name: 'fio',
+  };
+  const tracing = req.ftrace || req.perfetto;
+  let cap: TraceCapture | null = null;
+  const r = run_fio(rest, tracing ? {
+    on_boot: (k) => { trace_start(k, req); },
+    on_done: (k) => { cap = trace_capture(k, req); },
+  } : {});
   process.stdout.write(r.stdout);
   process.stderr.write(r.stderr);
-  process.exitCode = r.status;
+  if (cap) write_trace_files(topts.trace, topts.perfetto, [{ name: 'fio', cap }]);
+  return r.status;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  printk_state.console_loglevel = 0;
+  process.exitCode = fio_cli(process.argv.slice(2));
 }

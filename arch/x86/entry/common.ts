@@ -30,6 +30,7 @@ import { ERESTARTSYS } from '../../../include/linux/errno.ts';
 import { schedule, this_rq, slice_expired } from '../../../kernel/sched/core.ts';
 import { TASK_RUNNING, type TaskStruct, type SyscallRequest } from '../../../kernel/sched/task.ts';
 import { DEFINE_EVENT } from '../../../kernel/trace/index.ts';
+import { pmu_sample, trace_pmu_sample } from '../events/pmu_sample.ts';
 import { vsprintf } from '../../../lib/vsprintf.ts';
 import { NR_syscalls, x64_sys_call, syscall_table_init } from './syscall_64.ts';
 import { sys_ni_syscall } from '../../../kernel/sys_ni.ts';
@@ -122,10 +123,12 @@ export function entry_SYSCALL_64(p: TaskStruct, req: SyscallRequest): void {
 export function syscall_exit_to_user_mode(p: TaskStruct, ret: number, nr: number): void {
   if (p.exit_state) return; // exit() never returns
   if (ret === -ERESTARTSYS && p.state !== TASK_RUNNING) {
+    p.resume_nr = nr;
     schedule();
     return;
   }
   if (trace_sys_exit.enabled) trace_sys_exit_emit(nr, ret);
+  if (trace_pmu_sample.enabled) pmu_sample(false);
   p.pending_ret = ret;
   const rq = this_rq();
   if (rq.need_resched || slice_expired(rq)) schedule();
@@ -160,5 +163,6 @@ function resume_syscall(p: TaskStruct, resume: () => number | null): boolean {
   }
   p.resume = null;
   p.pending_ret = r;
+  if (trace_sys_exit.enabled) trace_sys_exit_emit(p.resume_nr, r);
   return true;
 }

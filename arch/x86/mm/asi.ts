@@ -59,7 +59,8 @@ import {
   ASI_TAINT_GUEST_DATA, ASI_TAINT_USER_CONTROL, ASI_TAINT_GUEST_CONTROL, ASI_TAINT_OTHER_MM_CONTROL,
   ASI_TAINTS_CONTROL_MASK, ASI_TAINTS_DATA_MASK, ASI_TAINTS_USER_MASK, ASI_TAINTS_GUEST_MASK,
 } from '../../../include/linux/asi.ts';
-import { ksym_name } from '../../../include/linux/instruction_pointer.ts';
+import { ksym_name, kernel_ip } from '../../../include/linux/instruction_pointer.ts';
+import { trace_asi_enter, trace_asi_exit } from '../../../kernel/trace/events/asi.ts';
 import type { MmStruct } from '../../../mm/mm_struct.ts';
 import { tlb_asi, this_tlbstate, asi_pcid, build_cr3, build_cr3_pcid } from '../include/asm/tlbflush.ts';
 import {
@@ -312,6 +313,8 @@ export function __asi_enter(): void {
   maybe_flush_data(cpu, target);
   asi_state.asi_taints[cpu] |= asi_state.taint_policies[target.class_id]?.set ?? 0;
   count_vm_event(ASI_ENTERS);
+  if (trace_asi_enter.enabled)
+    trace_asi_enter.emit({ class_id: target.class_id, pcid: asi_pcid(target.class_id, s.loaded_mm_asid) });
 }
 
 /**
@@ -356,6 +359,7 @@ export function asi_exit(reason: AsiExitReason): boolean {
   asi_state.curr_asi[cpu] = null;
   count_vm_event(ASI_EXITS);
   count_vm_event(ASI_EXIT_REASON_ITEMS[reason]);
+  if (trace_asi_exit.enabled) trace_asi_exit.emit({ reason, ip: kernel_ip(cpu) });
   return true;
 }
 

@@ -70,6 +70,9 @@ export {
   DEFAULT_TLB_SINGLE_PAGE_FLUSH_CEILING,
 } from '../include/asm/tlbflush.ts';
 import { register_param, parse_uint, type KernelParams } from '../../../kernel/params.ts';
+import { pr_debug_ns } from '../../../kernel/printk.ts';
+
+const pr_debug = pr_debug_ns('x86:tlb');
 
 export const NR_TLB_LOCAL_FLUSH_ONE = vm_event_item('nr_tlb_local_flush_one');
 export const NR_TLB_LOCAL_FLUSH_ALL = vm_event_item('nr_tlb_local_flush_all');
@@ -109,6 +112,7 @@ export function tlb_init(nr_cpus: number, pcid: boolean, pti: boolean, asi = fal
     init_mm().cpumask[c] = 1;
     tlb_state.cpu_tlbstate.push(s);
   }
+  pr_debug('tlb_init: %d CPUs, pcid=%s pti=%s asi=%s', nr_cpus, pcid, pti, asi);
 }
 
 /*
@@ -406,6 +410,8 @@ export function flush_tlb_mm_range(mm: MmStruct, start: number, end: number, str
     const trim = should_trim_cpumask(mm);
     const targets = others.filter((c) => should_flush_tlb(c, f, trim));
     count_vm_event(NR_TLB_REMOTE_FLUSH);
+    if (pr_debug.enabled) pr_debug('flush_tlb_mm_range: cpu %d -> cpus [%s], %s', self, targets.join(','),
+      f.end === TLB_FLUSH_ALL ? 'full' : `${(f.end - f.start) / 2 ** stride_shift} pages`);
     if (!tlb_state.suppress_flush_ipis) on_each_cpu_mask(targets, () => flush_tlb_func(f));
   }
   if (this_tlbstate().loaded_mm === mm) flush_tlb_func(f);
