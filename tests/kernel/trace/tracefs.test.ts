@@ -59,7 +59,9 @@ describe('trace_tracefs_events', () => {
       yield* u.close(fd);
       return 0;
     });
-    expect(r).toMatchObject({ before: '0\n', write: 1, after: '1\n', set_event: 'asi:asi_exit_pf\n', work: 0, seek: -ESPIPE, pread: -ESPIPE });
+    expect(r).toMatchObject({ before: '0\n', write: 1, after: '1\n', work: 0, seek: -ESPIPE, pread: -ESPIPE });
+    // The system's enable turns on every asi event, as Linux's does.
+    expect((r.set_event as string).split('\n').filter((l) => l !== '').sort()).toEqual(['asi:asi_enter', 'asi:asi_exit', 'asi:asi_exit_pf']);
     // The pipe read until -EAGAIN: read_fd returns the error, so collect what came first.
     expect(r.pipe).toBe(-EAGAIN);
     k.shutdown();
@@ -86,7 +88,10 @@ describe('trace_tracefs_events', () => {
       yield* u.close(fd);
       return 0;
     }, 'reader');
-    const lines = text.split('\n').filter((l) => l !== '');
+    const all = text.split('\n').filter((l) => l !== '');
+    // events/asi/enable also turns on asi_enter/asi_exit; the page-fault exits are checked here.
+    const lines = all.filter((l) => l.includes(' asi_exit_pf: '));
+    expect(all.every((l) => /: asi_(enter|exit|exit_pf): /.test(l))).toBe(true);
     expect(again).toBe(-EAGAIN);
     expect(lines.length).toBeGreaterThanOrEqual(4); // one exit per cached pread, at least
     for (const l of lines)
@@ -152,10 +157,11 @@ describe('trace_tracefs_set_event', () => {
     });
     const sorted = (t: unknown): string[] => (t as string).split('\n').filter((l) => l !== '').sort();
     expect(r).toMatchObject({
-      w1: 6, w2: 14, w3: 3, bad: -EINVAL, tlb: '1\n', all: 'X\n', off: 16, list2: 'tlb:tlb_flush\n', sys: 12, clear: 1, list4: '',
+      w1: 6, w2: 14, w3: 3, bad: -EINVAL, tlb: '1\n', all: 'X\n', off: 16, sys: 12, clear: 1, list4: '',
     });
-    expect(sorted(r.list)).toEqual(['asi:asi_exit_pf', 'tlb:tlb_flush']);
-    expect(sorted(r.list3)).toEqual(['raw_syscalls:sys_enter', 'raw_syscalls:sys_exit', 'tlb:tlb_flush']);
+    expect(sorted(r.list)).toEqual(['asi:asi_enter', 'asi:asi_exit', 'asi:asi_exit_pf', 'tlb:tlb_flush']);
+    expect(sorted(r.list2)).toEqual(['asi:asi_enter', 'asi:asi_exit', 'tlb:tlb_flush']);
+    expect(sorted(r.list3)).toEqual(['asi:asi_enter', 'asi:asi_exit', 'raw_syscalls:sys_enter', 'raw_syscalls:sys_exit', 'tlb:tlb_flush']);
     k.shutdown();
   });
 
