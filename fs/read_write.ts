@@ -17,6 +17,7 @@
  */
 import { COST_KEY_INDEX } from '../arch/x86/hw/costs.ts';
 import { current } from '../kernel/sched/core.ts';
+import type { TaskStruct } from '../kernel/sched/task.ts';
 import { fdget, task_files } from './file.ts';
 import {
   FMODE_READ, FMODE_WRITE, FMODE_PREAD, FMODE_PWRITE, type File, Kiocb, IOCB_APPEND, MAX_RW_COUNT, file_inode,
@@ -215,38 +216,64 @@ export function vfs_write(file: File, buf: number, count: number, ppos: Loff): n
   return ret;
 }
 
+/*
+ * The loff_t that ksys_read() and friends keep on the kernel stack and pass
+ * down by pointer: each task keeps one (task_struct.sync_pos), taken off the
+ * task for the call, as sync_kiocb is, so a nested call makes its own. A
+ * fresh Loff per call was the read path's last host allocation.
+ */
+function loff_get(p: TaskStruct, v: number): Loff {
+  const pos = p.sync_pos;
+  if (pos === null) return new Loff(v);
+  p.sync_pos = null;
+  pos.v = v;
+  return pos;
+}
+
 export function ksys_read(fd: number, buf: number, count: number): number {
-  const f = file_of(fd);
+  const p = current();
+  const f = fdget(task_files(p), fd);
   if (!f) return -EBADF;
-  const pos = new Loff(f.f_pos);
+  const pos = loff_get(p, f.f_pos);
   const ret = vfs_read(f, buf, count, pos);
   if (ret >= 0) f.f_pos = pos.v;
+  p.sync_pos = pos;
   return ret;
 }
 
 export function ksys_write(fd: number, buf: number, count: number): number {
-  const f = file_of(fd);
+  const p = current();
+  const f = fdget(task_files(p), fd);
   if (!f) return -EBADF;
-  const pos = new Loff(f.f_pos);
+  const pos = loff_get(p, f.f_pos);
   const ret = vfs_write(f, buf, count, pos);
   if (ret >= 0) f.f_pos = pos.v;
+  p.sync_pos = pos;
   return ret;
 }
 
 export function ksys_pread64(fd: number, buf: number, count: number, pos: number): number {
   if (!Number.isInteger(pos) || pos < 0) return -EINVAL;
-  const f = file_of(fd);
+  const p = current();
+  const f = fdget(task_files(p), fd);
   if (!f) return -EBADF;
   if (!(f.f_mode & FMODE_PREAD)) return -ESPIPE;
-  return vfs_read(f, buf, count, new Loff(pos));
+  const ppos = loff_get(p, pos);
+  const ret = vfs_read(f, buf, count, ppos);
+  p.sync_pos = ppos;
+  return ret;
 }
 
 export function ksys_pwrite64(fd: number, buf: number, count: number, pos: number): number {
   if (!Number.isInteger(pos) || pos < 0) return -EINVAL;
-  const f = file_of(fd);
+  const p = current();
+  const f = fdget(task_files(p), fd);
   if (!f) return -EBADF;
   if (!(f.f_mode & FMODE_PWRITE)) return -ESPIPE;
-  return vfs_write(f, buf, count, new Loff(pos));
+  const ppos = loff_get(p, pos);
+  const ret = vfs_write(f, buf, count, ppos);
+  p.sync_pos = ppos;
+  return ret;
 }
 
 /* ---- vectors ---- */

@@ -31,7 +31,6 @@ import { copy_to_user, copy_from_user, clear_user, access_ok, get_user_u32, get_
 import { this_cpu } from '../kernel/smp.ts';
 import { BUG, WARN_ON_ONCE } from '../kernel/panic.ts';
 import { vm_event_item, vmstat } from '../mm/vmstat.ts';
-import { smp_processor_id } from '../kernel/smp.ts';
 import { EFAULT, EINVAL } from '../include/uapi/asm-generic/errno.ts';
 import type { Folio } from '../include/linux/pagemap.ts';
 import { MAX_RW_COUNT } from '../include/linux/fs.ts';
@@ -343,9 +342,9 @@ function page_copy_insane(): false {
   return false;
 }
 
-/** count_vm_event() of a copy and its bytes, on this CPU. */
-function count_copy(item: number, bytes_item: number, n: number): void {
-  const ev = vmstat.events[smp_processor_id()];
+/** count_vm_event() of a copy and its bytes, on CPU `cpu` (this one: the caller has it at hand). */
+function count_copy(cpu: number, item: number, bytes_item: number, n: number): void {
+  const ev = vmstat.events[cpu];
   ev[item]++;
   ev[bytes_item] += n;
 }
@@ -385,7 +384,7 @@ function copy_page_iter(page: number, offset: number, bytes: number, i: IovIter,
     const kaddr = kmap_local_page(page);
     const n = iterate_and_advance(i, bytes < 4096 - offset ? bytes : 4096 - offset, kaddr + offset, step);
     kunmap_local(kaddr);
-    if (n) count_copy(item, bytes_item, n);
+    if (n) count_copy(cpu.id, item, bytes_item, n);
     res += n;
     bytes -= n;
     if (!bytes || !n) break;
@@ -440,7 +439,7 @@ export function copy_folio_from_iter_atomic(folio: Folio, offset: number, bytes:
     if (partial_kmap && n > 4096 - (offset % 4096)) n = 4096 - (offset % 4096);
     n = iterate_and_advance(i, n, to, STEP_FROM);
     kunmap_local(to);
-    if (n) count_copy(NR_COPY_FROM_ITER, NR_COPY_FROM_ITER_BYTES, n);
+    if (n) count_copy(cpu.id, NR_COPY_FROM_ITER, NR_COPY_FROM_ITER_BYTES, n);
     copied += n;
     offset += n;
   } while (copied !== bytes && n > 0);

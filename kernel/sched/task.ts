@@ -11,6 +11,7 @@ import type { MmStruct } from '../../mm/mm_struct.ts';
 import type { FilesStruct } from '../../include/linux/fdtable.ts';
 import type { Kiocb } from '../../include/linux/fs.ts';
 import type { IovIter } from '../../include/linux/uio.ts';
+import type { Loff } from '../../fs/read_write.ts';
 import type { Pteval } from '../../arch/x86/mm/pgtable.ts';
 import { KM_MAX_IDX } from '../../arch/x86/include/asm/fixmap.ts';
 import { AsiState } from '../../include/linux/asi.ts';
@@ -110,6 +111,8 @@ export class TaskStruct {
    */
   sync_kiocb: Kiocb | null = null;
   sync_iter: IovIter | null = null;
+  /** The loff_t a read or write syscall passes down by pointer (Linux: a local of ksys_*), taken the same way. */
+  sync_pos: Loff | null = null;
   /** thread.asi_state: the ASI domain this task runs in while tense, and its interrupt nesting. */
   readonly asi_state = new AsiState();
   /** sighand: the handlers (CLONE_SIGHAND shares them); signal: the group's shared_pending. */

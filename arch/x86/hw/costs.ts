@@ -117,6 +117,9 @@ export interface CostProfile {
   mem_access: number;
   /** One cycle of user-mode computation a program asks for (nolibc's compute(); counted in cycles). */
   user_work: number;
+  /** STAC and CLAC (SMAP): setting and clearing RFLAGS.AC around each user access (copy_user_generic, get_user ...). */
+  stac: number;
+  clac: number;
   /*
    * Modelled kernel steps (software, not instructions). They are charged by
    * kernel code, so a change in a path shows up as a change in cycles.
@@ -296,6 +299,12 @@ const sapphire_rapids: CostProfile = {
   sysret: 87, // [M] as above
   mem_access: 1, // [I] L1 hit, nominal
   user_work: 1, // the unit: one cycle of the program's own computation
+  // [I] no figure in costs.md or anchors.md for either instruction. Both write RFLAGS.AC,
+  // which must take effect for the very next load or store (the SDM's SMAP rules), so
+  // the core cannot let them run ahead like an ALU op; Intel implements them in
+  // microcode. Sized like a flags-register write that orders later memory accesses.
+  stac: 10,
+  clac: 10, // [I] as stac
   // [M] costs.md 5: getpid round trip 210 cycles (i7-9700) x0.83 = 174, and
   // SYSCALL + SYSRET already take 174: the remaining dispatch is small. [I] 40.
   syscall_work: 40,
@@ -333,15 +342,15 @@ const sapphire_rapids: CostProfile = {
   //
   // [F] fitted: U = fio_get_io_u + fio_io_completed, the part no reference run measured
   // step by step, fitted so asi-off runs the seed's job (--size=64M, npm start's default)
-  // at the seed's 1,003,102 IOPS (asi.md 2.1): U = 1613 cycles (was 1140 = 500 + 640,
+  // at the seed's 1,003,102 IOPS (asi.md 2.1): U = 1593 cycles (was 1140 = 500 + 640,
   // the low end above), kept in the [I] split 500:640 below. With td_io_queue that is
-  // 1733 cycles, 619 ns per I/O: inside the reference's 450-900 ns, which checks the fit.
+  // 1713 cycles, 612 ns per I/O: inside the reference's 450-900 ns, which checks the fit.
   // Documentation/calibration.md, tools/calibrate.ts.
-  fio_get_io_u: 707, // [F] fitted (U), its share by the [I] split: taus88 draw, axmap test/set, io_u list ops, a clock read
+  fio_get_io_u: 698, // [F] fitted (U), its share by the [I] split: taus88 draw, axmap test/set, io_u list ops, a clock read
   fio_td_io_queue: 120, // [I] reference lat - clat: ~45 ns
   // [F] fitted (U), its share by the [I] split: a clock read, two Welford updates,
   // plat_val_to_idx, lat buckets, window checks.
-  fio_io_completed: 906,
+  fio_io_completed: 895,
   /*
    * The rest of the read/write path (Documentation/costs.md, "A hot pread,
    * step by step"). All [I], sized like the block above.

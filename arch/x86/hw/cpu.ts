@@ -58,6 +58,7 @@ const K_CR3_WRITE = KEY.cr3_write, K_CR4_WRITE = KEY.cr4_write, K_INVLPG = KEY.i
 const K_INVPCID_ADDR = KEY.invpcid_addr, K_INVPCID_CTX = KEY.invpcid_ctx, K_INVPCID_ALL = KEY.invpcid_all;
 const K_INVPCID_NONGLOBAL = KEY.invpcid_nonglobal;
 const K_IBPB = KEY.ibpb, K_L1D_FLUSH = KEY.l1d_flush, K_VERW = KEY.verw, K_RSB_FILL = KEY.rsb_fill;
+const K_STAC = KEY.stac, K_CLAC = KEY.clac;
 const PHYS_LIMIT = 2 ** MAXPHYADDR;
 
 export class Cpu extends CpuAccess {
@@ -209,11 +210,13 @@ export class Cpu extends CpuAccess {
   /* ---- flags and mitigations ---- */
 
   stac(): void {
+    this.charge_one(K_STAC);
     this._ac = true;
     this.mode_ctx |= MODE_AC;
   }
 
   clac(): void {
+    this.charge_one(K_CLAC);
     this._ac = false;
     this.mode_ctx &= MODE_USER;
   }

@@ -30,8 +30,13 @@ describe('asi_fuzz', () => {
     expect([s.exceptions, s.violations, s.mismatches, s.leaks]).toEqual([0, 0, 0, 0]);
   });
 
-  it('seed 1: ephmap_put without its flush is caught within the first 10 programs', () => {
-    const s = asi_fuzz({ seed: 1, runs: 10, stop_on_violation: true, setup: () => { ephmap_state.test_skip_put_flush = true; } });
+  /*
+   * Which program catches it depends on the interleavings, so on the modelled
+   * cycles: charging STAC/CLAC (20 cycles per user copy) moved seed 1's catch
+   * from within the first 10 programs to the 11th.
+   */
+  it('seed 1: ephmap_put without its flush is caught within the first 20 programs', () => {
+    const s = asi_fuzz({ seed: 1, runs: 20, stop_on_violation: true, setup: () => { ephmap_state.test_skip_put_flush = true; } });
     expect(s.first_violation).toBeGreaterThanOrEqual(0);
     expect(s.first).toMatch(/ephmap slot translation outlived its put/);
   });

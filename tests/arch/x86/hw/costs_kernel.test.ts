@@ -102,7 +102,8 @@ describe('x86_costs_kernel_steps', () => {
     const steps = p.syscall + p.sysret + p.syscall_work + p.fdget + p.rw_verify_area + p.iov_iter_init +
       2 * p.xa_node + p.folio_get + p.folio_put + p.copy_base + 4096 * p.copy_byte +
       p.syscall_exit_work + p.security_file_permission + p.fsnotify_file + p.folio_lock + p.folio_unlock +
-      p.folio_mark_accessed + p.copy_page_iter + p.touch_atime + p.shmem_get_folio + p.xas_reload;
+      p.folio_mark_accessed + p.copy_page_iter + p.touch_atime + p.shmem_get_folio + p.xas_reload +
+      p.stac + p.clac;
     // The rest is TLB hits of the copy (a nominal cycle each).
     expect(base.pread - steps).toBeGreaterThanOrEqual(0);
     expect(base.pread - steps).toBeLessThan(10);
