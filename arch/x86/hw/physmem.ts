@@ -3,7 +3,7 @@
  *
  * Hardware, no Linux counterpart. RAM of a configured size is backed sparsely
  * by fixed 64 KiB chunks allocated on first write, so a mem=64G machine costs
- * the host only what is touched (plus three 8-byte slots per chunk: 24 MiB
+ * the host only what is touched (plus two 8-byte slots per chunk: 16 MiB
  * for 64 GiB). Reading an untouched chunk yields zeros without allocating, as
  * DRAM that firmware cleared. An access beyond the end of RAM is a machine
  * check: tskernel stops with the reason instead of returning garbage.
@@ -51,7 +51,7 @@ export class PhysMem {
    * page of RAM may get one (about 100 host bytes, 2.5% of the page it
    * views, and only for pages that were copied from).
    */
-  private readonly pview: ((Uint8Array | undefined)[] | undefined)[];
+  private readonly pview = new Map<number, (Uint8Array | undefined)[]>(); // by chunk: nothing per chunk until used
 
   constructor(size: number) {
     if (!Number.isInteger(size) || size <= 0 || size % CHUNK_SIZE !== 0)
@@ -63,7 +63,6 @@ export class PhysMem {
     const n = size / CHUNK_SIZE;
     this.c8 = new Array<Uint8Array | undefined>(n).fill(undefined);
     this.c32 = new Array<Uint32Array | undefined>(n).fill(undefined);
-    this.pview = new Array<(Uint8Array | undefined)[] | undefined>(n).fill(undefined);
   }
 
   /** Host bytes backing RAM right now. */
@@ -179,12 +178,13 @@ export class PhysMem {
    * copy between chunks needs one, and a cached one costs no allocation.
    */
   page_view(ci: number, b: Uint8Array, o: number): Uint8Array {
-    const views = this.pview[ci];
+    let views = this.pview.get(ci);
     const i = o >>> 12;
     const v = views === undefined ? undefined : views[i];
     if (v !== undefined) return v;
     const nv = b.subarray(o, o + 4096);
-    (views ?? (this.pview[ci] = new Array<Uint8Array | undefined>(CHUNK_PAGES).fill(undefined)))[i] = nv;
+    if (views === undefined) this.pview.set(ci, views = new Array<Uint8Array | undefined>(CHUNK_PAGES).fill(undefined));
+    views[i] = nv;
     return nv;
   }
 
