@@ -31,7 +31,7 @@
  */
 import { mem_map, page_lru_next, page_lru_prev, page_private, page_ref_count, page_flags_word, page_owner_order,
   present_section, PAGES_PER_SECTION, PFN_SECTION_SHIFT } from './mm_types.ts';
-import { PageBuddy, PageReserved, PAGE_FLAGS_CHECK_AT_PREP } from './page_flags.ts';
+import { PageBuddy, PageReserved, PAGE_FLAGS_CHECK_AT_PREP, PG_reserved, PGTY_buddy } from './page_flags.ts';
 import {
   type Zone, NR_PAGE_ORDERS, MAX_PAGE_ORDER, NR_FREETYPES, MIGRATE_TYPES, NR_PCP_LISTS, NR_FREE_PAGES,
   pageblock_order, pageblock_nr_pages, pageblock_start_pfn, free_list_index, pindex_to_order, pindex_sensitive,
@@ -46,6 +46,10 @@ import { BUG } from '../kernel/panic.ts';
 import { printk, KERN_WARNING, KERN_INFO } from '../kernel/printk.ts';
 import { vsprintf } from '../lib/vsprintf.ts';
 import { PAGE_SIZE } from '../arch/x86/include/asm/page_types.ts';
+
+/* Imported constants as module locals: imported bindings are getter calls under the TS loaders, and these run per page. */
+const RESERVED_BIT = 1 << PG_reserved, BUDDY_TYPE = PGTY_buddy, CHECK_AT_PREP = PAGE_FLAGS_CHECK_AT_PREP;
+const SECTION_PAGES = PAGES_PER_SECTION;
 
 const S_NONE = 0;
 const S_FREE = 1;
@@ -154,9 +158,14 @@ export function page_alloc_invariant_violations(max = 20): string[] {
           const bft = get_pageblock_freetype(b);
           if (bft !== ft) err(`${what}: pfn ${p} lies in pageblock ${b} of freetype ${bft}`);
         }
-        for (let q = p + 1; q < p + size && q < n; q++) {
-          if (PageBuddy(q) || page_ref_count(q) !== 0 || page_flags_word(q) & PAGE_FLAGS_CHECK_AT_PREP)
-            err(`${what}: pfn ${q} inside free block ${p} (order ${order}) is not a clean free page`);
+        // Pages of a section nothing wrote are fresh, so clean; a written one is checked page by page.
+        const ms = present_section(p);
+        if (ms !== undefined) {
+          const o = p & (SECTION_PAGES - 1);
+          for (let i = o + 1; i < o + size && p - o + i < n; i++) {
+            if ((ms._mapcount[i] - 1) >>> 24 === BUDDY_TYPE || ms._refcount[i] !== 0 || ms.flags[i] & CHECK_AT_PREP)
+              err(`${what}: pfn ${p - o + i} inside free block ${p} (order ${order}) is not a clean free page`);
+          }
         }
         mark(p, size, S_FREE, what);
         if (order < MAX_PAGE_ORDER) {
@@ -196,19 +205,34 @@ export function page_alloc_invariant_violations(max = 20): string[] {
   });
 
   // Reserved pages, then allocations as page_owner recorded them.
-  let reserved = 0;
-  for (let p = 0; p < n; p++) {
-    if (!PageReserved(p)) continue;
-    reserved++;
-    mark(p, 1, S_RESERVED, 'PG_reserved');
-  }
+  // Section by section: the arrays of a written section directly, only the first page of the others.
   let allocated = 0;
-  for (let p = 0; p < n; p++) {
-    const o = page_owner_order(p);
-    if (o < 0) continue;
+  const check_reserved = (p: number, flags: number): void => {
+    if (flags & RESERVED_BIT) mark(p, 1, S_RESERVED, 'PG_reserved');
+  };
+  const check_owner = (p: number, o: number): void => {
+    if (o < 0) return;
     if (PageBuddy(p)) err(`allocated pfn ${p} (order ${o}) is PageBuddy`);
     allocated += 1 << o;
     mark(p, 1 << o, S_ALLOC, `allocation of order ${o} at pfn ${p}`);
+  };
+  for (let first = 0; first < n; first += SECTION_PAGES) {
+    const ms = present_section(first);
+    const end = Math.min(n, first + SECTION_PAGES);
+    if (ms === undefined) {
+      check_reserved(first, page_flags_word(first));
+      continue;
+    }
+    for (let p = first; p < end; p++) check_reserved(p, ms.flags[p - first]);
+  }
+  for (let first = 0; first < n; first += SECTION_PAGES) {
+    const ms = present_section(first);
+    const end = Math.min(n, first + SECTION_PAGES);
+    if (ms === undefined) {
+      check_owner(first, page_owner_order(first));
+      continue;
+    }
+    for (let p = first; p < end; p++) check_owner(p, ms.owner_order[p - first] - 1);
   }
   let lost = 0;
   for (let p = 0; p < n; p++) {
