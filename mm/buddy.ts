@@ -25,7 +25,7 @@
  * (can_merge_freetypes). Taking memory from the other sensitivity is
  * __rmqueue_asi's job, in mm/page_alloc.ts.
  */
-import { mem_map, list_add, list_add_tail, list_del } from './mm_types.ts';
+import { mem_map, page_ref_count, page_private, set_page_private, list_add, list_add_tail, list_del } from './mm_types.ts';
 import { PageBuddy, PageGuard, PageLRU, __SetPageBuddy, __ClearPageBuddy } from './page_flags.ts';
 import {
   type Zone, type freetype_t, MAX_PAGE_ORDER, NR_PAGE_ORDERS, MIGRATE_UNMOVABLE, MIGRATE_MOVABLE,
@@ -62,11 +62,11 @@ export const fallbacks: readonly (readonly [number, number])[] = [
 
 /** buddy_order: the order of a free block, kept in its head page's private. */
 export function buddy_order(page: number): number {
-  return mem_map.private[page];
+  return page_private(page);
 }
 
 function set_buddy_order(page: number, order: number): void {
-  mem_map.private[page] = order;
+  set_page_private(page, order);
   __SetPageBuddy(page);
 }
 
@@ -111,7 +111,7 @@ export function __del_page_from_free_list(page: number, zone: Zone, order: numbe
     BUG('__del_page_from_free_list: list corruption: pfn %d is not on free_area[%d].free_list[%d]',
       page, order, freetype);
   __ClearPageBuddy(page);
-  mem_map.private[page] = 0;
+  set_page_private(page, 0);
   zone.nr_free[order]--;
 }
 
@@ -352,7 +352,7 @@ export function page_is_buddy(buddy: number, order: number): boolean {
   mem_map.touched++;
   if (!PageBuddy(buddy) && !PageGuard(buddy)) return false;
   if (buddy_order(buddy) !== order) return false;
-  if (vm_debug.debug_vm) VM_BUG_ON_PAGE(mem_map._refcount[buddy] !== 0, buddy, 'page_count(buddy) != 0');
+  if (vm_debug.debug_vm) VM_BUG_ON_PAGE(page_ref_count(buddy) !== 0, buddy, 'page_count(buddy) != 0');
   return true;
 }
 

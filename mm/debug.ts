@@ -14,7 +14,7 @@
  * becomes a counter, vm_debug.nr_bad_pages). Not modelled: the 60-per-minute
  * limit on bad_page reports, dump_stack, print_modules.
  */
-import { mem_map, page_mapcount, page_ref_count } from './mm_types.ts';
+import { page_flags_word, page_mapcount_word, page_mapcount, page_ref_count } from './mm_types.ts';
 import { PAGE_FLAGS_CHECK_AT_FREE, PAGE_FLAGS_CHECK_AT_PREP, PageBuddy, __ClearPageBuddy,
   format_page_flags, page_type_name } from './page_flags.ts';
 import { printk, KERN_ALERT, KERN_WARNING } from '../kernel/printk.ts';
@@ -71,14 +71,14 @@ export function current_where(): string {
 
 /** dump_page: the struct page as Linux prints it, then why. */
 export function dump_page(page: number, reason: string): void {
-  const flags = mem_map.flags[page];
+  const flags = page_flags_word(page);
   const ty = page_type_name(page);
   const lines = [
     vsprintf('page: refcount:%d mapcount:%d mapping:0000000000000000 index:0x0 pfn:0x%x',
       [page_ref_count(page), page_mapcount(page), page]),
     `flags: 0x${flags.toString(16)}(${format_page_flags(flags)})`,
   ];
-  if (ty !== null) lines.push(`page_type: ${(mem_map._mapcount[page] >>> 24).toString(16)}(${ty})`);
+  if (ty !== null) lines.push(`page_type: ${(page_mapcount_word(page) >>> 24).toString(16)}(${ty})`);
   lines.push(`page dumped because: ${reason}`);
   printk(KERN_ALERT, lines.join('\n'));
 }
@@ -105,9 +105,9 @@ export function VM_BUG_ON_PAGE(cond: boolean, page: number, what: string): void 
 
 /** page_bad_reason: why a page may not be freed or handed out, or null. */
 export function page_bad_reason(page: number, flags: number): string | null {
-  if (mem_map._mapcount[page] !== -1) return 'nonzero mapcount';
-  if (mem_map._refcount[page] !== 0) return 'nonzero _refcount';
-  if (mem_map.flags[page] & flags)
+  if (page_mapcount_word(page) !== -1) return 'nonzero mapcount';
+  if (page_ref_count(page) !== 0) return 'nonzero _refcount';
+  if (page_flags_word(page) & flags)
     return flags === PAGE_FLAGS_CHECK_AT_FREE ? 'PAGE_FLAGS_CHECK_AT_FREE flag(s) set'
       : 'PAGE_FLAGS_CHECK_AT_PREP flag(s) set';
   return null;

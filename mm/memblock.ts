@@ -23,7 +23,7 @@
  * that cannot go on panic, as x86's alloc_low_pages does.
  */
 import { PAGE_SIZE } from '../arch/x86/include/asm/page_types.ts';
-import { mem_map, pfn_valid, PFN_UP, PFN_DOWN } from './mm_types.ts';
+import { mem_map, pfn_valid, PFN_UP, PFN_DOWN, init_page_count } from './mm_types.ts';
 import { SetPageReserved } from './page_flags.ts';
 import { MAX_PAGE_ORDER, contig_page_data, ZONE_NORMAL } from './mmzone.ts';
 import { __free_pages_core } from './page_alloc_free.ts';
@@ -305,10 +305,15 @@ function __free_memory_core(start: number, end: number): number {
   return end_pfn - start_pfn;
 }
 
-/** reserve_bootmem_region: every page [start, end) touches is PG_reserved (refcount stays 1). */
+/**
+ * reserve_bootmem_region: every page [start, end) touches is initialised
+ * (__init_single_page: refcount 1) and PG_reserved. mem_map starts as fresh
+ * free pages (refcount 0), so this is where a reserved page gets its count.
+ */
 function reserve_bootmem_region(start: number, end: number): void {
   for (let pfn = PFN_DOWN(start); pfn < PFN_UP(end); pfn++) {
     if (!pfn_valid(pfn)) break;
+    init_page_count(pfn);
     SetPageReserved(pfn);
   }
 }

@@ -20,12 +20,18 @@
  * 64 bytes per page of simulated RAM for it through memblock, as sparse_init
  * does, so MemTotal comes out as Linux's would.
  *
+ * Struct page init is O(blocks), as deferred struct page init makes it in
+ * Linux: mem_map starts as fresh free pages (mm_types.ts), memmap_init
+ * writes only holes and pageblock flags, memblock_free_all only reserved
+ * pages and the head of each free block (__free_pages_core).
+ *
  * Simplified: one node, one zone (ZONE_NORMAL from pfn 0 to the end of
- * memblock.memory); no deferred struct page init, no sections, no zone
- * lowmem_reserve, no watermark_boost_factor; high auto-tuning is off (pcp.ts).
+ * memblock.memory); no deferred-init kthreads (nothing is left for later:
+ * the rest of a block is never written at boot), no zone lowmem_reserve,
+ * no watermark_boost_factor; high auto-tuning is off (pcp.ts).
  */
 import { PAGE_SIZE, PAGE_ALIGN } from '../arch/x86/include/asm/page_types.ts';
-import { mem_map_init, PFN_UP, PFN_DOWN } from './mm_types.ts';
+import { mem_map_init, PFN_UP, PFN_DOWN, init_page_count } from './mm_types.ts';
 import { SetPageReserved } from './page_flags.ts';
 import { Zone, contig_page_data, pageblock_nr_pages, set_pageblock_migratetype, MIGRATE_MOVABLE,
   page_alloc_asi, get_pageblock_sensitive, set_pageblock_sensitive,
@@ -56,10 +62,16 @@ export const mm_init_state = {
   memmap_phys: 0,
 };
 
+/** init_unavailable_range's per-page work: __init_single_page (refcount 1), then PG_reserved. */
+function init_unavailable_page(pfn: number): void {
+  init_page_count(pfn);
+  SetPageReserved(pfn);
+}
+
 /**
  * memmap_init: every pageblock starts MIGRATE_MOVABLE; pfns with no RAM
  * behind them (gaps in memblock.memory, partial pages at region edges) are
- * PG_reserved, as init_unavailable_range leaves them.
+ * PG_reserved with one reference, as init_unavailable_range leaves them.
  */
 function memmap_init(zone: Zone): void {
   for (let pfn = zone.zone_start_pfn; pfn < zone.zone_end_pfn(); pfn += pageblock_nr_pages)
@@ -70,11 +82,11 @@ function memmap_init(zone: Zone): void {
     const start = PFN_UP(r.base);
     const end = Math.min(PFN_DOWN(r.base + r.size), zone.zone_end_pfn());
     if (start >= end) continue;
-    for (let pfn = next; pfn < start; pfn++) SetPageReserved(pfn);
+    for (let pfn = next; pfn < start; pfn++) init_unavailable_page(pfn);
     present += end - start;
     next = Math.max(next, end);
   }
-  for (let pfn = next; pfn < zone.zone_end_pfn(); pfn++) SetPageReserved(pfn);
+  for (let pfn = next; pfn < zone.zone_end_pfn(); pfn++) init_unavailable_page(pfn);
   zone.present_pages = present;
 }
 

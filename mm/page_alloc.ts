@@ -62,6 +62,8 @@
  */
 import { clear_pages } from '../arch/x86/lib/clear_page_64.ts';
 import { mem_map, page_address, virt_to_page, virt_addr_valid, pfn_valid, init_page_count, compound_head,
+  page_flags_word, set_page_flags_word, set_page_private, set_page_owner_order, page_ref_count, page_ref_inc,
+  page_ref_dec_and_test,
   set_compound_head } from './mm_types.ts';
 import { PageHead, __SetPageHead, PageReserved, ClearPageReserved } from './page_flags.ts';
 import { type Zone, type freetype_t, MAX_PAGE_ORDER, PGALLOC_NORMAL, pcp_allowed_order, page_zone, contig_page_data,
@@ -114,7 +116,7 @@ function prep_compound_page(page: number, order: number): void {
   const nr_pages = 1 << order;
   __SetPageHead(page);
   for (let i = 1; i < nr_pages; i++) set_compound_head(page + i, page);
-  mem_map.flags[page + 1] = (mem_map.flags[page + 1] & ~0xff) | order;
+  set_page_flags_word(page + 1, (page_flags_word(page + 1) & ~0xff) | order);
 }
 
 /** kernel_init_pages: clear the block through its direct-map address on this CPU. */
@@ -125,9 +127,9 @@ function kernel_init_pages(page: number, numpages: number): void {
 
 /** prep_new_page / post_alloc_hook: the block becomes one allocation with one reference. */
 function prep_new_page(page: number, order: number, gfp_flags: gfp_t): void {
-  mem_map.private[page] = 0;
+  set_page_private(page, 0);
   init_page_count(page);                // set_page_refcounted
-  mem_map.owner_order[page] = order;    // set_page_owner
+  set_page_owner_order(page, order);    // set_page_owner
   mem_map.touched++;
   if (gfp_flags & __GFP_ZERO) kernel_init_pages(page, 1 << order);
   if (order && gfp_flags & __GFP_COMP) prep_compound_page(page, order);
@@ -205,7 +207,7 @@ function rmqueue_buddy(zone: Zone, order: number, freetype: freetype_t, alloc_fl
     if (page === -1) page = __rmqueue_asi(zone, order, alloc_flags, freetype);
     if (page === -1) return -1;
     if (!vm_debug.debug_vm || !check_new_pages(page, order)) return page;
-    mem_map.owner_order[page] = order; // a bad block is leaked, as Linux does
+    set_page_owner_order(page, order); // a bad block is leaked, as Linux does
   }
 }
 
@@ -311,20 +313,20 @@ function free_args_ok(fn: string, page: number, order: number): boolean {
  */
 export function __free_pages(page: number, order: number): void {
   if (!free_args_ok('__free_pages', page, order)) return;
-  if (mem_map._refcount[page] <= 0) {
+  if (page_ref_count(page) <= 0) {
     // put_page_testzero's VM_BUG_ON_PAGE: a double free, or a free of a page never allocated.
     bad_page(page, 'VM_BUG_ON_PAGE(page_ref_count(page) == 0)', false);
   } else {
     const head = PageHead(page);
-    if (--mem_map._refcount[page] === 0) {
+    if (page_ref_dec_and_test(page)) {
       __free_frozen_pages(page, order, FPI_NONE);
     } else if (!head) {
       while (order-- > 0) {
         const tail = page + (1 << order);
-        mem_map.owner_order[tail] = order;
+        set_page_owner_order(tail, order);
         __free_frozen_pages(tail, order, FPI_NONE);
       }
-      mem_map.owner_order[page] = 0;
+      set_page_owner_order(page, 0);
     }
   }
   charge_touched();
@@ -356,11 +358,11 @@ export function free_page(addr: number): void {
 /** get_page: take a reference on the page's head. The page must be in use. */
 export function get_page(page: number): void {
   const head = compound_head(page);
-  if (mem_map._refcount[head] <= 0) {
+  if (page_ref_count(head) <= 0) {
     bad_page(head, 'VM_BUG_ON_FOLIO(folio_ref_zero_or_close_to_overflow(folio))', false);
-    BUG('get_page: pfn %d is not in use (refcount %d)', head, mem_map._refcount[head]);
+    BUG('get_page: pfn %d is not in use (refcount %d)', head, page_ref_count(head));
   }
-  mem_map._refcount[head]++;
+  page_ref_inc(head);
 }
 
 /** put_page: drop a reference; at zero the page (compound: the whole folio) is freed. */
@@ -370,9 +372,9 @@ export function put_page(page: number): void {
     return;
   }
   const head = compound_head(page);
-  if (mem_map._refcount[head] <= 0) {
+  if (page_ref_count(head) <= 0) {
     bad_page(head, 'VM_BUG_ON_PAGE(page_ref_count(page) == 0)', false);
-  } else if (--mem_map._refcount[head] === 0) {
+  } else if (page_ref_dec_and_test(head)) {
     __free_frozen_pages(head, compound_order(head), FPI_NONE);
   }
   charge_touched();
@@ -392,7 +394,7 @@ export function free_reserved_page(page: number): void {
   }
   ClearPageReserved(page);
   init_page_count(page);
-  mem_map.owner_order[page] = 0;
+  set_page_owner_order(page, 0);
   // Linux adjusts after the free; before it here, so debug_vm's check inside sees it managed.
   adjust_managed_page_count(page, 1);
   __free_page(page);

@@ -29,8 +29,9 @@
  *   - every pageblock's flags hold a valid migratetype and no unused bits
  *     (PB_nonsensitive only with ASI on).
  */
-import { mem_map } from './mm_types.ts';
-import { PageBuddy, PageReserved, PAGE_FLAGS_CHECK_AT_PREP } from './page_flags.ts';
+import { mem_map, page_lru_next, page_lru_prev, page_private, page_ref_count, page_flags_word, page_owner_order,
+  present_section, PAGES_PER_SECTION, PFN_SECTION_SHIFT } from './mm_types.ts';
+import { PageBuddy, PageReserved, PAGE_FLAGS_CHECK_AT_PREP, PG_reserved, PGTY_buddy } from './page_flags.ts';
 import {
   type Zone, NR_PAGE_ORDERS, MAX_PAGE_ORDER, NR_FREETYPES, MIGRATE_TYPES, NR_PCP_LISTS, NR_FREE_PAGES,
   pageblock_order, pageblock_nr_pages, pageblock_start_pfn, free_list_index, pindex_to_order, pindex_sensitive,
@@ -45,6 +46,10 @@ import { BUG } from '../kernel/panic.ts';
 import { printk, KERN_WARNING, KERN_INFO } from '../kernel/printk.ts';
 import { vsprintf } from '../lib/vsprintf.ts';
 import { PAGE_SIZE } from '../arch/x86/include/asm/page_types.ts';
+
+/* Imported constants as module locals: imported bindings are getter calls under the TS loaders, and these run per page. */
+const RESERVED_BIT = 1 << PG_reserved, BUDDY_TYPE = PGTY_buddy, CHECK_AT_PREP = PAGE_FLAGS_CHECK_AT_PREP;
+const SECTION_PAGES = PAGES_PER_SECTION;
 
 const S_NONE = 0;
 const S_FREE = 1;
@@ -108,10 +113,11 @@ function walk_list(heads: Int32Array, tails: Int32Array, li: number, what: strin
       err(`${what}: cycle through pfn ${p}`);
       return;
     }
-    if (mem_map.lru_prev[p] !== prev) err(`${what}: pfn ${p} has prev ${mem_map.lru_prev[p]}, expected ${prev}`);
+    const pp = page_lru_prev(p);
+    if (pp !== prev) err(`${what}: pfn ${p} has prev ${pp}, expected ${prev}`);
     visit(p);
     prev = p;
-    p = mem_map.lru_next[p];
+    p = page_lru_next(p);
   }
   if (tails[li] !== prev) err(`${what}: tail is ${tails[li]}, last entry is ${prev}`);
 }
@@ -144,22 +150,27 @@ export function page_alloc_invariant_violations(max = 20): string[] {
         blocks++;
         free_pages += size;
         if (!PageBuddy(p)) err(`${what}: pfn ${p} is not PageBuddy`);
-        if (mem_map.private[p] !== order) err(`${what}: pfn ${p} has buddy order ${mem_map.private[p]}`);
+        if (page_private(p) !== order) err(`${what}: pfn ${p} has buddy order ${page_private(p)}`);
         if (p & (size - 1)) err(`${what}: pfn ${p} is not aligned to order ${order}`);
         if (p + size > n) err(`${what}: pfn ${p} order ${order} runs past max_pfn ${n}`);
-        if (mem_map._refcount[p] !== 0) err(`${what}: pfn ${p} has refcount ${mem_map._refcount[p]}`);
+        if (page_ref_count(p) !== 0) err(`${what}: pfn ${p} has refcount ${page_ref_count(p)}`);
         for (let b = pageblock_start_pfn(p); b < p + size && b < n; b += pageblock_nr_pages) {
           const bft = get_pageblock_freetype(b);
           if (bft !== ft) err(`${what}: pfn ${p} lies in pageblock ${b} of freetype ${bft}`);
         }
-        for (let q = p + 1; q < p + size && q < n; q++) {
-          if (PageBuddy(q) || mem_map._refcount[q] !== 0 || mem_map.flags[q] & PAGE_FLAGS_CHECK_AT_PREP)
-            err(`${what}: pfn ${q} inside free block ${p} (order ${order}) is not a clean free page`);
+        // Pages of a section nothing wrote are fresh, so clean; a written one is checked page by page.
+        const ms = present_section(p);
+        if (ms !== undefined) {
+          const o = p & (SECTION_PAGES - 1);
+          for (let i = o + 1; i < o + size && p - o + i < n; i++) {
+            if ((ms._mapcount[i] - 1) >>> 24 === BUDDY_TYPE || ms._refcount[i] !== 0 || ms.flags[i] & CHECK_AT_PREP)
+              err(`${what}: pfn ${p - o + i} inside free block ${p} (order ${order}) is not a clean free page`);
+          }
         }
         mark(p, size, S_FREE, what);
         if (order < MAX_PAGE_ORDER) {
           const b = p ^ size;
-          if (b > p && b < n && PageBuddy(b) && mem_map.private[b] === order) {
+          if (b > p && b < n && PageBuddy(b) && page_private(b) === order) {
             const bft = get_pageblock_freetype(b);
             if (order < pageblock_order || can_merge_freetypes(ft, bft))
               err(`free buddies ${p} and ${b} of order ${order} were not merged`);
@@ -183,7 +194,7 @@ export function page_alloc_invariant_violations(max = 20): string[] {
         count += 1 << order;
         if (PageBuddy(p)) err(`${what}: pfn ${p} is PageBuddy`);
         if (p & ((1 << order) - 1)) err(`${what}: pfn ${p} is not aligned to order ${order}`);
-        if (mem_map._refcount[p] !== 0) err(`${what}: pfn ${p} has refcount ${mem_map._refcount[p]}`);
+        if (page_ref_count(p) !== 0) err(`${what}: pfn ${p} has refcount ${page_ref_count(p)}`);
         if (freetype_sensitive(get_pageblock_freetype(p)) !== pindex_sensitive(pindex))
           err(`${what}: pfn ${p} lies in a pageblock of the other sensitivity`);
         mark(p, 1 << order, S_PCP, what);
@@ -194,19 +205,34 @@ export function page_alloc_invariant_violations(max = 20): string[] {
   });
 
   // Reserved pages, then allocations as page_owner recorded them.
-  let reserved = 0;
-  for (let p = 0; p < n; p++) {
-    if (!PageReserved(p)) continue;
-    reserved++;
-    mark(p, 1, S_RESERVED, 'PG_reserved');
-  }
+  // Section by section: the arrays of a written section directly, only the first page of the others.
   let allocated = 0;
-  for (let p = 0; p < n; p++) {
-    const o = mem_map.owner_order[p];
-    if (o < 0) continue;
+  const check_reserved = (p: number, flags: number): void => {
+    if (flags & RESERVED_BIT) mark(p, 1, S_RESERVED, 'PG_reserved');
+  };
+  const check_owner = (p: number, o: number): void => {
+    if (o < 0) return;
     if (PageBuddy(p)) err(`allocated pfn ${p} (order ${o}) is PageBuddy`);
     allocated += 1 << o;
     mark(p, 1 << o, S_ALLOC, `allocation of order ${o} at pfn ${p}`);
+  };
+  for (let first = 0; first < n; first += SECTION_PAGES) {
+    const ms = present_section(first);
+    const end = Math.min(n, first + SECTION_PAGES);
+    if (ms === undefined) {
+      check_reserved(first, page_flags_word(first));
+      continue;
+    }
+    for (let p = first; p < end; p++) check_reserved(p, ms.flags[p - first]);
+  }
+  for (let first = 0; first < n; first += SECTION_PAGES) {
+    const ms = present_section(first);
+    const end = Math.min(n, first + SECTION_PAGES);
+    if (ms === undefined) {
+      check_owner(first, page_owner_order(first));
+      continue;
+    }
+    for (let p = first; p < end; p++) check_owner(p, ms.owner_order[p - first] - 1);
   }
   let lost = 0;
   for (let p = 0; p < n; p++) {
@@ -320,24 +346,57 @@ export interface PageAllocTeardownReport {
  * For shutdown(): drain every pcp list, then report the pages still in use
  * (neither free nor reserved) and whether free memory merged back into the
  * blocks boot had.
+ *
+ * O(allocated), not O(pages): only the sections of mem_map the kernel wrote
+ * are scanned page by page. A section nothing wrote (mm_types.ts) holds
+ * fresh pages behind its first page, which are free exactly when a free
+ * block there covers them; its first page is looked at on its own.
  */
 export function page_alloc_teardown_report(): PageAllocTeardownReport {
   const zone: Zone | undefined = contig_page_data.node_zones[ZONE_NORMAL];
   if (!zone) return { leaked: [], leaked_allocations: [], nr_free: [], boot_nr_free: [], fully_merged: true };
   drain_all_pages(null);
   const n = mem_map.max_pfn;
-  const free = new Uint8Array(n);
+  const nr_sections = Math.ceil(n / PAGES_PER_SECTION);
+  // Free coverage: a bitmap per written section, a count of pages from its start for the others.
+  const free_map = new Map<number, Uint8Array>();
+  const free_head = new Map<number, number>();
   for (let order = 0; order < NR_PAGE_ORDERS; order++) {
+    const size = 1 << order;
     for (let ft = 0; ft < NR_FREETYPES; ft++) {
-      for (let p = zone.free_list_head[free_list_index(order, ft)]; p !== -1; p = mem_map.lru_next[p])
-        free.fill(1, p, Math.min(n, p + (1 << order)));
+      for (let p = zone.free_list_head[free_list_index(order, ft)]; p !== -1; p = page_lru_next(p)) {
+        const sec = p >>> PFN_SECTION_SHIFT;
+        const off = p & (PAGES_PER_SECTION - 1);
+        if (present_section(p) === undefined) {
+          if (off === 0) free_head.set(sec, Math.max(free_head.get(sec) ?? 0, size));
+          continue;
+        }
+        let bm = free_map.get(sec);
+        if (bm === undefined) free_map.set(sec, bm = new Uint8Array(PAGES_PER_SECTION));
+        bm.fill(1, off, Math.min(PAGES_PER_SECTION, off + size));
+      }
     }
   }
   const leaked: number[] = [];
   const leaked_allocations: { pfn: number; order: number }[] = [];
-  for (let p = 0; p < n; p++) {
-    if (!free[p] && !PageReserved(p)) leaked.push(p);
-    if (mem_map.owner_order[p] >= 0) leaked_allocations.push({ pfn: p, order: mem_map.owner_order[p] });
+  for (let sec = 0; sec < nr_sections; sec++) {
+    const first = sec * PAGES_PER_SECTION;
+    const end = Math.min(n, first + PAGES_PER_SECTION);
+    if (present_section(first) !== undefined) {
+      const bm = free_map.get(sec);
+      for (let p = first; p < end; p++) {
+        if ((bm === undefined || !bm[p - first]) && !PageReserved(p)) leaked.push(p);
+        const o = page_owner_order(p);
+        if (o >= 0) leaked_allocations.push({ pfn: p, order: o });
+      }
+      continue;
+    }
+    // Fresh pages past the free block at the section's start (if any) are in no state.
+    const covered = free_head.get(sec) ?? 0;
+    if (covered === 0 && !PageReserved(first)) leaked.push(first);
+    for (let p = first + Math.max(covered, 1); p < end; p++) leaked.push(p);
+    const o = page_owner_order(first);
+    if (o >= 0) leaked_allocations.push({ pfn: first, order: o });
   }
   const nr_free = free_area_nr_free();
   const boot = page_alloc_debug.boot_nr_free;

@@ -19,7 +19,8 @@
  * sensitivity one at a time, only whole free pageblocks do, in
  * __rmqueue_asi).
  */
-import { mem_map, compound_head, clear_compound_head, PageTail } from './mm_types.ts';
+import { mem_map, compound_head, clear_compound_head, PageTail, page_flags_word, set_page_flags_word, page_owner_order,
+  set_page_owner_order, set_page_count, present_section } from './mm_types.ts';
 import { PageHead, ClearPageReserved, PAGE_FLAGS_CHECK_AT_PREP, PAGE_FLAGS_SECOND } from './page_flags.ts';
 import { MIGRATE_PCPTYPES, MIGRATE_MOVABLE, pcp_allowed_order, page_zone, __get_pfnblock_freetype,
   free_to_migratetype } from './mmzone.ts';
@@ -39,7 +40,7 @@ export function charge_touched(): void {
 
 /** compound_order: the order of a compound page (page[1]'s order byte), 0 otherwise. */
 export function compound_order(page: number): number {
-  return PageHead(page) ? mem_map.flags[page + 1] & 0xff : 0;
+  return PageHead(page) ? page_flags_word(page + 1) & 0xff : 0;
 }
 
 /** free_tail_page_prepare: a tail must point at its head; then it is unhooked. */
@@ -57,7 +58,7 @@ function free_tail_page_prepare(head_page: number, page: number): number {
  * page must not have. False if the block is bad (reported and leaked).
  */
 export function free_pages_prepare(page: number, order: number): boolean {
-  const owner = mem_map.owner_order[page];
+  const owner = page_owner_order(page);
   if (owner >= 0 && owner !== order) {
     bad_page(page, `page_owner: freed as order ${order}, allocated as order ${owner}`);
     return false;
@@ -68,8 +69,9 @@ export function free_pages_prepare(page: number, order: number): boolean {
     return false;
   }
   let bad = 0;
-  if (order) {
-    if (compound) mem_map.flags[page + 1] &= ~PAGE_FLAGS_SECOND;
+  // Tails in a section nothing has written are fresh free pages: nothing to check or clear (boot's blocks).
+  if (order && present_section(page) !== undefined) {
+    if (compound) set_page_flags_word(page + 1, page_flags_word(page + 1) & ~PAGE_FLAGS_SECOND);
     const n = 1 << order;
     for (let i = 1; i < n; i++) {
       if (compound) bad += free_tail_page_prepare(page, page + i);
@@ -77,13 +79,14 @@ export function free_pages_prepare(page: number, order: number): boolean {
         bad++;
         continue;
       }
-      mem_map.flags[page + i] &= ~PAGE_FLAGS_CHECK_AT_PREP;
+      const f = page_flags_word(page + i);
+      if (f & PAGE_FLAGS_CHECK_AT_PREP) set_page_flags_word(page + i, f & ~PAGE_FLAGS_CHECK_AT_PREP);
     }
   }
   if (free_page_is_bad(page)) bad++;
   if (bad) return false;
-  mem_map.flags[page] &= ~PAGE_FLAGS_CHECK_AT_PREP;
-  mem_map.owner_order[page] = -1;    // reset_page_owner
+  set_page_flags_word(page, page_flags_word(page) & ~PAGE_FLAGS_CHECK_AT_PREP);
+  set_page_owner_order(page, -1);    // reset_page_owner
   mem_map.touched += 1 << order;
   return true;
 }
@@ -111,12 +114,22 @@ export function __free_frozen_pages(page: number, order: number, fpi_flags: numb
 /**
  * __free_pages_core: boot hands a block to the allocator (memblock_free_all):
  * unreserve, refcount 0, count it managed, free it to the list tails.
+ *
+ * As deferred struct page init does, the block's pages are not visited one
+ * by one when they are fresh: a block in a section of mem_map nothing has
+ * written yet (mm_types.ts) already reads as free pages, so only its head
+ * is set. Boot is then O(blocks), not O(pages).
  */
 export function __free_pages_core(page: number, order: number): void {
   const nr_pages = 1 << order;
-  for (let p = page; p < page + nr_pages; p++) {
-    ClearPageReserved(p);
-    mem_map._refcount[p] = 0;
+  if (present_section(page) === undefined) {
+    ClearPageReserved(page);
+    set_page_count(page, 0);
+  } else {
+    for (let p = page; p < page + nr_pages; p++) {
+      ClearPageReserved(p);
+      set_page_count(p, 0);
+    }
   }
   page_zone(page).managed_pages += nr_pages;
   __free_pages_ok(page, order, FPI_TO_TAIL);

@@ -16,7 +16,7 @@
  * its mapcount - 1 (so -1, "UINT_MAX", is "no type, unmapped"). PageBuddy
  * marks the head page of a free block in the buddy allocator.
  */
-import { mem_map } from './mm_types.ts';
+import { page_flags_word, set_page_flags_word, page_mapcount_word, set_page_mapcount_word } from './mm_types.ts';
 import { BUG } from '../kernel/panic.ts';
 
 /* enum pageflags */
@@ -100,13 +100,13 @@ export function format_page_flags(flags: number): string {
 /* ---- generic accessors (test_bit / __set_bit / __clear_bit on page->flags) ---- */
 
 export function PageFlag(page: number, bit: number): boolean {
-  return (mem_map.flags[page] & (1 << bit)) !== 0;
+  return (page_flags_word(page) & (1 << bit)) !== 0;
 }
 export function SetPageFlag(page: number, bit: number): void {
-  mem_map.flags[page] |= 1 << bit;
+  set_page_flags_word(page, page_flags_word(page) | (1 << bit));
 }
 export function ClearPageFlag(page: number, bit: number): void {
-  mem_map.flags[page] &= ~(1 << bit);
+  set_page_flags_word(page, page_flags_word(page) & ~(1 << bit));
 }
 
 /* The PAGEFLAG() accessors other subsystems use. The non-atomic __ forms are the same here. */
@@ -126,21 +126,21 @@ export const PageHWPoison = (p: number): boolean => PageFlag(p, PG_hwpoison);
 
 /** PageHead: the first page of a compound page (__GFP_COMP allocation of order > 0). */
 export function PageHead(page: number): boolean {
-  return (mem_map.flags[page] & (1 << PG_head)) !== 0;
+  return (page_flags_word(page) & (1 << PG_head)) !== 0;
 }
 export function __SetPageHead(page: number): void {
-  mem_map.flags[page] |= 1 << PG_head;
+  SetPageFlag(page, PG_head);
 }
 
 /** PageReserved: never given to the buddy allocator (firmware, kernel image, memmap, holes). */
 export function PageReserved(page: number): boolean {
-  return (mem_map.flags[page] & (1 << PG_reserved)) !== 0;
+  return (page_flags_word(page) & (1 << PG_reserved)) !== 0;
 }
 export function SetPageReserved(page: number): void {
-  mem_map.flags[page] |= 1 << PG_reserved;
+  SetPageFlag(page, PG_reserved);
 }
 export function ClearPageReserved(page: number): void {
-  mem_map.flags[page] &= ~(1 << PG_reserved);
+  ClearPageFlag(page, PG_reserved);
 }
 export const __SetPageReserved = SetPageReserved;
 export const __ClearPageReserved = ClearPageReserved;
@@ -160,24 +160,24 @@ export const PGTY_mapcount_underflow = 0xff;
 
 /** The page type byte (page_type >> 24); 0xff for an untyped page. */
 export function page_type(page: number): number {
-  return mem_map._mapcount[page] >>> 24;
+  return page_mapcount_word(page) >>> 24;
 }
 
 function set_page_type(page: number, ty: number, name: string): void {
-  if (mem_map._mapcount[page] !== -1)
-    BUG('__SetPage%s: pfn %d has page_type %x, expected none', name, page, mem_map._mapcount[page] >>> 0);
-  mem_map._mapcount[page] = ty << 24;
+  const v = page_mapcount_word(page);
+  if (v !== -1) BUG('__SetPage%s: pfn %d has page_type %x, expected none', name, page, v >>> 0);
+  set_page_mapcount_word(page, ty << 24);
 }
 
 function clear_page_type(page: number, ty: number, name: string): void {
   if (page_type(page) !== ty)
-    BUG('__ClearPage%s: pfn %d has page_type %x', name, page, mem_map._mapcount[page] >>> 0);
-  mem_map._mapcount[page] = -1;
+    BUG('__ClearPage%s: pfn %d has page_type %x', name, page, page_mapcount_word(page) >>> 0);
+  set_page_mapcount_word(page, -1);
 }
 
 /** PageBuddy: the head of a free block on a buddy free list (order in page->private). */
 export function PageBuddy(page: number): boolean {
-  return mem_map._mapcount[page] >>> 24 === PGTY_buddy;
+  return page_mapcount_word(page) >>> 24 === PGTY_buddy;
 }
 export function __SetPageBuddy(page: number): void {
   set_page_type(page, PGTY_buddy, 'Buddy');
@@ -188,12 +188,12 @@ export function __ClearPageBuddy(page: number): void {
 
 /** PageTable: a page-table page (pagetable_alloc sets it). */
 export function PageTable(page: number): boolean {
-  return mem_map._mapcount[page] >>> 24 === PGTY_table;
+  return page_mapcount_word(page) >>> 24 === PGTY_table;
 }
 
 /** PageGuard: a debug_pagealloc guard page (never set here; page_is_buddy accepts it as Linux does). */
 export function PageGuard(page: number): boolean {
-  return mem_map._mapcount[page] >>> 24 === PGTY_guard;
+  return page_mapcount_word(page) >>> 24 === PGTY_guard;
 }
 
 const page_type_names: Readonly<Record<number, string>> = {
@@ -204,7 +204,7 @@ const page_type_names: Readonly<Record<number, string>> = {
 
 /** The type's name for dump_page ("buddy"), or null for an untyped page. */
 export function page_type_name(page: number): string | null {
-  const v = mem_map._mapcount[page];
+  const v = page_mapcount_word(page);
   if (v >= (PGTY_mapcount_underflow << 24)) return null;
   return page_type_names[v >>> 24] ?? `0x${(v >>> 24).toString(16)}`;
 }

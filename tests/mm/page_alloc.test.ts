@@ -26,7 +26,8 @@ import { __zone_set_pageset_high_and_batch, pcp_total_count } from '../../mm/pcp
 import {
   check_page_alloc_invariants, page_alloc_invariant_violations, free_area_nr_free, page_alloc_debug,
 } from '../../mm/page_alloc_debug.ts';
-import { mem_map, page_address, page_ref_count, page_count, compound_head, PageTail } from '../../mm/mm_types.ts';
+import { mem_map, page_address, page_ref_count, page_count, compound_head, PageTail, page_private, page_owner_order,
+  set_page_owner_order } from '../../mm/mm_types.ts';
 import { PageBuddy, PageHead, PageReserved } from '../../mm/page_flags.ts';
 import { vm_debug } from '../../mm/debug.ts';
 import { all_vmstat } from '../../mm/vmstat.ts';
@@ -87,7 +88,7 @@ describe('mm_page_alloc', () => {
     const A = alloc_pages(GFP_HIGHUSER_MOVABLE, 0)!;
     expect(A).toBe(P);
     expect([head(0, MIGRATE_MOVABLE), head(1, MIGRATE_MOVABLE), head(2, MIGRATE_MOVABLE)]).toEqual([P + 1, P + 2, P + 4]);
-    expect([mem_map.private[P + 1], mem_map.private[P + 2], mem_map.private[P + 4]]).toEqual([0, 1, 2]);
+    expect([page_private(P + 1), page_private(P + 2), page_private(P + 4)]).toEqual([0, 1, 2]);
     expect(zone().nr_free.slice(0, 4)).toEqual(new Int32Array([1, 1, 1, 0]));
     /*
      *  A  B  C  o0 [ o2  ]        two more: B = P+1 (order-0 head), C = P+2
@@ -102,12 +103,12 @@ describe('mm_page_alloc', () => {
      *  [     order 3      ]       free C: C+P+3 -> order 1, + A's pair -> 2, + P+4 -> 3
      */
     __free_page(B);
-    expect(PageBuddy(B) && mem_map.private[B] === 0).toBe(true);
+    expect(PageBuddy(B) && page_private(B) === 0).toBe(true);
     __free_page(A);
-    expect(PageBuddy(A) && mem_map.private[A] === 1 && !PageBuddy(B)).toBe(true);
+    expect(PageBuddy(A) && page_private(A) === 1 && !PageBuddy(B)).toBe(true);
     __free_page(C);
     expect(head(3, MIGRATE_MOVABLE)).toBe(P);
-    expect(mem_map.private[P]).toBe(3);
+    expect(page_private(P)).toBe(3);
     expect(free_area_nr_free()).toEqual(page_alloc_debug.boot_nr_free);
   });
 
@@ -335,7 +336,7 @@ describe('mm_page_alloc', () => {
     get_page(p);
     __free_pages(p, 2);                               // tails p+1 (order 0) and p+2 (order 1) freed
     expect(page_ref_count(p)).toBe(1);
-    expect(mem_map.owner_order[p]).toBe(0);
+    expect(page_owner_order(p)).toBe(0);
     put_page(p);
     expect(page_alloc_shutdown()).toMatchObject({ leaked: [], fully_merged: true });
   });
@@ -358,14 +359,14 @@ describe('mm_page_alloc', () => {
     expect(page_alloc_invariant_violations().join('\n')).toMatch(/free_area\[3\]\.nr_free is 2, its lists hold 1/);
     z.nr_free[3]--;
     const p = alloc_page(GFP_KERNEL)!;
-    mem_map.owner_order[p] = -1;                      // an allocation nobody recorded: a lost page
+    set_page_owner_order(p, -1);                      // an allocation nobody recorded: a lost page
     expect(page_alloc_invariant_violations().join('\n')).toMatch(new RegExp(`pfn ${p} is in no state`));
-    mem_map.owner_order[p] = 0;
+    set_page_owner_order(p, 0);
     const h = head(4, MIGRATE_MOVABLE);
-    mem_map.owner_order[h] = 0;                       // a page both free and allocated
+    set_page_owner_order(h, 0);                       // a page both free and allocated
     expect(page_alloc_invariant_violations().join('\n')).toMatch(new RegExp(`pfn ${h} is free and allocated`));
     expect(() => check_page_alloc_invariants()).toThrow(KernelPanic);
-    mem_map.owner_order[h] = -1;
+    set_page_owner_order(h, -1);
     check_page_alloc_invariants();
   });
 

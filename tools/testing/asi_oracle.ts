@@ -61,7 +61,7 @@ import { sched_state } from '../../kernel/sched/core.ts';
 import type { TaskStruct } from '../../kernel/sched/task.ts';
 import type { MmStruct } from '../../mm/mm_struct.ts';
 import { get_pageblock_sensitive, pageblock_nr_pages } from '../../mm/mmzone.ts';
-import { mem_map, compound_head } from '../../mm/mm_types.ts';
+import { mem_map, compound_head, page_ref_count } from '../../mm/mm_types.ts';
 import { PageReserved, PageTable, PageBuddy } from '../../mm/page_flags.ts';
 import { vm_debug } from '../../mm/debug.ts';
 import { sum_vm_event } from '../../mm/vmstat.ts';
@@ -223,7 +223,7 @@ export function asi_frame_owner(pfn: number): string {
   const head = compound_head(pfn);
   if (PageReserved(head)) return 'reserved (boot memory)';
   if (PageTable(head)) return 'page table';
-  if (PageBuddy(head) || mem_map._refcount[head] === 0) return 'free';
+  if (PageBuddy(head) || page_ref_count(head) === 0) return 'free';
   for (const t of sched_state.tasks.values()) {
     if (!t.files) continue;
     for (let fd = 0; fd < t.files.fd.length; fd++) {

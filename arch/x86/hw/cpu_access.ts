@@ -19,7 +19,7 @@
  */
 import { Tlb, TLB_DIRTY, type TlbConfig } from './tlb.ts';
 import type { PhysMem } from './physmem.ts';
-import { MachineCheck } from './physmem.ts';
+import { MachineCheck, CHUNK_SIZE } from './physmem.ts';
 import { type CostProfile, COST_KEY_INDEX } from './costs.ts';
 import { CpuClock } from './cpu_clock.ts';
 import { CACHE_L2 } from './cache.ts';
@@ -49,6 +49,7 @@ const E_COPY_BYTES = ev.HW_COPY_BYTES, E_FILL_BYTES = ev.HW_FILL_BYTES;
 const U_MASK = Tlb.U_ENTRIES - 1, U_GEN = Tlb.U_GEN;
 const A_READ = ACC_READ, A_WRITE = ACC_WRITE;
 const T_DIRTY = TLB_DIRTY;
+const CHUNK = CHUNK_SIZE, CHUNK_MASK = CHUNK_SIZE - 1;
 /* Cost-key indices (costs.ts) as module locals, for the same reason. */
 const KEY = COST_KEY_INDEX;
 const K_TLB_HIT = KEY.tlb_hit, K_EXCEPTION = KEY.exception;
@@ -101,6 +102,20 @@ export abstract class CpuAccess extends CpuClock {
   protected _ac = false;
   /* The TLB's front-cache arrays, held here to save a load on the hot path. */
   protected readonly u_ent: Float64Array;
+  /*
+   * The host backing of each front-cache entry, beside the TLB's key and PA
+   * (same slot index): the RAM chunk holding the page, as bytes and as
+   * words, and the page's byte offset in it. A load or store that hits is
+   * then one compare and one typed-array access, with no chunk lookup. A
+   * chunk not yet allocated when the entry was made is undefined here; the
+   * access then goes the long way (physmem reads zeros or allocates) and
+   * refreshes the slot. u_pv is the page's view for whole-page copies,
+   * fetched from physmem on the slot's first copy.
+   */
+  protected readonly u_b8: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(Tlb.U_ENTRIES).fill(undefined);
+  protected readonly u_b32: (Uint32Array | undefined)[] = new Array<Uint32Array | undefined>(Tlb.U_ENTRIES).fill(undefined);
+  protected readonly u_boff = new Int32Array(Tlb.U_ENTRIES);
+  protected readonly u_pv: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(Tlb.U_ENTRIES).fill(undefined);
   /** 8 * user + 4 * ac (MODE_*): the front-cache context of this CPU's mode, less the access kind. */
   protected mode_ctx = 0;
   /** CR0.WP, CR4.SMEP and CR4.SMAP as the front cache's entries were made under. */
@@ -261,6 +276,7 @@ export abstract class CpuAccess extends CpuClock {
           this._ev[E_TLB_HIT]++;
           const pa = tlb.pa_of(i, va);
           tlb.ufill(va, pa, this.mode_ctx + acc);
+          this.ubacking(va, pa);
           return pa;
         }
         // A write through a clean entry re-walks to set D; a denied access
@@ -286,6 +302,7 @@ export abstract class CpuAccess extends CpuClock {
             if (tlb.insert(va - off, this.cur_pcid, r.shift, r.pfn, r.flags)) this._ev[ev.HW_TLB_EVICT]++;
             const pa = r.pfn * 4096 + off;
             tlb.ufill(va, pa, this.mode_ctx + acc);
+            this.ubacking(va, pa);
             return pa;
           }
         }
@@ -302,6 +319,22 @@ export abstract class CpuAccess extends CpuClock {
     }
   }
 
+  /*
+   * Record the host backing of the front-cache slot of `va`, which now
+   * translates to `pa`: its chunk (undefined while unallocated or beyond
+   * RAM, where physmem's own checks must run) and offset.
+   */
+  protected ubacking(va: number, pa: number): void {
+    const u = (va >>> 12) & U_MASK;
+    const mem = this.mem;
+    const ok = pa >= 0 && pa < mem.size;
+    const ci = ok ? (pa / CHUNK) | 0 : 0;
+    this.u_b8[u] = ok ? mem.c8[ci] : undefined;
+    this.u_b32[u] = ok ? mem.c32[ci] : undefined;
+    this.u_boff[u] = (pa & CHUNK_MASK) - (va & 0xfff);
+    this.u_pv[u] = undefined;
+  }
+
   protected perm(flags: number, acc: Access, user: boolean): number {
     const cr4 = this.cr4;
     return access_error(flags, acc, user, (this.cr0 & X86_CR0_WP) !== 0, (cr4 & X86_CR4_SMEP) !== 0,
@@ -310,28 +343,79 @@ export abstract class CpuAccess extends CpuClock {
 
   /* ---- memory access by virtual address ---- */
 
+  /*
+   * Loads and stores: on a front-cache hit with the chunk allocated, the
+   * access is the key compare and one typed-array access (the counting is
+   * folded later, cpu_clock.ts); anything else takes the *_slow path,
+   * which translates (counting the hit or walking) and goes through
+   * physmem. Kept this small so that V8 inlines them into their callers.
+   */
+
   load8(va: number): number {
+    const u = (va >>> 12) & U_MASK;
+    const off = va & 0xfff;
+    const e = this.u_ent;
+    const b = this.u_b8[u];
+    if (e[u << 1] === va - off + e[U_GEN] + this.mode_ctx && b !== undefined) { // ACC_READ is 0
+      this.u_ld++;
+      return b[this.u_boff[u] + off];
+    }
+    return this.load8_slow(va);
+  }
+
+  protected load8_slow(va: number): number {
     const pa = this.translate(va, ACC_READ);
     if (pa < 0) return -1;
     this.u_mem++;
-    return this.mem.read8(pa);
+    const v = this.mem.read8(pa);
+    this.ubacking(va, pa);
+    return v;
   }
 
   store8(va: number, v: number): boolean {
+    const u = (va >>> 12) & U_MASK;
+    const off = va & 0xfff;
+    const e = this.u_ent;
+    const b = this.u_b8[u];
+    if (e[u << 1] === va - off + e[U_GEN] + this.mode_ctx + A_WRITE && b !== undefined) {
+      this.u_ld++;
+      b[this.u_boff[u] + off] = v & 0xff;
+      return true;
+    }
+    return this.store8_slow(va, v);
+  }
+
+  protected store8_slow(va: number, v: number): boolean {
     const pa = this.translate(va, A_WRITE);
     if (pa < 0) return false;
     this.u_mem++;
     this.mem.write8(pa, v & 0xff);
+    this.ubacking(va, pa);
     return true;
   }
 
   /** 32-bit little-endian load; may span two pages. Returns -1 after a fixup. */
   load32(va: number): number {
+    const u = (va >>> 12) & U_MASK;
+    const off = va & 0xfff;
+    const e = this.u_ent;
+    const w = this.u_b32[u];
+    // An aligned word never spans pages; the key's low 12 bits are zero in va - off.
+    if (e[u << 1] === va - off + e[U_GEN] + this.mode_ctx && w !== undefined && (off & 3) === 0) {
+      this.u_ld++;
+      return w[(this.u_boff[u] + off) >>> 2];
+    }
+    return this.load32_slow(va);
+  }
+
+  protected load32_slow(va: number): number {
     if ((va & 0xfff) <= 0xffc && (va & 3) === 0) {
       const pa = this.translate(va, ACC_READ);
       if (pa < 0) return -1;
       this.u_mem++;
-      return this.mem.read32(pa);
+      const v = this.mem.read32(pa);
+      this.ubacking(va, pa);
+      return v;
     }
     let v = 0;
     for (let k = 0; k < 4; k++) {
@@ -343,11 +427,25 @@ export abstract class CpuAccess extends CpuClock {
   }
 
   store32(va: number, v: number): boolean {
+    const u = (va >>> 12) & U_MASK;
+    const off = va & 0xfff;
+    const e = this.u_ent;
+    const w = this.u_b32[u];
+    if (e[u << 1] === va - off + e[U_GEN] + this.mode_ctx + A_WRITE && w !== undefined && (off & 3) === 0) {
+      this.u_ld++;
+      w[(this.u_boff[u] + off) >>> 2] = v >>> 0;
+      return true;
+    }
+    return this.store32_slow(va, v);
+  }
+
+  protected store32_slow(va: number, v: number): boolean {
     if ((va & 0xfff) <= 0xffc && (va & 3) === 0) {
       const pa = this.translate(va, A_WRITE);
       if (pa < 0) return false;
       this.u_mem++;
       this.mem.write32(pa, v >>> 0);
+      this.ubacking(va, pa);
       return true;
     }
     // Probe both pages for write first so a fault stores nothing.
@@ -377,6 +475,7 @@ export abstract class CpuAccess extends CpuClock {
   copy(dst: number, src: number, len: number): number {
     this.cp_spfn = -1;
     this.cp_dpfn = -1;
+    if (len === 4096 && ((src | dst) & 0xfff) === 0 && this.copy_page_hit(dst, src)) return 0;
     let done = 0;
     while (done < len) {
       const s = src + done;
@@ -393,6 +492,36 @@ export abstract class CpuAccess extends CpuClock {
     this.charge_string_op(K_COPY_BYTE, this.c_copy_byte, done);
     this._ev[E_COPY_BYTES] += done;
     return len - done;
+  }
+
+  /*
+   * copy() of one whole, page-aligned page whose both sides hit the front
+   * cache with their chunks allocated: chunk to chunk through the source
+   * page's cached view, no translation call and no physmem lookup. Counts
+   * and charges exactly what the general loop would (two TLB hits, the
+   * cache model's lookups, the string op). False, having done nothing,
+   * when it does not apply.
+   */
+  protected copy_page_hit(dst: number, src: number): boolean {
+    const su = (src >>> 12) & U_MASK;
+    const du = (dst >>> 12) & U_MASK;
+    const e = this.u_ent;
+    const g = e[U_GEN] + this.mode_ctx;
+    if (e[su << 1] !== src + g || e[du << 1] !== dst + g + A_WRITE) return false;
+    const sb = this.u_b8[su];
+    const db = this.u_b8[du];
+    if (sb === undefined || db === undefined || sb === db) return false;
+    let v = this.u_pv[su];
+    if (v === undefined) {
+      const ps = e[(su << 1) + 1];
+      v = this.u_pv[su] = this.mem.page_view((ps / CHUNK) | 0, sb, this.u_boff[su]);
+    }
+    this.u_hits += 2;
+    db.set(v, this.u_boff[du]);
+    this.copy_traffic(e[(su << 1) + 1], e[(du << 1) + 1], 4096);
+    this.charge_string_op(K_COPY_BYTE, this.c_copy_byte, 4096);
+    this._ev[E_COPY_BYTES] += 4096;
+    return true;
   }
 
   /*

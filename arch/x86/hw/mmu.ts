@@ -15,7 +15,7 @@
  * walk, the dirty bit on the leaf of a write, as the hardware does (with a
  * locked read-modify-write; here a plain store).
  */
-import type { PhysMem } from './physmem.ts';
+import { type PhysMem, CHUNK_SIZE } from './physmem.ts';
 import {
   _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_NX_HI, _PAGE_PRESENT, _PAGE_PSE, _PAGE_RW, _PAGE_USER,
   _PAGE_GLOBAL, PTE_RSVD_MASK_HI, PMD_LEAF_RSVD_LO, PUD_LEAF_RSVD_LO, PTE_PFN_MASK_HI,
@@ -40,6 +40,7 @@ export const ACC_EXEC = 2;
 export type Access = 0 | 1 | 2;
 
 const TWO20 = 1048576;
+const CHUNK = CHUNK_SIZE, CHUNK_MASK = CHUNK_SIZE - 1;
 
 /** The outcome of one walk; one instance per CPU, reused. */
 export class WalkResult {
@@ -78,33 +79,50 @@ export function level_index(va: number, level: number): number {
   }
 }
 
-function set_accessed(mem: PhysMem, ea: number): void {
-  if (ea < 0) return;
-  const v = mem.read32(ea);
-  if (!(v & A)) mem.write32(ea, (v | A) >>> 0);
+/* Set the A bit of the entry at word `i` of chunk `w` (present entries live in allocated chunks). */
+function set_accessed(w: Uint32Array | undefined, i: number): void {
+  if (w === undefined) return;
+  const v = w[i];
+  if (!(v & A)) w[i] = (v | A) >>> 0;
 }
 
 /*
  * Walk `va` from the PGD at physical `pgd_pa`. Fills `r`; sets A bits only
  * when the walk reaches a leaf without a reserved-bit error. `pge` says
  * whether CR4.PGE makes the leaf's G bit count.
+ *
+ * Each level reads its entry's two halves from one RAM chunk, looked up
+ * once, and remembers that chunk and word for setting the A bit: a walk
+ * touches each table's chunk object once (they are cold on the host when
+ * the walk is a TLB miss over a large working set).
  */
 export function walk(mem: PhysMem, pgd_pa: number, va: number, pge: boolean, r: WalkResult): void {
   r.err = 0;
   r.faulted = false;
   r.steps = 0;
+  const c32 = mem.c32;
+  const size = mem.size;
   let table = pgd_pa;
   let rw = T_RW;
   let us = T_US;
   let nx = 0;
-  // entry addresses of the walk so far, to set A bits once it succeeds
-  let a4 = -1, a3 = -1, a2 = -1, a1 = -1;
-  let lo = 0, hi = 0;
+  // The entries the walk used so far (chunk and word index), to set A bits once it succeeds.
+  let w4: Uint32Array | undefined, w3: Uint32Array | undefined, w2: Uint32Array | undefined, w1: Uint32Array | undefined;
+  let i4 = 0, i3 = 0, i2 = 0, i1 = 0;
+  let ea = 0, lo = 0, hi = 0;
   let level = 4;
   for (;;) {
-    const ea = table + level_index(va, level) * 8;
-    lo = mem.read32(ea);
-    hi = mem.read32(ea + 4);
+    ea = table + level_index(va, level) * 8;
+    if (!(ea >= 0 && ea + 8 <= size && (ea & 7) === 0)) { mem.read32(ea); mem.read32(ea + 4); } // the machine check
+    const w = c32[(ea / CHUNK) | 0];
+    const wi = (ea & CHUNK_MASK) >>> 2;
+    if (w === undefined) {
+      lo = 0; // untouched RAM reads as zeros: not present
+      hi = 0;
+    } else {
+      lo = w[wi];
+      hi = w[wi + 1];
+    }
     r.table_pfn[r.steps++] = (table / 4096) | 0;
     if (!(lo & P)) {
       r.err = 0;
@@ -126,19 +144,24 @@ export function walk(mem: PhysMem, pgd_pa: number, va: number, pge: boolean, r: 
     if (!(lo & RW)) rw = 0;
     if (!(lo & US)) us = 0;
     if (hi & NX_HI) nx = T_NX;
-    if (level === 4) a4 = ea; else if (level === 3) a3 = ea; else if (level === 2) a2 = ea; else a1 = ea;
+    if (level === 4) { w4 = w; i4 = wi; } else if (level === 3) { w3 = w; i3 = wi; }
+    else if (level === 2) { w2 = w; i2 = wi; } else { w1 = w; i1 = wi; }
     if (leaf) break;
     table = entry_pfn(lo & 0xfffff000, hi) * 4096;
     level--;
   }
-  // Success: set accessed bits top-down, as the walk used the entries.
-  set_accessed(mem, a4);
-  set_accessed(mem, a3);
-  set_accessed(mem, a2);
-  set_accessed(mem, a1);
+  /*
+   * Success: set accessed bits top-down, as the walk used the entries.
+   * Each is re-read, not taken from the walk: an entry used at two levels
+   * (a self-referencing table) is then written once, as before.
+   */
+  set_accessed(w4, i4);
+  set_accessed(w3, i3);
+  set_accessed(w2, i2);
+  set_accessed(w1, i1);
   const pfn = entry_pfn(lo, hi);
   r.level = level;
-  r.leaf_pa = level === 4 ? a4 : level === 3 ? a3 : level === 2 ? a2 : a1;
+  r.leaf_pa = ea; // the walk stopped at the leaf's entry
   r.leaf_lo = (lo | A) >>> 0;
   if (level === 3) {
     r.shift = S_1G;

@@ -3,17 +3,27 @@
  *
  * Hardware, no Linux counterpart. RAM of a configured size is backed sparsely
  * by fixed 64 KiB chunks allocated on first write, so a mem=64G machine costs
- * the host only what is touched (plus three 8-byte slots per chunk: 24 MiB
+ * the host only what is touched (plus two 8-byte slots per chunk: 16 MiB
  * for 64 GiB). Reading an untouched chunk yields zeros without allocating, as
  * DRAM that firmware cleared. An access beyond the end of RAM is a machine
  * check: tskernel stops with the reason instead of returning garbage.
+ *
+ * The chunk arrays are public to the rest of the machine (never to the
+ * kernel): a CPU's front cache (cpu_access.ts) keeps the chunk behind each
+ * cached translation so that a load on a TLB hit is one typed-array read,
+ * and the page walker (mmu.ts) reads an entry's two halves from one chunk.
  */
 
 export const CHUNK_SHIFT = 16;
 export const CHUNK_SIZE = 1 << CHUNK_SHIFT;
 const CHUNK_MASK = CHUNK_SIZE - 1;
-/** Pages whose view physmem keeps for whole-page copies: 256 MiB of hot source pages. */
-const PVIEW_MAX = 65536;
+export const CHUNK_PAGES = CHUNK_SIZE / 4096;
+/*
+ * Copies up to this many bytes between chunks go byte by byte: a subarray
+ * for TypedArray.set() is a host allocation that costs more than the loop
+ * (copy_from_user of a struct, a path name, a partial user page).
+ */
+const SMALL_COPY = 64;
 /** The largest RAM the machine supports: 64 GiB (a 36-bit physical space in use). */
 export const MAX_RAM_BYTES = 64 * 2 ** 30;
 
@@ -28,21 +38,20 @@ export class MachineCheck extends Error {
 export class PhysMem {
   readonly size: number;
   readonly nr_pages: number;
-  /** chunk index -> bytes; undefined until first written. */
-  private readonly c8: (Uint8Array | undefined)[];
-  private readonly c32: (Uint32Array | undefined)[];
+  /** chunk index -> bytes; undefined until first written. Machine-internal (see above). */
+  readonly c8: (Uint8Array | undefined)[];
+  readonly c32: (Uint32Array | undefined)[];
   /** Chunks allocated so far: host memory grows only with these. */
   chunks_allocated = 0;
   /*
    * chunk index -> views of its 4 KiB pages, each made the first time that
    * page is the source of a whole-page copy. Page copies are the hot path
    * (every read() and write() of a page-cache page), and a fresh subarray
-   * per copy is a host allocation costing a third of the copy itself. At
-   * most PVIEW_MAX pages get one (about 100 host bytes each); copies from
-   * other pages take a fresh subarray as before.
+   * per copy is a host allocation costing a third of the copy itself. Every
+   * page of RAM may get one (about 100 host bytes, 2.5% of the page it
+   * views, and only for pages that were copied from).
    */
-  private readonly pview: ((Uint8Array | undefined)[] | undefined)[];
-  private pview_count = 0;
+  private readonly pview = new Map<number, (Uint8Array | undefined)[]>(); // by chunk: nothing per chunk until used
 
   constructor(size: number) {
     if (!Number.isInteger(size) || size <= 0 || size % CHUNK_SIZE !== 0)
@@ -54,7 +63,6 @@ export class PhysMem {
     const n = size / CHUNK_SIZE;
     this.c8 = new Array<Uint8Array | undefined>(n).fill(undefined);
     this.c32 = new Array<Uint32Array | undefined>(n).fill(undefined);
-    this.pview = new Array<(Uint8Array | undefined)[] | undefined>(n).fill(undefined);
   }
 
   /** Host bytes backing RAM right now. */
@@ -67,7 +75,8 @@ export class PhysMem {
       `physmem: access to physical 0x${pa.toString(16)}+${len} beyond RAM (0x${this.size.toString(16)})`);
   }
 
-  private alloc(ci: number): Uint32Array {
+  /** Allocate chunk `ci` (it must not exist yet). Machine-internal: the CPUs' store paths. */
+  alloc(ci: number): Uint32Array {
     const buf = new ArrayBuffer(CHUNK_SIZE);
     const w = new Uint32Array(buf);
     this.c8[ci] = new Uint8Array(buf);
@@ -153,7 +162,9 @@ export class PhysMem {
       } else {
         const db = this.wchunk(dst);
         if (db === sb) db.copyWithin(d, so, so + n);
-        else db.set(sb.subarray(so, so + n), d);
+        else if (n <= SMALL_COPY) for (let k = 0; k < n; k++) db[d + k] = sb[so + k];
+        else if (n === 4096 && (so & 0xfff) === 0) db.set(this.page_view((src / CHUNK_SIZE) | 0, sb, so), d);
+        else db.set(sb.subarray(so, so + n), d); // an unaligned large copy: one view, rare
       }
       src += n;
       dst += n;
@@ -161,17 +172,19 @@ export class PhysMem {
     }
   }
 
-  /** The view of the page at offset `o` of chunk `ci` (bytes `b`): cached while there is room. */
-  private page_view(ci: number, b: Uint8Array, o: number): Uint8Array {
-    const views = this.pview[ci];
+  /**
+   * The view of the page at offset `o` of chunk `ci` (bytes `b`), made once
+   * and kept: TypedArray.set() takes a whole array as its source, so a page
+   * copy between chunks needs one, and a cached one costs no allocation.
+   */
+  page_view(ci: number, b: Uint8Array, o: number): Uint8Array {
+    let views = this.pview.get(ci);
     const i = o >>> 12;
     const v = views === undefined ? undefined : views[i];
     if (v !== undefined) return v;
     const nv = b.subarray(o, o + 4096);
-    if (this.pview_count < PVIEW_MAX) {
-      this.pview_count++;
-      (views ?? (this.pview[ci] = new Array<Uint8Array | undefined>(CHUNK_SIZE / 4096).fill(undefined)))[i] = nv;
-    }
+    if (views === undefined) this.pview.set(ci, views = new Array<Uint8Array | undefined>(CHUNK_PAGES).fill(undefined));
+    views[i] = nv;
     return nv;
   }
 
