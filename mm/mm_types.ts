@@ -353,12 +353,16 @@ export function page_mapcount(page: number): number {
 
 /** One more PTE maps `page`; true if it is the first (atomic_inc_and_test(&page->_mapcount)). */
 export function page_mapcount_inc(page: number): boolean {
-  return ++mem_map._mapcount[page] === 0;
+  const v = page_mapcount_word(page) + 1;
+  set_page_mapcount_word(page, v);
+  return v === 0;
 }
 
 /** One PTE less maps `page`; true if that was the last (atomic_add_negative(-1, &page->_mapcount)). */
 export function page_mapcount_dec(page: number): boolean {
-  return --mem_map._mapcount[page] < 0;
+  const v = page_mapcount_word(page) - 1;
+  set_page_mapcount_word(page, v);
+  return v < 0;
 }
 
 /*
