@@ -224,8 +224,31 @@ export function parse_kbuild_args(argv: readonly string[]): { o: KbuildOptions; 
   return { o, variants: variants.length ? variants : DEFAULT_KBUILD_VARIANTS, json };
 }
 
+const USAGE = `usage: npm run kbuild -- [options] [name="kernel command line" ...]
+
+A make -jJ parent forks and execs cc1 jobs that read sources and headers from
+tmpfs, grow a heap, write an object and exit; each named kernel command line
+is booted and built in turn (default: asi-off="asi=off" and
+asi-on="asi=on setcpuid=retbleed").
+
+  --units-per-cpu=N     compile units per CPU [${DEFAULT_KBUILD_OPTIONS.units_per_cpu}]
+  -jN, --jobs=N         parallel cc1 jobs [the CPU count]
+  --cpus=N              CPUs of each kernel [${DEFAULT_KBUILD_OPTIONS.cpus}]
+  --mem=N[M]            memory of each kernel, MiB [${DEFAULT_KBUILD_OPTIONS.mem_mb}]
+  --seed=N              the tree's sizes and includes, and the kernel's seed= [${DEFAULT_KBUILD_OPTIONS.seed}]
+  --size=F              scale every source and header size [${DEFAULT_KBUILD_OPTIONS.size}]
+  --cycles-per-byte=N   cc1's user cycles per input byte (estimate) [${DEFAULT_KBUILD.cycles_per_byte}]
+  --heap-per-byte=N     cc1's heap bytes per input byte (estimate) [${DEFAULT_KBUILD.heap_per_byte}]
+  --json                the results as JSON
+  --help                this text
+`;
+
 function main(argv: readonly string[]): number {
   printk_state.console_loglevel = 0;
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   let args: ReturnType<typeof parse_kbuild_args>;
   try {
     args = parse_kbuild_args(argv);
