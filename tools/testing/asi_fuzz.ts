@@ -53,6 +53,7 @@ import { syscall_64_tbl, syscall_64_state } from '../../arch/x86/entry/syscall_6
 import { current } from '../../kernel/sched/core.ts';
 import { CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND, CLONE_THREAD } from '../../include/uapi/linux/sched.ts';
 import { fs_shadow_install, fs_shadow_compare, type FsShadow } from './asi_fuzz_fs.ts';
+import { asi_fuzz_shrink, format_fuzz_repro } from './asi_fuzz_shrink.ts';
 import { syz_descs, syz_arg_kinds } from './syz_descs.ts';
 import type { SyzDesc, SyzKind } from './syz_descs.ts';
 
@@ -75,6 +76,8 @@ export interface FuzzStats {
   first: string | null;
   /** Program number (0-based) of the first oracle violation, or -1. */
   first_violation: number;
+  /** TLB shootdowns sent (vmstat nr_tlb_remote_flush, summed over programs): threads on several CPUs cause them. */
+  remote_flushes: number;
   /** The tapes of the program that failed first (asi_fuzz_replay, asi_fuzz_shrink take them). */
   first_tape: FuzzTape | null;
   /** Per syscall name, the invalid kinds issued (and 'valid' for an all-valid call). */
@@ -111,15 +114,15 @@ export class FuzzDraws {
   readonly marks = new Map<string, number[]>();
   constructor(readonly tape: FuzzTape, readonly rnd: RndState | null) {}
   draw(key: string, n: number): number {
-    const t = this.tape[key] ?? (this.tape[key] = []);
     const i = this.pos.get(key) ?? 0;
     this.pos.set(key, i + 1);
     if (this.rnd) {
       const v = prandom_u32_below(this.rnd, n);
-      t.push(v);
+      (this.tape[key] ??= []).push(v);
       return v;
     }
-    return i < t.length ? t[i] % n : 0;
+    const t = this.tape[key];
+    return t && i < t.length ? t[i] % n : 0;
   }
   mark(key: string): void {
     const m = this.marks.get(key) ?? [];
@@ -642,6 +645,7 @@ export function run_program(cmdline: string, d: FuzzDraws, stats: FuzzStats, opt
   }
   if (k) {
     try {
+      stats.remote_flushes += k.vmstat().nr_tlb_remote_flush ?? 0;
       const leaked = k.shutdown().leaked.length;
       stats.leaks += leaked;
       if (leaked) fail(`${leaked} page(s) leaked`);
@@ -656,7 +660,7 @@ export function run_program(cmdline: string, d: FuzzDraws, stats: FuzzStats, opt
 export function new_fuzz_stats(): FuzzStats {
   return {
     programs: 0, syscalls: 0, faults: 0, checks: 0, violations: 0, mismatches: 0, leaks: 0, exceptions: 0,
-    first: null, first_violation: -1, first_tape: null, coverage: new Map(),
+    remote_flushes: 0, first: null, first_violation: -1, first_tape: null, coverage: new Map(),
   };
 }
 
@@ -688,9 +692,11 @@ function main(argv: readonly string[]): number {
   let seed = 1;
   let runs = 100;
   let cmdline = 'mem=64M cpus=2 asi=on';
+  let shrink = true;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--seed') seed = Number(argv[++i]);
+    if (a === '--no-shrink') shrink = false;
+    else if (a === '--seed') seed = Number(argv[++i]);
     else if (a === '--runs') runs = Number(argv[++i]);
     else if (a === '--cmdline') cmdline = argv[++i];
     else {
@@ -702,6 +708,12 @@ function main(argv: readonly string[]): number {
   const s = asi_fuzz({ seed, runs, cmdline });
   if (s.first) process.stdout.write(`first failure: ${s.first}\n`);
   process.stdout.write(`host time ${((performance.now() - t0) / 1000).toFixed(1)} s, host exceptions ${s.exceptions}\n`);
+  if (s.first && s.first_tape && shrink) {
+    const r = asi_fuzz_shrink(cmdline, s.first_tape);
+    const trace: string[] = [];
+    asi_fuzz_replay(cmdline, r.tape, { trace: (l) => trace.push(l) });
+    process.stdout.write(`shrunk reproducer (a vitest case):\n${format_fuzz_repro(cmdline, r, trace, `seed ${seed}, ${s.first.split(':')[0]}`)}`);
+  }
   process.stdout.write(`${format_fuzz_stats(s)}\n`);
   return s.first ? 1 : 0;
 }
