@@ -96,31 +96,34 @@ function get_unmapped_area(l: MmLayout, hint: number, len: number): number {
   return top >= MMAP_MIN_ADDR + len ? top - len : 0;
 }
 
-/* Split the VMAs so that none straddles addr. */
-function split_at(l: MmLayout, addr: number): void {
+/* Split the VMAs so that none straddles addr: 0, or -ENOMEM when __split_vma()'s vm_area_dup() fails. */
+function split_at(l: MmLayout, addr: number): number {
   const i = vma_index(l, addr);
   const v = l.vmas[i];
-  if (!v || v.vm_start >= addr) return;
+  if (!v || v.vm_start >= addr) return 0;
+  if (should_failslab('vm_area_struct', GFP_KERNEL)) return -ENOMEM;
   l.vmas.splice(i + 1, 0, new VmAreaStruct(addr, v.vm_end, v.vm_flags));
   this_cpu().charge_index(K_KMEM_CACHE_ALLOC); // __split_vma(): vm_area_dup()
   v.vm_end = addr;
+  return 0;
 }
 
 /** do_vmi_munmap(): remove [start, end) from the VMAs, zap pages, flush. */
-function do_munmap(mm: MmStruct, start: number, end: number): void {
+function do_munmap(mm: MmStruct, start: number, end: number): number {
   const l = mm_layout(mm);
-  split_at(l, start);
-  split_at(l, end);
+  const err = split_at(l, start) || split_at(l, end);
+  if (err) return err; // nothing unmapped (a split already made stays, as in Linux)
   const i = vma_index(l, start);
   let j = i;
   while (j < l.vmas.length && l.vmas[j].vm_start < end) j++;
-  if (j === i) return;
+  if (j === i) return 0;
   l.vmas.splice(i, j - i);
   this_cpu().charge_index(K_KMEM_CACHE_FREE, j - i); // remove_vma(): vm_area_free() each
   const tlb = new MmuGather(mm);
   zap_page_range(tlb, start, end);
   free_pgtables(tlb, start, end, l);
   tlb_finish_mmu(tlb);
+  return 0;
 }
 
 /** sys_mmap(addr, len, prot, flags, fd, off): the new mapping's address or -errno. */
@@ -148,7 +151,8 @@ export function do_mmap(mm: MmStruct, addr: number, len: number, prot: number, f
     if (addr < MMAP_MIN_ADDR) return -EPERM;
     if (!range_free(l, addr, addr + len)) {
       if (flags & MAP_FIXED_NOREPLACE) return -EEXIST;
-      do_munmap(mm, addr, addr + len);
+      const err = do_munmap(mm, addr, addr + len);
+      if (err) return err;
     }
     start = addr;
   } else {
@@ -172,8 +176,7 @@ export function sys_munmap_mm(mm: MmStruct, addr: number, len: number): number {
   if (!Number.isInteger(addr) || addr % PAGE_SIZE || !Number.isInteger(len) || len <= 0) return -EINVAL;
   len = PAGE_ALIGN(len);
   if (addr < 0 || addr > TASK_SIZE || len > TASK_SIZE - addr) return -EINVAL;
-  do_munmap(mm, addr, addr + len);
-  return 0;
+  return do_munmap(mm, addr, addr + len);
 }
 
 /** sys_mprotect(): every page in range must be mapped (else -ENOMEM). */
@@ -192,8 +195,8 @@ export function do_mprotect(mm: MmStruct, addr: number, len: number, prot: numbe
     if (!v || v.vm_start > cur) return -ENOMEM;
     cur = v.vm_end;
   }
-  split_at(l, addr);
-  split_at(l, end);
+  const err = split_at(l, addr) || split_at(l, end);
+  if (err) return err;
   const flags = vm_flags_from_prot(prot);
   for (let i = vma_index(l, addr); i < l.vmas.length && l.vmas[i].vm_start < end; i++) l.vmas[i].vm_flags = flags;
   if (change_protection(mm, addr, end, flags)) flush_tlb_mm_range(mm, addr, end, 12, false);

@@ -34,6 +34,7 @@
  * still fails the same way, and printed as a vitest case.
  *
  * CLI: npm run fuzz -- [--seed N] [--runs K] [--cmdline "..."] [--no-shrink]
+ *      [--progress N] (the counts so far on stderr every N programs)
  * Last line: programs P, syscalls S, faults injected F, oracle checks O,
  * violations V, mismatches M, leaks L.
  */
@@ -92,6 +93,9 @@ export interface FuzzOpts {
   setup?: (k: Kernel) => void;
   /** Stop at the first oracle violation. */
   stop_on_violation?: boolean;
+  /** Called every `progress_every` programs with the counts so far (a long campaign's progress). */
+  progress?: (s: FuzzStats) => void;
+  progress_every?: number;
 }
 
 /* Argument pools: valid-looking and invalid values of each kind. */
@@ -113,11 +117,11 @@ export class FuzzDraws {
   readonly pos = new Map<string, number>();
   readonly marks = new Map<string, number[]>();
   constructor(readonly tape: FuzzTape, readonly rnd: RndState | null) {}
-  draw(key: string, n: number): number {
+  draw(key: string, n: number, prefer: number | null = null): number {
     const i = this.pos.get(key) ?? 0;
     this.pos.set(key, i + 1);
     if (this.rnd) {
-      const v = prandom_u32_below(this.rnd, n);
+      const v = prefer ?? prandom_u32_below(this.rnd, n);
       (this.tape[key] ??= []).push(v);
       return v;
     }
@@ -144,6 +148,11 @@ interface Ctx {
 
 function draw(c: Ctx, n: number): number {
   return c.d.draw(c.key, n);
+}
+
+/* A draw whose recorded value the caller may prefer (coverage guidance); a replay reads the tape as for any draw. */
+function choose(c: Ctx, n: number, prefer: number | null): number {
+  return c.d.draw(c.key, n, prefer);
 }
 
 function pick<T>(c: Ctx, a: readonly T[]): T {
@@ -240,9 +249,18 @@ function uncovered(c: Ctx, depth: number): [(typeof DESC_ROWS)[number], number, 
 
 /* One call of a random table row (but exit and exit_group, which end a program). */
 function* desc_step(c: Ctx, u: Nolibc, e: DescEnv, depth: number): Generator<{ nr: number; args: readonly number[] }, void, number> {
-  /* Half the time, a (row, argument, kind) not issued yet in this run: a little coverage guidance, so a short run reaches every kind. */
-  const todo = draw(c, 2) ? [] : uncovered(c, depth);
-  const [nr, name] = todo.length ? pick(c, todo)[0] : pick(c, DESC_ROWS);
+  /*
+   * Half the time, a (row, argument, kind) not issued yet in this run: a
+   * little coverage guidance, so a short run reaches every kind. Guidance
+   * only biases what a recording writes on the tape (choose()): a replay
+   * reads the same row and kind back whatever ran before it.
+   */
+  let want: [(typeof DESC_ROWS)[number], number, SyzKind] | null = null;
+  if (draw(c, 2) === 0 && c.d.rnd) {
+    const todo = uncovered(c, depth);
+    if (todo.length) want = todo[prandom_u32_below(c.d.rnd, todo.length)];
+  }
+  const [nr, name] = DESC_ROWS[choose(c, DESC_ROWS.length, want ? DESC_ROWS.indexOf(want[0]) : null)];
   const d: SyzDesc | undefined = syz_descs[name];
   if (!d) {
     c.bad.push(`${name}: no fuzz description`);
@@ -251,11 +269,9 @@ function* desc_step(c: Ctx, u: Nolibc, e: DescEnv, depth: number): Generator<{ n
   if (name === 'clone' && depth > 0) return;
   const cands: [number, SyzKind][] = [];
   d.args.forEach((a, i) => { for (const k of syz_arg_kinds(a)) cands.push([i, k]); });
-  let [bad_i, kind]: [number, SyzKind | null] = cands.length && draw(c, 3) ? pick(c, cands) : [-1, null];
-  if (todo.length) {
-    const mine = todo.filter(([row]) => row[1] === name);
-    [, bad_i, kind] = pick(c, mine);
-  }
+  const wi = want ? cands.findIndex(([i, k]) => i === want[1] && k === want[2]) : -1;
+  const [bad_i, kind]: [number, SyzKind | null] =
+    cands.length && choose(c, 3, wi >= 0 ? 1 : null) ? cands[choose(c, cands.length, wi >= 0 ? wi : null)] : [-1, null];
   const vec = name === 'readv' || name === 'writev';
   const args: number[] = [];
   let fi = 0;
@@ -342,7 +358,8 @@ function* defect_step(c: Ctx, u: Nolibc, depth: number): Generator<{ nr: number;
   };
   const ncases = depth > 0 ? 3 : 4;
   const todo = DEFECT_CASES.slice(0, ncases).map((n, i) => (c.stats.coverage.has(`defect:${n}`) ? -1 : i)).filter((i) => i >= 0);
-  switch (todo.length && draw(c, 2) ? todo[0] : draw(c, ncases)) {
+  const guided = draw(c, 2) !== 0;
+  switch (choose(c, ncases, guided && todo.length ? todo[0] : null)) {
     case 0: {
       const at = pick(c, [-4096, -(2 ** 47), -1, -(2 ** 63)]);
       const len = pick(c, [4096, 2 ** 47]);
@@ -607,8 +624,10 @@ export function run_program(cmdline: string, d: FuzzDraws, stats: FuzzStats, opt
   let violations = 0;
   let ran = false;
   let fsm: FsShadow | null = null;
+  /* Each program boots with its own seed= (unless the command line fixes one): fault injection's decisions differ from program to program. */
+  const seed = d.draw('seed', 2 ** 30);
   try {
-    k = start_kernel(cmdline);
+    k = start_kernel(/(^|\s)seed=/.test(cmdline) ? cmdline : `${cmdline} seed=${seed}`);
     asi_oracle_install(k, { force: true });
     opts.setup?.(k); // before the fs model's wrappers: a stub a test puts in a slot is the kernel the model checks
     fsm = fs_shadow_install(k);
@@ -674,6 +693,7 @@ export function asi_fuzz(opts: FuzzOpts = {}): FuzzStats {
     const r = run_program(cmdline, new FuzzDraws(tape, rnd), stats, { setup: opts.setup }, p);
     if (r.failure !== null && stats.first_tape === null) stats.first_tape = tape;
     if (opts.stop_on_violation && stats.first_violation >= 0) break;
+    if (opts.progress && (p + 1) % (opts.progress_every ?? 1000) === 0) opts.progress(stats);
   }
   return stats;
 }
@@ -693,9 +713,11 @@ function main(argv: readonly string[]): number {
   let runs = 100;
   let cmdline = 'mem=64M cpus=2 asi=on';
   let shrink = true;
+  let progress = 0;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--no-shrink') shrink = false;
+    else if (a === '--progress') progress = Number(argv[++i]);
     else if (a === '--seed') seed = Number(argv[++i]);
     else if (a === '--runs') runs = Number(argv[++i]);
     else if (a === '--cmdline') cmdline = argv[++i];
@@ -705,7 +727,10 @@ function main(argv: readonly string[]): number {
     }
   }
   const t0 = performance.now();
-  const s = asi_fuzz({ seed, runs, cmdline });
+  const s = asi_fuzz({
+    seed, runs, cmdline, progress_every: progress,
+    progress: progress ? (st) => process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(0)} s] ${format_fuzz_stats(st)}\n`) : undefined,
+  });
   if (s.first) process.stdout.write(`first failure: ${s.first}\n`);
   process.stdout.write(`host time ${((performance.now() - t0) / 1000).toFixed(1)} s, host exceptions ${s.exceptions}\n`);
   if (s.first && s.first_tape && shrink) {

@@ -33,7 +33,7 @@ import { mount_state } from '../../fs/mount.ts';
 import { S_ISDIR, type File, type Inode } from '../../include/linux/fs.ts';
 import type { Dentry } from '../../include/linux/dcache.ts';
 import { xa_for_each } from '../../lib/xarray.ts';
-import { folio_file_page } from '../../include/linux/pagemap.ts';
+import { folio_file_page, folio_test_uptodate } from '../../include/linux/pagemap.ts';
 import { __pa } from '../../arch/x86/include/asm/page_64_types.ts';
 import type { PhysMem } from '../../arch/x86/hw/physmem.ts';
 import { O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_ACCMODE } from '../../include/uapi/asm-generic/fcntl.ts';
@@ -135,7 +135,8 @@ function gather(mem: PhysMem, segs: [number, number][], total: number): Uint8Arr
 function page_bytes(mem: PhysMem, inode: Inode): Map<number, Uint8Array> {
   const out = new Map<number, Uint8Array>();
   for (const [idx, folio] of xa_for_each(inode.i_mapping.i_pages)) {
-    if (idx * PAGE >= inode.i_size) continue;
+    // A !uptodate folio (fallocate's) holds stale bytes and reads as a hole, as the kernel's reads treat it.
+    if (idx * PAGE >= inode.i_size || !folio_test_uptodate(folio)) continue;
     const pa = folio_file_page(folio, idx) * PAGE;
     const b = new Uint8Array(PAGE);
     for (let i = 0; i < PAGE; i++) b[i] = mem.read8(pa + i);

@@ -53,7 +53,10 @@ function drop_proc(t: FuzzTape, i: number, n: number): FuzzTape {
   const out: FuzzTape = { top: [n - 2] };
   for (const [k, v] of Object.entries(t)) {
     const m = /^p(\d+)(\..*)?$/.exec(k);
-    if (!m) continue;
+    if (!m) {
+      if (k !== 'top') out[k] = [...v]; // the boot's seed
+      continue;
+    }
     const j = Number(m[1]);
     if (j === i) continue;
     out[`p${j > i ? j - 1 : j}${m[2] ?? ''}`] = [...v];
