@@ -250,13 +250,13 @@ function uncovered(c: Ctx, depth: number): [(typeof DESC_ROWS)[number], number, 
 /* One call of a random table row (but exit and exit_group, which end a program). */
 function* desc_step(c: Ctx, u: Nolibc, e: DescEnv, depth: number): Generator<{ nr: number; args: readonly number[] }, void, number> {
   /*
-   * Half the time, a (row, argument, kind) not issued yet in this run: a
+   * Three times in four, a (row, argument, kind) not issued yet in this run: a
    * little coverage guidance, so a short run reaches every kind. Guidance
    * only biases what a recording writes on the tape (choose()): a replay
    * reads the same row and kind back whatever ran before it.
    */
   let want: [(typeof DESC_ROWS)[number], number, SyzKind] | null = null;
-  if (draw(c, 2) === 0 && c.d.rnd) {
+  if (draw(c, 4) !== 0 && c.d.rnd) {
     const todo = uncovered(c, depth);
     if (todo.length) want = todo[prandom_u32_below(c.d.rnd, todo.length)];
   }
