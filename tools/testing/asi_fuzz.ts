@@ -54,7 +54,6 @@ import { syscall_64_tbl, syscall_64_state } from '../../arch/x86/entry/syscall_6
 import { current } from '../../kernel/sched/core.ts';
 import { CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND, CLONE_THREAD } from '../../include/uapi/linux/sched.ts';
 import { fs_shadow_install, fs_shadow_compare, type FsShadow } from './asi_fuzz_fs.ts';
-import { asi_fuzz_shrink, format_fuzz_repro } from './asi_fuzz_shrink.ts';
 import { syz_descs, syz_arg_kinds } from './syz_descs.ts';
 import type { SyzDesc, SyzKind } from './syz_descs.ts';
 
@@ -708,7 +707,7 @@ export function format_fuzz_stats(s: FuzzStats): string {
     `violations ${s.violations}, mismatches ${s.mismatches}, leaks ${s.leaks}`;
 }
 
-function main(argv: readonly string[]): number {
+async function main(argv: readonly string[]): Promise<number> {
   let seed = 1;
   let runs = 100;
   let cmdline = 'mem=64M cpus=2 asi=on';
@@ -734,6 +733,8 @@ function main(argv: readonly string[]): number {
   if (s.first) process.stdout.write(`first failure: ${s.first}\n`);
   process.stdout.write(`host time ${((performance.now() - t0) / 1000).toFixed(1)} s, host exceptions ${s.exceptions}\n`);
   if (s.first && s.first_tape && shrink) {
+    // Loaded here: asi_fuzz_shrink.ts imports this file (no import cycle at load time).
+    const { asi_fuzz_shrink, format_fuzz_repro } = await import('./asi_fuzz_shrink.ts');
     const r = asi_fuzz_shrink(cmdline, s.first_tape);
     const trace: string[] = [];
     asi_fuzz_replay(cmdline, r.tape, { trace: (l) => trace.push(l) });
@@ -743,4 +744,4 @@ function main(argv: readonly string[]): number {
   return s.first ? 1 : 0;
 }
 
-if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) process.exitCode = main(process.argv.slice(2));
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) void main(process.argv.slice(2)).then((rc) => { process.exitCode = rc; });
