@@ -22,7 +22,7 @@ import {
   folio_test_uptodate, folio_mark_accessed, folio_lock, folio_test_large, filemap_alloc_folio, mapping_gfp_mask,
   mapping_max_folio_size, mapping_writably_mapped, offset_in_folio, xa_store_folio, xa_erase_folio, xa_range_empty,
 } from '../include/linux/pagemap.ts';
-import { xa_load } from '../lib/xarray.ts';
+import { xa_load, xa_store_needs_node } from '../lib/xarray.ts';
 import { type Kiocb, IOCB_APPEND, i_size_read, file_inode, type File } from '../include/linux/fs.ts';
 import {
   iov_iter_count, iov_iter_truncate, iov_iter_revert, copy_folio_to_iter, copy_folio_from_iter_atomic,
@@ -34,7 +34,8 @@ import { COST_KEY_INDEX } from '../arch/x86/hw/costs.ts';
 import { this_cpu } from '../kernel/smp.ts';
 import { vm_stat_item, mod_node_page_state } from '../mm/vmstat.ts';
 import { PageSwapBacked } from '../mm/page_flags.ts';
-import type { gfp_t } from '../mm/gfp.ts';
+import { GFP_KERNEL, type gfp_t } from '../mm/gfp.ts';
+import { should_failslab } from '../mm/failslab.ts';
 import { BUG } from '../kernel/panic.ts';
 import { ephmap_wanted } from '../mm/ephmap.ts';
 import { ephmap_copy_folio_to_iter, ephmap_copy_folio_from_iter } from '../mm/folio_map.ts';
@@ -82,6 +83,7 @@ export function __filemap_add_folio(mapping: AddressSpace, folio: Folio, index: 
   const nr = folio_nr_pages(folio);
   if (index % nr !== 0) BUG('__filemap_add_folio: index %d not aligned to %d pages', index, nr);
   if (!xa_range_empty(mapping.i_pages, index, nr)) return -EEXIST; // xas_find_conflict()
+  if ((xa_store_needs_node(mapping.i_pages, index) || xa_store_needs_node(mapping.i_pages, index + nr - 1)) && should_failslab('radix_tree_node', GFP_KERNEL)) return -ENOMEM; // xas_nomem() failed
   folio_ref_add(folio, nr);
   folio.mapping = mapping;
   folio.index = index;

@@ -27,7 +27,9 @@ import type { Path } from '../include/linux/path.ts';
 import { fdget, fput, task_files, fd_install_new } from './file.ts';
 import { AT_FDCWD, O_ACCMODE, O_CREAT, O_EXCL, O_TRUNC, O_DIRECTORY, O_CLOEXEC } from '../include/uapi/linux/fcntl.ts';
 import { vfs_open, do_truncate } from './open.ts';
-import { EACCES, EBADF, EBUSY, EEXIST, EINVAL, EISDIR, ENAMETOOLONG, ENOENT, ENOTDIR, EPERM } from '../include/uapi/asm-generic/errno.ts';
+import { EACCES, EBADF, EBUSY, EEXIST, EINVAL, EISDIR, ENAMETOOLONG, ENOENT, ENOMEM, ENOTDIR, EPERM } from '../include/uapi/asm-generic/errno.ts';
+import { should_failslab } from '../mm/failslab.ts';
+import { GFP_KERNEL } from '../mm/gfp.ts';
 
 /** PATH_MAX (include/uapi/linux/limits.h), with the NUL. */
 export const PATH_MAX = 4096;
@@ -215,6 +217,7 @@ export function build_open_flags(flags: number, mode: number): OpenFlags | numbe
  * or -errno with nothing created half-way (a failed ->create leaves no name).
  */
 export function do_filp_open(dfd: number, name: string, op: OpenFlags): File | number {
+  if (should_failslab('filp', GFP_KERNEL)) return -ENOMEM; // path_openat(): alloc_empty_file() first, before the walk
   const nd = filename_parentat(dfd, name);
   if (typeof nd === 'number') return nd;
   const flags = op.open_flag;

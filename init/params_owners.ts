@@ -25,7 +25,7 @@ import '../arch/x86/kernel/cpu/costs.ts';     // costs=
 import '../kernel/trace/trace_events_setup.ts'; // trace_event=
 import '../mm/debug.ts';                      // debug_vm
 import '../mm/fail_page_alloc.ts';            // fail_page_alloc= and its debugfs knobs
-import '../mm/failslab.ts';                  // failslab=, failslab_verbose=
+import '../mm/failslab.ts';                  // failslab=, failslab_verbose=, failslab_cache_filter=
 import '../mm/highmem.ts';                    // kmap_local=
 import '../mm/ephmap.ts';                     // ephmap=
 import '../arch/x86/mm/init_64.ts';           // nogbpages

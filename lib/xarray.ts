@@ -226,6 +226,24 @@ function xas_delete_node<T>(xa: XArray<T>, node: XaNode<T>): void {
 }
 
 /**
+ * Would storing at `index` allocate an xa_node? (No Linux counterpart as a
+ * function: Linux's xas_store() finds out by trying, and xas_nomem() then
+ * allocates with the caller's gfp, which may fail. A caller that injects
+ * that failure (failslab's radix_tree_node cache) asks here first.)
+ */
+export function xa_store_needs_node<T>(xa: XArray<T>, index: number): boolean {
+  const head = xa.xa_head;
+  if (!(head instanceof XaNode)) return index !== 0;
+  if (index > node_maxindex(head)) return true;
+  for (let node: XaNode<T> = head; node.shift > 0;) {
+    const next = node.slots[get_offset(index, node.shift)];
+    if (next === null) return true;
+    node = next as XaNode<T>;
+  }
+  return false;
+}
+
+/**
  * xa_store(): put `entry` at `index`, returning what was there (or null).
  * Storing null erases (xa_erase). Linux takes gfp flags for node allocation;
  * allocation cannot fail here.

@@ -106,17 +106,19 @@ function get_unmapped_area(l: MmLayout, hint: number, len: number): number {
   return top >= MMAP_MIN_ADDR + len ? top - len : 0;
 }
 
-/* Split the VMAs so that none straddles addr. */
-function split_at(l: MmLayout, addr: number): void {
+/* Split the VMAs so that none straddles addr: 0, or -ENOMEM when __split_vma()'s vm_area_dup() fails. */
+function split_at(l: MmLayout, addr: number): number {
   const i = vma_index(l, addr);
   const v = l.vmas[i];
-  if (!v || v.vm_start >= addr) return;
+  if (!v || v.vm_start >= addr) return 0;
+  if (should_failslab('vm_area_struct', GFP_KERNEL)) return -ENOMEM;
   const n = vm_area_dup(v);
   n.vm_start = addr;
   n.vm_pgoff = v.vm_pgoff + (addr - v.vm_start) / PAGE_SIZE;
   v.vm_end = addr;
   l.vmas.splice(i + 1, 0, n);
   vma_link_file(n);
+  return 0;
 }
 
 /** vm_area_dup(): a copy of `v` (the file gains a reference; not yet linked anywhere). */
@@ -161,20 +163,21 @@ function remove_vma(vma: VmAreaStruct): void {
 }
 
 /** do_vmi_munmap(): remove [start, end) from the VMAs, zap pages, flush. */
-function do_munmap(mm: MmStruct, start: number, end: number): void {
+function do_munmap(mm: MmStruct, start: number, end: number): number {
   const l = mm_layout(mm);
-  split_at(l, start);
-  split_at(l, end);
+  const err = split_at(l, start) || split_at(l, end);
+  if (err) return err; // nothing unmapped (a split already made stays, as in Linux)
   const i = vma_index(l, start);
   let j = i;
   while (j < l.vmas.length && l.vmas[j].vm_start < end) j++;
-  if (j === i) return;
+  if (j === i) return 0;
   const gone = l.vmas.splice(i, j - i);
   const tlb = tlb_gather_mmu(mm);
   unmap_vmas(tlb, gone, start, end);
   free_pgtables(tlb, start, end, l);
   tlb_finish_mmu(tlb);
   for (const v of gone) remove_vma(v);
+  return 0;
 }
 
 /** sys_mmap(addr, len, prot, flags, fd, off): the new mapping's address or -errno. */
@@ -218,7 +221,8 @@ export function do_mmap(mm: MmStruct, addr: number, len: number, prot: number, f
     if (addr < MMAP_MIN_ADDR) return -EPERM;
     if (!range_free(l, addr, addr + len)) {
       if (flags & MAP_FIXED_NOREPLACE) return -EEXIST;
-      do_munmap(mm, addr, addr + len);
+      const err = do_munmap(mm, addr, addr + len);
+      if (err) return err;
     }
     start = addr;
   } else {
@@ -255,8 +259,7 @@ export function sys_munmap_mm(mm: MmStruct, addr: number, len: number): number {
   if (!Number.isInteger(addr) || addr % PAGE_SIZE || !Number.isInteger(len) || len <= 0) return -EINVAL;
   len = PAGE_ALIGN(len);
   if (addr < 0 || addr > TASK_SIZE || len > TASK_SIZE - addr) return -EINVAL;
-  do_munmap(mm, addr, addr + len);
-  return 0;
+  return do_munmap(mm, addr, addr + len);
 }
 
 /** sys_mprotect(): every page in range must be mapped (else -ENOMEM). */
@@ -277,8 +280,8 @@ export function do_mprotect(mm: MmStruct, addr: number, len: number, prot: numbe
     if (want & ~(v.vm_flags >> 4)) return -EACCES; // VM_MAYREAD = VM_READ << 4 ...
     cur = v.vm_end;
   }
-  split_at(l, addr);
-  split_at(l, end);
+  const err = split_at(l, addr) || split_at(l, end);
+  if (err) return err;
   let changed = 0;
   for (let i = vma_index(l, addr); i < l.vmas.length && l.vmas[i].vm_start < end; i++) {
     const v = l.vmas[i];

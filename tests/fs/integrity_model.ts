@@ -17,6 +17,7 @@ import { SEEK_SET, SEEK_CUR, SEEK_END } from '../../include/uapi/linux/fs.ts';
 import { do_mkdirat } from '../../fs/namei.ts';
 import { do_mount } from '../../fs/namespace.ts';
 import { EBADF, EEXIST, EINVAL, ENOENT } from '../../include/uapi/asm-generic/errno.ts';
+import { FsModel, type MFile } from '../../tools/testing/fs_model.ts';
 
 export const FILES = ['/a', '/b', '/ram/a', '/ram/b', '/huge/a'];
 export const HUGE = 2 << 20;
@@ -156,29 +157,7 @@ function* proc(u: Nolibc, ops: Op[], recs: Rec[]): Generator<{ nr: number; args:
   return 0;
 }
 
-/* ---- the reference model ---- */
-
-class MFile {
-  data = new Uint8Array(0);
-  size = 0;
-  resize(n: number): void {
-    if (n > this.data.length) {
-      const d = new Uint8Array(Math.max(n, this.data.length * 2));
-      d.set(this.data.subarray(0, this.size));
-      this.data = d;
-    }
-    if (n < this.size) this.data.fill(0, n, this.size);
-    this.size = n;
-  }
-  write(pos: number, bytes: Uint8Array): void {
-    if (pos + bytes.length > this.size) this.resize(pos + bytes.length);
-    this.data.set(bytes, pos);
-  }
-  read(pos: number, len: number): Uint8Array {
-    const n = Math.max(0, Math.min(len, this.size - pos));
-    return this.data.slice(pos, pos + n);
-  }
-}
+/* ---- the reference model (tools/testing/fs_model.ts) fed by each process's records ---- */
 
 interface MFd {
   file: MFile;
@@ -187,7 +166,12 @@ interface MFd {
 }
 
 class Model {
-  names = new Map<string, MFile>();
+  /** The tree: / with the mount points of run_case's /ram and /huge. */
+  readonly fs = new FsModel();
+  constructor() {
+    this.fs.mkdir('/ram');
+    this.fs.mkdir('/huge');
+  }
   fds = new Map<number, Map<number, MFd>>();
 
   table(pid: number): Map<number, MFd> {
@@ -203,11 +187,11 @@ class Model {
     const want = (exp: number): string | null => (r.ret === exp ? null : `${op.k} returned ${r.ret}, model says ${exp}`);
     if (op.k === 'open') {
       const name = FILES[op.file];
-      let f = this.names.get(name);
+      let f = this.fs.lookup(name);
+      if (f?.kind === 'dir') return `open of ${name}: a directory in the model`;
       if (!f) {
         if (!(op.flags & O_CREAT)) return want(-ENOENT);
-        f = new MFile();
-        this.names.set(name, f);
+        f = this.fs.create(name)!;
       } else if (op.flags & O_CREAT && op.flags & O_EXCL) return want(-EEXIST);
       else if (op.flags & O_TRUNC) f.resize(0);
       let fd = 3;
@@ -217,7 +201,7 @@ class Model {
     }
     if (op.k === 'unlink') {
       const name = FILES[op.file];
-      if (!this.names.delete(name)) return want(-ENOENT);
+      if (!this.fs.unlink(name)) return want(-ENOENT);
       return want(0);
     }
     if (op.k === 'yield') return null;
@@ -313,7 +297,7 @@ export function run_case(cmdline: string, progs: Op[][], after_boot?: (k: Kernel
     const finals: { name: string; size: number; data: Uint8Array | null }[] = [];
     k.spawn('verify', function* (u) {
       const buf = yield* u.mmap(0, 3 << 20, RW, ANON);
-      for (const name of model.names.keys()) {
+      for (const [name] of model.fs.files()) {
         const fd = yield* u.open(name, O_RDONLY);
         yield* u.fstat(fd, buf);
         const size = u.peek64(buf + 48);
@@ -325,9 +309,10 @@ export function run_case(cmdline: string, progs: Op[][], after_boot?: (k: Kernel
     });
     k.run();
     for (const f of finals) {
-      const m = model.names.get(f.name);
-      if (!m || f.size !== m.size || !f.data || f.data.some((b, i) => b !== m.data[i]))
-        throw new Error(`final ${f.name}: size ${f.size}, model ${m?.size}, content ${f.data ? 'differs' : 'short read'}`);
+      const m = model.fs.lookup(f.name);
+      const want = m?.kind === 'file' ? m.read(0, m.size) : null;
+      if (!m || m.kind !== 'file' || f.size !== m.size || !f.data || f.data.some((b, i) => b !== want![i]))
+        throw new Error(`final ${f.name}: size ${f.size}, model ${m?.kind === 'file' ? m.size : m?.kind}, content ${f.data ? 'differs' : 'short read'}`);
     }
     before_shutdown?.(k);
   } finally {

@@ -15,6 +15,7 @@ import { __va, __pa } from '../include/asm/page_64_types.ts';
 import { _PAGE_TABLE } from '../include/asm/pgtable_types.ts';
 import { alloc_pages, __free_pages } from '../../../mm/page_alloc.ts';
 import { memblock_phys_alloc } from '../../../mm/memblock.ts';
+import { should_failslab } from '../../../mm/failslab.ts';
 import { GFP_KERNEL, __GFP_ZERO } from '../../../mm/gfp.ts';
 import {
   pgtable_state, pgdp_get, pudp_get, pmdp_get, pgd_none, pud_none, pmd_none, set_pgd, ptep_get_lo,
@@ -53,6 +54,7 @@ export function pgtable_alloc_page(): number {
     pgalloc_state.early_pages++;
     return __va(pa);
   }
+  if (should_failslab('pgtable', GFP_PGTABLE_KERNEL)) return 0; // failslab's knob on table pages too (see mm/failslab.ts)
   const pfn = alloc_pages(GFP_PGTABLE_KERNEL, 0);
   if (pfn === null) return 0;
   // The table page's constructor and accounting (pagetable_*_ctor, NR_PAGETABLE).

@@ -47,3 +47,13 @@ describe('asi_fuzz', () => {
     expect(s.violations).toBeGreaterThan(0);
   });
 });
+
+describe('asi_fuzz_threads', () => {
+  it('seed 1, 6 programs: threads of every kind race on a shared mm across CPUs, with shootdowns, exit_group among them', () => {
+    const s = asi_fuzz({ seed: 1, runs: 6, cmdline: 'mem=64M cpus=3 asi=on' });
+    expect(s.first).toBe(null);
+    for (const kind of ['clone:thread', 'clone:thread_own_files', 'clone:vm', 'exit_group']) expect(s.coverage.has(kind), kind).toBe(true);
+    expect(s.remote_flushes).toBeGreaterThan(0);
+    expect([s.exceptions, s.violations, s.mismatches, s.leaks]).toEqual([0, 0, 0, 0]);
+  });
+});
