@@ -21,8 +21,9 @@
  * the tree must equal the model's.
  *
  * Simplified: paths are read as NUL-terminated user strings and resolved
- * from the root (every task's cwd; the fuzzer uses absolute paths); no
- * mounts; a file mmap'd MAP_SHARED and stored to would be missed (the
+ * from the root (every task's cwd; the fuzzer uses absolute paths); the
+ * model is the root tmpfs only: a path at or below another mount (/proc,
+ * /sys/kernel/tracing) is left out; a file mmap'd MAP_SHARED and stored to would be missed (the
  * fuzzer maps no files).
  */
 import type { Kernel } from '../../init/main.ts';
@@ -31,7 +32,7 @@ import { current } from '../../kernel/sched/core.ts';
 import { task_files } from '../../fs/file.ts';
 import { mount_state } from '../../fs/mount.ts';
 import { S_ISDIR, type File, type Inode } from '../../include/linux/fs.ts';
-import type { Dentry } from '../../include/linux/dcache.ts';
+import { type Dentry, d_mountpoint } from '../../include/linux/dcache.ts';
 import { xa_for_each } from '../../lib/xarray.ts';
 import { folio_file_page, folio_test_uptodate } from '../../include/linux/pagemap.ts';
 import { __pa } from '../../arch/x86/include/asm/page_64_types.ts';
@@ -149,6 +150,22 @@ function root_dentry(): Dentry | null {
   return mount_state.root?.mnt_root ?? null;
 }
 
+/** The root tmpfs's mountpoints as absolute paths ('/proc', '/sys/kernel/tracing', ...). */
+function mountpoints(): string[] {
+  const out: string[] = [];
+  const walk = (d: Dentry, at: string): void => {
+    for (const [name, c] of d.d_subdirs) {
+      if (!c.hashed) continue;
+      const p = `${at}/${name}`;
+      if (d_mountpoint(c)) out.push(p);
+      else if (c.d_inode && S_ISDIR(c.d_inode.i_mode)) walk(c, p);
+    }
+  };
+  const r = root_dentry();
+  if (r) walk(r, '');
+  return out;
+}
+
 /** A model equal to the kernel's tree now (the starting point: what boot made). */
 function model_of_kernel(mem: PhysMem): FsModel {
   const m = new FsModel();
@@ -244,7 +261,11 @@ export function fs_shadow_install(k: Kernel): FsShadow {
   const bad = (s: string): void => { sh.bad.push(s); };
   const m = sh.model;
 
+  const mounts = mountpoints();
   const feed_path = (name: string, path: string, a: readonly number[], ret: number): void => {
+    // Another filesystem's name (procfs, tracefs): not the model's.
+    const norm = path.replace(/\/+/g, '/');
+    if (mounts.some((mp) => norm === mp || norm.startsWith(`${mp}/`))) return;
     if (name === 'mkdir') {
       if (ret === 0 && !m.mkdir(path)) bad(`mkdir(${path}) succeeded, the model has the name or no parent`);
       if (ret === -ENOENT && m.parent(path)) bad(`mkdir(${path}) returned -ENOENT, the model has its parent`);
