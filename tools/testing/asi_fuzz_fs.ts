@@ -23,15 +23,17 @@
  * Simplified: paths are read as NUL-terminated user strings and resolved
  * from the root (every task's cwd; the fuzzer uses absolute paths); the
  * model is the root tmpfs only: a path at or below another mount (/proc,
- * /sys/kernel/tracing) is left out; a file mmap'd MAP_SHARED and stored to would be missed (the
- * fuzzer maps no files).
+ * /sys/kernel/tracing) is left out. A user store through a writable
+ * MAP_SHARED mapping changes a file with no syscall the model could see,
+ * so a file once mapped that way takes its bytes from the kernel before
+ * each check (its size and its name are still checked).
  */
 import type { Kernel } from '../../init/main.ts';
 import { syscall_64_state, syscall_64_tbl } from '../../arch/x86/entry/syscall_64.ts';
 import { current } from '../../kernel/sched/core.ts';
 import { task_files } from '../../fs/file.ts';
 import { mount_state } from '../../fs/mount.ts';
-import { S_ISDIR, type File, type Inode } from '../../include/linux/fs.ts';
+import { S_ISDIR, file_inode, type File, type Inode } from '../../include/linux/fs.ts';
 import { type Dentry, d_mountpoint } from '../../include/linux/dcache.ts';
 import { xa_for_each } from '../../lib/xarray.ts';
 import { folio_file_page, folio_test_uptodate } from '../../include/linux/pagemap.ts';
@@ -52,6 +54,16 @@ export interface FsShadow {
   readonly bad: string[];
   /** Calls that fed the model. */
   fed: number;
+  /** Files mapped MAP_SHARED and writable: their bytes are the kernel's (see the header). */
+  readonly shared: Map<MFile, Inode>;
+}
+
+/** A shared-mapped file's bytes, taken from the kernel's page cache. */
+function resync(mem: PhysMem, sh: FsShadow, f: MFile): void {
+  const inode = sh.shared.get(f);
+  if (!inode) return;
+  f.pages.clear();
+  for (const [i, b] of page_bytes(mem, inode)) if (i * PAGE < f.size) f.pages.set(i, b);
 }
 
 /* ---- reading user memory without touching it (no A bits, no faults, no cycles) ---- */
@@ -207,6 +219,7 @@ export function fs_shadow_compare(k: Kernel, sh: FsShadow, max = 5): string[] {
       if (isdir !== (m.kind === 'dir')) { out.push(`fs: ${path} is a ${isdir ? 'dir' : 'file'}, the model's a ${m.kind}`); continue; }
       if (m.kind === 'dir') { cmp(c, m, path); continue; }
       if (inode.i_size !== m.size) { out.push(`fs: ${path} size ${inode.i_size}, model ${m.size}`); continue; }
+      resync(mem, sh, m);
       const kp = page_bytes(mem, inode);
       for (const idx of new Set([...kp.keys(), ...m.pages.keys()])) {
         if (idx * PAGE >= m.size) continue;
@@ -237,7 +250,7 @@ const NR = (name: string): number => {
 /** Wrap this boot's file syscalls so their results feed a fresh model; returns it. */
 export function fs_shadow_install(k: Kernel): FsShadow {
   const mem = k.machine.mem;
-  const sh: FsShadow = { model: model_of_kernel(mem), ofds: new Map(), bad: [], fed: 0 };
+  const sh: FsShadow = { model: model_of_kernel(mem), ofds: new Map(), bad: [], fed: 0, shared: new Map() };
   const table = syscall_64_state.sys_call_table;
   const file_of = (fd: number): File | null => {
     const files = task_files(current());
@@ -250,6 +263,9 @@ export function fs_shadow_install(k: Kernel): FsShadow {
     const real = table[nr];
     table[nr] = (a) => {
       const before = fd_arg >= 0 ? file_of(a[fd_arg]) : null;
+      // The state the call starts from: a shared-mapped file's bytes as user stores left them.
+      const node = before ? sh.ofds.get(before)?.node : undefined;
+      if (node?.kind === 'file') resync(mem, sh, node);
       const path = name === 'open' || name === 'mkdir' || name === 'unlink' ? peek_path(mem, a[0]) : name === 'openat' ? peek_path(mem, a[1]) : null;
       const ret = real(a);
       sh.fed++;
@@ -352,6 +368,12 @@ export function fs_shadow_install(k: Kernel): FsShadow {
     if (mode & FALLOC_FL_PUNCH_HOLE) file.zero(off, len);
     else if (!(mode & FALLOC_FL_KEEP_SIZE) && off + len > file.size) file.resize(off + len);
   }, 0);
+  wrap('mmap', (a, ret, f) => {
+    const o = f ? sh.ofds.get(f) : undefined;
+    // MAP_SHARED (1) or MAP_SHARED_VALIDATE (3) with PROT_WRITE (2), and it succeeded.
+    if (f && o && o.node.kind === 'file' && (a[3] & 3) !== 2 && a[2] & 2 && !(ret < 0 && ret >= -4095))
+      sh.shared.set(o.node, file_inode(f));
+  }, 4);
   void O_ACCMODE;
   return sh;
 }
