@@ -132,8 +132,15 @@ export function exit_files(p: TaskStruct): void {
 
 /* ---- the console: fds 0..2 ---- */
 
+/*
+ * What the console keeps: the last 1 MiB, as a terminal's scrollback
+ * would. Unbounded, one write(1, buf, MAX_RW_COUNT) of a zero-page-backed
+ * buffer would hold 2 GiB of host string (the fuzzer found it).
+ */
+export const CONSOLE_OUTPUT_MAX = 1 << 20;
+
 export const console_state = {
-  /** Everything written to the console, in order. */
+  /** What was written to the console, in order: the last CONSOLE_OUTPUT_MAX characters or more. */
   output: '',
   /** Also echo to the host's stdout (npm start does). */
   echo: false,
@@ -163,9 +170,10 @@ const console_fops: FileOperations = {
       const left = copy_from_user(console_state.bounce, buf + done, n);
       const ok = n - left;
       this_cpu().read_bytes(console_state.bounce, host.subarray(0, ok));
-      let s = '';
-      for (let i = 0; i < ok; i++) s += String.fromCharCode(host[i]);
+      const s = String.fromCharCode(...host.subarray(0, ok));
       console_state.output += s;
+      // Trimmed at twice the bound so the slice is amortised over many writes.
+      if (console_state.output.length > 2 * CONSOLE_OUTPUT_MAX) console_state.output = console_state.output.slice(-CONSOLE_OUTPUT_MAX);
       if (console_state.echo) process.stdout.write(s);
       done += ok;
       if (left) return done ? done : -EFAULT;

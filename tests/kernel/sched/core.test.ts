@@ -4,7 +4,7 @@ import type { Nolibc } from '../../../tools/include/nolibc.ts';
 import { WEXITSTATUS } from '../../../tools/include/nolibc.ts';
 import { CLONE_VM, CLONE_FILES } from '../../../include/uapi/linux/sched.ts';
 import { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../../../include/uapi/linux/mman.ts';
-import { console_state } from '../../../fs/file.ts';
+import { console_state, CONSOLE_OUTPUT_MAX } from '../../../fs/file.ts';
 import { drain_all_pages } from '../../../mm/page_alloc.ts';
 
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
@@ -139,6 +139,27 @@ describe('kernel_sched', () => {
     });
     k.run();
     expect(console_state.output).toBe('hello, world\n');
+    k.shutdown();
+  });
+
+  it('the console keeps a bounded scrollback: 8 MiB of zero-page bytes written to fd 1 hold at most 2 MiB of host string', () => {
+    // Found by the fuzzer: write(1, buf, MAX_RW_COUNT) over an untouched
+    // anonymous mapping reads the zero page and once grew the host to 4 GiB.
+    const k = start_kernel('mem=32M cpus=1');
+    const len = 8 << 20;
+    let ret = 0;
+    k.spawn('big', function* (u: Nolibc) {
+      const buf = yield* u.mmap(0, len, PROT_READ, ANON);
+      const tail = yield* u.cstr('the end\n');
+      ret = yield* u.write(1, buf, len);
+      yield* u.write(1, tail, 8);
+      return 0;
+    });
+    expect(k.run().reason).toBe('done');
+    expect(ret).toBe(len);
+    expect(console_state.output.length).toBeLessThanOrEqual(2 * CONSOLE_OUTPUT_MAX);
+    expect(console_state.output.length).toBeGreaterThanOrEqual(CONSOLE_OUTPUT_MAX);
+    expect(console_state.output.endsWith('\0the end\n')).toBe(true);
     k.shutdown();
   });
 
