@@ -7,6 +7,7 @@ import { describe, it, expect } from 'vitest';
 import { asi_fuzz, format_fuzz_stats } from '../../../tools/testing/asi_fuzz.ts';
 import { ephmap_state } from '../../../mm/ephmap.ts';
 import { asi_test } from '../../../mm/asi.ts';
+import { tlb_test } from '../../../arch/x86/mm/tlb.ts';
 
 describe('asi_fuzz', () => {
   it('seed 1, 15 programs on the real kernel (asi=on, 2 CPUs): no exception, every result in range, oracle clean, no leak', () => {
@@ -45,6 +46,12 @@ describe('asi_fuzz', () => {
     const s = asi_fuzz({ seed: 1, runs: 1, stop_on_violation: true, setup: () => { asi_test.skip_clone_user_pgtbl = true; } });
     expect(s.first_violation).toBe(0);
     expect(s.violations).toBeGreaterThan(0);
+  });
+
+  it('seed 1: a recycled ASID handed out without need_flush is caught within the first 5 programs (program 2)', () => {
+    const s = asi_fuzz({ seed: 1, runs: 5, stop_on_violation: true, setup: () => { tlb_test.skip_asid_reuse_flush = true; } });
+    expect(s.first_violation).toBeGreaterThanOrEqual(0);
+    expect(s.first).toMatch(/user-half TLB entry for an address the mm does not map: .* via stale TLB entry/);
   });
 });
 
