@@ -42,7 +42,7 @@ import { start_kernel } from '../../init/main.ts';
 import type { Kernel } from '../../init/main.ts';
 import { WTERMSIG } from '../include/nolibc.ts';
 import type { Nolibc } from '../include/nolibc.ts';
-import { RndState, prandom_u32_below } from '../../lib/prandom.ts';
+import { RndState } from '../../lib/prandom.ts';
 import { O_RDWR, O_CREAT, O_DIRECTORY } from '../../include/uapi/asm-generic/fcntl.ts';
 import { EINVAL, EPERM } from '../../include/uapi/asm-generic/errno.ts';
 import { SIGSEGV } from '../../kernel/signal.ts';
@@ -54,47 +54,14 @@ import { syscall_64_tbl, syscall_64_state } from '../../arch/x86/entry/syscall_6
 import { current } from '../../kernel/sched/core.ts';
 import { CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND, CLONE_THREAD } from '../../include/uapi/linux/sched.ts';
 import { fs_shadow_install, fs_shadow_compare, type FsShadow } from './asi_fuzz_fs.ts';
-import { syz_descs, syz_arg_kinds } from './syz_descs.ts';
-import type { SyzDesc, SyzKind } from './syz_descs.ts';
+import { syz_descs } from './syz_descs.ts';
+import { type FuzzStats, type FuzzTape, FuzzDraws, type Ctx, PAGE, RW, ANON, draw, choose, pick, kid, more, note } from './asi_fuzz_ctx.ts';
+import { type DescEnv, nr_of, cover, desc_env, desc_step } from './asi_fuzz_desc.ts';
 
-/*
- * The paths a 'path' argument takes: the program's own files and
- * directories, and the pseudo-files a kernel developer reads (procfs and
- * tracefs). trace_pipe is left out: a blocking read of it waits for an
- * event that may never come, as on Linux.
- */
-const FUZZ_PATHS: readonly string[] = [
-  '/f0', '/f1', '/d0', '/d0/f2', '', '/',
-  '/proc', '/proc/vmstat', '/proc/meminfo', '/proc/self/status', '/proc/self/maps', '/proc/nosuch',
-  '/sys/kernel/tracing/set_event', '/sys/kernel/tracing/events/asi/enable', '/sys/kernel/tracing/trace',
-];
+export { FuzzDraws, type FuzzStats, type FuzzTape };
+
 
 type Sys = Generator<{ nr: number; args: readonly number[] }, number, number>;
-
-const RW = 3;
-const ANON = 0x22;
-const MAX_ERRNO = 4095;
-
-export interface FuzzStats {
-  programs: number;
-  syscalls: number;
-  faults: number;
-  checks: number;
-  violations: number;
-  mismatches: number;
-  leaks: number;
-  exceptions: number;
-  /** The first failure, as text, with its program number. */
-  first: string | null;
-  /** Program number (0-based) of the first oracle violation, or -1. */
-  first_violation: number;
-  /** TLB shootdowns sent (vmstat nr_tlb_remote_flush, summed over programs): threads on several CPUs cause them. */
-  remote_flushes: number;
-  /** The tapes of the program that failed first (asi_fuzz_replay, asi_fuzz_shrink take them). */
-  first_tape: FuzzTape | null;
-  /** Per syscall name, the invalid kinds issued (and 'valid' for an all-valid call). */
-  coverage: Map<string, Set<SyzKind | 'valid'>>;
-}
 
 export interface FuzzOpts {
   seed?: number;
@@ -114,253 +81,6 @@ const BAD_PTRS = [0, 0x888000000000, 0x800000000000, 2 ** 47 - 4096, 0x1000]; //
 const LENS = [0, 1, 100, 4096, 4097, 3 * 4096, 2 ** 31, 2 ** 40];
 const OFFS = [0, 1, 4096, 8191, 65536, -1, 2 ** 40];
 
-/** A program's choices, one list of draws per spawned program ('top', 'p0', 'p0.t0', 'p0.c1' ...). */
-export type FuzzTape = Record<string, number[]>;
-
-/**
- * Where draws come from: recorded from a prandom stream (`rnd` set) or
- * replayed from a tape (a draw past a tape's end is 0, the simplest choice,
- * as Hypothesis's choice sequences shrink). `marks` holds, per key, the
- * positions of the "another step?" draws: the shrinker deletes the spans
- * between them, one step each.
- */
-export class FuzzDraws {
-  readonly pos = new Map<string, number>();
-  readonly marks = new Map<string, number[]>();
-  constructor(readonly tape: FuzzTape, readonly rnd: RndState | null) {}
-  draw(key: string, n: number, prefer: number | null = null): number {
-    const i = this.pos.get(key) ?? 0;
-    this.pos.set(key, i + 1);
-    if (this.rnd) {
-      const v = prefer ?? prandom_u32_below(this.rnd, n);
-      (this.tape[key] ??= []).push(v);
-      return v;
-    }
-    const t = this.tape[key];
-    return t && i < t.length ? t[i] % n : 0;
-  }
-  mark(key: string): void {
-    const m = this.marks.get(key) ?? [];
-    m.push(this.pos.get(key) ?? 0);
-    this.marks.set(key, m);
-  }
-}
-
-/** One spawned program's view: its tape key, and the program-wide counts. */
-interface Ctx {
-  d: FuzzDraws;
-  key: string;
-  /** Threads and children made so far (their keys). */
-  kids: number;
-  stats: FuzzStats;
-  /** Results outside [-MAX_ERRNO, huge) in this program (shared by its processes). */
-  bad: string[];
-}
-
-function draw(c: Ctx, n: number): number {
-  return c.d.draw(c.key, n);
-}
-
-/* A draw whose recorded value the caller may prefer (coverage guidance); a replay reads the tape as for any draw. */
-function choose(c: Ctx, n: number, prefer: number | null): number {
-  return c.d.draw(c.key, n, prefer);
-}
-
-function pick<T>(c: Ctx, a: readonly T[]): T {
-  return a[draw(c, a.length)];
-}
-
-/** The context of a thread ('t') or child ('c') the program at `c` creates: its own tape. */
-function kid(c: Ctx, kind: 't' | 'c'): Ctx {
-  return { d: c.d, key: `${c.key}.${kind}${c.kids++}`, kids: 0, stats: c.stats, bad: c.bad };
-}
-
-/** "Another step?": a draw the shrinker can delete with the step after it. */
-function more(c: Ctx, s: number, max: number, one_in: number): boolean {
-  c.d.mark(c.key);
-  return s < max && draw(c, one_in) !== 0;
-}
-
-function note(c: Ctx, what: string, r: number): number {
-  c.stats.syscalls++;
-  if (!Number.isInteger(r) || r < -MAX_ERRNO) c.bad.push(`${what} returned ${r}`);
-  return r;
-}
-
-/* ---- the table-driven step: a row of syscall_64_tbl with arguments from its description ---- */
-
-/** The addresses a process's table-driven calls use. */
-interface DescEnv {
-  /** Pages 0-1: scratch (the overlong path); page 2: non-NUL to the guard (the unterminated path). */
-  area: number;
-  /** The unmapped page just above `area`'s three. */
-  guard: number;
-  /** A read-only page holding a valid timespec (offset 0) and two iovecs into `area` (offset 64). */
-  ro: number;
-  /** Two pages munmap and mprotect may take away (nothing else touches them). */
-  spare: number;
-  buf: number;
-  fds: number[];
-}
-
-const PAGE = 4096;
-const KERNEL_PTR = 0x888000000000 + 0x1000; // the direct map (ffff888000001000)
-const NONCANONICAL_PTR = 2 ** 48 + 0x1000; // bits 63..48 set without bit 47: not a 48-bit address
-/* The rows that end a program (rt_sigreturn without a frame is SIGSEGV) are issued last, below. */
-const DESC_ROWS = syscall_64_tbl.filter(([, name]) => name !== 'exit' && name !== 'exit_group' && name !== 'rt_sigreturn');
-
-function nr_of(name: string): number {
-  const row = syscall_64_tbl.find(([, n]) => n === name);
-  if (!row) throw new Error(`asi_fuzz: no syscall '${name}'`);
-  return row[0];
-}
-
-function cover(c: Ctx, name: string, kind: SyzKind | 'valid'): void {
-  let s = c.stats.coverage.get(name);
-  if (!s) c.stats.coverage.set(name, (s = new Set()));
-  s.add(kind);
-}
-
-function* desc_env(c: Ctx, u: Nolibc, buf: number, fds: number[]): Generator<{ nr: number; args: readonly number[] }, DescEnv | null, number> {
-  const area = note(c, 'mmap', yield* u.mmap(0, 4 * PAGE, RW, ANON));
-  if (area < 0) return null;
-  note(c, 'munmap', yield* u.munmap(area + 3 * PAGE, PAGE));
-  u.poke(area + 2 * PAGE, new Uint8Array(PAGE).fill(0x61));
-  const ro = note(c, 'mmap', yield* u.mmap(0, PAGE, RW, ANON));
-  if (ro < 0) return null;
-  u.poke32(ro, 0); u.poke32(ro + 4, 0); u.poke32(ro + 8, 1000); u.poke32(ro + 12, 0); // { 0 s, 1000 ns }
-  u.put_iovec(ro + 64, [[area, 100], [area + PAGE, 5000]]);
-  note(c, 'mprotect', yield* u.mprotect(ro, PAGE, 1));
-  const spare = note(c, 'mmap', yield* u.mmap(0, 2 * PAGE, RW, ANON));
-  if (spare < 0) return null;
-  return { area, guard: area + 3 * PAGE, ro, spare, buf, fds };
-}
-
-function bad_ptr(e: DescEnv, k: SyzKind): number {
-  switch (k) {
-    case 'null_ptr': return 0;
-    case 'kernel_ptr': return KERNEL_PTR;
-    case 'noncanonical_ptr': return NONCANONICAL_PTR;
-    case 'unmapped_ptr': return e.guard;
-    case 'readonly_ptr': return e.ro;
-    default: return e.guard;
-  }
-}
-
-/* The (row, argument index, kind) triples this run has not issued yet. */
-function uncovered(c: Ctx, depth: number): [(typeof DESC_ROWS)[number], number, SyzKind][] {
-  const out: [(typeof DESC_ROWS)[number], number, SyzKind][] = [];
-  for (const row of DESC_ROWS) {
-    const d = syz_descs[row[1]];
-    if (!d || (row[1] === 'clone' && depth > 0)) continue;
-    const got = c.stats.coverage.get(row[1]);
-    d.args.forEach((a, i) => { for (const k of syz_arg_kinds(a)) if (!got?.has(k)) out.push([row, i, k]); });
-  }
-  return out;
-}
-
-/* One call of a random table row (but exit and exit_group, which end a program). */
-function* desc_step(c: Ctx, u: Nolibc, e: DescEnv, depth: number): Generator<{ nr: number; args: readonly number[] }, void, number> {
-  /*
-   * Three times in four, a (row, argument, kind) not issued yet in this run: a
-   * little coverage guidance, so a short run reaches every kind. Guidance
-   * only biases what a recording writes on the tape (choose()): a replay
-   * reads the same row and kind back whatever ran before it.
-   */
-  let want: [(typeof DESC_ROWS)[number], number, SyzKind] | null = null;
-  if (draw(c, 4) !== 0 && c.d.rnd) {
-    const todo = uncovered(c, depth);
-    if (todo.length) want = todo[prandom_u32_below(c.d.rnd, todo.length)];
-  }
-  const [nr, name] = DESC_ROWS[choose(c, DESC_ROWS.length, want ? DESC_ROWS.indexOf(want[0]) : null)];
-  const d: SyzDesc | undefined = syz_descs[name];
-  if (!d) {
-    c.bad.push(`${name}: no fuzz description`);
-    return;
-  }
-  if (name === 'clone' && depth > 0) return;
-  const cands: [number, SyzKind][] = [];
-  d.args.forEach((a, i) => { for (const k of syz_arg_kinds(a)) cands.push([i, k]); });
-  const wi = want ? cands.findIndex(([i, k]) => i === want[1] && k === want[2]) : -1;
-  const [bad_i, kind]: [number, SyzKind | null] =
-    cands.length && choose(c, 3, wi >= 0 ? 1 : null) ? cands[choose(c, cands.length, wi >= 0 ? wi : null)] : [-1, null];
-  const vec = name === 'readv' || name === 'writev';
-  const args: number[] = [];
-  let fi = 0;
-  for (let i = 0; i < d.args.length; i++) {
-    const a = d.args[i];
-    const k = i === bad_i ? kind : null;
-    switch (a) {
-      case 'fd':
-        if (k === 'negative_fd') args.push(pick(c, [-1, -2, -(2 ** 31)]));
-        else if (k === 'closed_fd') args.push(pick(c, [1000, 63, 4095]));
-        else if (name === 'mmap') args.push(e.fds.length && draw(c, 2) ? pick(c, e.fds) : -1);
-        else if (name === 'openat' && draw(c, 2)) args.push(-100); // AT_FDCWD
-        else args.push(e.fds.length ? pick(c, e.fds) : pick(c, [0, 1, 2]));
-        break;
-      case 'ptr_in': case 'ptr_out':
-        if (k) args.push(bad_ptr(e, k));
-        else if (name === 'mmap') args.push(0);
-        else if (name === 'munmap' || name === 'mprotect' || name === 'msync') args.push(e.spare + pick(c, [0, PAGE]));
-        else if (name === 'nanosleep') args.push(a === 'ptr_in' ? e.ro : e.buf);
-        else if (a === 'ptr_in' && draw(c, 2)) args.push(e.ro + pick(c, [0, 100]));
-        else args.push(e.buf + pick(c, [0, 100, PAGE, 2 * PAGE]));
-        break;
-      case 'iov_in': case 'iov_out':
-        args.push(k ? bad_ptr(e, k) : e.ro + 64);
-        break;
-      case 'len':
-        if (k === 'huge_len') args.push(pick(c, [2 ** 31, 2 ** 40, 2 ** 53 - 1]));
-        else args.push(vec ? pick(c, [0, 1, 2]) : pick(c, [0, 1, 100, PAGE, 5000, 2 * PAGE]));
-        break;
-      case 'off':
-        args.push(pick(c, [0, 100, PAGE, 2 ** 32, -1]));
-        break;
-      case 'flags':
-        args.push(k === 'bad_flags' ? pick(c, d.bad_flags?.[fi] ?? [-1]) : pick(c, d.flags?.[fi] ?? [0]));
-        fi++;
-        break;
-      case 'path':
-        if (k === 'long_path') {
-          u.poke_str(e.area, '/' + 'a'.repeat(5000));
-          args.push(e.area);
-        } else if (k === 'unterminated_path') args.push(e.area + 2 * PAGE);
-        else if (k) args.push(bad_ptr(e, k));
-        else {
-          const p = yield* u.cstr(pick(c, FUZZ_PATHS));
-          args.push(p);
-        }
-        break;
-      case 'pid':
-        args.push(pick(c, [-1, 1, 99999, -(2 ** 31)]));
-        break;
-      case 'int':
-        args.push(pick(c, [0, 0o644, -1, 2 ** 31]));
-        break;
-    }
-  }
-  cover(c, name, kind ?? 'valid');
-  if (name === 'clone') {
-    const pid = note(c, 'clone', yield* u.clone(args[0], program(kid(c, 'c'), 3, depth + 1)));
-    if (pid > 0) note(c, 'wait4', (yield* u.waitpid(pid))[0]);
-    return;
-  }
-  if (name === 'wait4' && args[0] === -1 && args[2] === 0) args[2] = 1; // WNOHANG: a sibling's fork child is not ours to wait for, but no hangs
-  const r = note(c, name, yield* u.syscall(nr, ...args));
-  if (name === 'close' && r === 0) {
-    const at = e.fds.indexOf(args[0]);
-    if (at >= 0) e.fds.splice(at, 1);
-  } else if ((name === 'open' || name === 'openat') && r >= 0) e.fds.push(r);
-}
-
-/*
- * The defects issue 17 (item 5) found by hand, so the fuzzer would have
- * found them: each case checks Linux's answer, a different one counts as a
- * mismatch. munmap() at a negative start (-EINVAL, not a walk of the
- * kernel half), MAP_FIXED below mmap_min_addr (-EPERM), lseek() on a
- * directory at >= 2^63 (-EINVAL), and a user access to a non-canonical,
- * negative or kernel-half address (SIGSEGV, exit 139, never a BUG).
- */
 const DEFECT_CASES = ['munmap', 'mmap_fixed_low', 'lseek_dir', 'user_access'];
 
 function* defect_step(c: Ctx, u: Nolibc, depth: number): Generator<{ nr: number; args: readonly number[] }, void, number> {
@@ -445,7 +165,7 @@ function* race_steps(c: Ctx, u: Nolibc, e: DescEnv, sh: number, mean: number): G
         else u.compute(pick(c, [1000, 50000]));
         note(c, 'sched_yield', yield* u.sched_yield());
         break;
-      default: yield* desc_step(c, u, e, 1);
+      default: yield* desc_step(c, u, e, 1, program);
     }
   }
 }
@@ -566,7 +286,7 @@ function program(c: Ctx, mean: number, depth: number) {
           break;
         }
         case 11: case 12: case 13:
-          if (draw(c, 8)) yield* desc_step(c, u, env, depth);
+          if (draw(c, 8)) yield* desc_step(c, u, env, depth, program);
           else yield* defect_step(c, u, depth);
           break;
         case 14:
