@@ -5,24 +5,11 @@ import { PROT_READ, PROT_WRITE, PROT_EXEC, MAP_PRIVATE, MAP_ANONYMOUS, MAP_SHARE
 import { EFAULT, ENOSYS, EINVAL, EBADF, ENOMEM, ECHILD } from '../../include/uapi/asm-generic/errno.ts';
 import { __NR_nanosleep, __NR_wait4 } from '../../arch/x86/include/uapi/asm/unistd_64.ts';
 import { drain_all_pages } from '../../mm/page_alloc.ts';
+import { run_prog } from './run_prog.ts';
 
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
 const RW = PROT_READ | PROT_WRITE;
 
-/** Run one program and return what it recorded. */
-function run_prog(cmdline: string, prog: (u: Nolibc, rec: Record<string, number>) => Generator<{ nr: number; args: readonly number[] }, number, number>): Record<string, number> {
-  const k = start_kernel(cmdline);
-  drain_all_pages();
-  const free0 = k.vmstat().nr_free_pages;
-  const rec: Record<string, number> = {};
-  k.spawn('t', (u: Nolibc) => prog(u, rec));
-  const r = k.run();
-  rec.exit = r.exited[0].status;
-  drain_all_pages(); // pages parked on per-CPU lists do not count as free
-  rec.leaked = free0 - k.vmstat().nr_free_pages;
-  k.shutdown();
-  return rec;
-}
 
 describe('kernel_syscalls_bad_input', () => {
   it('unknown syscall numbers and garbage arguments: -ENOSYS / -errno, never a host exception', () => {

@@ -1,27 +1,13 @@
 import { describe, it, expect } from 'vitest';
-import { start_kernel } from '../../init/main.ts';
-import type { Nolibc } from '../../tools/include/nolibc.ts';
 import { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE } from '../../include/uapi/linux/mman.ts';
 import { EINVAL, EPERM } from '../../include/uapi/asm-generic/errno.ts';
-import { drain_all_pages } from '../../mm/page_alloc.ts';
+import { run_prog as run_prog_on, type RecProgram } from '../kernel/run_prog.ts';
 
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
 const RW = PROT_READ | PROT_WRITE;
 
-/** Run one program; what it recorded, its exit status and the pages it leaked. */
-function run_prog(prog: (u: Nolibc, rec: Record<string, number>) => Generator<{ nr: number; args: readonly number[] }, number, number>): Record<string, number> {
-  const k = start_kernel('mem=32M cpus=1');
-  drain_all_pages();
-  const free0 = k.vmstat().nr_free_pages;
-  const rec: Record<string, number> = {};
-  k.spawn('t', (u: Nolibc) => prog(u, rec));
-  const r = k.run();
-  rec.exit = r.exited[0].status;
-  drain_all_pages();
-  rec.leaked = free0 - k.vmstat().nr_free_pages;
-  k.shutdown();
-  return rec;
-}
+/** Run one program on a small kernel; what it recorded, its exit status and the pages it leaked. */
+const run_prog = (prog: RecProgram): Record<string, number> => run_prog_on('mem=32M cpus=1', prog);
 
 describe('mm_mmap_bad_range', () => {
   it('munmap_negative_start: -EINVAL, and the mappings (and their pages) stay', () => {
