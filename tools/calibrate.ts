@@ -92,6 +92,20 @@ export function fit_parameters(i: FitInput, seed = SEED): Fit {
   return { u_was, u, fio_get_io_u: get, fio_io_completed: u - get, ibpb_was: i.ibpb, ibpb, off_cycles_target, e70_cycles_target };
 }
 
+/**
+ * Why a fit cannot be used, or null. U below zero means the model's
+ * asi-off, with no fio user time at all, already runs slower than the seed
+ * at this size (the 1G job since issue 13's kernel-step factor:
+ * Documentation/calibration.md, "At the seed's exact size").
+ */
+export function fit_infeasible(fit: Fit): string | null {
+  if (fit.fio_get_io_u >= 0 && fit.fio_io_completed >= 0 && fit.ibpb >= 0) return null;
+  if (fit.u < 0)
+    return `U = ${fit.u}: asi-off runs below the seed's IOPS with no fio user work at all, ` +
+      'so no value of U fits; the residual is the kernel side\'s';
+  return `ibpb = ${fit.ibpb}: ephmap=off runs below the seed's −70% with no IBPB at all`;
+}
+
 /** A row of the report: a figure, the seed's, the model's, and the residual (model - seed), in points or IOPS. */
 export interface CalibrationRow {
   what: string;
@@ -212,6 +226,26 @@ async function main(): Promise<void> {
     e70_ibpb_per_io: e70.per_io.count_by_key.ibpb ?? 0,
   });
 
+  const c1 = (x: number): string => x.toFixed(1);
+  let out = `fio ${fio_args.join(' ')}${extra ? ` (kernel: ${extra})` : ''}\n\n`;
+  out += `Round 1 (current values: fio_get_io_u=${p.fio_get_io_u}, fio_io_completed=${p.fio_io_completed}, ibpb=${p.ibpb}):\n`;
+  out += `  asi-off     ${Math.round(off.mean)} IOPS = ${c1(p.cpu_mhz * 1e6 / off.mean)} cycles/I/O; ` +
+    `wanted ${c1(fit.off_cycles_target)} (${p.cpu_mhz} MHz / ${SEED.asi_off_iops} IOPS), ` +
+    `fio_get_io_u ${c1(off.per_io.count_by_key.fio_get_io_u ?? 0)}/I/O\n`;
+  out += `  ephmap=off  ${Math.round(e70.mean)} IOPS = ${c1(p.cpu_mhz * 1e6 / e70.mean)} cycles/I/O, ` +
+    `${(e70.per_io.count_by_key.ibpb ?? 0).toFixed(4)} IBPB/I/O; wanted ${c1(fit.e70_cycles_target)} (asi-off's / 0.30)\n`;
+  out += `  U = fio_get_io_u + fio_io_completed: ${fit.u_was} + (${c1(fit.off_cycles_target)} − ${c1(p.cpu_mhz * 1e6 / off.mean)}) / ` +
+    `${c1(off.per_io.count_by_key.fio_get_io_u ?? 0)} = ${fit.u}` +
+    ` → fio_get_io_u ${fit.fio_get_io_u}, fio_io_completed ${fit.fio_io_completed} (split kept)\n`;
+  out += `  ibpb: ${fit.ibpb_was} + (${c1(fit.e70_cycles_target)} − ${c1(p.cpu_mhz * 1e6 / e70.mean)} − (${fit.u - fit.u_was}) × ` +
+    `${c1(e70.per_io.count_by_key.fio_get_io_u ?? 0)}) / ${(e70.per_io.count_by_key.ibpb ?? 0).toFixed(4)} = ${fit.ibpb}\n\n`;
+  const why = fit_infeasible(fit);
+  if (why) {
+    process.stdout.write(out + `No fit at --size=${a.size}: ${why}.\n`);
+    process.exitCode = 1;
+    return;
+  }
+
   // Round 2: every variant with the fitted values: the check and the predictions.
   const costs = `costs=${DEFAULT_COST_PROFILE},fio_get_io_u=${fit.fio_get_io_u},fio_io_completed=${fit.fio_io_completed},ibpb=${fit.ibpb}`;
   log(`calibrate: round 2, every variant with ${costs}, ${a.samples} samples\n`);
@@ -230,19 +264,6 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify({ fio_args, fit, rows, variants: r2.variants.map((v) => ({ name: v.name, mean: v.mean, min: v.min, max: v.max, delta: v.delta })) }, null, 2) + '\n');
     return;
   }
-  const c1 = (x: number): string => x.toFixed(1);
-  let out = `fio ${fio_args.join(' ')}${extra ? ` (kernel: ${extra})` : ''}\n\n`;
-  out += `Round 1 (current values: fio_get_io_u=${p.fio_get_io_u}, fio_io_completed=${p.fio_io_completed}, ibpb=${p.ibpb}):\n`;
-  out += `  asi-off     ${Math.round(off.mean)} IOPS = ${c1(p.cpu_mhz * 1e6 / off.mean)} cycles/I/O; ` +
-    `wanted ${c1(fit.off_cycles_target)} (${p.cpu_mhz} MHz / ${SEED.asi_off_iops} IOPS), ` +
-    `fio_get_io_u ${c1(off.per_io.count_by_key.fio_get_io_u ?? 0)}/I/O\n`;
-  out += `  ephmap=off  ${Math.round(e70.mean)} IOPS = ${c1(p.cpu_mhz * 1e6 / e70.mean)} cycles/I/O, ` +
-    `${(e70.per_io.count_by_key.ibpb ?? 0).toFixed(4)} IBPB/I/O; wanted ${c1(fit.e70_cycles_target)} (asi-off's / 0.30)\n`;
-  out += `  U = fio_get_io_u + fio_io_completed: ${fit.u_was} + (${c1(fit.off_cycles_target)} − ${c1(p.cpu_mhz * 1e6 / off.mean)}) / ` +
-    `${c1(off.per_io.count_by_key.fio_get_io_u ?? 0)} = ${fit.u}` +
-    ` → fio_get_io_u ${fit.fio_get_io_u}, fio_io_completed ${fit.fio_io_completed} (split kept)\n`;
-  out += `  ibpb: ${fit.ibpb_was} + (${c1(fit.e70_cycles_target)} − ${c1(p.cpu_mhz * 1e6 / e70.mean)} − (${fit.u - fit.u_was}) × ` +
-    `${c1(e70.per_io.count_by_key.fio_get_io_u ?? 0)}) / ${(e70.per_io.count_by_key.ibpb ?? 0).toFixed(4)} = ${fit.ibpb}\n\n`;
   out += `Round 2 (fitted values, ${a.samples} sample${a.samples === 1 ? '' : 's'}):\n\n${format_rows(rows)}\n`;
   out += `For arch/x86/hw/costs.ts (sapphire_rapids):\n  fio_get_io_u: ${fit.fio_get_io_u}, fio_io_completed: ${fit.fio_io_completed}, ibpb: ${fit.ibpb}\n`;
   process.stdout.write(out);

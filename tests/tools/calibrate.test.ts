@@ -11,7 +11,7 @@
  * one, exactly where it was.
  */
 import { describe, it, expect } from 'vitest';
-import { fit_parameters, calibration_rows, SEED } from '../../tools/calibrate.ts';
+import { fit_parameters, fit_infeasible, calibration_rows, SEED } from '../../tools/calibrate.ts';
 import { compare, type VariantSummary } from '../../tools/compare/compare.ts';
 import { START_VARIANTS } from '../../tools/start.ts';
 import { COST_PROFILES, DEFAULT_COST_PROFILE, COST_KEYS } from '../../arch/x86/hw/costs.ts';
@@ -50,6 +50,19 @@ describe('tools_calibrate', () => {
     expect(f.fio_get_io_u / f.u).toBeCloseTo(500 / 1140, 2);  // the [I] split is kept
     expect(f.e70_cycles_target).toBeCloseTo(want_off / 0.3, 6);
     expect(f.ibpb).toBe(Math.round(4000 + want_off / 0.3 - 7000 - (f.u - 1140)));
+  });
+
+  it('refuses a fit that needs negative fio user time, and takes one that does not', () => {
+    const at = (off_cycles: number) => fit_parameters({
+      cpu_mhz: 2800, fio_get_io_u: 542, fio_io_completed: 695, ibpb: 5868,
+      off_iops: 2800e6 / off_cycles, off_u_per_io: 1,
+      e70_iops: 2800e6 / (off_cycles + 6500), e70_u_per_io: 1, e70_ibpb_per_io: 1,
+    });
+    // 1237 cycles of U above the seed's 2791.3 per I/O: U would be -195 (the 1G job).
+    const bad = at(2791.3 + 1237 + 195);
+    expect(bad.u).toBeLessThan(0);
+    expect(fit_infeasible(bad)).toMatch(/^U = -\d+: /);
+    expect(fit_infeasible(at(2791.3))).toBeNull();
   });
 
   it('reports the fitted figures and the predictions with their residuals', () => {
