@@ -38,9 +38,15 @@ describe('asi_fuzz_fs', () => {
     expect(s.mismatches).toBeGreaterThan(0);
   });
 
+  /*
+   * Seed 1: threaded programs interleave by the modelled cycles, so which
+   * reads see data follows the cost profile; with the read path's
+   * kernel-step factor (issue 13) seed 2's ten programs no longer read
+   * back a byte the stub shifts (seed 2 catches it from 40 programs).
+   */
   it('a read() that returns stale bytes is caught at the read', () => {
     const s = asi_fuzz({
-      seed: 2, runs: 10,
+      seed: 1, runs: 10,
       setup: () => {
         const read = kunit_activate_syscall_stub(__NR_read, (a) => {
           const r = read(a);
