@@ -247,6 +247,19 @@ function shmem_read_hole(offset: number, nr: number, to: IovIter): number {
   return iov_iter_zero(nr, to);
 }
 
+/*
+ * A file position's page index and its offset in a folio of `fsize` bytes (a
+ * power of two), as Linux's shifts and masks. JIT-driven: below 2^31, where
+ * almost every position lies, they are integer ops; on a double, `%` is a
+ * call to fmod and `/` a float division, on every read.
+ */
+function pos_to_index(pos: number): number {
+  return pos < 0x80000000 ? pos >>> 12 : Math.floor(pos / 4096);
+}
+function offset_in_fsize(pos: number, fsize: number): number {
+  return pos < 0x80000000 ? pos & (fsize - 1) : pos % fsize;
+}
+
 /**
  * shmem_file_read_iter(): for each folio (or hole) under ki_pos, copy the
  * part within i_size to `to`: cached data through copy_folio_to_iter(), a
@@ -258,8 +271,9 @@ export function shmem_file_read_iter(iocb: Kiocb, to: IovIter): number {
   let retval = 0;
   let error = 0;
   for (;;) {
-    if (iocb.ki_pos >= i_size_read(inode)) break;
-    const index = Math.floor(iocb.ki_pos / 4096);
+    const pos = iocb.ki_pos;
+    if (pos >= i_size_read(inode)) break;
+    const index = pos_to_index(pos);
     const r = shmem_get_folio(inode, index, 0, SGP_READ);
     if (typeof r === 'number' && r < 0) {
       if (r !== -EINVAL) error = r;
@@ -274,14 +288,14 @@ export function shmem_file_read_iter(iocb: Kiocb, to: IovIter): number {
     }
     // Reads do not hold i_rwsem: look at i_size again.
     const i_size = i_size_read(inode);
-    if (iocb.ki_pos >= i_size) {
+    if (pos >= i_size) {
       if (folio) folio_put(folio);
       break;
     }
-    const end_offset = Math.min(i_size, iocb.ki_pos + to.count);
+    const end_offset = Math.min(i_size, pos + to.count);
     const fsize = folio ? folio_size(folio) : 4096;
-    const offset = iocb.ki_pos % fsize;
-    const nr = Math.min(end_offset - iocb.ki_pos, fsize - offset);
+    const offset = offset_in_fsize(pos, fsize); // ki_pos & (fsize - 1)
+    const nr = Math.min(end_offset - pos, fsize - offset);
     let ret: number;
     if (folio) {
       // if (mapping_writably_mapped(mapping)) flush_dcache_folio(folio): nothing on x86.
