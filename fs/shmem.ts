@@ -37,6 +37,7 @@ import { iov_iter_count, user_backed_iter, copy_folio_to_iter, copy_page_to_iter
 import type { IovIter } from '../include/linux/uio.ts';
 import {
   filemap_get_entry, __filemap_add_folio, filemap_remove_folio, generic_write_checks, generic_perform_write, file_update_time,
+  pos_to_index, offset_in_fsize,
 } from './filemap.ts';
 import { truncate_inode_pages_range } from './truncate.ts';
 import { unmap_mapping_range } from '../mm/memory.ts';
@@ -245,19 +246,6 @@ function shmem_get_folio_gfp(inode: Inode, index: number, write_end: number, sgp
 function shmem_read_hole(offset: number, nr: number, to: IovIter): number {
   if (user_backed_iter(to)) return copy_page_to_iter(ZERO_PAGE(0), offset, nr, to);
   return iov_iter_zero(nr, to);
-}
-
-/*
- * A file position's page index and its offset in a folio of `fsize` bytes (a
- * power of two), as Linux's shifts and masks. JIT-driven: below 2^31, where
- * almost every position lies, they are integer ops; on a double, `%` is a
- * call to fmod and `/` a float division, on every read.
- */
-function pos_to_index(pos: number): number {
-  return pos < 0x80000000 ? pos >>> 12 : Math.floor(pos / 4096);
-}
-function offset_in_fsize(pos: number, fsize: number): number {
-  return pos < 0x80000000 ? pos & (fsize - 1) : pos % fsize;
 }
 
 /**
