@@ -150,6 +150,28 @@ export function __filemap_get_folio(mapping: AddressSpace, index: number, fgp_fl
 
 /* ---- reading ---- */
 
+/*
+ * A file position's page index (pos >> PAGE_SHIFT) and its offset in a
+ * folio of `fsize` bytes, a power of two (pos & (fsize - 1)), as Linux
+ * writes them (no helpers of these names). JIT-driven: below 2^31, where
+ * almost every position lies, they are integer ops; on a double, `%` is a
+ * call to fmod and `/` a float division, on every read.
+ */
+export function pos_to_index(pos: number): number {
+  return pos < 0x80000000 ? pos >>> 12 : Math.floor(pos / 4096);
+}
+export function offset_in_fsize(pos: number, fsize: number): number {
+  return pos < 0x80000000 ? pos & (fsize - 1) : pos % fsize;
+}
+
+/*
+ * The struct folio_batch filemap_read() keeps on the kernel stack: one,
+ * taken for the call and put back after, so a read nested inside (a fault
+ * on the user buffer that reads another file) makes its own, as a deeper
+ * frame would. A fresh batch per read was a host allocation per read.
+ */
+let fbatch_scratch: FolioBatch | null = null;
+
 /**
  * filemap_get_read_batch(): referenced folios from `index` up to `max`,
  * stopping at the first gap, at a !uptodate folio (included) or when the
@@ -193,7 +215,7 @@ function filemap_create_folio(file: File, mapping: AddressSpace, pos: number, fb
 function filemap_get_pages(iocb: Kiocb, count: number, fbatch: FolioBatch): number {
   const file = iocb.ki_filp;
   const mapping = file_inode(file).i_mapping;
-  const index = Math.floor(iocb.ki_pos / 4096);
+  const index = pos_to_index(iocb.ki_pos);
   const last_index = Math.ceil((iocb.ki_pos + count) / 4096);
   for (;;) {
     filemap_get_read_batch(mapping, index, last_index - 1, fbatch);
@@ -222,7 +244,8 @@ export function filemap_read(iocb: Kiocb, iter: IovIter, already_read: number): 
   if (iocb.ki_pos >= inode.i_sb.s_maxbytes) return 0;
   if (!iov_iter_count(iter)) return 0;
   iov_iter_truncate(iter, inode.i_sb.s_maxbytes - iocb.ki_pos);
-  const fbatch = new FolioBatch();
+  const fbatch = fbatch_scratch ?? new FolioBatch();
+  fbatch_scratch = null;
   let error = 0;
   let isize = 0;
   do {
@@ -238,7 +261,7 @@ export function filemap_read(iocb: Kiocb, iter: IovIter, already_read: number): 
       for (let i = 0; i < folio_batch_count(fbatch); i++) {
         const folio = fbatch.folios[i];
         const fsize = folio_size(folio);
-        const offset = iocb.ki_pos % fsize;
+        const offset = offset_in_fsize(iocb.ki_pos, fsize);
         const bytes = Math.min(end_offset - iocb.ki_pos, fsize - offset);
         if (end_offset < folio_pos(folio)) break;
         if (i > 0) folio_mark_accessed(folio);
@@ -257,6 +280,7 @@ export function filemap_read(iocb: Kiocb, iter: IovIter, already_read: number): 
     for (let i = 0; i < folio_batch_count(fbatch); i++) folio_put(fbatch.folios[i]);
     folio_batch_init(fbatch);
   } while (iov_iter_count(iter) && iocb.ki_pos < isize && !error);
+  if (!folio_batch_count(fbatch)) fbatch_scratch = fbatch; // reused only empty
   file_accessed(iocb.ki_filp);
   return already_read ? already_read : error;
 }

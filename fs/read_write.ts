@@ -178,12 +178,12 @@ function new_sync_write(file: File, buf: number, len: number, ppos: Loff): numbe
 /** vfs_read(). */
 export function vfs_read(file: File, buf: number, count: number, ppos: Loff): number {
   if (!(file.f_mode & FMODE_READ)) return -EBADF;
-  if (!file.f_op.read && !file.f_op.read_iter) return -EINVAL; // !FMODE_CAN_READ
+  const read = file.f_op.read;
+  if (!read && !file.f_op.read_iter) return -EINVAL; // !FMODE_CAN_READ
   if (!access_ok(buf, count)) return -EFAULT;
   const err = rw_verify_area(ppos.v, count);
   if (err) return err;
   if (count > MAX_RW_COUNT) count = MAX_RW_COUNT;
-  const read = file.f_op.read;
   const ret = read ? do_plain_rw(read, file, buf, count, ppos) : new_sync_read(file, buf, count, ppos);
   if (ret > 0) fsnotify_file(); // fsnotify_access(), add_rchar()
   return ret;
@@ -205,12 +205,12 @@ function do_plain_rw(
 /** vfs_write(). */
 export function vfs_write(file: File, buf: number, count: number, ppos: Loff): number {
   if (!(file.f_mode & FMODE_WRITE)) return -EBADF;
-  if (!file.f_op.write && !file.f_op.write_iter) return -EINVAL; // !FMODE_CAN_WRITE
+  const write = file.f_op.write;
+  if (!write && !file.f_op.write_iter) return -EINVAL; // !FMODE_CAN_WRITE
   if (!access_ok(buf, count)) return -EFAULT;
   const err = rw_verify_area(ppos.v, count);
   if (err) return err;
   if (count > MAX_RW_COUNT) count = MAX_RW_COUNT;
-  const write = file.f_op.write;
   const ret = write ? do_plain_rw(write, file, buf, count, ppos) : new_sync_write(file, buf, count, ppos);
   if (ret > 0) fsnotify_file(); // fsnotify_modify(), add_wchar()
   return ret;

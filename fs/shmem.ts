@@ -37,6 +37,7 @@ import { iov_iter_count, user_backed_iter, copy_folio_to_iter, copy_page_to_iter
 import type { IovIter } from '../include/linux/uio.ts';
 import {
   filemap_get_entry, __filemap_add_folio, filemap_remove_folio, generic_write_checks, generic_perform_write, file_update_time,
+  pos_to_index, offset_in_fsize,
 } from './filemap.ts';
 import { truncate_inode_pages_range } from './truncate.ts';
 import { unmap_mapping_range } from '../mm/memory.ts';
@@ -258,8 +259,9 @@ export function shmem_file_read_iter(iocb: Kiocb, to: IovIter): number {
   let retval = 0;
   let error = 0;
   for (;;) {
-    if (iocb.ki_pos >= i_size_read(inode)) break;
-    const index = Math.floor(iocb.ki_pos / 4096);
+    const pos = iocb.ki_pos;
+    if (pos >= i_size_read(inode)) break;
+    const index = pos_to_index(pos);
     const r = shmem_get_folio(inode, index, 0, SGP_READ);
     if (typeof r === 'number' && r < 0) {
       if (r !== -EINVAL) error = r;
@@ -274,14 +276,14 @@ export function shmem_file_read_iter(iocb: Kiocb, to: IovIter): number {
     }
     // Reads do not hold i_rwsem: look at i_size again.
     const i_size = i_size_read(inode);
-    if (iocb.ki_pos >= i_size) {
+    if (pos >= i_size) {
       if (folio) folio_put(folio);
       break;
     }
-    const end_offset = Math.min(i_size, iocb.ki_pos + to.count);
+    const end_offset = Math.min(i_size, pos + to.count);
     const fsize = folio ? folio_size(folio) : 4096;
-    const offset = iocb.ki_pos % fsize;
-    const nr = Math.min(end_offset - iocb.ki_pos, fsize - offset);
+    const offset = offset_in_fsize(pos, fsize); // ki_pos & (fsize - 1)
+    const nr = Math.min(end_offset - pos, fsize - offset);
     let ret: number;
     if (folio) {
       // if (mapping_writably_mapped(mapping)) flush_dcache_folio(folio): nothing on x86.

@@ -82,14 +82,22 @@ function no_machine(): never {
   throw new Error('smp: no machine: start_kernel() has not run');
 }
 
+/*
+ * this_cpu() and smp_processor_id() run many times per syscall. JIT-driven:
+ * with no call inside (machine() written out), their bytecode stays under
+ * V8's always-inline size, so they never cost a call or a share of the
+ * caller's inlining budget. A booted kernel is their precondition (code
+ * that may run without one asks machine(), which says so).
+ */
+
 /** The executing CPU's hardware. */
 export function this_cpu(): Cpu {
-  const m = machine();
+  const m = smp.machine!;
   return m.cpus[m.current];
 }
 
 export function smp_processor_id(): number {
-  return machine().current;
+  return smp.machine!.current;
 }
 
 export function nr_cpu_ids(): number {

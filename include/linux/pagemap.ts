@@ -246,9 +246,9 @@ export class FolioBatch {
   nr = 0;
   readonly folios: Folio[] = [];
 }
+/* Only nr counts: the slots past it are stale and never read, and keeping the array spares a reallocation per reuse. */
 export function folio_batch_init(b: FolioBatch): void {
   b.nr = 0;
-  b.folios.length = 0;
 }
 export function folio_batch_count(b: FolioBatch): number {
   return b.nr;

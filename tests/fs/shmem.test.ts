@@ -83,6 +83,37 @@ describe('fs_shmem', () => {
     k.shutdown();
   });
 
+  it('reads at positions past 2^31 and 2^32 find the right page and offset (a sparse file)', () => {
+    /*
+     *  file offset:  2^31-50 | 2^31+50        2^32+5*4096-100 | +200
+     *                 [ A: 100 bytes ]         [ B: 300 bytes, crosses a page ]
+     *  everything else is a hole
+     */
+    const k = start_kernel('mem=32M cpus=1 debug_vm');
+    const A = 2 ** 31 - 50, B = 2 ** 32 + 5 * 4096 - 100;
+    const d: Record<string, number> = {};
+    run_one(k, function* (u) {
+      const buf = yield* u.mmap(0, 4 * 4096, RW, ANON);
+      const fd = yield* u.open('/sparse', O_RDWR | O_CREAT);
+      u.poke(buf, pattern(100, 5));
+      d.wa = yield* u.pwrite64(fd, buf, 100, A);
+      u.poke(buf, pattern(300, 6));
+      d.wb = yield* u.pwrite64(fd, buf, 300, B);
+      u.poke(buf, new Uint8Array(4096).fill(0xee));
+      d.ra = yield* u.pread64(fd, buf, 200, A - 50);
+      const a = u.peek(buf, 200);
+      d.a = a.subarray(0, 50).every((x) => x === 0) && same(a.subarray(50, 150), pattern(100, 5))
+        && a.subarray(150).every((x) => x === 0) ? 1 : 0;
+      d.rb = yield* u.pread64(fd, buf, 4096, B - 1);
+      const b = u.peek(buf, 302);
+      d.b = b[0] === 0 && same(b.subarray(1, 301), pattern(300, 6)) ? 1 : 0;
+      return 0;
+    });
+    // The read at B - 1 stops at EOF: B + 300.
+    expect(d).toEqual({ wa: 100, wb: 300, ra: 200, a: 1, rb: 301, b: 1 });
+    k.shutdown();
+  });
+
   it('huge=always caches 2 MiB folios and reads them a page at a time; truncation keeps a straddling folio zeroed', () => {
     /*
      *  file:  [ folio 0: 0..2M (order 9) ][ folio 1: 2M..4M (order 9) ]

@@ -14,8 +14,10 @@
  *   hot:    4 KiB preads of one cached 1 MiB file, >= 0.25 of the raw copy rate;
  *   random: random 4 KiB preads over a 1 GiB tmpfs file (the seed's job),
  *           >= 0.4 of raw random 4 KiB copies over a 1 GiB buffer, same offsets.
- * Also reported: the hot reads as a raw `syscall` (no nolibc wrapper), on
- * ramfs (filemap_read) and with kmap_local=force_map.
+ * Also reported: the hot reads as a raw `syscall` (no nolibc wrapper), as
+ * 0-byte preads (the same path up to copy_page_to_iter, which copies
+ * nothing: the syscall path's host cost without the copy), on ramfs
+ * (filemap_read) and with kmap_local=force_map.
  *
  *   npx tsx tools/bench/read.bench.ts [hot|random]...
  */
@@ -111,7 +113,7 @@ function* setup(u: Nolibc, path: string, pages: number): Generator<SyscallReques
  * second loop in the same function would take part of the first one's
  * inlining budget and time the JIT's split instead of the read path.
  */
-function pread_program(path: string, pages: number, n: number, offs: Int32Array | null, t: Rounds): Program {
+function pread_program(path: string, pages: number, n: number, offs: Int32Array | null, t: Rounds, count: number): Program {
   return function* (u: Nolibc) {
     const s = yield* setup(u, path, pages);
     if (s === null) return 1;
@@ -121,7 +123,7 @@ function pread_program(path: string, pages: number, n: number, offs: Int32Array 
       t.start();
       for (let i = 0; i < n; i++) {
         const off = offs !== null ? offs[i] : (i % pages) * CHUNK;
-        if ((yield* u.pread64(fd, buf, CHUNK, off)) !== CHUNK) t.bad++;
+        if ((yield* u.pread64(fd, buf, count, off)) !== count) t.bad++;
       }
       t.stop(r);
       t.raw_turn(r, raw, pages, n, offs); // the other side's turn, in the same stretch of wall time
@@ -158,13 +160,13 @@ function raw_pread_program(path: string, pages: number, n: number, offs: Int32Ar
  * depends on timing, and a single kernel's run sometimes settles 30% slower.
  */
 function measure(cmdline: string, path: string, pages: number, n: number, offs: Int32Array | null, raw: boolean,
-  boots: number): { ns: number; raw: number } {
+  boots: number, count = CHUNK): { ns: number; raw: number } {
   let sim = Infinity;
   let raw_best = Infinity;
   for (let b = 0; b < boots; b++) {
     const k = start_kernel(cmdline);
     const t = new Rounds();
-    k.spawn('reader', raw ? raw_pread_program(path, pages, n, offs, t) : pread_program(path, pages, n, offs, t));
+    k.spawn('reader', raw ? raw_pread_program(path, pages, n, offs, t) : pread_program(path, pages, n, offs, t, count));
     const r = k.run();
     k.shutdown();
     if (t.bad || r.exited[0]?.status !== 0) throw new Error(`read.bench: ${t.bad} short reads, exit ${r.exited[0]?.status}`);
@@ -181,14 +183,16 @@ function goal(rate: number, want: number): string {
 function hot_rows(): BenchRow[] {
   const N = 200_000;
   const rows: BenchRow[] = [];
-  const cases: [string, string, string, boolean][] = [
-    ['pread64 4 KiB, tmpfs (shmem_file_read_iter)', 'mem=64M cpus=1', '/hot', false],
-    ['  the same, raw syscall (no nolibc wrapper)', 'mem=64M cpus=1', '/hot', true],
-    ['pread64 4 KiB, ramfs (filemap_read)', 'mem=64M cpus=1', '/ram/hot', false],
-    ['pread64 4 KiB, tmpfs, kmap_local=force_map', 'mem=64M cpus=1 kmap_local=force_map', '/hot', false],
+  const cases: [string, string, string, boolean, number][] = [
+    ['pread64 4 KiB, tmpfs (shmem_file_read_iter)', 'mem=64M cpus=1', '/hot', false, CHUNK],
+    ['  the same, raw syscall (no nolibc wrapper)', 'mem=64M cpus=1', '/hot', true, CHUNK],
+    // The whole path but the copy (shmem_get_folio ... copy_page_to_iter of 0 bytes): the syscall path's own cost.
+    ['  the same, 0 bytes (all but the copy)', 'mem=64M cpus=1', '/hot', false, 0],
+    ['pread64 4 KiB, ramfs (filemap_read)', 'mem=64M cpus=1', '/ram/hot', false, CHUNK],
+    ['pread64 4 KiB, tmpfs, kmap_local=force_map', 'mem=64M cpus=1 kmap_local=force_map', '/hot', false, CHUNK],
   ];
-  cases.forEach(([name, cmd, path, raw], i) => {
-    const m = measure(cmd, path, HOT_PAGES, N, null, raw, 3);
+  cases.forEach(([name, cmd, path, raw, count], i) => {
+    const m = measure(cmd, path, HOT_PAGES, N, null, raw, 3, count);
     rows.push({ name: `raw 4 KiB copy (copyWithin), its turns`, ns_per_op: m.raw, baseline_ns: m.raw, ratio: 1 });
     rows.push({ name, ns_per_op: m.ns, baseline_ns: m.raw, ratio: m.ns / m.raw,
       target: i === 0 ? `hot: ${goal(m.raw / m.ns, 0.25)}` : `${(m.raw / m.ns).toFixed(3)} of the raw rate` });

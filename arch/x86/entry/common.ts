@@ -88,8 +88,7 @@ export function do_syscall_64(nr: number, args: readonly number[]): number {
 function sane_args(args: readonly number[]): readonly number[] {
   if (!Array.isArray(args)) return [];
   for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (typeof a !== 'number' || !Number.isFinite(a)) return insane_args(args);
+    if (!Number.isFinite(args[i])) return insane_args(args); // false for a non-number too (no coercion)
   }
   return args;
 }
