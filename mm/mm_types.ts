@@ -163,6 +163,20 @@ function ref_set(page: number, v: number): void {
   else if (v !== 0) sparse_section(page)._refcount[page & SECTION_MASK] = v;
 }
 
+/** _refcount += d, one section lookup for the read and the write (page_ref_inc/dec's hot path); returns the new count. */
+function ref_add(page: number, d: number): number {
+  const ms = mem_map.mem_section[page >>> PFN_SECTION_SHIFT];
+  if (ms !== undefined) {
+    const i = page & SECTION_MASK;
+    const v = ms._refcount[i] + d;
+    ms._refcount[i] = v;
+    return v;
+  }
+  const v = ref_get(page) + d;
+  ref_set(page, v);
+  return v;
+}
+
 /** page->_mapcount as Linux holds it (-1: unmapped, no type; PGTY_* << 24 for a typed page). */
 export function page_mapcount_word(page: number): number {
   const ms = mem_map.mem_section[page >>> PFN_SECTION_SHIFT];
@@ -295,14 +309,12 @@ export function init_page_count(page: number): void {
 }
 
 export function page_ref_inc(page: number): void {
-  ref_set(page, ref_get(page) + 1);
+  ref_add(page, 1);
 }
 
 /** page_ref_dec_and_test: true when the count reaches zero. */
 export function page_ref_dec_and_test(page: number): boolean {
-  const v = ref_get(page) - 1;
-  ref_set(page, v);
-  return v === 0;
+  return ref_add(page, -1) === 0;
 }
 
 /** PageTail: the first lru word holds a tagged compound_head. */

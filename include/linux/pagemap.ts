@@ -27,7 +27,7 @@ import type { VmAreaStruct } from './mm_types.ts';
 import { alloc_pages, put_page } from '../../mm/page_alloc.ts';
 import { GFP_HIGHUSER_MOVABLE, __GFP_COMP, type gfp_t } from '../../mm/gfp.ts';
 import { page_ref_count, page_ref_inc, set_page_count } from '../../mm/mm_types.ts';
-import { PageUptodate, SetPageUptodate, SetPageDirty, SetPageFlag, PG_referenced, PG_swapbacked } from '../../mm/page_flags.ts';
+import { PageUptodate, SetPageUptodate, SetPageDirty, PageFlag, SetPageFlag, PG_referenced, PG_swapbacked } from '../../mm/page_flags.ts';
 import { BUG } from '../../kernel/panic.ts';
 import { this_cpu } from '../../kernel/smp.ts';
 import { XArray, XA_MAX_INDEX, xa_load, xa_store, xa_erase, xa_find, type XaIndex } from '../../lib/xarray.ts';
@@ -92,10 +92,10 @@ export function folio_mark_uptodate(f: Folio): void {
 export function folio_mark_dirty(f: Folio): void {
   SetPageDirty(f.page);
 }
-/** folio_mark_accessed(): only PG_referenced here (no LRU to activate on). */
+/** folio_mark_accessed(): only PG_referenced here (no LRU to activate on); tested before set, as Linux does. */
 export function folio_mark_accessed(f: Folio): void {
   this_cpu().charge_one(K_FOLIO_MARK_ACCESSED);
-  SetPageFlag(f.page, PG_referenced);
+  if (!PageFlag(f.page, PG_referenced)) SetPageFlag(f.page, PG_referenced);
 }
 
 /*
