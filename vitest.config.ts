@@ -9,15 +9,17 @@ import { defineConfig } from 'vitest/config';
  */
 const workers = Math.max(availableParallelism(), 1);
 
+/* Measures the process's RSS: it runs alone, in a process nothing ran in. */
+const RSS = ['tests/mm/mm_types_sparse.test.ts'];
+
 /*
  * Files that need a module graph of their own: they count what importing
- * registers (the parameter registry, the trace event list) or boot only
- * part of a kernel and so rely on every other subsystem's state being the
- * module's initial one. mm_types_sparse measures the process's RSS: it is
- * the first file of its group, so it runs in a process nothing ran in.
+ * registers (the parameter registry, the trace event list), declare trace
+ * events of their own (which replace the kernel's in the registry), or
+ * boot only part of a kernel and so rely on every other subsystem's state
+ * being the module's initial one.
  */
 const FRESH = [
-  'tests/mm/mm_types_sparse.test.ts',
   'tests/kernel/params_registry.test.ts',
   'tests/kernel/trace/trace_events.test.ts',
   'tests/kernel/trace/trace_output.test.ts',
@@ -36,8 +38,10 @@ export default defineConfig({
      * code V8 has already optimised runs the next file's tests about twice
      * as fast. Every kernel file is built to boot again in the same process
      * (start_kernel re-initialises the subsystems, as the tools' variant
-     * runs do); tests/setup.ts puts the test-only switches back before each
-     * file. The FRESH files run first, each on a fresh module graph.
+     * runs do); tests/setup_shared.ts puts the test-only switches back before each
+     * file. The RSS and FRESH files run first, in processes of their own
+     * (vitest starts new ones after each project), each FRESH file on a
+     * fresh module graph.
      */
     pool: 'forks',
     poolOptions: { forks: { isolate: false } },
@@ -47,9 +51,17 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          name: 'rss',
+          include: RSS,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'fresh',
           include: FRESH,
-          sequence: { groupOrder: 0 },
+          sequence: { groupOrder: 1 },
           poolOptions: { forks: { isolate: true } },
         },
       },
@@ -60,8 +72,8 @@ export default defineConfig({
           // Added to the root's setupFiles (extends merges the lists).
           setupFiles: ['tests/setup_shared.ts'],
           include: ['tests/**/*.test.ts'],
-          exclude: FRESH,
-          sequence: { groupOrder: 1 },
+          exclude: [...RSS, ...FRESH],
+          sequence: { groupOrder: 2 },
           poolOptions: { forks: { isolate: false } },
         },
       },
