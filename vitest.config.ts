@@ -10,7 +10,7 @@ import { defineConfig } from 'vitest/config';
 const workers = Math.max(availableParallelism(), 1);
 
 /* Measures the process's RSS: it runs alone, in a process nothing ran in. */
-const RSS = ['tests/mm/mm_types_sparse.test.ts'];
+export const RSS = ['tests/mm/mm_types_sparse.test.ts'];
 
 /*
  * Files that need a module graph of their own: they count what importing
@@ -19,7 +19,7 @@ const RSS = ['tests/mm/mm_types_sparse.test.ts'];
  * boot only part of a kernel and so rely on every other subsystem's state
  * being the module's initial one.
  */
-const FRESH = [
+export const FRESH = [
   'tests/kernel/params_registry.test.ts',
   'tests/kernel/trace/trace_events.test.ts',
   'tests/kernel/trace/trace_output.test.ts',
