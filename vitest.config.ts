@@ -9,8 +9,13 @@ import { defineConfig } from 'vitest/config';
  */
 const workers = Math.max(availableParallelism(), 1);
 
-/* Measures the process's RSS: it runs alone, in a process nothing ran in. */
-export const RSS = ['tests/mm/mm_types_sparse.test.ts'];
+/*
+ * Files that measure the process's memory (RSS, ArrayBuffer bytes): each
+ * runs in a process nothing ran in, whose earlier garbage cannot absorb or
+ * mask what they measure. They run first, one per worker: at most as many
+ * as there are workers.
+ */
+export const RSS = ['tests/mm/mm_types_sparse.test.ts', 'tests/arch/x86/hw/physmem.test.ts'];
 
 /*
  * Files that need a module graph of their own: they count what importing

@@ -6,8 +6,9 @@
  * keeps one kernel's modules across the files it runs). A test file that
  * declares trace events of its own replaces the kernel's in the event
  * registry for every later file of its worker, so it must be in FRESH;
- * a listed file that no longer exists means a renamed file now runs
- * shared.
+ * a file that measures the process's memory must be in RSS, to run in a
+ * process of its own; a listed file that no longer exists means a renamed
+ * file now runs shared.
  */
 import { describe, it, expect } from 'vitest';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -47,6 +48,15 @@ describe('vitest_projects', () => {
     const declaring = files.filter((f) => declares_trace_events(readFileSync(join(ROOT, f), 'utf8')));
     expect(declaring.length).toBeGreaterThan(0);
     expect(declaring.filter((f) => !FRESH.includes(f))).toEqual([]);
+  });
+
+  it('every test file measuring the process\'s memory runs first, one per worker', () => {
+    const self = relative(ROOT, fileURLToPath(import.meta.url)).split(sep).join('/');
+    const measuring = test_files(join(ROOT, 'tests')).filter((f) => f !== self)
+      .filter((f) => /process\.memoryUsage\(|process\.resourceUsage\(/.test(readFileSync(join(ROOT, f), 'utf8')));
+    expect(measuring.length).toBeGreaterThan(0);
+    expect(measuring.filter((f) => !RSS.includes(f))).toEqual([]);
+    expect(RSS.length).toBeLessThanOrEqual(2); // one per worker on the 2-core machines the suite is sized for
   });
 
   it('every listed file exists', () => {
