@@ -21,8 +21,10 @@ export const RSS = ['tests/mm/mm_types_sparse.test.ts', 'tests/arch/x86/hw/physm
  * Files that need a module graph of their own: they count what importing
  * registers (the parameter registry, the trace event list), declare trace
  * events of their own (which replace the kernel's in the registry), or
- * boot only part of a kernel and so rely on every other subsystem's state
- * being the module's initial one.
+ * boot only part of a kernel (memblock's machine_only, page_alloc_boot's
+ * boot_mm) and so rely on every subsystem they do not initialise being in
+ * its module's initial state: asi_state off, fault_inject_boot.booting
+ * false (a start_kernel() that threw half-way leaves it true).
  */
 export const FRESH = [
   'tests/kernel/params_registry.test.ts',
@@ -30,6 +32,9 @@ export const FRESH = [
   'tests/kernel/trace/trace_output.test.ts',
   'tests/kernel/trace/trace_perfetto.test.ts',
   'tests/mm/memblock.test.ts',
+  'tests/mm/page_alloc.test.ts',
+  'tests/mm/page_alloc_property.test.ts',
+  'tests/mm/fail_page_alloc.test.ts',
 ];
 
 export default defineConfig({

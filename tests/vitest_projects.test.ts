@@ -5,7 +5,9 @@
  * No Linux counterpart (KUnit runs in one kernel; here each vitest worker
  * keeps one kernel's modules across the files it runs). A test file that
  * declares trace events of its own replaces the kernel's in the event
- * registry for every later file of its worker, so it must be in FRESH;
+ * registry for every later file of its worker, and a file that boots only
+ * part of a kernel relies on the state of the subsystems it leaves out, so
+ * both must be in FRESH;
  * a file that measures the process's memory must be in RSS, to run in a
  * process of its own; a listed file that no longer exists means a renamed
  * file now runs shared.
@@ -57,6 +59,13 @@ describe('vitest_projects', () => {
     expect(measuring.length).toBeGreaterThan(0);
     expect(measuring.filter((f) => !RSS.includes(f))).toEqual([]);
     expect(RSS.length).toBeLessThanOrEqual(2); // one per worker on the 2-core machines the suite is sized for
+  });
+
+  it('every test file booting part of a kernel runs on a fresh module graph', () => {
+    const partial = test_files(join(ROOT, 'tests')).filter((f) =>
+      /\b(smp_init_machine|mm_core_init)\(|from '\.\/page_alloc_boot\.ts'/.test(readFileSync(join(ROOT, f), 'utf8')));
+    expect(partial.length).toBeGreaterThan(0);
+    expect(partial.filter((f) => !FRESH.includes(f))).toEqual([]);
   });
 
   it('every listed file exists', () => {
