@@ -43,15 +43,16 @@ export default defineConfig({
     testTimeout: 60_000,
     /*
      * Forks (each worker a process of its own, its RSS its own), and the
-     * processes stay between files: booting a worker and importing the
-     * kernel took about a third of the suite's CPU time, and a kernel whose
-     * code V8 has already optimised runs the next file's tests about twice
-     * as fast. Every kernel file is built to boot again in the same process
+     * processes stay between files: a new process per file, importing the
+     * kernel again and running each file's tests on code V8 had not yet
+     * optimised, made the suite cost ~160 CPU seconds instead of ~90.
+     * Every kernel file is built to boot again in the same process
      * (start_kernel re-initialises the subsystems, as the tools' variant
-     * runs do); tests/setup_shared.ts puts the test-only switches back before each
-     * file. The RSS and FRESH files run first, in processes of their own
-     * (vitest starts new ones after each project), each FRESH file on a
-     * fresh module graph.
+     * runs do); tests/setup_shared.ts puts the test-only switches back
+     * before each file. The RSS and FRESH files run first, in processes of
+     * their own (vitest starts new ones after each project), each FRESH
+     * file on a fresh module graph. tests/vitest_projects.test.ts checks
+     * the lists.
      */
     pool: 'forks',
     poolOptions: { forks: { isolate: false } },
