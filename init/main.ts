@@ -65,6 +65,16 @@ export { Kernel };
 /** start_kernel(cmdline): boot and return the kernel. Throws ParamError on a bad command line. */
 export function start_kernel(cmdline = ''): Kernel {
   fault_inject_boot_begin();
+  try {
+    return start_kernel_boot(cmdline);
+  } finally {
+    // Also when the boot throws (a bad command line, a variant that cannot
+    // boot): a later boot or partial boot in this process must not inherit it.
+    fault_inject_boot_end();
+  }
+}
+
+function start_kernel_boot(cmdline: string): Kernel {
   printk_init();
   panic_init();
   const params = parse_kernel_params(cmdline);
@@ -159,8 +169,7 @@ export function start_kernel(cmdline = ''): Kernel {
   asi_global_init();
   vfs_caches_init(params);
   console_init(__get_free_pages(GFP_KERNEL, 0));
-  // The boot is done: fail_page_alloc= and failslab= start failing from here.
-  const k = new Kernel(params, m, costs);
-  fault_inject_boot_end();
-  return k;
+  // The boot is done: fail_page_alloc= and failslab= start failing once
+  // start_kernel() returns (its finally).
+  return new Kernel(params, m, costs);
 }

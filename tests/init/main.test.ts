@@ -4,6 +4,7 @@ import { ParamError } from '../../kernel/params.ts';
 import { alloc_pages } from '../../mm/page_alloc.ts';
 import { GFP_KERNEL } from '../../mm/gfp.ts';
 import { KernelPanic } from '../../kernel/panic.ts';
+import { fault_inject_boot } from '../../mm/fail_page_alloc.ts';
 
 describe('init_main', () => {
   it('boots, reports memory, and shuts down without leaks', () => {
@@ -35,6 +36,11 @@ describe('init_main', () => {
     expect(() => start_kernel('mem=128G')).toThrow(/mem=/);
     expect(() => start_kernel('costs=nehalem')).toThrow(/costs=/);
     expect(() => start_kernel('costs=sapphire_rapids,nosuchkey=3')).toThrow(/nosuchkey/);
+  });
+
+  it('leaves no boot-time fault-injection exemption behind a boot that throws', () => {
+    expect(() => start_kernel('mem=12Q')).toThrow(ParamError);
+    expect(fault_inject_boot.booting).toBe(false);
   });
 
   it('reports unknown parameters as Linux does and boots on', () => {
