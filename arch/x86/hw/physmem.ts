@@ -3,7 +3,7 @@
  *
  * Hardware, no Linux counterpart. RAM of a configured size is backed sparsely
  * by fixed 64 KiB chunks allocated on first write, so a mem=64G machine costs
- * the host only what is touched (plus two 8-byte slots per chunk: 16 MiB
+ * the host only what is touched (plus three 8-byte slots per chunk: 24 MiB
  * for 64 GiB). Reading an untouched chunk yields zeros without allocating, as
  * DRAM that firmware cleared. An access beyond the end of RAM is a machine
  * check: tskernel stops with the reason instead of returning garbage.
@@ -49,9 +49,14 @@ export class PhysMem {
    * (every read() and write() of a page-cache page), and a fresh subarray
    * per copy is a host allocation costing a third of the copy itself. Every
    * page of RAM may get one (about 100 host bytes, 2.5% of the page it
-   * views, and only for pages that were copied from).
+   * views, and only for pages that were copied from). Indexed by chunk in
+   * an array like c8 (8 host bytes per chunk, an array of views made on a
+   * chunk's first page copy): a Map's hash probe cost two cold host cache
+   * lines per copy when reads are spread over a large file.
    */
-  private readonly pview = new Map<number, (Uint8Array | undefined)[]>(); // by chunk: nothing per chunk until used
+  private readonly pview: ((Uint8Array | undefined)[] | undefined)[];
+  /* The same for word views of pages (page32()), made on a page's first 32-bit load or store through a CPU. */
+  private readonly pview32: ((Uint32Array | undefined)[] | undefined)[];
 
   constructor(size: number) {
     if (!Number.isInteger(size) || size <= 0 || size % CHUNK_SIZE !== 0)
@@ -63,6 +68,8 @@ export class PhysMem {
     const n = size / CHUNK_SIZE;
     this.c8 = new Array<Uint8Array | undefined>(n).fill(undefined);
     this.c32 = new Array<Uint32Array | undefined>(n).fill(undefined);
+    this.pview = new Array<(Uint8Array | undefined)[] | undefined>(n).fill(undefined);
+    this.pview32 = new Array<(Uint32Array | undefined)[] | undefined>(n).fill(undefined);
   }
 
   /** Host bytes backing RAM right now. */
@@ -178,12 +185,41 @@ export class PhysMem {
    * copy between chunks needs one, and a cached one costs no allocation.
    */
   page_view(ci: number, b: Uint8Array, o: number): Uint8Array {
-    let views = this.pview.get(ci);
+    let views = this.pview[ci];
     const i = o >>> 12;
     const v = views === undefined ? undefined : views[i];
     if (v !== undefined) return v;
     const nv = b.subarray(o, o + 4096);
-    if (views === undefined) this.pview.set(ci, views = new Array<Uint8Array | undefined>(CHUNK_PAGES).fill(undefined));
+    if (views === undefined) this.pview[ci] = views = new Array<Uint8Array | undefined>(CHUNK_PAGES).fill(undefined);
+    views[i] = nv;
+    return nv;
+  }
+
+  /*
+   * The page holding `pa` as bytes, or undefined when its chunk is not
+   * allocated or it lies beyond RAM. Machine-internal: a CPU's front cache
+   * keeps it for the translation's life (cpu_access.ts u_b8), since a
+   * chunk, once allocated, backs its pages for good.
+   */
+  page8(pa: number): Uint8Array | undefined {
+    if (!(pa >= 0 && pa < this.size)) return undefined;
+    const ci = (pa / CHUNK_SIZE) | 0;
+    const b = this.c8[ci];
+    return b === undefined ? undefined : this.page_view(ci, b, pa & (CHUNK_MASK - 0xfff));
+  }
+
+  /** page8() as 32-bit words. */
+  page32(pa: number): Uint32Array | undefined {
+    if (!(pa >= 0 && pa < this.size)) return undefined;
+    const ci = (pa / CHUNK_SIZE) | 0;
+    const w = this.c32[ci];
+    if (w === undefined) return undefined;
+    const i = (pa & CHUNK_MASK) >>> 12;
+    let views = this.pview32[ci];
+    const v = views === undefined ? undefined : views[i];
+    if (v !== undefined) return v;
+    const nv = w.subarray(i * 1024, i * 1024 + 1024);
+    if (views === undefined) this.pview32[ci] = views = new Array<Uint32Array | undefined>(CHUNK_PAGES).fill(undefined);
     views[i] = nv;
     return nv;
   }
