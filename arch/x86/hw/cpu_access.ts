@@ -109,16 +109,17 @@ export abstract class CpuAccess extends CpuClock {
    * and one typed-array access at the page offset. A view of the page
    * rather than of its 64 KiB chunk saves adding the page's offset in the
    * chunk from a third array on every hit (measured: load32 at 4.3x a raw
-   * read instead of 5x). A slot's views are taken on its first slow-path
-   * access, not when the translation is made: a walk that is followed by
-   * one access (a TLB-miss workload) need not look them up, and a chunk
-   * not yet allocated has none (the access then goes through physmem,
-   * which reads zeros or allocates). Invariant: each is undefined or the
+   * read instead of 5x). A slot's views are taken on the second access
+   * through its entry (see the *_slow paths), not when the entry is made,
+   * and a chunk not yet allocated has none (the access then goes through
+   * physmem, which reads zeros or allocates). Invariant: each is undefined or the
    * view of the page at the slot's PA (u_ent[2i + 1]); making an entry
    * (translate_slow) clears them.
    */
   protected readonly u_b8: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(Tlb.U_ENTRIES).fill(undefined);
   protected readonly u_b32: (Uint32Array | undefined)[] = new Array<Uint32Array | undefined>(Tlb.U_ENTRIES).fill(undefined);
+  /** Front-cache entries made so far (translate_slow): the slow paths' test for a second access. */
+  protected u_fills = 0;
   /** 8 * user + 4 * ac (MODE_*): the front-cache context of this CPU's mode, less the access kind. */
   protected mode_ctx = 0;
   /** CR0.WP, CR4.SMEP and CR4.SMAP as the front cache's entries were made under. */
@@ -326,6 +327,7 @@ export abstract class CpuAccess extends CpuClock {
   /* The front-cache slot of `va` now holds another translation: forget its page views. */
   protected ubacking(va: number): void {
     const u = (va >>> 12) & U_MASK;
+    this.u_fills++;
     this.u_b8[u] = undefined;
     this.u_b32[u] = undefined;
   }
@@ -359,20 +361,27 @@ export abstract class CpuAccess extends CpuClock {
   }
 
   /*
-   * The *_slow paths: translate (which, on a miss, makes the front-cache
-   * entry), then access the page through the slot's view, taking it from
-   * physmem if the slot has none yet. Without a view (an unallocated chunk,
-   * an address beyond RAM) physmem does the access: it reads zeros,
-   * allocates on a store, or raises the machine check; a store's view is
-   * taken after it allocated.
+   * The *_slow paths: translate, then access the page. If the translation
+   * was already in the front cache (a second access to the page: no entry
+   * made in between, u_fills unchanged), through the slot's view, taken
+   * from physmem if the slot has none yet, so that the next accesses hit.
+   * Otherwise, or without a view (an unallocated chunk, an address beyond
+   * RAM), physmem does the access: it reads zeros, allocates on a store,
+   * or raises the machine check. Taking a view on an entry's first use
+   * would cost a workload that misses the TLB on every access (one access
+   * per walk) a cold host lookup each time, for a view never used again.
    */
   protected load8_slow(va: number): number {
+    const fills = this.u_fills;
     const pa = this.translate(va, ACC_READ);
     if (pa < 0) return -1;
     this.u_mem++;
-    const u = (va >>> 12) & U_MASK;
-    const b = this.u_b8[u] ?? (this.u_b8[u] = this.mem.page8(pa));
-    return b !== undefined ? b[va & 0xfff] : this.mem.read8(pa);
+    if (fills === this.u_fills) {
+      const u = (va >>> 12) & U_MASK;
+      const b = this.u_b8[u] ?? (this.u_b8[u] = this.mem.page8(pa));
+      if (b !== undefined) return b[va & 0xfff];
+    }
+    return this.mem.read8(pa);
   }
 
   store8(va: number, v: number): boolean {
@@ -389,12 +398,13 @@ export abstract class CpuAccess extends CpuClock {
   }
 
   protected store8_slow(va: number, v: number): boolean {
+    const fills = this.u_fills;
     const pa = this.translate(va, A_WRITE);
     if (pa < 0) return false;
     this.u_mem++;
     this.mem.write8(pa, v & 0xff);
     const u = (va >>> 12) & U_MASK;
-    if (this.u_b8[u] === undefined) this.u_b8[u] = this.mem.page8(pa);
+    if (fills === this.u_fills && this.u_b8[u] === undefined) this.u_b8[u] = this.mem.page8(pa);
     return true;
   }
 
@@ -414,12 +424,16 @@ export abstract class CpuAccess extends CpuClock {
 
   protected load32_slow(va: number): number {
     if ((va & 0xfff) <= 0xffc && (va & 3) === 0) {
+      const fills = this.u_fills;
       const pa = this.translate(va, ACC_READ);
       if (pa < 0) return -1;
       this.u_mem++;
-      const u = (va >>> 12) & U_MASK;
-      const w = this.u_b32[u] ?? (this.u_b32[u] = this.mem.page32(pa));
-      return w !== undefined ? w[(va & 0xfff) >>> 2] : this.mem.read32(pa);
+      if (fills === this.u_fills) {
+        const u = (va >>> 12) & U_MASK;
+        const w = this.u_b32[u] ?? (this.u_b32[u] = this.mem.page32(pa));
+        if (w !== undefined) return w[(va & 0xfff) >>> 2];
+      }
+      return this.mem.read32(pa);
     }
     let v = 0;
     for (let k = 0; k < 4; k++) {
@@ -445,12 +459,13 @@ export abstract class CpuAccess extends CpuClock {
 
   protected store32_slow(va: number, v: number): boolean {
     if ((va & 0xfff) <= 0xffc && (va & 3) === 0) {
+      const fills = this.u_fills;
       const pa = this.translate(va, A_WRITE);
       if (pa < 0) return false;
       this.u_mem++;
       this.mem.write32(pa, v >>> 0);
       const u = (va >>> 12) & U_MASK;
-      if (this.u_b32[u] === undefined) this.u_b32[u] = this.mem.page32(pa);
+      if (fills === this.u_fills && this.u_b32[u] === undefined) this.u_b32[u] = this.mem.page32(pa);
       return true;
     }
     // Probe both pages for write first so a fault stores nothing.
