@@ -116,8 +116,9 @@ export abstract class CpuAccess extends CpuClock {
    * view of the page at the slot's PA (u_ent[2i + 1]); making an entry
    * (translate_slow) clears them.
    */
-  protected readonly u_b8: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(Tlb.U_ENTRIES).fill(undefined);
-  protected readonly u_b32: (Uint32Array | undefined)[] = new Array<Uint32Array | undefined>(Tlb.U_ENTRIES).fill(undefined);
+  // Array.from, not new Array(n).fill(): a packed array, whose loads need no hole check (V8 elements kinds).
+  protected readonly u_b8: (Uint8Array | undefined)[] = Array.from({ length: Tlb.U_ENTRIES }, () => undefined);
+  protected readonly u_b32: (Uint32Array | undefined)[] = Array.from({ length: Tlb.U_ENTRIES }, () => undefined);
   /** Front-cache entries made so far (translate_slow): the slow paths' test for a second access. */
   protected u_fills = 0;
   /** 8 * user + 4 * ac (MODE_*): the front-cache context of this CPU's mode, less the access kind. */
