@@ -3,7 +3,7 @@
  *
  * Hardware, no Linux counterpart. RAM of a configured size is backed sparsely
  * by fixed 64 KiB chunks allocated on first write, so a mem=64G machine costs
- * the host only what is touched (plus two 8-byte slots per chunk: 16 MiB
+ * the host only what is touched (plus three 8-byte slots per chunk: 24 MiB
  * for 64 GiB). Reading an untouched chunk yields zeros without allocating, as
  * DRAM that firmware cleared. An access beyond the end of RAM is a machine
  * check: tskernel stops with the reason instead of returning garbage.
@@ -18,6 +18,10 @@ export const CHUNK_SHIFT = 16;
 export const CHUNK_SIZE = 1 << CHUNK_SHIFT;
 const CHUNK_MASK = CHUNK_SIZE - 1;
 export const CHUNK_PAGES = CHUNK_SIZE / 4096;
+/* Page views (page8/page32) are indexed in one array per GiB. */
+const VIEW_REGION = 2 ** 30;
+const REGION_PAGES = VIEW_REGION / 4096;
+const REGION_PAGE_MASK = REGION_PAGES - 1;
 /*
  * Copies up to this many bytes between chunks go byte by byte: a subarray
  * for TypedArray.set() is a host allocation that costs more than the loop
@@ -44,14 +48,20 @@ export class PhysMem {
   /** Chunks allocated so far: host memory grows only with these. */
   chunks_allocated = 0;
   /*
-   * chunk index -> views of its 4 KiB pages, each made the first time that
-   * page is the source of a whole-page copy. Page copies are the hot path
-   * (every read() and write() of a page-cache page), and a fresh subarray
-   * per copy is a host allocation costing a third of the copy itself. Every
-   * page of RAM may get one (about 100 host bytes, 2.5% of the page it
-   * views, and only for pages that were copied from).
+   * Views of single 4 KiB pages, as bytes (page8) and as words (page32),
+   * each made the first time it is asked for and kept: a whole-page copy's
+   * source and destination (TypedArray.set() copies a whole array, so a
+   * page copy between chunks needs one, and a fresh subarray per copy is a
+   * host allocation costing a third of the copy itself), and the pages a
+   * CPU's front cache keeps for its loads and stores (cpu_access.ts).
+   * Indexed by pfn, in one array per GiB of RAM made on the first view in
+   * that GiB (8 host bytes per page of a GiB touched, plus about 100 per
+   * view, 2.5% of the page): a view is then one cold host cache line away
+   * from its pfn, where the Map by chunk it replaced took three or four,
+   * the cost of a copy's lookup when reads are spread over a large file.
    */
-  private readonly pview = new Map<number, (Uint8Array | undefined)[]>(); // by chunk: nothing per chunk until used
+  private readonly pv8: ((Uint8Array | undefined)[] | undefined)[];
+  private readonly pv32: ((Uint32Array | undefined)[] | undefined)[];
 
   constructor(size: number) {
     if (!Number.isInteger(size) || size <= 0 || size % CHUNK_SIZE !== 0)
@@ -63,6 +73,9 @@ export class PhysMem {
     const n = size / CHUNK_SIZE;
     this.c8 = new Array<Uint8Array | undefined>(n).fill(undefined);
     this.c32 = new Array<Uint32Array | undefined>(n).fill(undefined);
+    const regions = Math.ceil(size / VIEW_REGION);
+    this.pv8 = new Array<(Uint8Array | undefined)[] | undefined>(regions).fill(undefined);
+    this.pv32 = new Array<(Uint32Array | undefined)[] | undefined>(regions).fill(undefined);
   }
 
   /** Host bytes backing RAM right now. */
@@ -128,11 +141,10 @@ export class PhysMem {
      * range, goes to copy_range(), which checks.
      */
     if (len === 4096 && src >= 0 && dst >= 0 && (src & 0xfff) === 0 && (dst & CHUNK_MASK) <= CHUNK_SIZE - 4096) {
-      const sci = (src / CHUNK_SIZE) | 0;
-      const sb = this.c8[sci];
+      const sb = this.c8[(src / CHUNK_SIZE) | 0];
       const db = this.c8[(dst / CHUNK_SIZE) | 0];
       if (sb !== undefined && db !== undefined && db !== sb) {
-        db.set(this.page_view(sci, sb, src & CHUNK_MASK), dst & CHUNK_MASK);
+        db.set(this.page8(src) as Uint8Array, dst & CHUNK_MASK); // src's chunk exists: it has a view
         return;
       }
     }
@@ -163,7 +175,7 @@ export class PhysMem {
         const db = this.wchunk(dst);
         if (db === sb) db.copyWithin(d, so, so + n);
         else if (n <= SMALL_COPY) for (let k = 0; k < n; k++) db[d + k] = sb[so + k];
-        else if (n === 4096 && (so & 0xfff) === 0) db.set(this.page_view((src / CHUNK_SIZE) | 0, sb, so), d);
+        else if (n === 4096 && (so & 0xfff) === 0) db.set(this.page8(src) as Uint8Array, d);
         else db.set(sb.subarray(so, so + n), d); // an unaligned large copy: one view, rare
       }
       src += n;
@@ -172,20 +184,52 @@ export class PhysMem {
     }
   }
 
-  /**
-   * The view of the page at offset `o` of chunk `ci` (bytes `b`), made once
-   * and kept: TypedArray.set() takes a whole array as its source, so a page
-   * copy between chunks needs one, and a cached one costs no allocation.
+  /*
+   * The page holding `pa` as bytes, or undefined when its chunk is not
+   * allocated or it lies beyond RAM. Machine-internal: a CPU's front cache
+   * keeps it for the translation's life (cpu_access.ts u_b8), since a
+   * chunk, once allocated, backs its pages for good.
    */
-  page_view(ci: number, b: Uint8Array, o: number): Uint8Array {
-    let views = this.pview.get(ci);
-    const i = o >>> 12;
-    const v = views === undefined ? undefined : views[i];
-    if (v !== undefined) return v;
-    const nv = b.subarray(o, o + 4096);
-    if (views === undefined) this.pview.set(ci, views = new Array<Uint8Array | undefined>(CHUNK_PAGES).fill(undefined));
-    views[i] = nv;
-    return nv;
+  page8(pa: number): Uint8Array | undefined {
+    const views = this.pv8[(pa / VIEW_REGION) | 0];
+    const v = views === undefined ? undefined : views[(pa >>> 12) & REGION_PAGE_MASK]; // bits 29..12 of pa
+    return v !== undefined ? v : this.make_page8(pa);
+  }
+
+  /* Pages of RAM in view region `r`: a small machine's one region is no bigger than its RAM. */
+  private region_pages(r: number): number {
+    return Math.min(REGION_PAGES, this.nr_pages - r * REGION_PAGES);
+  }
+
+  private make_page8(pa: number): Uint8Array | undefined {
+    if (!(pa >= 0 && pa < this.size)) return undefined;
+    const b = this.c8[(pa / CHUNK_SIZE) | 0];
+    if (b === undefined) return undefined;
+    const o = pa & (CHUNK_MASK - 0xfff);
+    const v = b.subarray(o, o + 4096);
+    const r = (pa / VIEW_REGION) | 0;
+    const views = this.pv8[r] ?? (this.pv8[r] = new Array<Uint8Array | undefined>(this.region_pages(r)).fill(undefined));
+    views[(pa >>> 12) & REGION_PAGE_MASK] = v;
+    return v;
+  }
+
+  /** page8() as 32-bit words. */
+  page32(pa: number): Uint32Array | undefined {
+    const views = this.pv32[(pa / VIEW_REGION) | 0];
+    const v = views === undefined ? undefined : views[(pa >>> 12) & REGION_PAGE_MASK];
+    return v !== undefined ? v : this.make_page32(pa);
+  }
+
+  private make_page32(pa: number): Uint32Array | undefined {
+    if (!(pa >= 0 && pa < this.size)) return undefined;
+    const w = this.c32[(pa / CHUNK_SIZE) | 0];
+    if (w === undefined) return undefined;
+    const o = (pa & (CHUNK_MASK - 0xfff)) >>> 2;
+    const v = w.subarray(o, o + 1024);
+    const r = (pa / VIEW_REGION) | 0;
+    const views = this.pv32[r] ?? (this.pv32[r] = new Array<Uint32Array | undefined>(this.region_pages(r)).fill(undefined));
+    views[(pa >>> 12) & REGION_PAGE_MASK] = v;
+    return v;
   }
 
   /** Fill `len` bytes at `pa` with `byte`. Filling untouched RAM with 0 allocates nothing. */

@@ -129,6 +129,20 @@ export class Tlb {
   private readonly s4_bits: number;
   private readonly s4_ways: number;
   private readonly t4: number;
+  /*
+   * The 2M and 1G classes unpacked too: every lookup that misses the 4K
+   * class (a direct-map access through a large page, a TLB miss) scans
+   * both, and fields here save loading a class object and branching on
+   * its size in tag_of()/set_of() for each.
+   */
+  private readonly s2_sets: number;
+  private readonly s2_bits: number;
+  private readonly s2_ways: number;
+  private readonly s2_base: number;
+  private readonly s1_sets: number;
+  private readonly s1_bits: number;
+  private readonly s1_ways: number;
+  private readonly s1_base: number;
 
   constructor(config: Partial<TlbConfig> = {}) {
     this.config = { ...DEFAULT_TLB_CONFIG, ...config };
@@ -159,6 +173,14 @@ export class Tlb {
     this.s4_bits = c4.setbits;
     this.s4_ways = c4.ways;
     this.t4 = 32 - TLB_SIZE_4K - c4.setbits;
+    this.s2_sets = c2.sets;
+    this.s2_bits = c2.setbits;
+    this.s2_ways = c2.ways;
+    this.s2_base = c2.base;
+    this.s1_sets = c1.sets;
+    this.s1_bits = c1.setbits;
+    this.s1_ways = c1.ways;
+    this.s1_base = c1.base;
   }
 
   get capacity(): number {
@@ -209,15 +231,18 @@ export class Tlb {
         return i;
       }
     }
-    for (let c = 1; c < 3; c++) {
-      const k = this.cls[c];
-      const tt = this.tag_of(k, va);
-      const bb = k.base + this.set_of(k, va) * k.ways;
-      for (let i = bb, e = bb + k.ways; i < e; i++) {
-        if (tag[i] === tt && this.live(i, pcid)) {
-          return i;
-        }
-      }
+    // 2 MiB and 1 GiB: page numbers of at most 27 bits (as tag_of()/set_of() compute them).
+    const p2 = (va / 2097152) | 0;
+    const t2 = p2 >>> this.s2_bits;
+    const b2 = this.s2_base + (p2 & (this.s2_sets - 1)) * this.s2_ways;
+    for (let i = b2, e = b2 + this.s2_ways; i < e; i++) {
+      if (tag[i] === t2 && this.live(i, pcid)) return i;
+    }
+    const p1 = (va / 1073741824) | 0;
+    const t1 = p1 >>> this.s1_bits;
+    const b1 = this.s1_base + (p1 & (this.s1_sets - 1)) * this.s1_ways;
+    for (let i = b1, e = b1 + this.s1_ways; i < e; i++) {
+      if (tag[i] === t1 && this.live(i, pcid)) return i;
     }
     return -1;
   }
