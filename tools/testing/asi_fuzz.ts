@@ -57,6 +57,7 @@ import { fs_shadow_install, fs_shadow_compare, type FsShadow } from './asi_fuzz_
 import { syz_descs } from './syz_descs.ts';
 import { type FuzzStats, type FuzzTape, FuzzDraws, type Ctx, PAGE, RW, ANON, draw, choose, pick, kid, more, note } from './asi_fuzz_ctx.ts';
 import { type DescEnv, nr_of, cover, desc_env, desc_step } from './asi_fuzz_desc.ts';
+import { pressure_step } from './asi_fuzz_pressure.ts';
 
 export { FuzzDraws, type FuzzStats, type FuzzTape };
 
@@ -226,6 +227,8 @@ function program(c: Ctx, mean: number, depth: number) {
     u.poke32(buf, 0x5a5a5a5a);
     const env = yield* desc_env(c, u, buf, fds);
     if (env === null) return 1;
+    /* A pressure phase first, one process in 16: big page-table churn raced against a sensitive fill. */
+    if (depth === 0 && draw(c, 16) === 15) yield* pressure_step(c, u, fds, depth, true);
     if (draw(c, 2)) { // a file to work on from the start: most steps then reach the page cache (and the fs model)
       const r = note(c, 'open', yield* u.open(`/f${draw(c, 4)}`, O_RDWR | O_CREAT, 0o644));
       if (r >= 0) fds.push(r);
@@ -293,6 +296,10 @@ function program(c: Ctx, mean: number, depth: number) {
           if (depth === 0) yield* threads_step(c, u, env, buf);
           break;
         default:
+          if (draw(c, 8) === 7) { // (a replay past the tape's end, the shrinker's zero, takes the plain step)
+            yield* pressure_step(c, u, fds, depth);
+            break;
+          }
           if (draw(c, 2)) u.compute(pick(c, [1000, 100000, 3000000]));
           note(c, 'sched_yield', yield* u.sched_yield());
       }
