@@ -404,7 +404,9 @@ export function run_program(cmdline: string, d: FuzzDraws, stats: FuzzStats, opt
   }
   if (k) {
     try {
-      stats.remote_flushes += k.vmstat().nr_tlb_remote_flush ?? 0;
+      const vm = k.vmstat();
+      stats.remote_flushes += vm.nr_tlb_remote_flush ?? 0;
+      stats.pageblocks_to_sensitive += vm.asi_pageblock_to_sensitive ?? 0;
       const leaked = k.shutdown().leaked.length;
       stats.leaks += leaked;
       if (leaked) fail(`${leaked} page(s) leaked`);
@@ -419,7 +421,7 @@ export function run_program(cmdline: string, d: FuzzDraws, stats: FuzzStats, opt
 export function new_fuzz_stats(): FuzzStats {
   return {
     programs: 0, syscalls: 0, faults: 0, checks: 0, violations: 0, mismatches: 0, leaks: 0, exceptions: 0,
-    remote_flushes: 0, first: null, first_violation: -1, first_tape: null, coverage: new Map(),
+    remote_flushes: 0, pageblocks_to_sensitive: 0, first: null, first_violation: -1, first_tape: null, coverage: new Map(),
   };
 }
 
