@@ -20,7 +20,11 @@
  * bare CLONE_VM child sharing the mm, racing munmap/mmap(MAP_FIXED)/
  * mprotect of a shared region against pread/pwrite into it from the other
  * CPU (the shootdown paths, ASI with several CPUs on one mm), and
- * exit_group() from one thread while its siblings run. After each
+ * exit_group() from one thread while its siblings run, and memory
+ * pressure (asi_fuzz_pressure.ts: page tables built and freed, sensitive
+ * fills, a fork child's fill racing its parent's page-table churn; one
+ * top-level process in 16 starts with that race, sized for mem=16M to run
+ * out of both nonsensitive and sensitive free memory). After each
  * program: no host exception and no BUG, every syscall result a count or
  * a negative errno in Linux's range, the oracle clean, the tmpfs tree
  * equal to the reference model its syscalls fed (asi_fuzz_fs.ts), and no

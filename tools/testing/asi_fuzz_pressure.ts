@@ -27,7 +27,10 @@
  *  - the race: a fork child fills (on the other CPU, as the parent keeps
  *    its own) while the parent builds and frees page tables, the fork
  *    placed before the tables are built, between, or after they are
- *    freed; the parent then polls wait4(WNOHANG) for the child, on its
+ *    freed (fork write-protects the parent's pages, whose flush takes the
+ *    parent out of the restricted space); a child forked before may wait
+ *    for the parent's ftruncate() of a flag file, which says the tables
+ *    are freed; the parent then polls wait4(WNOHANG) for the child, on its
  *    CPU, as a supervisor loop does.
  * On small machines (mem=16M: about 600 nonsensitive and 2000 sensitive
  * free pages after boot) both halves run out of their free memory. The
@@ -164,10 +167,10 @@ export function* pressure_step(c: Ctx, u: Nolibc, fds: number[], depth: number, 
     return;
   }
   /*
-   * Fork before the tables are built, before they are freed, or after;
-   * the child filling at once or (forked before, and always in the
-   * phase but one time in four) waiting for the parent's signal that the
-   * tables are freed.
+   * Fork before the tables are built, before they are freed, or after
+   * (the phase: one of the first two). A child forked before they are
+   * freed fills at once or waits for the parent's word that they are
+   * (three times in four in the phase, half the time otherwise).
    */
   const when = big ? draw(c, 2) : draw(c, 3);
   const ordered = when < 2 && (big ? draw(c, 4) !== 0 : draw(c, 2) !== 0);
