@@ -38,9 +38,10 @@ describe('asi_fuzz_fs', () => {
     expect(s.mismatches).toBeGreaterThan(0);
   });
 
+  // Seed 1: seed 2's first 10 programs no longer read() a file whose bytes differ after the pressure steps changed the draws.
   it('a read() that returns stale bytes is caught at the read', () => {
     const s = asi_fuzz({
-      seed: 2, runs: 10,
+      seed: 1, runs: 10,
       setup: () => {
         const read = kunit_activate_syscall_stub(__NR_read, (a) => {
           const r = read(a);
