@@ -28,6 +28,8 @@ export interface FuzzStats {
   first_violation: number;
   /** TLB shootdowns sent (vmstat nr_tlb_remote_flush, summed over programs): threads on several CPUs cause them. */
   remote_flushes: number;
+  /** Free nonsensitive pageblocks a sensitive allocation took (vmstat asi_pageblock_to_sensitive, summed): pressure reached ASI's direct map shootdown. */
+  pageblocks_to_sensitive: number;
   /** The tapes of the program that failed first (asi_fuzz_replay, asi_fuzz_shrink take them). */
   first_tape: FuzzTape | null;
   /** Per syscall name, the invalid kinds issued (and 'valid' for an all-valid call). */

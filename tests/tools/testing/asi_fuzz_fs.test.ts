@@ -39,10 +39,10 @@ describe('asi_fuzz_fs', () => {
   });
 
   /*
-   * Seed 1: threaded programs interleave by the modelled cycles, so which
-   * reads see data follows the cost profile; with the read path's
-   * kernel-step factor (issue 13) seed 2's ten programs no longer read
-   * back a byte the stub shifts (seed 2 catches it from 40 programs).
+   * Seed 1: threaded programs interleave by the modelled cycles and the
+   * fuzzer's draws, so which reads see a shifted byte follows both; seed 2's
+   * first ten programs stopped reading one back when the read path's
+   * kernel-step factor (issue 13) and the pressure steps came in.
    */
   it('a read() that returns stale bytes is caught at the read', () => {
     const s = asi_fuzz({

@@ -28,8 +28,9 @@ describe('syz_descs', () => {
     expect(syz_arg_kinds('ptr_in')).not.toContain('readonly_ptr'); // the kernel only reads it
   });
 
-  it('seed 1, 20 programs: every syscall issued, each with every invalid kind its description lists; every result in range', () => {
-    const s = asi_fuzz({ seed: 1, runs: 20 });
+  // The draws move with the fuzzer and the cost profile: seed 1 covers everything from 28 programs today; 32 leaves a margin.
+  it('seed 1, 32 programs: every syscall issued, each with every invalid kind its description lists; every result in range', () => {
+    const s = asi_fuzz({ seed: 1, runs: 32 });
     expect(s.first).toBe(null);
     const missing: string[] = [];
     for (const [, name] of syscall_64_tbl) {
