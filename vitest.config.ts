@@ -23,8 +23,7 @@ export const RSS = ['tests/mm/mm_types_sparse.test.ts', 'tests/arch/x86/hw/physm
  * events of their own (which replace the kernel's in the registry), or
  * boot only part of a kernel (memblock's machine_only, page_alloc_boot's
  * boot_mm) and so rely on every subsystem they do not initialise being in
- * its module's initial state: asi_state off, fault_inject_boot.booting
- * false (a start_kernel() that threw half-way leaves it true).
+ * its module's initial state (asi_state off, no earlier boot's machine).
  */
 export const FRESH = [
   'tests/kernel/params_registry.test.ts',
