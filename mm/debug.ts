@@ -20,7 +20,7 @@ import { PAGE_FLAGS_CHECK_AT_FREE, PAGE_FLAGS_CHECK_AT_PREP, PageBuddy, __ClearP
 import { printk, KERN_ALERT, KERN_WARNING } from '../kernel/printk.ts';
 import { BUG, panic_context } from '../kernel/panic.ts';
 import { vsprintf } from '../lib/vsprintf.ts';
-import { machine, smp_processor_id } from '../kernel/smp.ts';
+import { smp_processor_id } from '../kernel/smp.ts';
 import { ktime_get_ns } from '../kernel/time/timekeeping.ts';
 import { register_param, flag_param, type KernelParams } from '../kernel/params.ts';
 

@@ -80,7 +80,6 @@ import { vm_debug, bad_page, check_new_pages } from './debug.ts';
 import { check_page_alloc_invariants, warn_alloc, page_alloc_teardown_report,
   type PageAllocTeardownReport } from './page_alloc_debug.ts';
 import { count_vm_event, count_vm_events } from './vmstat.ts';
-import { this_cpu } from '../kernel/smp.ts';
 import { BUG, WARN, WARN_ONCE } from '../kernel/panic.ts';
 import { PAGE_SIZE } from '../arch/x86/include/asm/page_types.ts';
 import { pr_debug_ns } from '../kernel/printk.ts';

@@ -27,7 +27,7 @@
  * spinlock (one host thread): drain_all_pages drains every CPU's lists
  * directly, as Linux 6.0+ does under each pcp's lock, without IPIs.
  */
-import { mem_map, list_add, list_add_tail, list_del, set_page_owner_order } from './mm_types.ts';
+import { list_add, list_add_tail, list_del, set_page_owner_order } from './mm_types.ts';
 import {
   type Zone, type freetype_t, PerCpuPages, NR_PCP_LISTS, NR_PCP_LISTS_PER_SENSITIVITY, CONFIG_PCP_BATCH_SCALE_MAX,
   order_to_pindex, pindex_to_order, __get_pfnblock_freetype, low_wmark_pages, contig_page_data, PGFREE, page_alloc_asi,

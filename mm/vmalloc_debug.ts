@@ -14,7 +14,7 @@
  * It throws an Error naming the first problem (a test failure), rather than
  * BUG(), so a test can also feed it corrupted trees.
  */
-import { RB_BLACK, RB_RED, type RbNode, type RbRoot } from '../lib/rbtree.ts';
+import { RB_BLACK, RB_RED, type RbRoot } from '../lib/rbtree.ts';
 import {
   vmap_state, va_size, get_subtree_max_size, VMAP_ULONG_MAX, type ListHead, type VmapArea,
 } from './vmap_area.ts';

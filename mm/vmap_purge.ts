@@ -27,7 +27,7 @@ import {
   VMAP_ULONG_MAX, type VmapArea,
 } from './vmap_area.ts';
 import { list_empty, INIT_LIST_HEAD } from '../include/linux/list.ts';
-import { RbRoot, RB_CLEAR_NODE } from '../lib/rbtree.ts';
+import { RB_CLEAR_NODE } from '../lib/rbtree.ts';
 import { WARN_ON_ONCE } from '../kernel/panic.ts';
 import { pr_debug_ns } from '../kernel/printk.ts';
 import { smp } from '../kernel/smp.ts';

@@ -280,7 +280,7 @@ export function trace_perfetto(opts: PerfettoOptions = {}): ChromeTrace {
     meta.push({ name: 'thread_sort_index', ph: 'M', pid, tid: base + TID_ASI + cpu, args: { sort_index: nr_cpus + cpu } });
   }
   // Stable sort by time; at equal times a longer slice (the parent) first.
-  const order = ev.map((x, i) => i);
+  const order = ev.map((_x, i) => i);
   order.sort((a, b) => (ev[a].ts! - ev[b].ts!) || ((ev[b].dur ?? -1) - (ev[a].dur ?? -1)) || a - b);
   const out: ChromeTrace = { traceEvents: [...meta, ...order.map((i) => ev[i])], displayTimeUnit: 'ns' };
   const lost = ring_buffer_overruns(buffer);

@@ -19,7 +19,7 @@
  */
 import { Tlb, TLB_DIRTY, type TlbConfig } from './tlb.ts';
 import type { PhysMem } from './physmem.ts';
-import { MachineCheck, CHUNK_SIZE } from './physmem.ts';
+import { MachineCheck } from './physmem.ts';
 import { type CostProfile, COST_KEY_INDEX } from './costs.ts';
 import { CpuClock } from './cpu_clock.ts';
 import { CACHE_L2 } from './cache.ts';
