@@ -212,13 +212,13 @@ export class Cpu extends CpuAccess {
   stac(): void {
     this.charge_one(K_STAC);
     this._ac = true;
-    this.set_mode_ctx(this.mode_ctx | MODE_AC);
+    this.mode_ctx |= MODE_AC;
   }
 
   clac(): void {
     this.charge_one(K_CLAC);
     this._ac = false;
-    this.set_mode_ctx(this.mode_ctx & MODE_USER);
+    this.mode_ctx &= MODE_USER;
   }
 
   /** IBPB: WRMSR IA32_PRED_CMD.IBPB. */
@@ -249,7 +249,7 @@ export class Cpu extends CpuAccess {
   syscall(): void {
     this._cpl = 0;
     this._ac = false;
-    this.set_mode_ctx(0);
+    this.mode_ctx = 0;
     this._clock += this.c_syscall; // charge_index(K_SYSCALL), inline: every syscall
     this._ce[K_SYSCALL]++;
     this._ev[E_SYSCALL]++;
@@ -259,7 +259,7 @@ export class Cpu extends CpuAccess {
   sysret(): void {
     this._cpl = 3;
     this._ac = false;
-    this.set_mode_ctx(MODE_USER);
+    this.mode_ctx = MODE_USER;
     this._clock += this.c_sysret;
     this._ce[K_SYSRET]++;
     this._ev[E_SYSRET]++;

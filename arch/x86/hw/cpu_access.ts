@@ -46,7 +46,7 @@ export const VA_LIMIT = 2 ** 48;
 /* Hot-path constants as module locals (imported bindings are getters under the TS loaders). */
 const E_TLB_HIT = ev.HW_TLB_HIT, E_TLB_MISS = ev.HW_TLB_MISS, E_WALK = ev.HW_WALK, E_WALK_STEP = ev.HW_WALK_STEP;
 const E_COPY_BYTES = ev.HW_COPY_BYTES, E_FILL_BYTES = ev.HW_FILL_BYTES;
-const U_MASK = Tlb.U_ENTRIES - 1, U_GEN = Tlb.U_GEN, U_MODE = Tlb.U_MODE, U_KEY = Tlb.U_KEY;
+const U_MASK = Tlb.U_ENTRIES - 1, U_GEN = Tlb.U_GEN;
 const A_READ = ACC_READ, A_WRITE = ACC_WRITE;
 const T_DIRTY = TLB_DIRTY;
 const CR4_PGE = X86_CR4_PGE;
@@ -169,15 +169,7 @@ export abstract class CpuAccess extends CpuClock {
    * inline without charging their callers' inlining budget.
    */
   protected update_mode(): void {
-    this.set_mode_ctx((this._cpl === 3 ? MODE_USER : 0) | (this._ac ? MODE_AC : 0));
-  }
-
-  /** mode_ctx and its copy beside the front cache's generation (Tlb.U_KEY), kept in step. */
-  protected set_mode_ctx(v: number): void {
-    this.mode_ctx = v;
-    const e = this.u_ent;
-    e[U_MODE] = v;
-    e[U_KEY] = e[U_GEN] + v;
+    this.mode_ctx = (this._cpl === 3 ? MODE_USER : 0) | (this._ac ? MODE_AC : 0);
   }
 
   /** Empty the front cache when CR0.WP, CR4.SMEP or CR4.SMAP change. */
@@ -261,7 +253,7 @@ export abstract class CpuAccess extends CpuClock {
     const u = (va >>> 12) & U_MASK;
     const off = va & 0xfff;
     const e = this.u_ent;
-    if (e[u << 1] === va - off + e[U_KEY] + acc) {
+    if (e[u << 1] === va - off + e[U_GEN] + this.mode_ctx + acc) {
       this.u_hits++;
       return e[(u << 1) + 1] + off;
     }
@@ -362,7 +354,7 @@ export abstract class CpuAccess extends CpuClock {
     const off = va & 0xfff;
     const e = this.u_ent;
     const b = this.u_b8[u];
-    if (e[u << 1] === va - off + e[U_KEY] && b !== undefined) { // ACC_READ is 0
+    if (e[u << 1] === va - off + e[U_GEN] + this.mode_ctx && b !== undefined) { // ACC_READ is 0
       this.u_ld++;
       return b[off];
     }
@@ -398,7 +390,7 @@ export abstract class CpuAccess extends CpuClock {
     const off = va & 0xfff;
     const e = this.u_ent;
     const b = this.u_b8[u];
-    if (e[u << 1] === va - off + e[U_KEY] + A_WRITE && b !== undefined) {
+    if (e[u << 1] === va - off + e[U_GEN] + this.mode_ctx + A_WRITE && b !== undefined) {
       this.u_ld++;
       b[off] = v & 0xff;
       return true;
@@ -424,7 +416,7 @@ export abstract class CpuAccess extends CpuClock {
     const e = this.u_ent;
     const w = this.u_b32[u];
     // An aligned word never spans pages; the key's low 12 bits are zero in va - off.
-    if (e[u << 1] === va - off + e[U_KEY] && w !== undefined && (off & 3) === 0) {
+    if (e[u << 1] === va - off + e[U_GEN] + this.mode_ctx && w !== undefined && (off & 3) === 0) {
       this.u_ld++;
       return w[off >>> 2];
     }
@@ -458,7 +450,7 @@ export abstract class CpuAccess extends CpuClock {
     const off = va & 0xfff;
     const e = this.u_ent;
     const w = this.u_b32[u];
-    if (e[u << 1] === va - off + e[U_KEY] + A_WRITE && w !== undefined && (off & 3) === 0) {
+    if (e[u << 1] === va - off + e[U_GEN] + this.mode_ctx + A_WRITE && w !== undefined && (off & 3) === 0) {
       this.u_ld++;
       w[off >>> 2] = v >>> 0;
       return true;
@@ -538,7 +530,7 @@ export abstract class CpuAccess extends CpuClock {
     const su = (src >>> 12) & U_MASK;
     const du = (dst >>> 12) & U_MASK;
     const e = this.u_ent;
-    const g = e[U_KEY];
+    const g = e[U_GEN] + this.mode_ctx;
     if (e[su << 1] !== src + g || e[du << 1] !== dst + g + A_WRITE) return false;
     const sb = this.u_b8[su];
     const db = this.u_b8[du];

@@ -117,16 +117,11 @@ export class Tlb {
    * the generation times 16 and the CPU's access context (0..14, cpu.ts),
    * so one compare checks all three; u_ent[2i + 1] is the page base PA;
    * u_ent[U_GEN] is the generation times 16, 0..4080, bumped whenever a
-   * cached translation may have gone (the cache is cleared when it wraps);
-   * u_ent[U_MODE] is the CPU's current access context (set_umode) and
-   * u_ent[U_KEY] their sum, what a hit's key holds beside the page VA: one
-   * load on the hit path instead of two and an add.
+   * cached translation may have gone (the cache is cleared when it wraps).
    */
   static readonly U_ENTRIES = 1024;
   static readonly U_GEN = 2 * Tlb.U_ENTRIES;
-  static readonly U_MODE = Tlb.U_GEN + 1;
-  static readonly U_KEY = Tlb.U_GEN + 2;
-  readonly u_ent = new Float64Array(Tlb.U_GEN + 3).fill(-1);
+  readonly u_ent = new Float64Array(Tlb.U_GEN + 1).fill(-1);
   private readonly is_lru: boolean;
 
   /* 4K class unpacked for the hot path. */
@@ -168,8 +163,6 @@ export class Tlb {
     const n = c.entries_4k + c.entries_2m + c.entries_1g;
     this.tag = new Int32Array(n).fill(-1);
     this.u_ent[Tlb.U_GEN] = 0;
-    this.u_ent[Tlb.U_MODE] = 0;
-    this.u_ent[Tlb.U_KEY] = 0;
     this.pcid = new Int32Array(n);
     this.pfn = new Int32Array(n);
     this.flags = new Int32Array(n);
@@ -267,18 +260,8 @@ export class Tlb {
   private ubump(): void {
     const e = this.u_ent;
     const g = (e[Tlb.U_GEN] + 16) & 0xfff;
-    const m = e[Tlb.U_MODE];
     if (g === 0) e.fill(-1); // no key is negative, so -1 never matches
     e[Tlb.U_GEN] = g;
-    e[Tlb.U_MODE] = m;
-    e[Tlb.U_KEY] = g + m;
-  }
-
-  /** The CPU's access context changed (CPL, EFLAGS.AC): keep U_KEY = U_GEN + U_MODE. */
-  set_umode(ctx: number): void {
-    const e = this.u_ent;
-    e[Tlb.U_MODE] = ctx;
-    e[Tlb.U_KEY] = e[Tlb.U_GEN] + ctx;
   }
 
   /** The CPU switched PCID: front-cache entries belong to the old one. */
